@@ -1,0 +1,22 @@
+//! The halo-exchange interface that potentials see.
+
+/// Exchanges per-atom values between owned atoms and their ghost copies.
+///
+/// Arrays cover owned atoms `[0, n_owned)` followed by ghosts. `calcine-domain` implements
+/// this over a `Communicator`, so a potential can ask for a mid-step exchange (EAM's
+/// embedding derivative, for example) without knowing how many ranks there are.
+pub trait GhostSync {
+    /// Copies each owned atom's value to all of its ghost images.
+    fn forward(&mut self, per_atom: &mut [f64]);
+    /// Adds each ghost's value into its owner and leaves the ghost entries unspecified.
+    fn reverse_sum(&mut self, per_atom: &mut [f64]);
+}
+
+/// A `GhostSync` for systems that have no ghosts (a cluster in a non-periodic box).
+#[derive(Debug, Default)]
+pub struct NoGhosts;
+
+impl GhostSync for NoGhosts {
+    fn forward(&mut self, _per_atom: &mut [f64]) {}
+    fn reverse_sum(&mut self, _per_atom: &mut [f64]) {}
+}

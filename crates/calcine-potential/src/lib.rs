@@ -1,0 +1,133 @@
+//! # Brief overview
+//!
+//! `calcine-potential` defines how a potential meets the engine: the [`Potential`] trait,
+//! evaluated over a neighbor list ([`ForceInput`]) into a [`ForceOutput`] (energy, forces,
+//! virial), with a [`GhostSync`] for the halo exchanges a many-body potential needs in the
+//! middle of a force call. It also holds the pair laws: a [`PairFunction`] gives u(r) and
+//! du/dr, and [`Pairwise`] lifts it to a `Potential` (Lennard-Jones [`LennardJones`], the
+//! Ziegler–Biersack–Littmark screened nuclear repulsion [`Zbl`]); [`Overlay`] adds several
+//! potentials together (SNAP + ZBL, as LAMMPS `pair_style hybrid/overlay`).
+//!
+//! Conventions every potential keeps:
+//! - `compute` *adds* into `out` (the engine zeroes it first), so overlays compose.
+//! - Energies and virials are accumulated per owned atom into [`ExactSum`]s, so totals do
+//!   not depend on the number of ranks or threads.
+//! - A potential on a full list sums each owned atom's terms over its neighbor row in the
+//!   row's (canonical) order and leaves ghost forces at zero (`out.ghost_forces == false`);
+//!   one that writes forces on ghosts sets `out.ghost_forces = true` and the engine
+//!   reverse-sums them into their owners.
+//! - The virial is Σ r_ij ⊗ f_ij over pairs in eV (LAMMPS's `virial`), xx yy zz xy xz yz.
+//!
+//! [`GhostSync`]: calcine_core::GhostSync
+
+mod error;
+mod overlay;
+mod pair;
+mod pairwise;
+
+pub use error::PotentialError;
+pub use overlay::Overlay;
+pub use pair::{LennardJones, Zbl};
+pub use pairwise::{accumulate_owned, PairFunction, Pairwise};
+
+pub use calcine_neighbor::NeighborKind;
+
+use calcine_core::{Atoms, ExactSum, GhostSync, Vec3, Virial};
+use calcine_neighbor::NeighborList;
+
+/// What the caller needs from a force call besides forces (LAMMPS `eflag`/`vflag`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Want {
+    pub energy: bool,
+    pub virial: bool,
+    pub per_atom_energy: bool,
+}
+
+impl Want {
+    pub const ALL: Want = Want { energy: true, virial: true, per_atom_energy: true };
+    pub const FORCES_ONLY: Want = Want { energy: false, virial: false, per_atom_energy: false };
+}
+
+/// The state a potential reads.
+#[derive(Debug, Clone, Copy)]
+pub struct ForceInput<'a> {
+    pub atoms: &'a Atoms,
+    pub neighbors: &'a NeighborList,
+    pub want: Want,
+}
+
+/// What a potential produces. Forces cover owned and ghost atoms.
+#[derive(Debug, Clone, Default)]
+pub struct ForceOutput {
+    pub energy: ExactSum,
+    pub virial: [ExactSum; 6],
+    pub forces: Vec<Vec3>,
+    /// Per owned atom, when `Want::per_atom_energy`.
+    pub per_atom_energy: Vec<f64>,
+    /// Set by a potential that wrote forces on ghost atoms; the engine then reverse-sums them.
+    pub ghost_forces: bool,
+}
+
+impl ForceOutput {
+    /// Zeroes everything for a system of `n_total` atoms (`n_owned` of them owned).
+    pub fn reset(&mut self, n_owned: usize, n_total: usize, want: Want) {
+        self.energy = ExactSum::new();
+        self.virial = [ExactSum::new(); 6];
+        self.forces.clear();
+        self.forces.resize(n_total, Vec3::zeros());
+        self.per_atom_energy.clear();
+        if want.per_atom_energy {
+            self.per_atom_energy.resize(n_owned, 0.0);
+        }
+        self.ghost_forces = false;
+    }
+
+    /// This rank's part of the virial, rounded.
+    pub fn virial_value(&self) -> Virial {
+        std::array::from_fn(|k| self.virial[k].value())
+    }
+
+    /// Adds one owned atom's energy and virial contributions.
+    #[inline]
+    pub fn tally_atom(&mut self, atom_idx: usize, energy: f64, virial: &Virial, want: Want) {
+        if want.energy {
+            self.energy.add(energy);
+        }
+        if want.per_atom_energy {
+            self.per_atom_energy[atom_idx] += energy;
+        }
+        if want.virial {
+            for k in 0..6 {
+                self.virial[k].add(virial[k]);
+            }
+        }
+    }
+}
+
+/// An interatomic potential evaluated over a neighbor list (LAMMPS's `Pair`).
+pub trait Potential: Send + Sync {
+    /// A short name for logs, e.g. `eam/alloy` or `lj`.
+    fn name(&self) -> &str;
+    /// The largest interaction distance in Å; ghosts and lists extend to this plus the skin.
+    fn cutoff(&self) -> f64;
+    /// The list this potential wants.
+    fn neighbor_kind(&self) -> NeighborKind;
+    /// Adds energy, forces and virial of the current configuration into `out`.
+    fn compute(&self, input: &ForceInput<'_>, ghosts: &mut dyn GhostSync, out: &mut ForceOutput) -> Result<(), PotentialError>;
+    /// Masses (g/mol) the potential file prescribes for the run's species, if it does
+    /// (EAM files do; LAMMPS then overrides the data file's masses).
+    fn masses(&self) -> Option<Vec<f64>> {
+        None
+    }
+}
+
+/// Adds the outer product ½·(d ⊗ f) into a virial accumulator in Voigt order.
+#[inline]
+pub fn add_outer(v: &mut Virial, d: &Vec3, f: &Vec3, scale: f64) {
+    v[0] += scale * d.x * f.x;
+    v[1] += scale * d.y * f.y;
+    v[2] += scale * d.z * f.z;
+    v[3] += scale * d.x * f.y;
+    v[4] += scale * d.x * f.z;
+    v[5] += scale * d.y * f.z;
+}
