@@ -1,0 +1,105 @@
+//! `calcine`: molecular dynamics with machine-learning and classical interatomic potentials.
+
+mod input;
+mod registry;
+mod run;
+mod system;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXAMPLES: &str = "\
+Examples:
+  calcine run examples/cu-eam/input.toml
+      Run the bundled example: 4,000 Cu atoms with the EAM potential of Foiles et al.
+  calcine validate my-run.toml
+      Check an input (structure, potential files, species, settings) without running it.
+  calcine run md.toml --threads 4
+      Use 4 threads (default: RAYON_NUM_THREADS, or all cores).
+  RUST_LOG=debug calcine run md.toml
+      Show neighbor-list rebuilds and other details on stderr.
+
+A minimal input file (all keys: docs/input.md):
+  [system]
+  lattice = \"fcc\"
+  a = 3.615
+  cells = [10, 10, 10]
+  species = \"Cu\"
+
+  [potential]
+  style = \"eam\"
+  files = { Cu = \"Cu_u3.eam\" }   # paths are relative to the input file
+
+  [run]
+  steps = 1000
+  timestep = 0.001              # ps (LAMMPS metal units)
+  temperature = 300             # K, initial velocities
+
+  [output]
+  directory = \"runs/cu\"
+  thermo_every = 10
+  trajectory = \"traj.xyz\"        # or traj.dump for a LAMMPS dump
+";
+
+/// Molecular dynamics for materials: EAM, LJ, ZBL (SNAP and ACE to come), LAMMPS units and
+/// LAMMPS-identical numbers, bit-identical results on any number of threads.
+#[derive(Debug, Parser)]
+#[command(name = "calcine", version, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Number of threads per rank (default: RAYON_NUM_THREADS, or all cores).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    /// No progress bar and only warnings on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the simulation described by a TOML input file.
+    #[command(after_help = EXAMPLES)]
+    Run {
+        /// The input file.
+        input: PathBuf,
+    },
+    /// Check an input file without running it: parses it, reads the structure and the
+    /// potential files, maps species and reports what the run would do.
+    #[command(after_help = EXAMPLES)]
+    Validate {
+        /// The input file.
+        input: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.quiet);
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global() {
+            eprintln!("error: cannot start {n} threads: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let result: Result<()> = match &cli.command {
+        Command::Run { input } => run::run(input, cli.quiet),
+        Command::Validate { input } => run::validate(input),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if quiet { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,65 @@
+//! The one place that knows every potential: input styles to `Potential` objects
+//! (LAMMPS's `PairStyle(...)` lines, as one `match`).
+
+use crate::input::{InputFile, PotentialInput};
+use anyhow::{bail, Context, Result};
+use calcine_core::SpeciesTable;
+use calcine_eam::Eam;
+use calcine_potential::{LennardJones, Overlay, Pairwise, Potential, Zbl};
+
+/// Builds the potential described by `p` for the run's species.
+pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTable) -> Result<Box<dyn Potential>> {
+    let names = species.names();
+    Ok(match p {
+        PotentialInput::EamFuncfl { files } => {
+            for name in files.keys() {
+                if species.find(name).is_none() {
+                    bail!("{}: potential file given for species '{name}', which the structure does not have (it has: {})", file.at_key("files"), names.join(", "));
+                }
+            }
+            let mut paths = Vec::new();
+            for name in &names {
+                let Some(path) = files.get(name) else {
+                    bail!("{}: no funcfl file for species '{name}' (add it to files = {{ {name} = \"...\" }})", file.at_key("files"));
+                };
+                paths.push(file.resolve(path));
+            }
+            Box::new(Eam::funcfl(&paths, &names).with_context(|| format!("{}: loading the eam potential", file.at_key("files")))?)
+        }
+        PotentialInput::EamAlloy { file: path } => Box::new(
+            Eam::setfl(file.resolve(path), &names).with_context(|| format!("{}: loading the eam/alloy potential", file.at_key("file")))?,
+        ),
+        PotentialInput::EamFs { file: path } => Box::new(
+            Eam::fs(file.resolve(path), &names).with_context(|| format!("{}: loading the eam/fs potential", file.at_key("file")))?,
+        ),
+        PotentialInput::Lj { pairs, shift } => {
+            let mut table = Vec::new();
+            for pair in pairs {
+                let mut idx = [0usize; 2];
+                for (k, name) in pair.species.iter().enumerate() {
+                    idx[k] = species
+                        .find(name)
+                        .with_context(|| format!("{}: lj pair names species '{name}', which the structure does not have (it has: {})", file.at_key("species"), names.join(", ")))?
+                        .index();
+                }
+                table.push((idx[0], idx[1], pair.epsilon, pair.sigma, pair.cutoff));
+            }
+            let lj = LennardJones::new(species.len(), &table, *shift).with_context(|| file.at_key("pairs"))?;
+            Box::new(Pairwise::new(lj))
+        }
+        PotentialInput::Zbl { inner, outer, z } => {
+            let mut charges = Vec::new();
+            for name in &names {
+                let Some(&zi) = z.get(name) else {
+                    bail!("{}: no nuclear charge for species '{name}' (add it to z = {{ {name} = ... }})", file.at_key("z"));
+                };
+                charges.push(zi);
+            }
+            Box::new(Pairwise::new(Zbl::new(&charges, *inner, *outer).with_context(|| file.at_key("inner"))?))
+        }
+        PotentialInput::Overlay { members } => {
+            let built = members.iter().map(|m| build_potential(file, m, species)).collect::<Result<Vec<_>>>()?;
+            Box::new(Overlay::new(built)?)
+        }
+    })
+}

@@ -1,0 +1,461 @@
+//! The fast EAM evaluator: a full neighbor list, threads over owned atoms, no ghost forces.
+//!
+//! Pass 1 sums, for each owned atom i, ρ_i = Σ_j ρ_{α_i α_j}(r_ij) over its full row in row
+//! order and evaluates F(ρ_i) and F′(ρ_i) right away: with a full list the density is
+//! complete without reverse communication. One `forward` exchange gives ghosts their
+//! owners' F′. Pass 2 sums each owned atom's force over its row,
+//!
+//! f_i = Σ_j −ψ′_ij/r_ij · (x_i − x_j),  ψ′_ij = F′_i ρ′_{α_i α_j}(r) + F′_j ρ′_{α_j α_i}(r) + φ′(r),
+//!
+//! with LAMMPS's expressions for every term (`PairEAM::compute`), its energy
+//! E_i = F(ρ_i) + ½ Σ_j φ_ij and half of each pair's virial r_ij ⊗ f_ij. Each pair is thus
+//! evaluated twice, once from each side, in exchange for no write conflicts: every value
+//! depends only on the atom's row, which is sorted canonically, so the result has the same
+//! bits for any number of threads or ranks.
+//!
+//! Tables are packed per species pair and knot so that one pair costs one 64-byte row in
+//! pass 2 and one 32-byte row in pass 1.
+
+use crate::table::density_point;
+use crate::{EamTables, Scratch};
+use calcine_core::{ExactSum, GhostSync, Vec3};
+use calcine_potential::{ForceInput, ForceOutput, PotentialError, Want};
+use rayon::prelude::*;
+
+/// Owned atoms per rayon task.
+const CHUNK: usize = 128;
+
+/// c₃ c₄ c₅ c₆ of the density an atom receives from its neighbor.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+struct DensityRow([f64; 4]);
+
+/// Everything pass 2 reads for one pair at one knot: the derivative coefficients c₀ c₁ c₂
+/// of the density the neighbor receives (ρ′ at j from i) and of the density the atom
+/// receives (ρ′ at i from j), then all seven coefficients of r·φ.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct PairRow([f64; 16]);
+
+/// The tables of [`EamTables`] rearranged for the kernel, indexed
+/// `[(a·n + b)·(nr + 1) + m]` for an atom of species a and a neighbor of species b.
+#[derive(Debug, Clone)]
+pub(crate) struct PackedTables {
+    n_species: usize,
+    stride: usize,
+    density: Vec<DensityRow>,
+    pair: Vec<PairRow>,
+}
+
+impl PackedTables {
+    pub(crate) fn new(t: &EamTables) -> Self {
+        let n = t.n_species();
+        let stride = t.nr() + 1;
+        let mut density = Vec::with_capacity(n * n * stride);
+        let mut pair = Vec::with_capacity(n * n * stride);
+        for a in 0..n {
+            for b in 0..n {
+                let at_i = t.density_table(a, b);
+                let at_j = t.density_table(b, a);
+                let r_phi = t.r_phi_table(a, b);
+                for m in 0..stride {
+                    let (ci, cj, cz) = (at_i.row(m), at_j.row(m), r_phi.row(m));
+                    density.push(DensityRow([ci[3], ci[4], ci[5], ci[6]]));
+                    pair.push(PairRow([
+                        cj[0], cj[1], cj[2], ci[0], ci[1], ci[2], cz[0], cz[1], cz[2], cz[3], cz[4], cz[5], cz[6], 0.0, 0.0,
+                        0.0,
+                    ]));
+                }
+            }
+        }
+        Self { n_species: n, stride, density, pair }
+    }
+}
+
+/// Constants the inner loops read.
+#[derive(Clone, Copy)]
+struct Grid {
+    cutoff_sq: f64,
+    min_distance_sq: f64,
+    rdr: f64,
+    /// nr − 1, the last interval a distance may use.
+    last: i64,
+}
+
+impl Grid {
+    /// LAMMPS's interval and fraction of distance r: p = r·(1/Δr) + 1, m = min(⌊p⌋, nr − 1),
+    /// p ← min(p − m, 1). A NaN distance gives m = 0, the NaN sentinel row.
+    #[inline(always)]
+    fn point(&self, r: f64) -> (usize, f64) {
+        let p = r * self.rdr + 1.0;
+        let m = (p as i64).min(self.last);
+        (m as usize, (p - m as f64).min(1.0))
+    }
+}
+
+pub(crate) fn compute(
+    eam: &crate::Eam,
+    input: &ForceInput<'_>,
+    ghosts: &mut dyn GhostSync,
+    out: &mut ForceOutput,
+    scratch: &mut Scratch,
+) -> Result<(), PotentialError> {
+    let atoms = input.atoms;
+    let list = input.neighbors;
+    let tables = &eam.tables;
+    let packed = &eam.kernel_tables;
+    let n_owned = atoms.n_owned();
+    let n_total = atoms.n_total();
+    let grid = Grid {
+        cutoff_sq: tables.cutoff() * tables.cutoff(),
+        min_distance_sq: tables.dr() * tables.dr(),
+        rdr: tables.rdr(),
+        last: tables.nr() as i64 - 1,
+    };
+
+    // Per-atom data the inner loops gather, packed so that a neighbor costs one load
+    // stream: position and (in pass 2) F′, and the offset of its species' tables.
+    scratch.sites.clear();
+    scratch.sites.extend(atoms.positions.iter().map(|x| Site([x.x, x.y, x.z, f64::NAN])));
+    scratch.offsets.clear();
+    if packed.n_species > 1 {
+        scratch.offsets.extend(atoms.species.iter().map(|s| (s.index() * packed.stride) as u32));
+    }
+    let offsets = std::mem::take(&mut scratch.offsets);
+    let ctx = Context {
+        packed,
+        grid,
+        sites: &scratch.sites,
+        offsets: &offsets,
+        list,
+        species: &atoms.species,
+        inside: &[],
+        counts: &[],
+        width: 0,
+    };
+
+    // Pass 1: densities, embedding energies and F′ of owned atoms. Each atom's neighbors
+    // inside the cutoff are also recorded, in row order, in its `width`-long slot of
+    // `inside`, so that pass 2 skips the list's skin.
+    let width = (0..n_owned).map(|i| list.neighbors_of(i).len()).max().unwrap_or(0).max(1);
+    scratch.fp.resize(n_total, 0.0);
+    scratch.embedding.resize(n_owned, 0.0);
+    scratch.counts.resize(n_owned, 0);
+    scratch.inside.resize(n_owned * width, 0);
+    let first_bad = scratch.fp[..n_owned]
+        .par_chunks_mut(CHUNK)
+        .zip(scratch.embedding[..n_owned].par_chunks_mut(CHUNK))
+        .zip(scratch.counts.par_chunks_mut(CHUNK))
+        .zip(scratch.inside[..n_owned * width].par_chunks_mut(CHUNK * width))
+        .enumerate()
+        .map(|(c, (((fp_chunk, e_chunk), count_chunk), inside_chunk))| {
+            let mut bad = None;
+            let mut near = [(0usize, 0.0f64); BLOCK];
+            for k in 0..fp_chunk.len() {
+                let i = c * CHUNK + k;
+                let inside = &mut inside_chunk[k * width..(k + 1) * width];
+                let (rho, count, suspect) = if packed.n_species == 1 {
+                    ctx.density::<true>(i, &mut near, inside)
+                } else {
+                    ctx.density::<false>(i, &mut near, inside)
+                };
+                count_chunk[k] = count as u32;
+                if suspect || !rho.is_finite() {
+                    bad.get_or_insert(i);
+                    continue;
+                }
+                let (m, p) = density_point(rho, tables.rdrho(), tables.nrho());
+                let c = tables.embedding_table(atoms.species[i].index()).row(m);
+                let fp = (c[0] * p + c[1]) * p + c[2];
+                let mut f = ((c[3] * p + c[4]) * p + c[5]) * p + c[6];
+                if rho > tables.rhomax() {
+                    f += fp * (rho - tables.rhomax());
+                }
+                fp_chunk[k] = fp;
+                e_chunk[k] = f;
+            }
+            bad
+        })
+        .reduce(|| None, min_index);
+    if let Some(i) = first_bad {
+        scratch.offsets = offsets;
+        return Err(diagnose(eam.name, input, &grid, i));
+    }
+
+    // Ghosts get their owners' F′. Entries no owner fills stay NaN and are reported.
+    scratch.fp[n_owned..].fill(f64::NAN);
+    ghosts.forward(&mut scratch.fp);
+    for (site, &fp) in scratch.sites.iter_mut().zip(&scratch.fp) {
+        site.0[3] = fp;
+    }
+
+    // Pass 2: forces, pair energies and virials of owned atoms.
+    let ctx = Context {
+        packed,
+        grid,
+        sites: &scratch.sites,
+        offsets: &offsets,
+        list,
+        species: &atoms.species,
+        inside: &scratch.inside,
+        counts: &scratch.counts,
+        width,
+    };
+    let embedding = &scratch.embedding[..];
+    let want = input.want;
+    let single = packed.n_species == 1;
+    let chunk = |start: usize, forces: &mut [Vec3], per_atom: Option<&mut [f64]>| match (single, want.virial) {
+        (true, true) => ctx.forces::<true, true>(start, forces, per_atom, embedding, want),
+        (true, false) => ctx.forces::<true, false>(start, forces, per_atom, embedding, want),
+        (false, true) => ctx.forces::<false, true>(start, forces, per_atom, embedding, want),
+        (false, false) => ctx.forces::<false, false>(start, forces, per_atom, embedding, want),
+    };
+    let (forces, per_atom) = (&mut out.forces[..n_owned], &mut out.per_atom_energy);
+    let sums = if want.per_atom_energy {
+        forces
+            .par_chunks_mut(CHUNK)
+            .zip(per_atom[..n_owned].par_chunks_mut(CHUNK))
+            .enumerate()
+            .map(|(c, (f_chunk, e_chunk))| chunk(c * CHUNK, f_chunk, Some(e_chunk)))
+            .reduce(Sums::default, Sums::merge)
+    } else {
+        forces.par_chunks_mut(CHUNK).enumerate().map(|(c, f_chunk)| chunk(c * CHUNK, f_chunk, None)).reduce(Sums::default, Sums::merge)
+    };
+    scratch.offsets = offsets;
+    if let Some(i) = sums.bad {
+        return Err(PotentialError::NonFinite { potential: eam.name.to_string(), what: "force", id: atoms.ids[i].0 });
+    }
+    out.energy.merge(&sums.energy);
+    for k in 0..6 {
+        out.virial[k].merge(&sums.virial[k]);
+    }
+    Ok(())
+}
+
+/// Position and F′ of an atom (F′ is NaN during pass 1).
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+pub(crate) struct Site([f64; 4]);
+
+fn min_index(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// Names the problem found at owned atom `i` in pass 1: its first neighbor (in row order)
+/// at a non-finite or too short distance, or else its non-finite density.
+fn diagnose(name: &str, input: &ForceInput<'_>, grid: &Grid, i: usize) -> PotentialError {
+    let atoms = input.atoms;
+    let xi = atoms.positions[i];
+    for &j in input.neighbors.neighbors_of(i) {
+        let j = j as usize;
+        let xj = atoms.positions[j];
+        let (dx, dy, dz) = (xi.x - xj.x, xi.y - xj.y, xi.z - xj.z);
+        let rsq = dx * dx + dy * dy + dz * dz;
+        if rsq.is_nan() {
+            let id = if xi.iter().all(|v| v.is_finite()) { atoms.ids[j].0 } else { atoms.ids[i].0 };
+            return PotentialError::NonFinite { potential: name.to_string(), what: "position", id };
+        }
+        if rsq < grid.cutoff_sq && rsq < grid.min_distance_sq {
+            return PotentialError::TooClose {
+                potential: name.to_string(),
+                id_i: atoms.ids[i].0,
+                id_j: atoms.ids[j].0,
+                distance: rsq.sqrt(),
+                min_distance: grid.min_distance_sq.sqrt(),
+            };
+        }
+    }
+    PotentialError::NonFinite { potential: name.to_string(), what: "density", id: atoms.ids[i].0 }
+}
+
+/// Partial sums of one chunk of atoms.
+#[derive(Default)]
+struct Sums {
+    energy: ExactSum,
+    virial: [ExactSum; 6],
+    bad: Option<usize>,
+}
+
+impl Sums {
+    fn merge(mut self, other: Sums) -> Sums {
+        self.energy.merge(&other.energy);
+        for k in 0..6 {
+            self.virial[k].merge(&other.virial[k]);
+        }
+        self.bad = min_index(self.bad, other.bad);
+        self
+    }
+}
+
+/// What the passes read.
+#[derive(Clone, Copy)]
+struct Context<'a> {
+    packed: &'a PackedTables,
+    grid: Grid,
+    sites: &'a [Site],
+    /// Table offset of each atom's species; empty with one species.
+    offsets: &'a [u32],
+    list: &'a calcine_neighbor::NeighborList,
+    species: &'a [calcine_core::SpeciesId],
+    /// Pass 2: owned atom i's neighbors inside the cutoff are
+    /// `inside[i·width .. i·width + counts[i]]`.
+    inside: &'a [u32],
+    counts: &'a [u32],
+    width: usize,
+}
+
+impl Context<'_> {
+    /// ρ of owned atom `i`, and whether some neighbor is closer than Δr or at a NaN distance.
+    /// Blocked like [`Context::atom`].
+    #[inline(always)]
+    fn density<const SINGLE: bool>(&self, i: usize, near: &mut [(usize, f64); BLOCK], inside: &mut [u32]) -> (f64, usize, bool) {
+        let packed = self.packed;
+        let g = self.grid;
+        let table = if SINGLE { &packed.density[..] } else { &packed.density[self.table_start(i)..] };
+        let xi = self.sites[i].0;
+        let mut rho = 0.0;
+        let mut suspect = false;
+        let mut count = 0;
+        for block in self.list.neighbors_of(i).chunks(BLOCK) {
+            let mut n = 0;
+            for &j in block {
+                let xj = &self.sites[j as usize].0;
+                let (dx, dy, dz) = (xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]);
+                let rsq = dx * dx + dy * dy + dz * dz;
+                // Written so that a NaN distance goes on, is flagged and poisons ρ.
+                if rsq >= g.cutoff_sq {
+                    continue;
+                }
+                suspect |= !(rsq >= g.min_distance_sq);
+                let (m, p) = g.point(rsq.sqrt());
+                near[n] = (if SINGLE { m } else { self.offsets[j as usize] as usize + m }, p);
+                inside[count] = j;
+                n += 1;
+                count += 1;
+            }
+            for &(row, p) in &near[..n] {
+                let c = &table[row].0;
+                rho += ((c[0] * p + c[1]) * p + c[2]) * p + c[3];
+            }
+        }
+        (rho, count, suspect)
+    }
+
+    /// Start of the tables of owned atom `i`'s species.
+    #[inline(always)]
+    fn table_start(&self, i: usize) -> usize {
+        self.species[i].index() * self.packed.n_species * self.packed.stride
+    }
+
+    /// Forces, energies and virials of owned atoms `start .. start + forces.len()`.
+    fn forces<const SINGLE: bool, const VIRIAL: bool>(
+        &self,
+        start: usize,
+        forces: &mut [Vec3],
+        mut per_atom: Option<&mut [f64]>,
+        embedding: &[f64],
+        want: Want,
+    ) -> Sums {
+        let mut sums = Sums::default();
+        let mut near = [Near::default(); BLOCK];
+        for k in 0..forces.len() {
+            let i = start + k;
+            let (f, phi_sum, w) = self.atom::<SINGLE, VIRIAL>(i, &mut near);
+            if !(f[0].is_finite() && f[1].is_finite() && f[2].is_finite()) {
+                sums.bad.get_or_insert(i);
+            }
+            forces[k] += Vec3::new(f[0], f[1], f[2]);
+            let e = embedding[i] + 0.5 * phi_sum;
+            if let Some(pe) = per_atom.as_deref_mut() {
+                pe[k] += e;
+            }
+            if want.energy {
+                sums.energy.add(e);
+            }
+            if VIRIAL {
+                for c in 0..6 {
+                    sums.virial[c].add(0.5 * w[c]);
+                }
+            }
+        }
+        sums
+    }
+
+    /// Force on owned atom `i`, Σ_j φ_ij, and Σ_j r_ij ⊗ f_ij (when `VIRIAL`).
+    ///
+    /// The row is processed in blocks: first the neighbors inside the cutoff are collected
+    /// with their separation, table interval and 1/r, then the table terms are evaluated.
+    /// Splitting the long sqrt → lookup → cubic → force chain this way lets the processor
+    /// overlap many pairs; the summation order stays the row order.
+    #[inline(always)]
+    fn atom<const SINGLE: bool, const VIRIAL: bool>(&self, i: usize, near: &mut [Near; BLOCK]) -> ([f64; 3], f64, [f64; 6]) {
+        let packed = self.packed;
+        let g = self.grid;
+        let table = if SINGLE { &packed.pair[..] } else { &packed.pair[self.table_start(i)..] };
+        let [xi, yi, zi, fp_i] = self.sites[i].0;
+        let (mut fx, mut fy, mut fz) = (0.0, 0.0, 0.0);
+        let mut phi_sum = 0.0;
+        // Virial accumulators paired (xx, yy), (zz, xy), (xz, yz) for packed arithmetic.
+        let mut w = [[0.0f64; 2]; 3];
+        let start = i * self.width;
+        for block in self.inside[start..start + self.counts[i] as usize].chunks(BLOCK) {
+            let mut n = 0;
+            for &j in block {
+                let j = j as usize;
+                let sj = &self.sites[j].0;
+                let (dx, dy, dz) = (xi - sj[0], yi - sj[1], zi - sj[2]);
+                let r = (dx * dx + dy * dy + dz * dz).sqrt();
+                let (m, p) = g.point(r);
+                let row = if SINGLE { m } else { self.offsets[j] as usize + m };
+                near[n] = Near { d: [dx, dy, dz], p, recip: 1.0 / r, fp: sj[3], row };
+                n += 1;
+            }
+            for e in &near[..n] {
+                let c = &table[e.row].0;
+                let p = e.p;
+                let recip = e.recip;
+                let [dx, dy, dz] = e.d;
+                // LAMMPS: rhoip = ρ′ at j from i, rhojp = ρ′ at i from j, z2 = r·φ.
+                let rhoip = (c[0] * p + c[1]) * p + c[2];
+                let rhojp = (c[3] * p + c[4]) * p + c[5];
+                let z2p = (c[6] * p + c[7]) * p + c[8];
+                let z2 = ((c[9] * p + c[10]) * p + c[11]) * p + c[12];
+                let phi = z2 * recip;
+                let phip = z2p * recip - phi * recip;
+                let psip = fp_i * rhojp + e.fp * rhoip + phip;
+                let fpair = -psip * recip;
+                let (gx, gy, gz) = (dx * fpair, dy * fpair, dz * fpair);
+                fx += gx;
+                fy += gy;
+                fz += gz;
+                phi_sum += phi;
+                if VIRIAL {
+                    w[0][0] += dx * gx;
+                    w[0][1] += dy * gy;
+                    w[1][0] += dz * gz;
+                    w[1][1] += dx * gy;
+                    w[2][0] += dx * gz;
+                    w[2][1] += dy * gz;
+                }
+            }
+        }
+        ([fx, fy, fz], phi_sum, [w[0][0], w[0][1], w[1][0], w[1][1], w[2][0], w[2][1]])
+    }
+}
+
+/// Row entries handled per block in pass 2.
+const BLOCK: usize = 64;
+
+/// A neighbor inside the cutoff, ready for the table terms.
+#[derive(Debug, Clone, Copy, Default)]
+struct Near {
+    d: [f64; 3],
+    p: f64,
+    recip: f64,
+    fp: f64,
+    row: usize,
+}

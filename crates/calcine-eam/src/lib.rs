@@ -1,0 +1,231 @@
+//! # Brief overview
+//!
+//! `calcine-eam` evaluates embedded-atom method potentials read from the files of LAMMPS
+//! `pair_style eam` (DYNAMO funcfl, one file per species), `eam/alloy` (DYNAMO setfl) and
+//! `eam/fs` (Finnis–Sinclair setfl), with the same tables and arithmetic as LAMMPS, so
+//! energies, forces and virials agree with LAMMPS to about 1e-15 relative.
+//!
+//! Its main type is [`Eam`], a [`Potential`]. The files are parsed by [`model`] into
+//! [`EamTables`] (one 7-coefficient cubic table per function and species pair, see
+//! [`table`]), which two evaluators read:
+//! - the default kernel (`kernel.rs`, [`Evaluator::Kernel`]) runs on a full neighbor list,
+//!   threads over owned atoms and sums every atom's terms over its own row, so it needs no
+//!   reverse communication, writes no ghost forces and gives the same bits for any number
+//!   of threads or ranks;
+//! - the reference (`reference.rs`, [`Evaluator::Reference`]) is the plain serial LAMMPS
+//!   algorithm on a half list with Newton's third law, kept as the oracle for the kernel.
+//!
+//! It does not fit potentials, write files, or convert units (files must be in `metal`
+//! units).
+//!
+//! ```ignore
+//! use calcine_eam::Eam;
+//! let cu_ni = Eam::setfl("CuNi.eam.alloy", &["Cu", "Ni"])?;
+//! let al_cu = Eam::funcfl(&["Al_jnp.eam", "Cu_u3.eam"], &["Al", "Cu"])?;
+//! let reference = Eam::fs("AlFe_mm.eam.fs", &["Al", "Fe"])?.with_evaluator(Evaluator::Reference);
+//! let list = NeighborList::new(cu_ni.neighbor_kind(), cu_ni.cutoff(), 1.0);
+//! ```
+
+mod kernel;
+pub mod model;
+mod reference;
+pub mod table;
+
+pub use model::{EamTables, Funcfl, Setfl, SetflKind};
+
+use calcine_core::GhostSync;
+use calcine_potential::{ForceInput, ForceOutput, NeighborKind, Potential, PotentialError};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// Which algorithm evaluates an [`Eam`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Evaluator {
+    /// Full neighbor list, threaded, deterministic, no ghost forces (`kernel.rs`).
+    #[default]
+    Kernel,
+    /// Half neighbor list, serial, LAMMPS's two halo exchanges and ghost forces
+    /// (`reference.rs`).
+    Reference,
+}
+
+/// An embedded-atom method potential (LAMMPS `pair_style eam`, `eam/alloy`, `eam/fs`).
+///
+/// The energy of atom i is
+///
+/// E_i = F_{α_i}(ρ_i) + ½ Σ_{j≠i} φ_{α_i α_j}(r_ij),  ρ_i = Σ_{j≠i} ρ_{α_i α_j}(r_ij),
+///
+/// with F the embedding energy of an atom of species α in the host electron density ρ, φ
+/// a pair repulsion and ρ_{αβ}(r) the density an atom of species α receives from a
+/// neighbor of species β at distance r (Daw & Baskes, Phys. Rev. B 29, 6443 (1984)). In the
+/// original form (funcfl and setfl/alloy; Foiles, Baskes & Daw, Phys. Rev. B 33, 7983
+/// (1986)) ρ_{αβ} = ρ_β depends only on the neighbor; the Finnis–Sinclair form (Finnis &
+/// Sinclair, Phil. Mag. A 50, 45 (1984); LAMMPS `eam/fs`) lets it depend on both. Funcfl
+/// files give φ through effective charges, φ_{αβ}(r) = 27.2·0.529·Z_α(r)Z_β(r)/r eV.
+///
+/// The force on atom i is
+///
+/// f_i = Σ_j [F′_{α_i}(ρ_i) ρ′_{α_i α_j}(r_ij) + F′_{α_j}(ρ_j) ρ′_{α_j α_i}(r_ij) + φ′(r_ij)] (x_j − x_i)/r_ij,
+///
+/// and the virial is Σ_pairs r_ij ⊗ f_ij. F, ρ and r·φ are tabulated on uniform grids and
+/// interpolated by the cubic tables of [`table`]; above the last density knot ρ_max the
+/// energy is extended linearly, F(ρ) += F′(ρ)(ρ − ρ_max), as in LAMMPS.
+///
+/// Errors at evaluation time: two atoms closer than the radial grid spacing Δr
+/// ([`PotentialError::TooClose`]) and a non-finite density or force
+/// ([`PotentialError::NonFinite`]).
+pub struct Eam {
+    name: &'static str,
+    tables: EamTables,
+    evaluator: Evaluator,
+    kernel_tables: kernel::PackedTables,
+    scratch: Mutex<Scratch>,
+}
+
+/// Per-atom work arrays kept between calls so that a force call does not allocate.
+#[derive(Debug, Default)]
+struct Scratch {
+    rho: Vec<f64>,
+    fp: Vec<f64>,
+    embedding: Vec<f64>,
+    sites: Vec<kernel::Site>,
+    offsets: Vec<u32>,
+    inside: Vec<u32>,
+    counts: Vec<u32>,
+}
+
+impl Eam {
+    /// `pair_style eam`: one DYNAMO funcfl file per species (`paths[k]` for species k,
+    /// whose name is `species[k]`). Several files are re-gridded onto a common grid exactly
+    /// as LAMMPS does ([`EamTables::from_funcfl`]).
+    pub fn funcfl<P: AsRef<Path>, S: AsRef<str>>(paths: &[P], species: &[S]) -> Result<Self, PotentialError> {
+        if paths.len() != species.len() || paths.is_empty() {
+            return Err(PotentialError::Config(format!(
+                "eam: need one funcfl file per species, got {} files for {} species",
+                paths.len(),
+                species.len()
+            )));
+        }
+        let mut files: Vec<Funcfl> = Vec::new();
+        for p in paths {
+            let p = p.as_ref();
+            if !files.iter().any(|f| f.path == p) {
+                files.push(Funcfl::read(p)?);
+            }
+        }
+        let per_species: Vec<&Funcfl> =
+            paths.iter().map(|p| files.iter().find(|f| f.path == p.as_ref()).expect("read above")).collect();
+        Ok(Self::from_tables("eam", EamTables::from_funcfl(&per_species)))
+    }
+
+    /// `pair_style eam/alloy`: a DYNAMO setfl file, species mapped to its elements by name.
+    pub fn setfl<S: AsRef<str>>(path: impl AsRef<Path>, species: &[S]) -> Result<Self, PotentialError> {
+        Self::multi(path.as_ref(), species, SetflKind::Alloy, "eam/alloy")
+    }
+
+    /// `pair_style eam/fs`: a Finnis–Sinclair setfl file, species mapped by name.
+    pub fn fs<S: AsRef<str>>(path: impl AsRef<Path>, species: &[S]) -> Result<Self, PotentialError> {
+        Self::multi(path.as_ref(), species, SetflKind::FinnisSinclair, "eam/fs")
+    }
+
+    fn multi<S: AsRef<str>>(path: &Path, species: &[S], kind: SetflKind, name: &'static str) -> Result<Self, PotentialError> {
+        if species.is_empty() {
+            return Err(PotentialError::Config(format!("{name}: no species given")));
+        }
+        let file = Setfl::read(path, kind)?;
+        Ok(Self::from_tables(name, EamTables::from_setfl(&file, species)?))
+    }
+
+    /// An EAM potential over prepared tables; `name` is what [`Potential::name`] reports.
+    pub fn from_tables(name: &'static str, tables: EamTables) -> Self {
+        let kernel_tables = kernel::PackedTables::new(&tables);
+        Self { name, tables, evaluator: Evaluator::Kernel, kernel_tables, scratch: Mutex::new(Scratch::default()) }
+    }
+
+    /// Chooses the evaluator (the kernel by default).
+    pub fn with_evaluator(mut self, evaluator: Evaluator) -> Self {
+        self.evaluator = evaluator;
+        self
+    }
+
+    pub fn evaluator(&self) -> Evaluator {
+        self.evaluator
+    }
+
+    pub fn tables(&self) -> &EamTables {
+        &self.tables
+    }
+
+    fn check_species(&self, input: &ForceInput<'_>) -> Result<(), PotentialError> {
+        let n = self.tables.n_species();
+        if let Some(s) = input.atoms.species.iter().find(|s| s.index() >= n) {
+            return Err(PotentialError::Config(format!(
+                "{}: species index {} is out of range: the potential was built for {n} species",
+                self.name,
+                s.index()
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Clone for Eam {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name,
+            tables: self.tables.clone(),
+            evaluator: self.evaluator,
+            kernel_tables: self.kernel_tables.clone(),
+            scratch: Mutex::new(Scratch::default()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Eam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Eam")
+            .field("name", &self.name)
+            .field("evaluator", &self.evaluator)
+            .field("n_species", &self.tables.n_species())
+            .field("cutoff", &self.tables.cutoff())
+            .field("nr", &self.tables.nr())
+            .field("nrho", &self.tables.nrho())
+            .finish()
+    }
+}
+
+impl Potential for Eam {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn cutoff(&self) -> f64 {
+        self.tables.cutoff()
+    }
+
+    fn neighbor_kind(&self) -> NeighborKind {
+        match self.evaluator {
+            Evaluator::Kernel => NeighborKind::Full,
+            Evaluator::Reference => NeighborKind::Half,
+        }
+    }
+
+    fn compute(&self, input: &ForceInput<'_>, ghosts: &mut dyn GhostSync, out: &mut ForceOutput) -> Result<(), PotentialError> {
+        assert_eq!(input.neighbors.kind(), self.neighbor_kind(), "neighbor list kind does not match the potential's request");
+        assert_eq!(input.neighbors.n_owned(), input.atoms.n_owned(), "neighbor list is stale: owned atom counts differ");
+        assert!(out.forces.len() >= input.atoms.n_total(), "force output not sized for owned + ghost atoms");
+        self.check_species(input)?;
+        let mut scratch = self.scratch.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match self.evaluator {
+            Evaluator::Kernel => kernel::compute(self, input, ghosts, out, &mut scratch),
+            Evaluator::Reference => reference::compute(self, input, ghosts, out, &mut scratch),
+        }
+    }
+
+    fn masses(&self) -> Option<Vec<f64>> {
+        Some(self.tables.masses().to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,84 @@
+//! The one error type of `calcine-io`.
+
+use std::path::{Path, PathBuf};
+
+/// Why a file could not be read or written.
+///
+/// Every variant about file content names the file and the 1-based line, and displays as
+/// `path:line: what is wrong`, the form editors and terminals turn into links.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// The operating system refused to open, read or write the file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A line does not say what the format requires there.
+    #[error("{}:{line}: {reason}", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+
+    /// A species name that is neither in the caller's table nor given a mass by the file.
+    #[error("{}:{line}: unknown species '{name}' (known: {known}); add it to the species table or give a masses column", path.display())]
+    UnknownSpecies {
+        path: PathBuf,
+        line: usize,
+        name: String,
+        known: String,
+    },
+
+    /// The same atom id appears twice in one frame.
+    #[error("{}:{line}: atom id {id} appears twice", path.display())]
+    DuplicateId { path: PathBuf, line: usize, id: u64 },
+
+    /// A LAMMPS atom type outside `1..=n_types`.
+    #[error("{}:{line}: atom type {lammps_type} is out of range 1..={n_types}", path.display())]
+    TypeOutOfRange {
+        path: PathBuf,
+        line: usize,
+        lammps_type: i64,
+        n_types: usize,
+    },
+
+    /// The file holds no frame at all.
+    #[error("{}: file holds no frame", path.display())]
+    Empty { path: PathBuf },
+
+    /// The frame handed to a writer cannot be expressed in the format.
+    #[error("{}: cannot write frame: {reason}", path.display())]
+    Unwritable { path: PathBuf, reason: String },
+}
+
+impl IoError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn parse(path: &Path, line: usize, reason: impl Into<String>) -> Self {
+        Self::Parse {
+            path: path.to_path_buf(),
+            line,
+            reason: reason.into(),
+        }
+    }
+
+    /// The line the error points at, for errors about file content.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            Self::Parse { line, .. }
+            | Self::UnknownSpecies { line, .. }
+            | Self::DuplicateId { line, .. }
+            | Self::TypeOutOfRange { line, .. } => Some(*line),
+            Self::Io { .. } | Self::Empty { .. } | Self::Unwritable { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! calcine's integration tests, one module per area.
+
+mod common;
+mod determinism;
+mod lammps_eam;
+mod md_physics;
+mod potential_checks;

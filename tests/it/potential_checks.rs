@@ -1,0 +1,84 @@
+//! The generic checks (finite-difference forces, strain-derivative virial, invariances) on
+//! every potential, on orthogonal and triclinic boxes, and half lists against full lists.
+
+use crate::common::eam_for;
+use calcine_core::lattice::{Lattice, LatticeKind};
+use calcine_core::rng::{uniform4, Stream};
+use calcine_core::{Atoms, SimBox, SpeciesId, Vec3};
+use calcine_eam::Evaluator;
+use calcine_potential::{LennardJones, NeighborKind, Pairwise, Potential, Zbl};
+use calcine_test_support::{check_potential, evaluate, CheckTolerances};
+
+/// A perturbed fcc crystal, 3×3×3 cells, with species alternating at random between 0 and `n_species−1`.
+fn perturbed_fcc(a: f64, amplitude: f64, n_species: u32, seed: u64) -> (SimBox, Atoms) {
+    let (simbox, mut atoms) = Lattice::new(LatticeKind::Fcc, a).replicate([3, 3, 3]).build(SpeciesId(0));
+    for i in 0..atoms.n_owned() {
+        let u = uniform4(seed, Stream::Test, i as u64, 0);
+        atoms.positions[i] += Vec3::new(u[0] - 0.5, u[1] - 0.5, u[2] - 0.5) * (2.0 * amplitude);
+        atoms.species[i] = SpeciesId(((u[3] * n_species as f64) as u32).min(n_species - 1));
+    }
+    (simbox, atoms)
+}
+
+/// The same atoms mapped into a sheared box (fractional coordinates kept).
+fn sheared(simbox: &SimBox, atoms: &Atoms, tilt: [f64; 3]) -> (SimBox, Atoms) {
+    let t = SimBox::triclinic(simbox.lo(), simbox.lengths(), tilt, [true; 3]).unwrap();
+    let mut out = atoms.clone();
+    for x in &mut out.positions {
+        *x = t.to_cartesian(&simbox.to_fractional(x));
+    }
+    (t, out)
+}
+
+fn check_both_boxes(p: &dyn Potential, simbox: &SimBox, atoms: &Atoms) {
+    check_potential(p, simbox, atoms, 1.0, CheckTolerances::default()).unwrap_or_else(|e| panic!("{} orthogonal: {e}", p.name()));
+    let (t, ta) = sheared(simbox, atoms, [1.1, -0.6, 0.8]);
+    check_potential(p, &t, &ta, 1.0, CheckTolerances::default()).unwrap_or_else(|e| panic!("{} triclinic: {e}", p.name()));
+}
+
+#[test]
+fn eam_passes_generic_checks() {
+    let (simbox, atoms) = perturbed_fcc(3.6, 0.15, 2, 11);
+    check_both_boxes(&eam_for("eam", &["Al", "Cu"], Evaluator::Kernel), &simbox, &atoms);
+    check_both_boxes(&eam_for("eam/alloy", &["Cu", "Ni"], Evaluator::Kernel), &simbox, &atoms);
+    let (simbox, atoms) = perturbed_fcc(4.05, 0.15, 2, 12);
+    check_both_boxes(&eam_for("eam/fs", &["Al", "Fe"], Evaluator::Kernel), &simbox, &atoms);
+}
+
+#[test]
+fn lj_and_zbl_pass_generic_checks() {
+    let (simbox, atoms) = perturbed_fcc(5.3, 0.2, 2, 13);
+    let lj = LennardJones::new(2, &[(0, 0, 0.0104, 3.4, 8.0), (1, 1, 0.02, 3.6, 8.0)], true).unwrap();
+    check_both_boxes(&Pairwise::new(lj), &simbox, &atoms);
+    let (simbox, atoms) = perturbed_fcc(3.2, 0.2, 2, 14);
+    check_both_boxes(&Pairwise::new(Zbl::new(&[74.0, 4.0], 2.0, 3.0).unwrap()), &simbox, &atoms);
+}
+
+fn assert_agree(a: &dyn Potential, b: &dyn Potential, simbox: &SimBox, atoms: &Atoms) {
+    let ea = evaluate(a, simbox, atoms, 0.7).unwrap();
+    let eb = evaluate(b, simbox, atoms, 0.7).unwrap();
+    assert!((ea.energy - eb.energy).abs() <= 1e-12 * ea.energy.abs(), "energy {} vs {}", ea.energy, eb.energy);
+    for k in 0..6 {
+        assert!((ea.virial[k] - eb.virial[k]).abs() <= 1e-11 * (1.0 + ea.virial[k].abs()), "virial {k}");
+    }
+    for (id, f) in &ea.forces {
+        assert!((f - eb.forces[id]).norm() <= 1e-11 * (1.0 + f.norm()), "force on {id}: {f:?} vs {:?}", eb.forces[id]);
+    }
+}
+
+#[test]
+fn half_and_full_lists_agree() {
+    let (simbox, atoms) = perturbed_fcc(5.3, 0.2, 2, 15);
+    let lj = LennardJones::new(2, &[(0, 0, 0.0104, 3.4, 8.0), (1, 1, 0.02, 3.6, 7.0)], false).unwrap();
+    let (t, ta) = sheared(&simbox, &atoms, [0.9, 0.4, -1.2]);
+    for (b, a) in [(&simbox, &atoms), (&t, &ta)] {
+        assert_agree(&Pairwise::with_list(lj.clone(), NeighborKind::Full), &Pairwise::with_list(lj.clone(), NeighborKind::Half), b, a);
+    }
+    let (simbox, atoms) = perturbed_fcc(3.6, 0.15, 2, 16);
+    let (t, ta) = sheared(&simbox, &atoms, [0.9, 0.4, -1.2]);
+    for (b, a) in [(&simbox, &atoms), (&t, &ta)] {
+        for (style, names) in [("eam", ["Al", "Cu"]), ("eam/alloy", ["Cu", "Ni"])] {
+            assert_agree(&eam_for(style, &names, Evaluator::Kernel), &eam_for(style, &names, Evaluator::Reference), b, a);
+        }
+    }
+}
