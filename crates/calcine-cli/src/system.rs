@@ -43,7 +43,7 @@ pub fn build_system(file: &InputFile) -> Result<System> {
             let resolved = file.resolve(path.get_ref());
             let ext = resolved.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
             let structure = match ext.as_str() {
-                "xyz" | "extxyz" => calcine_io::read_extxyz(&resolved, &SpeciesTable::default())?.structure,
+                "xyz" | "extxyz" => calcine_io::read_extxyz_any_species(&resolved)?.structure,
                 "data" | "lmp" | "lammps" => {
                     let Some(types) = &s.types else {
                         bail!("{}: a LAMMPS data file needs types = [\"El1\", …] naming its atom types", file.at(path));

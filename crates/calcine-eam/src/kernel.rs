@@ -30,9 +30,10 @@ const CHUNK: usize = 128;
 #[repr(C, align(32))]
 struct DensityRow([f64; 4]);
 
-/// Everything pass 2 reads for one pair at one knot: the derivative coefficients c₀ c₁ c₂
-/// of the density the neighbor receives (ρ′ at j from i) and of the density the atom
-/// receives (ρ′ at i from j), then all seven coefficients of r·φ.
+/// Everything pass 2 reads for one pair at one knot, interleaved for two-lane arithmetic:
+/// the derivative coefficients c₀ c₁ c₂ of ρ′ at j from i (lane 0) and of ρ′ at i from j
+/// (lane 1), then r·φ's derivative coefficients c₀ c₁ c₂ (lane 0) beside its value
+/// coefficients c₃ c₄ c₅ (lane 1), then c₆.
 #[derive(Debug, Clone, Copy)]
 #[repr(C, align(64))]
 struct PairRow([f64; 16]);
@@ -62,7 +63,7 @@ impl PackedTables {
                     let (ci, cj, cz) = (at_i.row(m), at_j.row(m), r_phi.row(m));
                     density.push(DensityRow([ci[3], ci[4], ci[5], ci[6]]));
                     pair.push(PairRow([
-                        cj[0], cj[1], cj[2], ci[0], ci[1], ci[2], cz[0], cz[1], cz[2], cz[3], cz[4], cz[5], cz[6], 0.0, 0.0,
+                        cj[0], ci[0], cj[1], ci[1], cj[2], ci[2], cz[0], cz[3], cz[1], cz[4], cz[2], cz[5], cz[6], 0.0, 0.0,
                         0.0,
                     ]));
                 }
@@ -387,64 +388,79 @@ impl Context<'_> {
 
     /// Force on owned atom `i`, Σ_j φ_ij, and Σ_j r_ij ⊗ f_ij (when `VIRIAL`).
     ///
-    /// The row is processed in blocks: first the neighbors inside the cutoff are collected
-    /// with their separation, table interval and 1/r, then the table terms are evaluated.
-    /// Splitting the long sqrt → lookup → cubic → force chain this way lets the processor
-    /// overlap many pairs; the summation order stays the row order.
+    /// The neighbors are processed in blocks: first their separation, table interval and
+    /// 1/r are collected, then the table terms are evaluated two lanes at a time. Splitting
+    /// the long sqrt → lookup → cubic → force chain this way lets the processor overlap
+    /// many pairs. Every lane computes exactly LAMMPS's expression, and the summation order
+    /// stays the row order.
     #[inline(always)]
     fn atom<const SINGLE: bool, const VIRIAL: bool>(&self, i: usize, near: &mut [Near; BLOCK]) -> ([f64; 3], f64, [f64; 6]) {
         let packed = self.packed;
         let g = self.grid;
         let table = if SINGLE { &packed.pair[..] } else { &packed.pair[self.table_start(i)..] };
         let [xi, yi, zi, fp_i] = self.sites[i].0;
-        let (mut fx, mut fy, mut fz) = (0.0, 0.0, 0.0);
+        let mut f_xy = [0.0f64; 2];
+        let mut f_z = 0.0;
         let mut phi_sum = 0.0;
-        // Virial accumulators paired (xx, yy), (zz, xy), (xz, yz) for packed arithmetic.
+        // Virial sums Σ (d_a d_b)·fpair, paired (xx, yy), (zz, xy), (xz, yz) as in LAMMPS's ev_tally.
         let mut w = [[0.0f64; 2]; 3];
         let start = i * self.width;
         for block in self.inside[start..start + self.counts[i] as usize].chunks(BLOCK) {
-            let mut n = 0;
-            for &j in block {
+            for (e, &j) in near.iter_mut().zip(block) {
                 let j = j as usize;
                 let sj = &self.sites[j].0;
-                let (dx, dy, dz) = (xi - sj[0], yi - sj[1], zi - sj[2]);
-                let r = (dx * dx + dy * dy + dz * dz).sqrt();
+                let d = [xi - sj[0], yi - sj[1]];
+                let dz = zi - sj[2];
+                let sq = mul2(d, d);
+                let r = (sq[0] + sq[1] + dz * dz).sqrt();
                 let (m, p) = g.point(r);
                 let row = if SINGLE { m } else { self.offsets[j] as usize + m };
-                near[n] = Near { d: [dx, dy, dz], p, recip: 1.0 / r, fp: sj[3], row };
-                n += 1;
+                let q = if VIRIAL { [sq, [dz * dz, d[0] * d[1]], mul2([d[0], d[1]], [dz, dz])] } else { [[0.0; 2]; 3] };
+                *e = Near { d, dz, p, recip: 1.0 / r, fp: [sj[3], fp_i], row, q };
             }
-            for e in &near[..n] {
+            for e in &near[..block.len()] {
                 let c = &table[e.row].0;
                 let p = e.p;
                 let recip = e.recip;
-                let [dx, dy, dz] = e.d;
-                // LAMMPS: rhoip = ρ′ at j from i, rhojp = ρ′ at i from j, z2 = r·φ.
-                let rhoip = (c[0] * p + c[1]) * p + c[2];
-                let rhojp = (c[3] * p + c[4]) * p + c[5];
-                let z2p = (c[6] * p + c[7]) * p + c[8];
-                let z2 = ((c[9] * p + c[10]) * p + c[11]) * p + c[12];
+                // Lane 0: rhoip = ρ′ at j from i; lane 1: rhojp = ρ′ at i from j.
+                let rho_p = horner2(horner2([c[0], c[1]], p, [c[2], c[3]]), p, [c[4], c[5]]);
+                // Lane 0: z2p = (r·φ)′; lane 1: the first two steps of z2 = r·φ.
+                let z = horner2(horner2([c[6], c[7]], p, [c[8], c[9]]), p, [c[10], c[11]]);
+                let (z2p, z2) = (z[0], z[1] * p + c[12]);
                 let phi = z2 * recip;
                 let phip = z2p * recip - phi * recip;
-                let psip = fp_i * rhojp + e.fp * rhoip + phip;
+                // fp_i·rhojp + fp_j·rhoip, as LAMMPS adds them (the sum of two terms commutes).
+                let s = mul2(e.fp, rho_p);
+                let psip = s[1] + s[0] + phip;
                 let fpair = -psip * recip;
-                let (gx, gy, gz) = (dx * fpair, dy * fpair, dz * fpair);
-                fx += gx;
-                fy += gy;
-                fz += gz;
+                f_xy = add2(f_xy, mul2(e.d, [fpair, fpair]));
+                f_z += e.dz * fpair;
                 phi_sum += phi;
                 if VIRIAL {
-                    w[0][0] += dx * gx;
-                    w[0][1] += dy * gy;
-                    w[1][0] += dz * gz;
-                    w[1][1] += dx * gy;
-                    w[2][0] += dx * gz;
-                    w[2][1] += dy * gz;
+                    for k in 0..3 {
+                        w[k] = add2(w[k], mul2(e.q[k], [fpair, fpair]));
+                    }
                 }
             }
         }
-        ([fx, fy, fz], phi_sum, [w[0][0], w[0][1], w[1][0], w[1][1], w[2][0], w[2][1]])
+        ([f_xy[0], f_xy[1], f_z], phi_sum, [w[0][0], w[0][1], w[1][0], w[1][1], w[2][0], w[2][1]])
     }
+}
+
+#[inline(always)]
+fn mul2(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
+    [a[0] * b[0], a[1] * b[1]]
+}
+
+#[inline(always)]
+fn add2(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
+    [a[0] + b[0], a[1] + b[1]]
+}
+
+/// One Horner step in both lanes: a·p + b.
+#[inline(always)]
+fn horner2(a: [f64; 2], p: f64, b: [f64; 2]) -> [f64; 2] {
+    [a[0] * p + b[0], a[1] * p + b[1]]
 }
 
 /// Row entries handled per block in pass 2.
@@ -452,10 +468,17 @@ const BLOCK: usize = 64;
 
 /// A neighbor inside the cutoff, ready for the table terms.
 #[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(16))]
 struct Near {
-    d: [f64; 3],
+    /// x_i − x_j, y_i − y_j.
+    d: [f64; 2],
+    /// z_i − z_j.
+    dz: f64,
     p: f64,
     recip: f64,
-    fp: f64,
+    /// F′ of the neighbor and of the atom.
+    fp: [f64; 2],
     row: usize,
+    /// Products d_a·d_b for the virial: (xx, yy), (zz, xy), (xz, yz).
+    q: [[f64; 2]; 3],
 }

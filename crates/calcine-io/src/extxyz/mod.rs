@@ -101,6 +101,17 @@ pub fn read_extxyz(path: impl AsRef<Path>, species: &SpeciesTable) -> Result<Ext
     })
 }
 
+/// Reads the first frame of an extended XYZ file, taking every species name it meets into a
+/// new species table (in order of first appearance). Species without a `masses` column get a
+/// NaN mass, for the caller to fill in (from a potential file or the input).
+pub fn read_extxyz_any_species(path: impl AsRef<Path>) -> Result<ExtxyzFrame, IoError> {
+    let path = path.as_ref();
+    let mut reader = ExtxyzReader::open(path, SpeciesTable::default())?.allow_new_species();
+    reader.read_frame()?.ok_or_else(|| IoError::Empty {
+        path: path.to_path_buf(),
+    })
+}
+
 /// Streams the frames of an extended XYZ file, one at a time.
 ///
 /// The reader owns a species table that grows as new species (with masses) appear, so
@@ -109,6 +120,7 @@ pub struct ExtxyzReader<R> {
     lines: LineReader<R>,
     species: SpeciesTable,
     failed: bool,
+    new_species: bool,
 }
 
 impl ExtxyzReader<BufReader<File>> {
@@ -126,7 +138,15 @@ impl<R: BufRead> ExtxyzReader<R> {
             lines: LineReader::new(inner, path.into()),
             species,
             failed: false,
+            new_species: false,
         }
+    }
+
+    /// Accepts species names that are not in the table yet, adding them with a NaN mass
+    /// when the file has no `masses` column.
+    pub fn allow_new_species(mut self) -> Self {
+        self.new_species = true;
+        self
     }
 
     /// The species seen so far (the caller's table plus species added from `masses`).
@@ -222,6 +242,7 @@ impl<R: BufRead> ExtxyzReader<R> {
             let species_id = match (self.species.find(name), mass) {
                 (Some(id), _) => id,
                 (None, Some(mass)) => self.species.find_or_add(name, mass),
+                (None, None) if self.new_species => self.species.find_or_add(name, f64::NAN),
                 (None, None) => {
                     return Err(IoError::UnknownSpecies {
                         path: loc.path.to_path_buf(),
