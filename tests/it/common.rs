@@ -41,7 +41,12 @@ pub fn data_metal(names: &[&str], potential: &dyn Potential) -> Structure {
 }
 
 /// An MD engine on one rank.
-pub fn serial_md(s: Structure, potential: Box<dyn Potential>, integrator: Integrator, settings: MdSettings) -> Md<SerialComm> {
+pub fn serial_md(
+    s: Structure,
+    potential: Box<dyn Potential>,
+    integrator: Integrator,
+    settings: MdSettings,
+) -> Md<SerialComm> {
     let domain = Domain::new(SerialComm::new(s.simbox.periodic()), s.simbox.clone());
     Md::new(domain, s.atoms, s.species, potential, integrator, settings).expect("md set-up")
 }

@@ -41,7 +41,8 @@ fn nve_energy_drift_eam_cu() {
     let tail: Vec<_> = samples.iter().filter(|s| s.0 >= 1.0).collect();
     let m = tail.len() as f64;
     let (mt, me) = (tail.iter().map(|s| s.0).sum::<f64>() / m, tail.iter().map(|s| s.1).sum::<f64>() / m);
-    let slope = tail.iter().map(|s| (s.0 - mt) * (s.1 - me)).sum::<f64>() / tail.iter().map(|s| (s.0 - mt).powi(2)).sum::<f64>();
+    let slope = tail.iter().map(|s| (s.0 - mt) * (s.1 - me)).sum::<f64>()
+        / tail.iter().map(|s| (s.0 - mt).powi(2)).sum::<f64>();
     let duration = tail.last().unwrap().0 - tail[0].0;
     let fitted_drift = slope * duration;
     let end_to_end = samples.last().unwrap().1 - samples[0].1;
@@ -50,7 +51,10 @@ fn nve_energy_drift_eam_cu() {
         "NVE EAM Cu 4000 atoms, {steps} steps of 1 fs at {mean_t:.1} K: fitted drift {fitted_drift:.3e} eV/atom over {duration:.1} ps, end-to-end {end_to_end:.3e} eV/atom"
     );
     assert!((250.0..350.0).contains(&mean_t), "mean temperature {mean_t}");
-    assert!(fitted_drift.abs() < 1e-4 && end_to_end.abs() < 1e-4, "drift {fitted_drift:.3e} / {end_to_end:.3e} eV/atom");
+    assert!(
+        fitted_drift.abs() < 1e-4 && end_to_end.abs() < 1e-4,
+        "drift {fitted_drift:.3e} / {end_to_end:.3e} eV/atom"
+    );
 }
 
 fn mean_temperature(md: &mut Md<SerialComm>, equilibrate: usize, steps: usize) -> (f64, Vec<f64>) {

@@ -6,7 +6,7 @@ use calcine_core::lattice::{Lattice, LatticeKind};
 use calcine_core::rng::{uniform4, Stream};
 use calcine_core::{Atoms, SimBox, SpeciesId, Vec3};
 use calcine_eam::Evaluator;
-use calcine_potential::{LennardJones, NeighborKind, Pairwise, Potential, Zbl};
+use calcine_potential::{LennardJones, NeighborKind, Overlay, Pairwise, Potential, Zbl};
 use calcine_test_support::{check_potential, evaluate, CheckTolerances};
 
 /// A perturbed fcc crystal, 3×3×3 cells, with species alternating at random between 0 and `n_species−1`.
@@ -31,9 +31,11 @@ fn sheared(simbox: &SimBox, atoms: &Atoms, tilt: [f64; 3]) -> (SimBox, Atoms) {
 }
 
 fn check_both_boxes(p: &dyn Potential, simbox: &SimBox, atoms: &Atoms) {
-    check_potential(p, simbox, atoms, 1.0, CheckTolerances::default()).unwrap_or_else(|e| panic!("{} orthogonal: {e}", p.name()));
+    check_potential(p, simbox, atoms, 1.0, CheckTolerances::default())
+        .unwrap_or_else(|e| panic!("{} orthogonal: {e}", p.name()));
     let (t, ta) = sheared(simbox, atoms, [1.1, -0.6, 0.8]);
-    check_potential(p, &t, &ta, 1.0, CheckTolerances::default()).unwrap_or_else(|e| panic!("{} triclinic: {e}", p.name()));
+    check_potential(p, &t, &ta, 1.0, CheckTolerances::default())
+        .unwrap_or_else(|e| panic!("{} triclinic: {e}", p.name()));
 }
 
 #[test]
@@ -54,6 +56,24 @@ fn lj_and_zbl_pass_generic_checks() {
     check_both_boxes(&Pairwise::new(Zbl::new(&[74.0, 4.0], 2.0, 3.0).unwrap()), &simbox, &atoms);
 }
 
+#[test]
+fn overlay_of_zbl_and_eam_passes_generic_checks_and_adds_up() {
+    let (simbox, atoms) = perturbed_fcc(3.6, 0.25, 2, 17);
+    let zbl = || Box::new(Pairwise::new(Zbl::new(&[28.0, 29.0], 1.5, 2.3).unwrap())) as Box<dyn Potential>;
+    let eam = || Box::new(eam_for("eam/alloy", &["Ni", "Cu"], Evaluator::Kernel)) as Box<dyn Potential>;
+    let overlay = Overlay::new(vec![zbl(), eam()]).unwrap();
+    check_both_boxes(&overlay, &simbox, &atoms);
+    let total = evaluate(&overlay, &simbox, &atoms, 1.0).unwrap();
+    let parts = [
+        evaluate(zbl().as_ref(), &simbox, &atoms, 1.0).unwrap(),
+        evaluate(eam().as_ref(), &simbox, &atoms, 1.0).unwrap(),
+    ];
+    assert!((total.energy - parts[0].energy - parts[1].energy).abs() < 1e-10 * total.energy.abs());
+    for (id, f) in &total.forces {
+        assert!((f - parts[0].forces[id] - parts[1].forces[id]).norm() < 1e-11 * (1.0 + f.norm()));
+    }
+}
+
 fn assert_agree(a: &dyn Potential, b: &dyn Potential, simbox: &SimBox, atoms: &Atoms) {
     let ea = evaluate(a, simbox, atoms, 0.7).unwrap();
     let eb = evaluate(b, simbox, atoms, 0.7).unwrap();
@@ -72,13 +92,23 @@ fn half_and_full_lists_agree() {
     let lj = LennardJones::new(2, &[(0, 0, 0.0104, 3.4, 8.0), (1, 1, 0.02, 3.6, 7.0)], false).unwrap();
     let (t, ta) = sheared(&simbox, &atoms, [0.9, 0.4, -1.2]);
     for (b, a) in [(&simbox, &atoms), (&t, &ta)] {
-        assert_agree(&Pairwise::with_list(lj.clone(), NeighborKind::Full), &Pairwise::with_list(lj.clone(), NeighborKind::Half), b, a);
+        assert_agree(
+            &Pairwise::with_list(lj.clone(), NeighborKind::Full),
+            &Pairwise::with_list(lj.clone(), NeighborKind::Half),
+            b,
+            a,
+        );
     }
     let (simbox, atoms) = perturbed_fcc(3.6, 0.15, 2, 16);
     let (t, ta) = sheared(&simbox, &atoms, [0.9, 0.4, -1.2]);
     for (b, a) in [(&simbox, &atoms), (&t, &ta)] {
         for (style, names) in [("eam", ["Al", "Cu"]), ("eam/alloy", ["Cu", "Ni"])] {
-            assert_agree(&eam_for(style, &names, Evaluator::Kernel), &eam_for(style, &names, Evaluator::Reference), b, a);
+            assert_agree(
+                &eam_for(style, &names, Evaluator::Kernel),
+                &eam_for(style, &names, Evaluator::Reference),
+                b,
+                a,
+            );
         }
     }
 }

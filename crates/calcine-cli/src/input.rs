@@ -114,9 +114,10 @@ impl Default for RunInput {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(tag = "style", deny_unknown_fields)]
 pub enum IntegratorInput {
+    #[default]
     #[serde(rename = "nve")]
     Nve,
     #[serde(rename = "langevin")]
@@ -133,12 +134,6 @@ pub enum IntegratorInput {
         #[serde(default = "default_chain")]
         chain: usize,
     },
-}
-
-impl Default for IntegratorInput {
-    fn default() -> Self {
-        IntegratorInput::Nve
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,7 +230,8 @@ pub struct InputFile {
 impl InputFile {
     /// Reads and parses `path`; syntax and schema errors name the file and line.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the input file", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the input file", path.display()))?;
         let input: Input = match toml::from_str(&text) {
             Ok(input) => input,
             Err(e) => {

@@ -14,23 +14,35 @@ pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTa
         PotentialInput::EamFuncfl { files } => {
             for name in files.keys() {
                 if species.find(name).is_none() {
-                    bail!("{}: potential file given for species '{name}', which the structure does not have (it has: {})", file.at_key("files"), names.join(", "));
+                    bail!(
+                        "{}: potential file given for species '{name}', which the structure does not have (it has: {})",
+                        file.at_key("files"),
+                        names.join(", ")
+                    );
                 }
             }
             let mut paths = Vec::new();
             for name in &names {
                 let Some(path) = files.get(name) else {
-                    bail!("{}: no funcfl file for species '{name}' (add it to files = {{ {name} = \"...\" }})", file.at_key("files"));
+                    bail!(
+                        "{}: no funcfl file for species '{name}' (add it to files = {{ {name} = \"...\" }})",
+                        file.at_key("files")
+                    );
                 };
                 paths.push(file.resolve(path));
             }
-            Box::new(Eam::funcfl(&paths, &names).with_context(|| format!("{}: loading the eam potential", file.at_key("files")))?)
+            Box::new(
+                Eam::funcfl(&paths, &names)
+                    .with_context(|| format!("{}: loading the eam potential", file.at_key("files")))?,
+            )
         }
         PotentialInput::EamAlloy { file: path } => Box::new(
-            Eam::setfl(file.resolve(path), &names).with_context(|| format!("{}: loading the eam/alloy potential", file.at_key("file")))?,
+            Eam::setfl(file.resolve(path), &names)
+                .with_context(|| format!("{}: loading the eam/alloy potential", file.at_key("file")))?,
         ),
         PotentialInput::EamFs { file: path } => Box::new(
-            Eam::fs(file.resolve(path), &names).with_context(|| format!("{}: loading the eam/fs potential", file.at_key("file")))?,
+            Eam::fs(file.resolve(path), &names)
+                .with_context(|| format!("{}: loading the eam/fs potential", file.at_key("file")))?,
         ),
         PotentialInput::Lj { pairs, shift } => {
             let mut table = Vec::new();
@@ -39,7 +51,13 @@ pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTa
                 for (k, name) in pair.species.iter().enumerate() {
                     idx[k] = species
                         .find(name)
-                        .with_context(|| format!("{}: lj pair names species '{name}', which the structure does not have (it has: {})", file.at_key("species"), names.join(", ")))?
+                        .with_context(|| {
+                            format!(
+                                "{}: lj pair names species '{name}', which the structure does not have (it has: {})",
+                                file.at_key("species"),
+                                names.join(", ")
+                            )
+                        })?
                         .index();
                 }
                 table.push((idx[0], idx[1], pair.epsilon, pair.sigma, pair.cutoff));
@@ -51,7 +69,10 @@ pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTa
             let mut charges = Vec::new();
             for name in &names {
                 let Some(&zi) = z.get(name) else {
-                    bail!("{}: no nuclear charge for species '{name}' (add it to z = {{ {name} = ... }})", file.at_key("z"));
+                    bail!(
+                        "{}: no nuclear charge for species '{name}' (add it to z = {{ {name} = ... }})",
+                        file.at_key("z")
+                    );
                 };
                 charges.push(zi);
             }

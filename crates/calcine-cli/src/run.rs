@@ -55,7 +55,10 @@ fn prepare(file: &InputFile) -> Result<Prepared> {
     }
     let out = &file.input.output;
     if out.thermo_every == 0 || out.trajectory_every == 0 {
-        bail!("{}: output intervals must be at least 1 step", file.at_key(if out.thermo_every == 0 { "thermo_every" } else { "trajectory_every" }));
+        bail!(
+            "{}: output intervals must be at least 1 step",
+            file.at_key(if out.thermo_every == 0 { "thermo_every" } else { "trajectory_every" })
+        );
     }
     let settings = MdSettings {
         timestep: run.timestep,
@@ -82,7 +85,14 @@ pub fn validate(path: &Path) -> Result<()> {
     let p = prepare(&file)?;
     let lengths = p.system.simbox.lengths();
     println!("{}: ok", path.display());
-    println!("  atoms      {} in a {:.4} × {:.4} × {:.4} Å box{}", p.system.atoms.n_owned(), lengths[0], lengths[1], lengths[2], if p.system.simbox.is_triclinic() { " (triclinic)" } else { "" });
+    println!(
+        "  atoms      {} in a {:.4} × {:.4} × {:.4} Å box{}",
+        p.system.atoms.n_owned(),
+        lengths[0],
+        lengths[1],
+        lengths[2],
+        if p.system.simbox.is_triclinic() { " (triclinic)" } else { "" }
+    );
     for (_, s) in p.system.species.iter() {
         println!("  species    {} (mass {} g/mol)", s.name, s.mass);
     }
@@ -98,7 +108,8 @@ pub fn run(path: &Path, quiet: bool) -> Result<()> {
     let Prepared { system, potential, integrator, settings } = prepare(&file)?;
     let run = &file.input.run;
     let out = &file.input.output;
-    std::fs::create_dir_all(&out.directory).with_context(|| format!("creating output folder {}", out.directory.display()))?;
+    std::fs::create_dir_all(&out.directory)
+        .with_context(|| format!("creating output folder {}", out.directory.display()))?;
 
     let comm = SerialComm::new(system.simbox.periodic());
     let domain = Domain::new(comm, system.simbox.clone());
@@ -135,12 +146,17 @@ pub fn run(path: &Path, quiet: bool) -> Result<()> {
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} steps  {msg}  ETA {eta}")
             .expect("valid progress template"),
     );
+    md.timers_mut().reset();
     let loop_start = Instant::now();
     let n_atoms = md.n_atoms();
     let result = (|| -> Result<()> {
         for k in 1..=run.steps {
             let thermo_step = k % out.thermo_every == 0 || k == run.steps;
-            let want = if thermo_step { Want { energy: true, virial: true, per_atom_energy: false } } else { Want::FORCES_ONLY };
+            let want = if thermo_step {
+                Want { energy: true, virial: true, per_atom_energy: false }
+            } else {
+                Want::FORCES_ONLY
+            };
             md.advance(want)?;
             let t = Instant::now();
             if thermo_step {
@@ -195,7 +211,12 @@ fn print_summary<C: Communicator>(md: &Md<C>, elapsed: f64, steps: u64) {
     );
     if steps > 0 && elapsed > 0.0 {
         let rate = (steps * n) as f64 / elapsed;
-        println!("Performance: {:.4e} atom-steps/s, {:.4} µs per atom-step, {:.2} steps/s", rate, 1e6 / rate, steps as f64 / elapsed);
+        println!(
+            "Performance: {:.4e} atom-steps/s, {:.4} µs per atom-step, {:.2} steps/s",
+            rate,
+            1e6 / rate,
+            steps as f64 / elapsed
+        );
     }
     println!("Neighbor list builds: {}", md.n_rebuilds());
     println!();

@@ -18,9 +18,12 @@ pub fn build_system(file: &InputFile) -> Result<System> {
     let s = &file.input.system;
     let mut system = match (&s.lattice, &s.file) {
         (Some(_), Some(f)) => bail!("{}: give either lattice or file in [system], not both", file.at(f)),
-        (None, None) => bail!("{}: [system] needs a lattice (with a, cells, species) or a structure file", file.path.display()),
+        (None, None) => {
+            bail!("{}: [system] needs a lattice (with a, cells, species) or a structure file", file.path.display())
+        }
         (Some(kind), None) => {
-            let lattice_kind: LatticeKind = kind.get_ref().parse().map_err(|e: String| anyhow::anyhow!("{}: {e}", file.at(kind)))?;
+            let lattice_kind: LatticeKind =
+                kind.get_ref().parse().map_err(|e: String| anyhow::anyhow!("{}: {e}", file.at(kind)))?;
             let Some(a) = s.a else { bail!("{}: the lattice needs its constant a (Å)", file.at(kind)) };
             if !(a > 0.0 && a.is_finite()) {
                 bail!("{}: lattice constant a must be positive, got {a}", file.at_key("a"));
@@ -29,7 +32,9 @@ pub fn build_system(file: &InputFile) -> Result<System> {
             if cells.contains(&0) {
                 bail!("{}: cells must all be at least 1, got {cells:?}", file.at_key("cells"));
             }
-            let Some(name) = &s.species else { bail!("{}: the lattice needs a species name (species = \"Cu\")", file.at(kind)) };
+            let Some(name) = &s.species else {
+                bail!("{}: the lattice needs a species name (species = \"Cu\")", file.at(kind))
+            };
             let mut species = SpeciesTable::default();
             let id = species.find_or_add(name.get_ref(), f64::NAN);
             let mut lattice = Lattice::new(lattice_kind, a).replicate(cells);
@@ -51,7 +56,11 @@ pub fn build_system(file: &InputFile) -> Result<System> {
                     let names: Vec<&str> = types.get_ref().iter().map(String::as_str).collect();
                     calcine_io::read_lammps_data(&resolved, &names)?
                 }
-                _ => bail!("{}: cannot tell the format of '{}': use .xyz/.extxyz or .data/.lmp/.lammps", file.at(path), resolved.display()),
+                _ => bail!(
+                    "{}: cannot tell the format of '{}': use .xyz/.extxyz or .data/.lmp/.lammps",
+                    file.at(path),
+                    resolved.display()
+                ),
             };
             let mut structure = structure;
             structure.wrap_into_box();

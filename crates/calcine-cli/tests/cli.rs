@@ -112,7 +112,8 @@ fn malformed_potential_file_names_file_and_line() {
     let o = c.run(&cu_input(lattice_cu(), &format!("style = \"eam\"\nfiles = {{ Cu = \"{}\" }}", bad.display()), ""));
     assert_fails_with(&o, &["bad.eam:8:"]);
     let truncated = c.write("short.eam", &good.lines().take(20).collect::<Vec<_>>().join("\n"));
-    let o = c.run(&cu_input(lattice_cu(), &format!("style = \"eam\"\nfiles = {{ Cu = \"{}\" }}", truncated.display()), ""));
+    let o =
+        c.run(&cu_input(lattice_cu(), &format!("style = \"eam\"\nfiles = {{ Cu = \"{}\" }}", truncated.display()), ""));
     assert_fails_with(&o, &["short.eam"]);
     let o = c.run(&cu_input(lattice_cu(), "style = \"eam/alloy\"\nfile = \"missing.eam.alloy\"", ""));
     assert_fails_with(&o, &["missing.eam.alloy"]);
@@ -121,7 +122,10 @@ fn malformed_potential_file_names_file_and_line() {
 #[test]
 fn malformed_structure_file_names_file_and_line() {
     let c = Case::new();
-    c.write("s.xyz", "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\nCu 0 0 0\nCu 1.8 1.8 x\n");
+    c.write(
+        "s.xyz",
+        "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\nCu 0 0 0\nCu 1.8 1.8 x\n",
+    );
     let o = c.run(&cu_input("file = \"s.xyz\"", &eam_cu(), ""));
     assert_fails_with(&o, &["s.xyz:4:"]);
 }
@@ -129,7 +133,10 @@ fn malformed_structure_file_names_file_and_line() {
 #[test]
 fn unknown_species_is_an_error() {
     let c = Case::new();
-    c.write("s.xyz", "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\nCu 0 0 0\nAu 1.8 1.8 0\n");
+    c.write(
+        "s.xyz",
+        "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\nCu 0 0 0\nAu 1.8 1.8 0\n",
+    );
     let pot = format!("style = \"eam/alloy\"\nfile = \"{}\"", data("potentials/CuNi.eam.alloy").display());
     let o = c.run(&cu_input("file = \"s.xyz\"", &pot, ""));
     assert_fails_with(&o, &["Au", "CuNi.eam.alloy"]);
@@ -140,7 +147,10 @@ fn unknown_species_is_an_error() {
 #[test]
 fn atoms_too_close_are_an_error() {
     let c = Case::new();
-    c.write("s.xyz", "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\nCu 1 1 1\nCu 1.001 1 1\n");
+    c.write(
+        "s.xyz",
+        "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\nCu 1 1 1\nCu 1.001 1 1\n",
+    );
     let o = c.run(&cu_input("file = \"s.xyz\"", &eam_cu(), ""));
     assert_fails_with(&o, &["atoms 1 and 2", "closer than"]);
 }
@@ -185,7 +195,9 @@ fn failure_mid_run_keeps_outputs_complete() {
     for r in &rows {
         assert_eq!(r.split(',').count(), 15, "complete row: {r}");
     }
-    let mut reader = calcine_io::ExtxyzReader::open(c.path("t.xyz"), calcine_core::SpeciesTable::default()).unwrap().allow_new_species();
+    let mut reader = calcine_io::ExtxyzReader::open(c.path("t.xyz"), calcine_core::SpeciesTable::default())
+        .unwrap()
+        .allow_new_species();
     let mut n_frames = 0;
     while let Some(f) = reader.read_frame().unwrap() {
         assert_eq!(f.structure.atoms.n_owned(), 3);

@@ -62,12 +62,7 @@ impl Lattice {
             LatticeKind::Sc => vec![[0.0, 0.0, 0.0]],
             LatticeKind::Bcc => vec![[0.0, 0.0, 0.0], [0.5, 0.5, 0.5]],
             LatticeKind::Fcc => vec![[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]],
-            LatticeKind::Hcp => vec![
-                [0.0, 0.0, 0.0],
-                [0.5, 0.5, 0.0],
-                [0.5, 5.0 / 6.0, 0.5],
-                [0.0, 1.0 / 3.0, 0.5],
-            ],
+            LatticeKind::Hcp => vec![[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 5.0 / 6.0, 0.5], [0.0, 1.0 / 3.0, 0.5]],
             LatticeKind::Diamond => vec![
                 [0.0, 0.0, 0.0],
                 [0.5, 0.5, 0.0],
@@ -95,11 +90,8 @@ impl Lattice {
             for j in 0..ny {
                 for i in 0..nx {
                     for b in &basis {
-                        let x = Vec3::new(
-                            (i as f64 + b[0]) * cl[0],
-                            (j as f64 + b[1]) * cl[1],
-                            (k as f64 + b[2]) * cl[2],
-                        );
+                        let x =
+                            Vec3::new((i as f64 + b[0]) * cl[0], (j as f64 + b[1]) * cl[1], (k as f64 + b[2]) * cl[2]);
                         atoms.push_owned(AtomId(id), species, x, Vec3::zeros(), [0; 3]);
                         id += 1;
                     }

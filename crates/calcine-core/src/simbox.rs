@@ -52,14 +52,8 @@ impl SimBox {
         }
         let [lx, ly, lz] = lengths;
         let [xy, xz, yz] = tilt;
-        let h_inv = [
-            1.0 / lx,
-            1.0 / ly,
-            1.0 / lz,
-            -yz / (ly * lz),
-            (yz * xy - ly * xz) / (lx * ly * lz),
-            -xy / (lx * ly),
-        ];
+        let h_inv =
+            [1.0 / lx, 1.0 / ly, 1.0 / lz, -yz / (ly * lz), (yz * xy - ly * xz) / (lx * ly * lz), -xy / (lx * ly)];
         Ok(Self { lo, lengths, tilt, periodic, h_inv })
     }
 
@@ -111,11 +105,7 @@ impl SimBox {
     pub fn to_cartesian(&self, s: &Vec3) -> Vec3 {
         let [lx, ly, lz] = self.lengths;
         let [xy, xz, yz] = self.tilt;
-        Vec3::new(
-            self.lo.x + lx * s.x + xy * s.y + xz * s.z,
-            self.lo.y + ly * s.y + yz * s.z,
-            self.lo.z + lz * s.z,
-        )
+        Vec3::new(self.lo.x + lx * s.x + xy * s.y + xz * s.z, self.lo.y + ly * s.y + yz * s.z, self.lo.z + lz * s.z)
     }
 
     /// Distance between the two lattice planes of constant fractional coordinate along

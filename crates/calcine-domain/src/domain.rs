@@ -173,7 +173,11 @@ impl<C: Communicator> Domain<C> {
             for i in 0..atoms.n_owned() {
                 if slab_of(self.simbox.to_fractional(&atoms.positions[i])[a], n) != c {
                     let p = atoms.positions[i];
-                    local_error = Some(DomainError::MovedTooFar { id: atoms.ids[i].0, rank: self.comm.rank(), position: [p.x, p.y, p.z] });
+                    local_error = Some(DomainError::MovedTooFar {
+                        id: atoms.ids[i].0,
+                        rank: self.comm.rank(),
+                        position: [p.x, p.y, p.z],
+                    });
                     break;
                 }
             }
@@ -402,7 +406,8 @@ mod tests {
         domain.build_ghosts(&mut atoms, 4.0);
         let n_owned = atoms.n_owned();
         // Forward: ghosts take their owner's value.
-        let mut values: Vec<f64> = (0..atoms.n_total()).map(|i| if i < n_owned { atoms.ids[i].0 as f64 } else { -1.0 }).collect();
+        let mut values: Vec<f64> =
+            (0..atoms.n_total()).map(|i| if i < n_owned { atoms.ids[i].0 as f64 } else { -1.0 }).collect();
         domain.forward(&mut values);
         for i in 0..atoms.n_total() {
             assert_eq!(values[i], atoms.ids[i].0 as f64);

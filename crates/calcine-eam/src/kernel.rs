@@ -13,8 +13,18 @@
 //! depends only on the atom's row, which is sorted canonically, so the result has the same
 //! bits for any number of threads or ranks.
 //!
-//! Tables are packed per species pair and knot so that one pair costs one 64-byte row in
-//! pass 2 and one 32-byte row in pass 1.
+//! For speed:
+//! - tables are packed per species pair and knot, so that one pair reads one 32-byte row
+//!   in pass 1 and one 64-byte row in pass 2 (interleaved for two-lane arithmetic);
+//! - positions and F′ are packed per atom, so a neighbor is one 32-byte load;
+//! - pass 1 keeps the neighbors inside the cutoff without branching and records them, so
+//!   pass 2 skips the list's skin;
+//! - rows are processed in blocks, distances first and table terms after, which breaks the
+//!   long sqrt → lookup → cubic → force dependency chain and lets the processor overlap
+//!   many pairs.
+//!
+//! None of this changes an operation or the order of a sum, so the kernel agrees with the
+//! reference evaluator to rounding in the order of summation only.
 
 use crate::table::density_point;
 use crate::{EamTables, Scratch};
@@ -63,8 +73,8 @@ impl PackedTables {
                     let (ci, cj, cz) = (at_i.row(m), at_j.row(m), r_phi.row(m));
                     density.push(DensityRow([ci[3], ci[4], ci[5], ci[6]]));
                     pair.push(PairRow([
-                        cj[0], ci[0], cj[1], ci[1], cj[2], ci[2], cz[0], cz[3], cz[1], cz[4], cz[2], cz[5], cz[6], 0.0, 0.0,
-                        0.0,
+                        cj[0], ci[0], cj[1], ci[1], cj[2], ci[2], cz[0], cz[3], cz[1], cz[4], cz[2], cz[5], cz[6], 0.0,
+                        0.0, 0.0,
                     ]));
                 }
             }
@@ -122,9 +132,24 @@ pub(crate) fn compute(
     if packed.n_species > 1 {
         scratch.offsets.extend(atoms.species.iter().map(|s| (s.index() * packed.stride) as u32));
     }
+    // Pass 1: densities, embedding energies and F′ of owned atoms. Each atom's neighbors
+    // inside the cutoff are also recorded, in row order, at the start of its row's span
+    // of `inside` (laid out like the neighbor list), so that pass 2 skips the list's skin.
+    scratch.row_start.clear();
+    scratch.row_start.push(0);
+    let mut total = 0;
+    for i in 0..n_owned {
+        total += list.neighbors_of(i).len();
+        scratch.row_start.push(total);
+    }
+    scratch.fp.resize(n_total, 0.0);
+    scratch.embedding.resize(n_owned, 0.0);
+    scratch.counts.resize(n_owned, 0);
+    scratch.inside.resize(total, 0);
     let offsets = std::mem::take(&mut scratch.offsets);
     let ctx = Context {
         packed,
+        tables,
         grid,
         sites: &scratch.sites,
         offsets: &offsets,
@@ -132,52 +157,16 @@ pub(crate) fn compute(
         species: &atoms.species,
         inside: &[],
         counts: &[],
-        width: 0,
+        row_start: &scratch.row_start,
     };
-
-    // Pass 1: densities, embedding energies and F′ of owned atoms. Each atom's neighbors
-    // inside the cutoff are also recorded, in row order, in its `width`-long slot of
-    // `inside`, so that pass 2 skips the list's skin.
-    let width = (0..n_owned).map(|i| list.neighbors_of(i).len()).max().unwrap_or(0).max(1);
-    scratch.fp.resize(n_total, 0.0);
-    scratch.embedding.resize(n_owned, 0.0);
-    scratch.counts.resize(n_owned, 0);
-    scratch.inside.resize(n_owned * width, 0);
-    let first_bad = scratch.fp[..n_owned]
-        .par_chunks_mut(CHUNK)
-        .zip(scratch.embedding[..n_owned].par_chunks_mut(CHUNK))
-        .zip(scratch.counts.par_chunks_mut(CHUNK))
-        .zip(scratch.inside[..n_owned * width].par_chunks_mut(CHUNK * width))
-        .enumerate()
-        .map(|(c, (((fp_chunk, e_chunk), count_chunk), inside_chunk))| {
-            let mut bad = None;
-            let mut near = [(0usize, 0.0f64); BLOCK];
-            for k in 0..fp_chunk.len() {
-                let i = c * CHUNK + k;
-                let inside = &mut inside_chunk[k * width..(k + 1) * width];
-                let (rho, count, suspect) = if packed.n_species == 1 {
-                    ctx.density::<true>(i, &mut near, inside)
-                } else {
-                    ctx.density::<false>(i, &mut near, inside)
-                };
-                count_chunk[k] = count as u32;
-                if suspect || !rho.is_finite() {
-                    bad.get_or_insert(i);
-                    continue;
-                }
-                let (m, p) = density_point(rho, tables.rdrho(), tables.nrho());
-                let c = tables.embedding_table(atoms.species[i].index()).row(m);
-                let fp = (c[0] * p + c[1]) * p + c[2];
-                let mut f = ((c[3] * p + c[4]) * p + c[5]) * p + c[6];
-                if rho > tables.rhomax() {
-                    f += fp * (rho - tables.rhomax());
-                }
-                fp_chunk[k] = fp;
-                e_chunk[k] = f;
-            }
-            bad
-        })
-        .reduce(|| None, min_index);
+    let pass1 = Pass1 {
+        first: 0,
+        fp: &mut scratch.fp[..n_owned],
+        embedding: &mut scratch.embedding[..],
+        counts: &mut scratch.counts[..],
+        inside: &mut scratch.inside[..],
+    };
+    let first_bad = pass1.run(&ctx);
     if let Some(i) = first_bad {
         scratch.offsets = offsets;
         return Err(diagnose(eam.name, input, &grid, i));
@@ -193,6 +182,7 @@ pub(crate) fn compute(
     // Pass 2: forces, pair energies and virials of owned atoms.
     let ctx = Context {
         packed,
+        tables,
         grid,
         sites: &scratch.sites,
         offsets: &offsets,
@@ -200,7 +190,7 @@ pub(crate) fn compute(
         species: &atoms.species,
         inside: &scratch.inside,
         counts: &scratch.counts,
-        width,
+        row_start: &scratch.row_start,
     };
     let embedding = &scratch.embedding[..];
     let want = input.want;
@@ -220,7 +210,11 @@ pub(crate) fn compute(
             .map(|(c, (f_chunk, e_chunk))| chunk(c * CHUNK, f_chunk, Some(e_chunk)))
             .reduce(Sums::default, Sums::merge)
     } else {
-        forces.par_chunks_mut(CHUNK).enumerate().map(|(c, f_chunk)| chunk(c * CHUNK, f_chunk, None)).reduce(Sums::default, Sums::merge)
+        forces
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(c, f_chunk)| chunk(c * CHUNK, f_chunk, None))
+            .reduce(Sums::default, Sums::merge)
     };
     scratch.offsets = offsets;
     if let Some(i) = sums.bad {
@@ -231,6 +225,64 @@ pub(crate) fn compute(
         out.virial[k].merge(&sums.virial[k]);
     }
     Ok(())
+}
+
+/// Pass 1's outputs for owned atoms `first .. first + fp.len()`; `inside` starts at the
+/// first of these atoms' rows.
+struct Pass1<'a> {
+    first: usize,
+    fp: &'a mut [f64],
+    embedding: &'a mut [f64],
+    counts: &'a mut [u32],
+    inside: &'a mut [u32],
+}
+
+impl Pass1<'_> {
+    /// Runs pass 1, splitting the atoms in halves over rayon tasks down to `CHUNK` atoms;
+    /// returns the first atom whose density could not be evaluated.
+    fn run(self, ctx: &Context<'_>) -> Option<usize> {
+        let n = self.fp.len();
+        if n > CHUNK {
+            let mid = n / 2;
+            let split = ctx.row_start[self.first + mid] - ctx.row_start[self.first];
+            let (fp_a, fp_b) = self.fp.split_at_mut(mid);
+            let (e_a, e_b) = self.embedding.split_at_mut(mid);
+            let (c_a, c_b) = self.counts.split_at_mut(mid);
+            let (in_a, in_b) = self.inside.split_at_mut(split);
+            let a = Pass1 { first: self.first, fp: fp_a, embedding: e_a, counts: c_a, inside: in_a };
+            let b = Pass1 { first: self.first + mid, fp: fp_b, embedding: e_b, counts: c_b, inside: in_b };
+            let (bad_a, bad_b) = rayon::join(|| a.run(ctx), || b.run(ctx));
+            return min_index(bad_a, bad_b);
+        }
+        let tables = ctx.tables;
+        let base = ctx.row_start[self.first];
+        let mut bad = None;
+        let mut near = [(0u32, 0.0f64); BLOCK];
+        for k in 0..n {
+            let i = self.first + k;
+            let inside = &mut self.inside[ctx.row_start[i] - base..ctx.row_start[i + 1] - base];
+            let (rho, count, suspect) = if ctx.packed.n_species == 1 {
+                ctx.density::<true>(i, &mut near, inside)
+            } else {
+                ctx.density::<false>(i, &mut near, inside)
+            };
+            self.counts[k] = count as u32;
+            if suspect || !rho.is_finite() {
+                bad.get_or_insert(i);
+                continue;
+            }
+            let (m, p) = density_point(rho, tables.rdrho(), tables.nrho());
+            let c = tables.embedding_table(ctx.species[i].index()).row(m);
+            let fp = (c[0] * p + c[1]) * p + c[2];
+            let mut f = ((c[3] * p + c[4]) * p + c[5]) * p + c[6];
+            if rho > tables.rhomax() {
+                f += fp * (rho - tables.rhomax());
+            }
+            self.fp[k] = fp;
+            self.embedding[k] = f;
+        }
+        bad
+    }
 }
 
 /// Position and F′ of an atom (F′ is NaN during pass 1).
@@ -296,24 +348,31 @@ impl Sums {
 #[derive(Clone, Copy)]
 struct Context<'a> {
     packed: &'a PackedTables,
+    tables: &'a EamTables,
     grid: Grid,
     sites: &'a [Site],
     /// Table offset of each atom's species; empty with one species.
     offsets: &'a [u32],
     list: &'a calcine_neighbor::NeighborList,
     species: &'a [calcine_core::SpeciesId],
+    /// Start of each owned atom's row in the neighbor list's layout (n_owned + 1 entries).
+    row_start: &'a [usize],
     /// Pass 2: owned atom i's neighbors inside the cutoff are
-    /// `inside[i·width .. i·width + counts[i]]`.
+    /// `inside[row_start[i] .. row_start[i] + counts[i]]`.
     inside: &'a [u32],
     counts: &'a [u32],
-    width: usize,
 }
 
 impl Context<'_> {
     /// ρ of owned atom `i`, and whether some neighbor is closer than Δr or at a NaN distance.
     /// Blocked like [`Context::atom`].
     #[inline(always)]
-    fn density<const SINGLE: bool>(&self, i: usize, near: &mut [(usize, f64); BLOCK], inside: &mut [u32]) -> (f64, usize, bool) {
+    fn density<const SINGLE: bool>(
+        &self,
+        i: usize,
+        near: &mut [(u32, f64); BLOCK],
+        inside: &mut [u32],
+    ) -> (f64, usize, bool) {
         let packed = self.packed;
         let g = self.grid;
         let table = if SINGLE { &packed.density[..] } else { &packed.density[self.table_start(i)..] };
@@ -322,25 +381,24 @@ impl Context<'_> {
         let mut suspect = false;
         let mut count = 0;
         for block in self.list.neighbors_of(i).chunks(BLOCK) {
+            // Keep the entries inside the cutoff without a branch (in a thermal system the
+            // test is a coin flip); a NaN distance is kept, flagged below and poisons ρ.
             let mut n = 0;
             for &j in block {
                 let xj = &self.sites[j as usize].0;
                 let (dx, dy, dz) = (xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]);
                 let rsq = dx * dx + dy * dy + dz * dz;
-                // Written so that a NaN distance goes on, is flagged and poisons ρ.
-                if rsq >= g.cutoff_sq {
-                    continue;
-                }
-                suspect |= !(rsq >= g.min_distance_sq);
-                let (m, p) = g.point(rsq.sqrt());
-                near[n] = (if SINGLE { m } else { self.offsets[j as usize] as usize + m }, p);
-                inside[count] = j;
-                n += 1;
-                count += 1;
+                near[n] = (j, rsq);
+                n += ((rsq < g.cutoff_sq) | rsq.is_nan()) as usize;
             }
-            for &(row, p) in &near[..n] {
+            for &(j, rsq) in &near[..n] {
+                suspect |= rsq.is_nan() | (rsq < g.min_distance_sq);
+                let (m, p) = g.point(rsq.sqrt());
+                let row = if SINGLE { m } else { self.offsets[j as usize] as usize + m };
                 let c = &table[row].0;
                 rho += ((c[0] * p + c[1]) * p + c[2]) * p + c[3];
+                inside[count] = j;
+                count += 1;
             }
         }
         (rho, count, suspect)
@@ -394,7 +452,11 @@ impl Context<'_> {
     /// many pairs. Every lane computes exactly LAMMPS's expression, and the summation order
     /// stays the row order.
     #[inline(always)]
-    fn atom<const SINGLE: bool, const VIRIAL: bool>(&self, i: usize, near: &mut [Near; BLOCK]) -> ([f64; 3], f64, [f64; 6]) {
+    fn atom<const SINGLE: bool, const VIRIAL: bool>(
+        &self,
+        i: usize,
+        near: &mut [Near; BLOCK],
+    ) -> ([f64; 3], f64, [f64; 6]) {
         let packed = self.packed;
         let g = self.grid;
         let table = if SINGLE { &packed.pair[..] } else { &packed.pair[self.table_start(i)..] };
@@ -404,7 +466,7 @@ impl Context<'_> {
         let mut phi_sum = 0.0;
         // Virial sums Σ (d_a d_b)·fpair, paired (xx, yy), (zz, xy), (xz, yz) as in LAMMPS's ev_tally.
         let mut w = [[0.0f64; 2]; 3];
-        let start = i * self.width;
+        let start = self.row_start[i];
         for block in self.inside[start..start + self.counts[i] as usize].chunks(BLOCK) {
             for (e, &j) in near.iter_mut().zip(block) {
                 let j = j as usize;

@@ -92,6 +92,7 @@ struct Scratch {
     offsets: Vec<u32>,
     inside: Vec<u32>,
     counts: Vec<u32>,
+    row_start: Vec<usize>,
 }
 
 impl Eam {
@@ -128,7 +129,12 @@ impl Eam {
         Self::multi(path.as_ref(), species, SetflKind::FinnisSinclair, "eam/fs")
     }
 
-    fn multi<S: AsRef<str>>(path: &Path, species: &[S], kind: SetflKind, name: &'static str) -> Result<Self, PotentialError> {
+    fn multi<S: AsRef<str>>(
+        path: &Path,
+        species: &[S],
+        kind: SetflKind,
+        name: &'static str,
+    ) -> Result<Self, PotentialError> {
         if species.is_empty() {
             return Err(PotentialError::Config(format!("{name}: no species given")));
         }
@@ -210,9 +216,22 @@ impl Potential for Eam {
         }
     }
 
-    fn compute(&self, input: &ForceInput<'_>, ghosts: &mut dyn GhostSync, out: &mut ForceOutput) -> Result<(), PotentialError> {
-        assert_eq!(input.neighbors.kind(), self.neighbor_kind(), "neighbor list kind does not match the potential's request");
-        assert_eq!(input.neighbors.n_owned(), input.atoms.n_owned(), "neighbor list is stale: owned atom counts differ");
+    fn compute(
+        &self,
+        input: &ForceInput<'_>,
+        ghosts: &mut dyn GhostSync,
+        out: &mut ForceOutput,
+    ) -> Result<(), PotentialError> {
+        assert_eq!(
+            input.neighbors.kind(),
+            self.neighbor_kind(),
+            "neighbor list kind does not match the potential's request"
+        );
+        assert_eq!(
+            input.neighbors.n_owned(),
+            input.atoms.n_owned(),
+            "neighbor list is stale: owned atom counts differ"
+        );
         assert!(out.forces.len() >= input.atoms.n_total(), "force output not sized for owned + ghost atoms");
         self.check_species(input)?;
         let mut scratch = self.scratch.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

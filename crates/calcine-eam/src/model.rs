@@ -78,7 +78,16 @@ impl Funcfl {
         let embedding = r.array(grid.nrho, "F(rho)")?;
         let charge = r.array(grid.nr, "Z(r)")?;
         let density = r.array(grid.nr, "rho(r)")?;
-        Ok(Self { path: path.to_path_buf(), mass, drho: grid.drho, dr: grid.dr, cutoff: grid.cutoff, embedding, charge, density })
+        Ok(Self {
+            path: path.to_path_buf(),
+            mass,
+            drho: grid.drho,
+            dr: grid.dr,
+            cutoff: grid.cutoff,
+            embedding,
+            charge,
+            density,
+        })
     }
 }
 
@@ -450,7 +459,8 @@ impl Record<'_> {
 
     fn float(&self, k: usize, what: &str) -> Result<f64, PotentialError> {
         let w = &self.words[k];
-        parse_float(w.text).ok_or_else(|| PotentialError::parse(self.path, w.line, format!("{what}: '{}' is not a number", w.text)))
+        parse_float(w.text)
+            .ok_or_else(|| PotentialError::parse(self.path, w.line, format!("{what}: '{}' is not a number", w.text)))
     }
 }
 
@@ -522,7 +532,11 @@ impl<'a> Reader<'a> {
                     break;
                 }
                 let v = parse_float(text).ok_or_else(|| {
-                    PotentialError::parse(self.path, line, format!("{what}: value {} '{text}' is not a number", out.len() + 1))
+                    PotentialError::parse(
+                        self.path,
+                        line,
+                        format!("{what}: value {} '{text}' is not a number", out.len() + 1),
+                    )
                 })?;
                 out.push(v);
             }

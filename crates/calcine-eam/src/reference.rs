@@ -44,6 +44,10 @@ pub(crate) fn compute(
             if rsq >= cutoff_sq {
                 continue;
             }
+            if rsq.is_nan() {
+                let id = if x[i].iter().all(|v| v.is_finite()) { atoms.ids[j].0 } else { atoms.ids[i].0 };
+                return Err(PotentialError::NonFinite { potential: eam.name.to_string(), what: "position", id });
+            }
             if rsq < min_distance_sq {
                 return Err(PotentialError::TooClose {
                     potential: eam.name.to_string(),
@@ -65,7 +69,11 @@ pub(crate) fn compute(
     fp.resize(n_total, f64::NAN);
     for i in 0..n_owned {
         if !rho[i].is_finite() {
-            return Err(PotentialError::NonFinite { potential: eam.name.to_string(), what: "density", id: atoms.ids[i].0 });
+            return Err(PotentialError::NonFinite {
+                potential: eam.name.to_string(),
+                what: "density",
+                id: atoms.ids[i].0,
+            });
         }
         let (f, f_prime) = t.embedding(species(i), rho[i]);
         fp[i] = f_prime;
@@ -117,7 +125,14 @@ pub(crate) fn compute(
                 pair_energy[j] += 0.5 * phi;
             }
             if want.virial {
-                let w = [d.x * d.x * fpair, d.y * d.y * fpair, d.z * d.z * fpair, d.x * d.y * fpair, d.x * d.z * fpair, d.y * d.z * fpair];
+                let w = [
+                    d.x * d.x * fpair,
+                    d.y * d.y * fpair,
+                    d.z * d.z * fpair,
+                    d.x * d.y * fpair,
+                    d.x * d.z * fpair,
+                    d.y * d.z * fpair,
+                ];
                 for k in 0..6 {
                     out.virial[k].add(w[k]);
                 }
@@ -131,7 +146,8 @@ pub(crate) fn compute(
         }
     }
     out.ghost_forces = true;
-    if let Some(i) = out.forces[..n_total].iter().position(|f| !(f.x.is_finite() && f.y.is_finite() && f.z.is_finite())) {
+    if let Some(i) = out.forces[..n_total].iter().position(|f| !(f.x.is_finite() && f.y.is_finite() && f.z.is_finite()))
+    {
         return Err(PotentialError::NonFinite { potential: eam.name.to_string(), what: "force", id: atoms.ids[i].0 });
     }
     Ok(())

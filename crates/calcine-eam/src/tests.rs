@@ -45,7 +45,12 @@ impl GhostSync for Images {
 }
 
 /// Evaluates `pot` with a freshly built list; ghost forces, if any, are summed into owners.
-fn evaluate(pot: &Eam, atoms: &Atoms, ghosts: &mut dyn GhostSync, owner: &[usize]) -> Result<ForceOutput, PotentialError> {
+fn evaluate(
+    pot: &Eam,
+    atoms: &Atoms,
+    ghosts: &mut dyn GhostSync,
+    owner: &[usize],
+) -> Result<ForceOutput, PotentialError> {
     let mut list = NeighborList::new(pot.neighbor_kind(), pot.cutoff(), 1.0);
     list.build(atoms);
     let mut out = ForceOutput::default();
@@ -223,9 +228,14 @@ fn setfl_parser_and_species_mapping() {
     // Read as an alloy file the same text is misaligned and runs out of values.
     assert!(matches!(Eam::setfl(&fs, &["A"]).unwrap_err(), PotentialError::Parse { .. }));
 
-    let names = write(dir.path(), "names.eam.alloy", &setfl_text(&["A", "B"], 6, SetflKind::Alloy).replace("2 A B", "3 A B"));
+    let names =
+        write(dir.path(), "names.eam.alloy", &setfl_text(&["A", "B"], 6, SetflKind::Alloy).replace("2 A B", "3 A B"));
     expect_parse(Setfl::read(&names, SetflKind::Alloy).unwrap_err(), &names, 4, "expected 3 element names");
-    let grid = write(dir.path(), "grid.eam.alloy", &setfl_text(&["A"], 6, SetflKind::Alloy).replace("6 0.01 6 0.01", "6 -0.01 6 0.01"));
+    let grid = write(
+        dir.path(),
+        "grid.eam.alloy",
+        &setfl_text(&["A"], 6, SetflKind::Alloy).replace("6 0.01 6 0.01", "6 -0.01 6 0.01"),
+    );
     expect_parse(Setfl::read(&grid, SetflKind::Alloy).unwrap_err(), &grid, 5, "drho = -0.01 must be positive");
     assert!(matches!(Eam::funcfl(&[&alloy], &["A", "B"]).unwrap_err(), PotentialError::Config(_)));
 }
@@ -380,6 +390,71 @@ fn kernel_is_independent_of_the_thread_count() {
 }
 
 #[test]
+fn forces_do_not_depend_on_what_else_is_wanted() {
+    for (pot, two) in [(cu_ni(), true), (Eam::funcfl(&[potential("Cu_u3.eam")], &["Cu"]).unwrap(), false)] {
+        let atoms = cluster(3, 3.55, 0.3, two, 5);
+        let mut list = NeighborList::new(pot.neighbor_kind(), pot.cutoff(), 1.0);
+        list.build(&atoms);
+        let run = |want: Want| {
+            let mut out = ForceOutput::default();
+            out.reset(atoms.n_owned(), atoms.n_total(), want);
+            pot.compute(&ForceInput { atoms: &atoms, neighbors: &list, want }, &mut NoGhosts, &mut out).unwrap();
+            out
+        };
+        let all = run(Want::ALL);
+        let bare = run(Want::FORCES_ONLY);
+        assert_eq!(bare.energy.value(), 0.0);
+        for (a, b) in all.forces.iter().zip(&bare.forces) {
+            assert_eq!([a.x.to_bits(), a.y.to_bits(), a.z.to_bits()], [b.x.to_bits(), b.y.to_bits(), b.z.to_bits()]);
+        }
+    }
+}
+
+#[test]
+fn species_sharing_a_file_share_its_tables() {
+    // Two species on the same funcfl file: the multi-species kernel path must give the
+    // single-species bits.
+    let cu = potential("Cu_u3.eam");
+    let one = Eam::funcfl(&[&cu], &["Cu"]).unwrap();
+    let two = Eam::funcfl(&[&cu, &cu], &["Cu", "Cu2"]).unwrap();
+    assert_eq!(two.masses().unwrap(), [63.55, 63.55]);
+    let mixed = cluster(3, 3.6, 0.2, true, 9);
+    let mut plain = mixed.clone();
+    plain.species.iter_mut().for_each(|s| *s = SpeciesId(0));
+    assert!(mixed.species.iter().any(|s| s.0 == 1));
+    for evaluator in [Evaluator::Kernel, Evaluator::Reference] {
+        let a = evaluate_cluster(&one.clone().with_evaluator(evaluator), &plain).unwrap();
+        let b = evaluate_cluster(&two.clone().with_evaluator(evaluator), &mixed).unwrap();
+        assert_eq!(a.energy.value().to_bits(), b.energy.value().to_bits());
+        assert_eq!(a.forces, b.forces);
+    }
+}
+
+#[test]
+fn embedding_is_extended_linearly_above_the_table() {
+    let eam = cu_ni();
+    let t = eam.tables();
+    let top = t.rhomax();
+    let (f1, fp1) = t.embedding(0, top + 0.5);
+    let (f2, fp2) = t.embedding(0, top + 1.5);
+    assert_eq!(fp1, fp2);
+    assert!((f2 - f1 - fp1).abs() < 1e-12 * f1.abs().max(1.0));
+    // Below the table end the cubic is used as is.
+    let (m, p) = crate::table::density_point(0.3 * top, t.rdrho(), t.nrho());
+    assert_eq!(t.embedding(0, 0.3 * top).0, cubic_value(t.embedding_table(0).row(m), p));
+}
+
+#[test]
+fn ghosts_without_their_owners_values_are_reported() {
+    // The periodic system with a GhostSync that does nothing: ghost F′ stays unknown.
+    let (atoms, owner) = metal_system();
+    for evaluator in [Evaluator::Kernel, Evaluator::Reference] {
+        let err = evaluate(&cu_ni().with_evaluator(evaluator), &atoms, &mut NoGhosts, &owner).unwrap_err();
+        assert!(matches!(err, PotentialError::NonFinite { what: "force", .. }), "{evaluator:?}: {err:?}");
+    }
+}
+
+#[test]
 fn close_pairs_and_bad_positions_are_errors() {
     for evaluator in [Evaluator::Kernel, Evaluator::Reference] {
         let pot = Eam::funcfl(&[potential("Cu_u3.eam")], &["Cu"]).unwrap().with_evaluator(evaluator);
@@ -397,7 +472,7 @@ fn close_pairs_and_bad_positions_are_errors() {
         let mut atoms = cluster(2, 3.6, 0.0, false, 1);
         atoms.positions[5].y = f64::NAN;
         let err = evaluate_cluster(&pot, &atoms).unwrap_err();
-        assert!(matches!(err, PotentialError::NonFinite { what: "density", .. }), "{err:?}");
+        assert!(matches!(err, PotentialError::NonFinite { what: "position", id: 6, .. }), "{err:?}");
     }
     // Species the potential was not built for.
     let mut atoms = cluster(2, 3.6, 0.0, false, 1);
@@ -496,7 +571,11 @@ fn compare_with_lammps(pot: &Eam, yaml: &str, masses: &[f64]) -> [f64; 3] {
         }
     }
     let eps = reference.epsilon;
-    assert!(e_err <= eps && s_err <= eps && f_err <= eps, "{yaml} {:?}: energy {e_err:e}, stress {s_err:e}, forces {f_err:e}", pot.evaluator());
+    assert!(
+        e_err <= eps && s_err <= eps && f_err <= eps,
+        "{yaml} {:?}: energy {e_err:e}, stress {s_err:e}, forces {f_err:e}",
+        pot.evaluator()
+    );
     [e_err, s_err, f_err]
 }
 
@@ -511,7 +590,8 @@ fn matches_lammps_eam() {
 #[test]
 fn matches_lammps_eam_alloy() {
     for evaluator in [Evaluator::Kernel, Evaluator::Reference] {
-        let errors = compare_with_lammps(&cu_ni().with_evaluator(evaluator), "atomic-pair-eam_alloy.yaml", &[63.546, 58.689]);
+        let errors =
+            compare_with_lammps(&cu_ni().with_evaluator(evaluator), "atomic-pair-eam_alloy.yaml", &[63.546, 58.689]);
         eprintln!("eam/alloy {evaluator:?}: {:.2e} {:.2e} {:.2e}", errors[0], errors[1], errors[2]);
     }
 }
@@ -519,7 +599,8 @@ fn matches_lammps_eam_alloy() {
 #[test]
 fn matches_lammps_eam_fs() {
     for evaluator in [Evaluator::Kernel, Evaluator::Reference] {
-        let errors = compare_with_lammps(&al_fe().with_evaluator(evaluator), "atomic-pair-eam_fs.yaml", &[26.98154, 55.845]);
+        let errors =
+            compare_with_lammps(&al_fe().with_evaluator(evaluator), "atomic-pair-eam_fs.yaml", &[26.98154, 55.845]);
         eprintln!("eam/fs {evaluator:?}: {:.2e} {:.2e} {:.2e}", errors[0], errors[1], errors[2]);
     }
 }

@@ -86,9 +86,7 @@ impl DumpFrame {
                     .iter()
                     .zip(images)
                     .map(|(x, image)| {
-                        x + (0..3)
-                            .map(|axis| self.simbox.edge(axis) * f64::from(image[axis]))
-                            .sum::<Vec3>()
+                        x + (0..3).map(|axis| self.simbox.edge(axis) * f64::from(image[axis])).sum::<Vec3>()
                     })
                     .collect(),
             ),
@@ -107,24 +105,10 @@ impl DumpFrame {
         let n = self.n_atoms();
         let order: Vec<usize> = (0..n).collect();
         let ids: Vec<u64> = self.ids.iter().map(|id| id.0).collect();
-        let velocities = self
-            .velocities
-            .clone()
-            .unwrap_or_else(|| vec![Vec3::zeros(); n]);
+        let velocities = self.velocities.clone().unwrap_or_else(|| vec![Vec3::zeros(); n]);
         let images = self.images.clone().unwrap_or_else(|| vec![[0; 3]; n]);
-        let atoms = atoms_sorted_by_id(
-            &order,
-            &ids,
-            &self.species,
-            &self.positions,
-            &velocities,
-            &images,
-        );
-        Structure {
-            simbox: self.simbox.clone(),
-            species: species.clone(),
-            atoms,
-        }
+        let atoms = atoms_sorted_by_id(&order, &ids, &self.species, &self.positions, &velocities, &images);
+        Structure { simbox: self.simbox.clone(), species: species.clone(), atoms }
     }
 }
 
@@ -147,11 +131,7 @@ impl DumpReader<BufReader<File>> {
 impl<R: BufRead> DumpReader<R> {
     /// A reader over any buffered input; `path` only labels error messages.
     pub fn new(inner: R, path: impl Into<PathBuf>, n_types: usize) -> Self {
-        Self {
-            lines: LineReader::new(inner, path.into()),
-            n_types,
-            failed: false,
-        }
+        Self { lines: LineReader::new(inner, path.into()), n_types, failed: false }
     }
 
     /// The next frame, or `None` at the end of the file.
@@ -182,10 +162,7 @@ impl<R: BufRead> DumpReader<R> {
         if line.strip_prefix("ITEM:").map(str::trim) == Some(item) {
             Ok(())
         } else {
-            Err(self
-                .lines
-                .loc()
-                .err(format!("expected 'ITEM: {item}', found '{line}'")))
+            Err(self.lines.loc().err(format!("expected 'ITEM: {item}', found '{line}'")))
         }
     }
 
@@ -202,9 +179,10 @@ impl<R: BufRead> DumpReader<R> {
                     self.next_line("the unit style")?;
                     let units = self.lines.line().trim();
                     if units != "metal" {
-                        return Err(self.lines.loc().err(format!(
-                            "dump is in '{units}' units, calcine reads metal only"
-                        )));
+                        return Err(self
+                            .lines
+                            .loc()
+                            .err(format!("dump is in '{units}' units, calcine reads metal only")));
                     }
                 }
                 Some("TIME") => {
@@ -215,9 +193,7 @@ impl<R: BufRead> DumpReader<R> {
                     self.next_line("the timestep")?;
                     let token = self.lines.line().trim();
                     let step = token.parse::<u64>().map_err(|_| {
-                        self.lines.loc().err(format!(
-                            "timestep is '{token}', which is not a non-negative integer"
-                        ))
+                        self.lines.loc().err(format!("timestep is '{token}', which is not a non-negative integer"))
                     })?;
                     break step;
                 }
@@ -228,10 +204,7 @@ impl<R: BufRead> DumpReader<R> {
 
         self.expect_item("NUMBER OF ATOMS")?;
         self.next_line("the number of atoms")?;
-        let n_atoms = self
-            .lines
-            .loc()
-            .count(self.lines.line().trim(), "number of atoms")?;
+        let n_atoms = self.lines.loc().count(self.lines.line().trim(), "number of atoms")?;
 
         let simbox = self.read_box()?;
 
@@ -240,9 +213,7 @@ impl<R: BufRead> DumpReader<R> {
         let header = self.lines.line().trim().to_string();
         let names: Vec<String> = match header.strip_prefix("ITEM: ATOMS") {
             Some(rest) => rest.split_whitespace().map(str::to_string).collect(),
-            None => {
-                return Err(columns_loc.err(format!("expected 'ITEM: ATOMS', found '{header}'")))
-            }
+            None => return Err(columns_loc.err(format!("expected 'ITEM: ATOMS', found '{header}'"))),
         };
         let columns = Columns::find(&names, columns_loc)?;
 
@@ -260,10 +231,7 @@ impl<R: BufRead> DumpReader<R> {
             let loc = self.lines.loc();
             let line = self.lines.line();
             if line.starts_with("ITEM:") {
-                return Err(loc.err(format!(
-                    "found '{}' after {atom_idx} of {n_atoms} atoms",
-                    line.trim()
-                )));
+                return Err(loc.err(format!("found '{}' after {atom_idx} of {n_atoms} atoms", line.trim())));
             }
             let tokens: Vec<&str> = line.split_whitespace().collect();
             if tokens.len() != names.len() {
@@ -288,21 +256,10 @@ impl<R: BufRead> DumpReader<R> {
             }
             species.push(SpeciesId(lammps_type as u32 - 1));
             let [i, j, k] = columns.position;
-            let x = loc.vec3(
-                &[tokens[i], tokens[j], tokens[k]],
-                [&names[i], &names[j], &names[k]],
-            )?;
-            positions.push(if columns.scaled {
-                simbox.to_cartesian(&x)
-            } else {
-                x
-            });
+            let x = loc.vec3(&[tokens[i], tokens[j], tokens[k]], [&names[i], &names[j], &names[k]])?;
+            positions.push(if columns.scaled { simbox.to_cartesian(&x) } else { x });
             if let Some([i, j, k]) = columns.image {
-                images.push([
-                    loc.i32(tokens[i], "ix")?,
-                    loc.i32(tokens[j], "iy")?,
-                    loc.i32(tokens[k], "iz")?,
-                ]);
+                images.push([loc.i32(tokens[i], "ix")?, loc.i32(tokens[j], "iy")?, loc.i32(tokens[k], "iz")?]);
             }
             if let Some([i, j, k]) = columns.velocity {
                 velocities.push(loc.vec3(&[tokens[i], tokens[j], tokens[k]], ["vx", "vy", "vz"])?);
@@ -347,9 +304,7 @@ impl<R: BufRead> DumpReader<R> {
         if triclinic {
             words.drain(..3);
         } else if words.starts_with(&["abc", "origin"]) {
-            return Err(
-                loc.err("general triclinic dumps (BOX BOUNDS abc origin) are not supported")
-            );
+            return Err(loc.err("general triclinic dumps (BOX BOUNDS abc origin) are not supported"));
         }
         let periodic = match words.as_slice() {
             [] => [true; 3],
@@ -357,20 +312,13 @@ impl<R: BufRead> DumpReader<R> {
                 let mut periodic = [false; 3];
                 for (axis, flag) in [x, y, z].iter().enumerate() {
                     if flag.len() != 2 || !flag.chars().all(|c| "pfsm".contains(c)) {
-                        return Err(
-                            loc.err(format!("boundary flag '{flag}' is not two of p, f, s, m"))
-                        );
+                        return Err(loc.err(format!("boundary flag '{flag}' is not two of p, f, s, m")));
                     }
                     periodic[axis] = **flag == "pp";
                 }
                 periodic
             }
-            _ => {
-                return Err(loc.err(format!(
-                    "BOX BOUNDS has {} boundary flags, expected 3",
-                    words.len()
-                )))
-            }
+            _ => return Err(loc.err(format!("BOX BOUNDS has {} boundary flags, expected 3", words.len()))),
         };
         let header_line = loc.line;
         let n_numbers = if triclinic { 3 } else { 2 };
@@ -380,10 +328,7 @@ impl<R: BufRead> DumpReader<R> {
             let loc = self.lines.loc();
             let tokens: Vec<&str> = self.lines.line().split_whitespace().collect();
             if tokens.len() != n_numbers {
-                return Err(loc.err(format!(
-                    "{name} bounds line has {} numbers, expected {n_numbers}",
-                    tokens.len()
-                )));
+                return Err(loc.err(format!("{name} bounds line has {} numbers, expected {n_numbers}", tokens.len())));
             }
             for (k, token) in tokens.iter().enumerate() {
                 bounds[axis][k] = loc.f64(token, &format!("{name} bound"))?;
@@ -393,25 +338,10 @@ impl<R: BufRead> DumpReader<R> {
         let [xy, xz, yz] = tilt;
         let x_low = 0f64.min(xy).min(xz).min(xy + xz);
         let x_high = 0f64.max(xy).max(xz).max(xy + xz);
-        let lo = Vec3::new(
-            bounds[0][0] - x_low,
-            bounds[1][0] - 0f64.min(yz),
-            bounds[2][0],
-        );
-        let hi = Vec3::new(
-            bounds[0][1] - x_high,
-            bounds[1][1] - 0f64.max(yz),
-            bounds[2][1],
-        );
-        SimBox::triclinic(lo, [hi.x - lo.x, hi.y - lo.y, hi.z - lo.z], tilt, periodic).map_err(
-            |e| {
-                IoError::parse(
-                    self.lines.path(),
-                    header_line,
-                    format!("box bounds give no valid box: {e}"),
-                )
-            },
-        )
+        let lo = Vec3::new(bounds[0][0] - x_low, bounds[1][0] - 0f64.min(yz), bounds[2][0]);
+        let hi = Vec3::new(bounds[0][1] - x_high, bounds[1][1] - 0f64.max(yz), bounds[2][1]);
+        SimBox::triclinic(lo, [hi.x - lo.x, hi.y - lo.y, hi.z - lo.z], tilt, periodic)
+            .map_err(|e| IoError::parse(self.lines.path(), header_line, format!("box bounds give no valid box: {e}")))
     }
 }
 
@@ -445,10 +375,10 @@ impl Columns {
             (triple("xs", "ys", "zs"), PositionKind::Wrapped, true),
             (triple("xsu", "ysu", "zsu"), PositionKind::Unwrapped, true),
         ];
-        let Some((Some(position), position_kind, scaled)) =
-            positions.into_iter().find(|p| p.0.is_some())
-        else {
-            return Err(loc.err("ITEM: ATOMS has no complete set of position columns (x y z, xu yu zu, xs ys zs or xsu ysu zsu)"));
+        let Some((Some(position), position_kind, scaled)) = positions.into_iter().find(|p| p.0.is_some()) else {
+            return Err(loc.err(
+                "ITEM: ATOMS has no complete set of position columns (x y z, xu yu zu, xs ys zs or xsu ysu zsu)",
+            ));
         };
         let lammps_type = find("type").ok_or_else(|| loc.err("ITEM: ATOMS has no type column"))?;
         Ok(Self {
@@ -483,11 +413,7 @@ impl DumpWriter<File> {
 impl<W: Write> DumpWriter<W> {
     /// A writer into any output; `path` only labels error messages.
     pub fn new(out: W, path: impl Into<PathBuf>) -> Self {
-        Self {
-            out,
-            path: path.into(),
-            write_time: false,
-        }
+        Self { out, path: path.into(), write_time: false }
     }
 
     /// Also writes `ITEM: TIME` (ps) before each frame, as LAMMPS `dump_modify time yes`.
@@ -499,9 +425,7 @@ impl<W: Write> DumpWriter<W> {
     /// Appends one frame.
     pub fn write_frame(&mut self, frame: &FrameRef<'_>) -> Result<(), IoError> {
         let text = self.format_frame(frame)?;
-        self.out
-            .write_all(text.as_bytes())
-            .map_err(|e| IoError::io(&self.path, e))?;
+        self.out.write_all(text.as_bytes()).map_err(|e| IoError::io(&self.path, e))?;
         self.out.flush().map_err(|e| IoError::io(&self.path, e))
     }
 
@@ -518,16 +442,8 @@ impl<W: Write> DumpWriter<W> {
             push_shortest(&mut out, frame.time);
             out.push('\n');
         }
-        out.push_str(&format!(
-            "ITEM: TIMESTEP\n{}\nITEM: NUMBER OF ATOMS\n{}\n",
-            frame.step,
-            order.len()
-        ));
-        let flags: Vec<&str> = simbox
-            .periodic()
-            .iter()
-            .map(|&p| if p { "pp" } else { "ff" })
-            .collect();
+        out.push_str(&format!("ITEM: TIMESTEP\n{}\nITEM: NUMBER OF ATOMS\n{}\n", frame.step, order.len()));
+        let flags: Vec<&str> = simbox.periodic().iter().map(|&p| if p { "pp" } else { "ff" }).collect();
         let (lo, hi) = (simbox.lo(), simbox.hi());
         let mut bounds = [[lo.x, hi.x], [lo.y, hi.y], [lo.z, hi.z]];
         if simbox.is_triclinic() {

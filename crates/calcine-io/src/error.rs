@@ -18,20 +18,11 @@ pub enum IoError {
 
     /// A line does not say what the format requires there.
     #[error("{}:{line}: {reason}", path.display())]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        reason: String,
-    },
+    Parse { path: PathBuf, line: usize, reason: String },
 
     /// A species name that is neither in the caller's table nor given a mass by the file.
     #[error("{}:{line}: unknown species '{name}' (known: {known}); add it to the species table or give a masses column", path.display())]
-    UnknownSpecies {
-        path: PathBuf,
-        line: usize,
-        name: String,
-        known: String,
-    },
+    UnknownSpecies { path: PathBuf, line: usize, name: String, known: String },
 
     /// The same atom id appears twice in one frame.
     #[error("{}:{line}: atom id {id} appears twice", path.display())]
@@ -39,12 +30,7 @@ pub enum IoError {
 
     /// A LAMMPS atom type outside `1..=n_types`.
     #[error("{}:{line}: atom type {lammps_type} is out of range 1..={n_types}", path.display())]
-    TypeOutOfRange {
-        path: PathBuf,
-        line: usize,
-        lammps_type: i64,
-        n_types: usize,
-    },
+    TypeOutOfRange { path: PathBuf, line: usize, lammps_type: i64, n_types: usize },
 
     /// The file holds no frame at all.
     #[error("{}: file holds no frame", path.display())]
@@ -57,18 +43,11 @@ pub enum IoError {
 
 impl IoError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        Self::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+        Self::Io { path: path.to_path_buf(), source }
     }
 
     pub(crate) fn parse(path: &Path, line: usize, reason: impl Into<String>) -> Self {
-        Self::Parse {
-            path: path.to_path_buf(),
-            line,
-            reason: reason.into(),
-        }
+        Self::Parse { path: path.to_path_buf(), line, reason: reason.into() }
     }
 
     /// The line the error points at, for errors about file content.

@@ -31,10 +31,7 @@ use crate::structure::{atoms_sorted_by_id, check_species_names};
 use crate::{FrameRef, IoError, Structure};
 
 /// Reads a LAMMPS data file (`atom_style atomic`); see the module documentation.
-pub fn read_lammps_data(
-    path: impl AsRef<Path>,
-    species_names: &[&str],
-) -> Result<Structure, IoError> {
+pub fn read_lammps_data(path: impl AsRef<Path>, species_names: &[&str]) -> Result<Structure, IoError> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| IoError::io(path, e))?;
     parse_lammps_data(BufReader::new(file), path, species_names)
@@ -48,9 +45,7 @@ pub fn parse_lammps_data(
 ) -> Result<Structure, IoError> {
     let mut lines = LineReader::new(inner, path.into());
     if !lines.advance()? {
-        return Err(IoError::Empty {
-            path: lines.path().to_path_buf(),
-        });
+        return Err(IoError::Empty { path: lines.path().to_path_buf() });
     }
     let (header, first_section) = read_header(&mut lines)?;
     let sections = read_sections(&mut lines, first_section)?;
@@ -63,21 +58,15 @@ pub fn write_lammps_data(path: impl AsRef<Path>, frame: &FrameRef<'_>) -> Result
     let path = path.as_ref();
     let text = format_lammps_data(frame, path)?;
     let mut file = File::create(path).map_err(|e| IoError::io(path, e))?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| IoError::io(path, e))?;
+    file.write_all(text.as_bytes()).map_err(|e| IoError::io(path, e))?;
     file.flush().map_err(|e| IoError::io(path, e))
 }
 
 /// Writes a LAMMPS data file into any output; `path` only labels error messages.
-pub fn write_lammps_data_to(
-    mut out: impl Write,
-    path: impl AsRef<Path>,
-    frame: &FrameRef<'_>,
-) -> Result<(), IoError> {
+pub fn write_lammps_data_to(mut out: impl Write, path: impl AsRef<Path>, frame: &FrameRef<'_>) -> Result<(), IoError> {
     let path = path.as_ref();
     let text = format_lammps_data(frame, path)?;
-    out.write_all(text.as_bytes())
-        .map_err(|e| IoError::io(path, e))?;
+    out.write_all(text.as_bytes()).map_err(|e| IoError::io(path, e))?;
     out.flush().map_err(|e| IoError::io(path, e))
 }
 
@@ -87,15 +76,8 @@ fn format_lammps_data(frame: &FrameRef<'_>, path: &Path) -> Result<String, IoErr
     let simbox = frame.simbox;
     let (lo, hi) = (simbox.lo(), simbox.hi());
     let mut out = String::with_capacity(512 + 160 * order.len());
-    out.push_str(&format!(
-        "LAMMPS data file written by calcine, timestep = {}\n\n",
-        frame.step
-    ));
-    out.push_str(&format!(
-        "{} atoms\n{} atom types\n\n",
-        order.len(),
-        frame.species_table.len()
-    ));
+    out.push_str(&format!("LAMMPS data file written by calcine, timestep = {}\n\n", frame.step));
+    out.push_str(&format!("{} atoms\n{} atom types\n\n", order.len(), frame.species_table.len()));
     for (axis, name) in ["x", "y", "z"].iter().enumerate() {
         push_numbers(&mut out, &[lo[axis], hi[axis]]);
         out.push_str(&format!(" {name}lo {name}hi\n"));
@@ -151,18 +133,8 @@ struct Header {
 }
 
 /// Header keywords calcine reads (or rejects with a specific message).
-const KNOWN_KEYWORDS: [&str; 10] = [
-    "atoms",
-    "atom types",
-    "xlo xhi",
-    "ylo yhi",
-    "zlo zhi",
-    "xy xz yz",
-    "avec",
-    "bvec",
-    "cvec",
-    "abc origin",
-];
+const KNOWN_KEYWORDS: [&str; 10] =
+    ["atoms", "atom types", "xlo xhi", "ylo yhi", "zlo zhi", "xy xz yz", "avec", "bvec", "cvec", "abc origin"];
 
 /// Header keywords that name features atom_style atomic does not have: accepted with a
 /// count of 0, an error otherwise.
@@ -187,9 +159,7 @@ const ZERO_ONLY_KEYWORDS: [&str; 17] = [
 ];
 
 /// Reads header lines up to the first section keyword, which it returns with its line.
-fn read_header<R: BufRead>(
-    lines: &mut LineReader<R>,
-) -> Result<(Header, Option<(usize, String)>), IoError> {
+fn read_header<R: BufRead>(lines: &mut LineReader<R>) -> Result<(Header, Option<(usize, String)>), IoError> {
     let mut header = Header::default();
     while lines.advance()? {
         let loc = lines.loc();
@@ -212,10 +182,9 @@ fn read_header<R: BufRead>(
             .max_by_key(|k| k.len());
         let n_numbers = match known {
             Some(k) => tokens.len() - k.split(' ').count(),
-            None => tokens
-                .iter()
-                .take_while(|t| t.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c)))
-                .count(),
+            None => {
+                tokens.iter().take_while(|t| t.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c))).count()
+            }
         };
         let keyword = tokens[n_numbers..].join(" ");
         let numbers = &tokens[..n_numbers];
@@ -223,10 +192,7 @@ fn read_header<R: BufRead>(
             if numbers.len() == n {
                 Ok(())
             } else {
-                Err(loc.err(format!(
-                    "header line '{keyword}' needs {n} numbers, found {}",
-                    numbers.len()
-                )))
+                Err(loc.err(format!("header line '{keyword}' needs {n} numbers, found {}", numbers.len())))
             }
         };
         match keyword.as_str() {
@@ -247,11 +213,8 @@ fn read_header<R: BufRead>(
             }
             "xy xz yz" => {
                 expect(3)?;
-                header.tilt = Some([
-                    loc.f64(numbers[0], "xy")?,
-                    loc.f64(numbers[1], "xz")?,
-                    loc.f64(numbers[2], "yz")?,
-                ]);
+                header.tilt =
+                    Some([loc.f64(numbers[0], "xy")?, loc.f64(numbers[1], "xz")?, loc.f64(numbers[2], "yz")?]);
             }
             "avec" | "bvec" | "cvec" | "abc origin" => {
                 return Err(loc.err(format!(
@@ -261,9 +224,7 @@ fn read_header<R: BufRead>(
             k if ZERO_ONLY_KEYWORDS.contains(&k) => {
                 expect(1)?;
                 if loc.count(numbers[0], k)? != 0 {
-                    return Err(loc.err(format!(
-                        "'{content}' is not possible with atom_style atomic"
-                    )));
+                    return Err(loc.err(format!("'{content}' is not possible with atom_style atomic")));
                 }
             }
             "" => return Err(loc.err(format!("header line '{content}' has no keyword"))),
@@ -295,14 +256,8 @@ fn read_sections<R: BufRead>(
     let mut sections = Sections::default();
     while let Some((keyword_line, text)) = keyword.take() {
         let name = strip_comment(&text).trim().to_string();
-        let style = text
-            .split_once('#')
-            .and_then(|(_, comment)| comment.split_whitespace().next().map(str::to_string));
-        let mut section = Section {
-            keyword_line,
-            style,
-            lines: Vec::new(),
-        };
+        let style = text.split_once('#').and_then(|(_, comment)| comment.split_whitespace().next().map(str::to_string));
+        let mut section = Section { keyword_line, style, lines: Vec::new() };
         while lines.advance()? {
             let content = strip_comment(lines.line()).trim();
             if content.is_empty() {
@@ -312,9 +267,7 @@ fn read_sections<R: BufRead>(
                 keyword = Some((lines.line_no(), lines.line().to_string()));
                 break;
             }
-            section
-                .lines
-                .push((lines.line_no(), lines.line().to_string()));
+            section.lines.push((lines.line_no(), lines.line().to_string()));
         }
         let loc = Loc::new(lines.path(), keyword_line);
         let slot = match name.as_str() {
@@ -346,17 +299,13 @@ fn build_structure(
     species_names: &[&str],
 ) -> Result<Structure, IoError> {
     let end = Loc::new(path, header.end_line);
-    let (n_atoms, atoms_line) = header
-        .n_atoms
-        .ok_or_else(|| end.err("header has no 'atoms' line"))?;
-    let (n_types, types_line) = header
-        .n_types
-        .ok_or_else(|| end.err("header has no 'atom types' line"))?;
+    let (n_atoms, atoms_line) = header.n_atoms.ok_or_else(|| end.err("header has no 'atoms' line"))?;
+    let (n_types, types_line) = header.n_types.ok_or_else(|| end.err("header has no 'atom types' line"))?;
     let mut lo = Vec3::zeros();
     let mut lengths = [0.0; 3];
     for (axis, name) in ["x", "y", "z"].iter().enumerate() {
-        let (low, high) = header.bounds[axis]
-            .ok_or_else(|| end.err(format!("header has no '{name}lo {name}hi' line")))?;
+        let (low, high) =
+            header.bounds[axis].ok_or_else(|| end.err(format!("header has no '{name}lo {name}hi' line")))?;
         lo[axis] = low;
         lengths[axis] = high - low;
     }
@@ -380,10 +329,8 @@ fn build_structure(
     } else if species_names.len() == n_types {
         species_names.iter().map(|s| s.to_string()).collect()
     } else {
-        return Err(Loc::new(path, types_line).err(format!(
-            "file has {n_types} atom types but {} species names were given",
-            species_names.len()
-        )));
+        return Err(Loc::new(path, types_line)
+            .err(format!("file has {n_types} atom types but {} species names were given", species_names.len())));
     };
     let mut species = SpeciesTable::default();
     let mut type_species = Vec::with_capacity(n_types);
@@ -402,23 +349,16 @@ fn build_structure(
 
     let atoms_section = match &sections.atoms {
         Some(section) => section,
-        None if n_atoms == 0 => &Section {
-            keyword_line: atoms_line,
-            style: None,
-            lines: Vec::new(),
-        },
+        None if n_atoms == 0 => &Section { keyword_line: atoms_line, style: None, lines: Vec::new() },
         None => {
-            return Err(Loc::new(path, atoms_line).err(format!(
-                "header declares {n_atoms} atoms but there is no Atoms section"
-            )))
+            return Err(Loc::new(path, atoms_line)
+                .err(format!("header declares {n_atoms} atoms but there is no Atoms section")))
         }
     };
     let section_loc = Loc::new(path, atoms_section.keyword_line);
     if let Some(style) = &atoms_section.style {
         if style != "atomic" {
-            return Err(section_loc.err(format!(
-                "atom style '{style}' is not supported, only atomic"
-            )));
+            return Err(section_loc.err(format!("atom style '{style}' is not supported, only atomic")));
         }
     }
     if atoms_section.lines.len() != n_atoms {
@@ -443,21 +383,12 @@ fn build_structure(
         ids.push(loc.atom_id(tokens[0])?);
         let lammps_type = loc.i64(tokens[1], "atom type")?;
         if lammps_type < 1 || lammps_type as usize > n_types {
-            return Err(IoError::TypeOutOfRange {
-                path: path.to_path_buf(),
-                line: *line,
-                lammps_type,
-                n_types,
-            });
+            return Err(IoError::TypeOutOfRange { path: path.to_path_buf(), line: *line, lammps_type, n_types });
         }
         atom_species.push(type_species[lammps_type as usize - 1]);
         positions.push(loc.vec3(&tokens[2..5], ["x", "y", "z"])?);
         images.push(if tokens.len() == 8 {
-            [
-                loc.i32(tokens[5], "ix")?,
-                loc.i32(tokens[6], "iy")?,
-                loc.i32(tokens[7], "iz")?,
-            ]
+            [loc.i32(tokens[5], "ix")?, loc.i32(tokens[6], "iy")?, loc.i32(tokens[7], "iz")?]
         } else {
             [0; 3]
         });
@@ -469,19 +400,8 @@ fn build_structure(
     })?;
 
     let velocities = read_velocities(path, sections.velocities.as_ref(), &ids, &order)?;
-    let atoms = atoms_sorted_by_id(
-        &order,
-        &ids,
-        &atom_species,
-        &positions,
-        &velocities,
-        &images,
-    );
-    Ok(Structure {
-        simbox,
-        species,
-        atoms,
-    })
+    let atoms = atoms_sorted_by_id(&order, &ids, &atom_species, &positions, &velocities, &images);
+    Ok(Structure { simbox, species, atoms })
 }
 
 /// Per type (index k for type k+1): mass, the name in the line's comment, and the line.
@@ -491,8 +411,7 @@ fn read_masses(
     n_types: usize,
     end: Loc<'_>,
 ) -> Result<Vec<(f64, Option<String>, usize)>, IoError> {
-    let section = section
-        .ok_or_else(|| end.err("file has no Masses section, so the species masses are unknown"))?;
+    let section = section.ok_or_else(|| end.err("file has no Masses section, so the species masses are unknown"))?;
     let section_loc = Loc::new(path, section.keyword_line);
     if section.lines.len() != n_types {
         return Err(section_loc.err(format!(
@@ -505,27 +424,17 @@ fn read_masses(
         let loc = Loc::new(path, *line);
         let tokens: Vec<&str> = strip_comment(text).split_whitespace().collect();
         if tokens.len() != 2 {
-            return Err(loc.err(format!(
-                "Masses line has {} columns, expected 2 (type mass)",
-                tokens.len()
-            )));
+            return Err(loc.err(format!("Masses line has {} columns, expected 2 (type mass)", tokens.len())));
         }
         let lammps_type = loc.i64(tokens[0], "atom type")?;
         if lammps_type < 1 || lammps_type as usize > n_types {
-            return Err(IoError::TypeOutOfRange {
-                path: path.to_path_buf(),
-                line: *line,
-                lammps_type,
-                n_types,
-            });
+            return Err(IoError::TypeOutOfRange { path: path.to_path_buf(), line: *line, lammps_type, n_types });
         }
         let mass = loc.f64(tokens[1], "mass")?;
         if mass <= 0.0 {
             return Err(loc.err(format!("mass is {mass}, it must be positive")));
         }
-        let name = text
-            .split_once('#')
-            .and_then(|(_, comment)| comment.split_whitespace().next().map(str::to_string));
+        let name = text.split_once('#').and_then(|(_, comment)| comment.split_whitespace().next().map(str::to_string));
         let slot = &mut masses[lammps_type as usize - 1];
         if slot.is_some() {
             return Err(loc.err(format!("type {lammps_type} has a second mass")));
@@ -535,21 +444,12 @@ fn read_masses(
     masses
         .into_iter()
         .enumerate()
-        .map(|(k, m)| {
-            m.ok_or_else(|| {
-                section_loc.err(format!("Masses section gives no mass for type {}", k + 1))
-            })
-        })
+        .map(|(k, m)| m.ok_or_else(|| section_loc.err(format!("Masses section gives no mass for type {}", k + 1))))
         .collect()
 }
 
 /// Velocities in the order of `ids` (zeros without a Velocities section).
-fn read_velocities(
-    path: &Path,
-    section: Option<&Section>,
-    ids: &[u64],
-    order: &[usize],
-) -> Result<Vec<Vec3>, IoError> {
+fn read_velocities(path: &Path, section: Option<&Section>, ids: &[u64], order: &[usize]) -> Result<Vec<Vec3>, IoError> {
     let mut velocities = vec![Vec3::zeros(); ids.len()];
     let Some(section) = section else {
         return Ok(velocities);
@@ -567,23 +467,14 @@ fn read_velocities(
         let loc = Loc::new(path, *line);
         let tokens: Vec<&str> = strip_comment(text).split_whitespace().collect();
         if tokens.len() != 4 {
-            return Err(loc.err(format!(
-                "Velocities line has {} columns, expected 4 (id vx vy vz)",
-                tokens.len()
-            )));
+            return Err(loc.err(format!("Velocities line has {} columns, expected 4 (id vx vy vz)", tokens.len())));
         }
         let id = loc.atom_id(tokens[0])?;
-        let rank = sorted_ids.binary_search(&id).map_err(|_| {
-            loc.err(format!(
-                "velocity given for atom id {id}, which is not in Atoms"
-            ))
-        })?;
+        let rank = sorted_ids
+            .binary_search(&id)
+            .map_err(|_| loc.err(format!("velocity given for atom id {id}, which is not in Atoms")))?;
         if seen[rank] {
-            return Err(IoError::DuplicateId {
-                path: path.to_path_buf(),
-                line: *line,
-                id,
-            });
+            return Err(IoError::DuplicateId { path: path.to_path_buf(), line: *line, id });
         }
         seen[rank] = true;
         velocities[order[rank]] = loc.vec3(&tokens[1..4], ["vx", "vy", "vz"])?;

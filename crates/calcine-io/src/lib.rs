@@ -41,9 +41,7 @@ mod structure;
 pub use dump::{DumpFrame, DumpReader, DumpWriter, PositionKind};
 pub use error::IoError;
 pub use extxyz::{read_extxyz, read_extxyz_any_species, ExtxyzFrame, ExtxyzReader, ExtxyzWriter};
-pub use lammps_data::{
-    parse_lammps_data, read_lammps_data, write_lammps_data, write_lammps_data_to,
-};
+pub use lammps_data::{parse_lammps_data, read_lammps_data, write_lammps_data, write_lammps_data_to};
 pub use structure::{FrameRef, Structure};
 
 #[cfg(test)]

@@ -23,12 +23,7 @@ pub(crate) struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     pub(crate) fn new(inner: R, path: PathBuf) -> Self {
-        Self {
-            inner,
-            path,
-            line_no: 0,
-            buf: String::new(),
-        }
+        Self { inner, path, line_no: 0, buf: String::new() }
     }
 
     /// Moves to the next line; `Ok(false)` at the end of the file.
@@ -42,11 +37,9 @@ impl<R: BufRead> LineReader<R> {
                 self.buf.truncate(trimmed);
                 Ok(true)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(IoError::parse(
-                &self.path,
-                self.line_no + 1,
-                "line is not valid UTF-8",
-            )),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                Err(IoError::parse(&self.path, self.line_no + 1, "line is not valid UTF-8"))
+            }
             Err(e) => Err(IoError::io(&self.path, e)),
         }
     }
@@ -76,10 +69,7 @@ impl<R: BufRead> LineReader<R> {
 
     /// Where the current line is, for error messages.
     pub(crate) fn loc(&self) -> Loc<'_> {
-        Loc {
-            path: &self.path,
-            line: self.line_no,
-        }
+        Loc { path: &self.path, line: self.line_no }
     }
 }
 
@@ -110,43 +100,31 @@ impl<'a> Loc<'a> {
 
     /// Parses a signed integer; `what` names the field in the message.
     pub(crate) fn i64(&self, token: &str, what: &str) -> Result<i64, IoError> {
-        token
-            .parse::<i64>()
-            .map_err(|_| self.err(format!("{what} is '{token}', which is not an integer")))
+        token.parse::<i64>().map_err(|_| self.err(format!("{what} is '{token}', which is not an integer")))
     }
 
     /// Parses an image flag.
     pub(crate) fn i32(&self, token: &str, what: &str) -> Result<i32, IoError> {
-        token
-            .parse::<i32>()
-            .map_err(|_| self.err(format!("{what} is '{token}', which is not an integer")))
+        token.parse::<i32>().map_err(|_| self.err(format!("{what} is '{token}', which is not an integer")))
     }
 
     /// Parses a count (number of atoms, of types).
     pub(crate) fn count(&self, token: &str, what: &str) -> Result<usize, IoError> {
-        token.parse::<usize>().map_err(|_| {
-            self.err(format!(
-                "{what} is '{token}', which is not a non-negative integer"
-            ))
-        })
+        token
+            .parse::<usize>()
+            .map_err(|_| self.err(format!("{what} is '{token}', which is not a non-negative integer")))
     }
 
     /// Parses an atom id, which must be a positive integer.
     pub(crate) fn atom_id(&self, token: &str) -> Result<u64, IoError> {
         match token.parse::<u64>() {
             Ok(id) if id > 0 => Ok(id),
-            _ => Err(self.err(format!(
-                "atom id is '{token}', it must be a positive integer"
-            ))),
+            _ => Err(self.err(format!("atom id is '{token}', it must be a positive integer"))),
         }
     }
 
     /// Parses three consecutive finite numbers.
-    pub(crate) fn vec3(
-        &self,
-        tokens: &[&str],
-        what: [&str; 3],
-    ) -> Result<calcine_core::Vec3, IoError> {
+    pub(crate) fn vec3(&self, tokens: &[&str], what: [&str; 3]) -> Result<calcine_core::Vec3, IoError> {
         Ok(calcine_core::Vec3::new(
             self.f64(tokens[0], what[0])?,
             self.f64(tokens[1], what[1])?,

@@ -28,9 +28,7 @@ pub(crate) fn push_c_exp16(out: &mut String, value: f64) {
         return;
     }
     let rust = format!("{value:.16e}");
-    let (mantissa, exponent) = rust
-        .split_once('e')
-        .expect("{:e} output always has an exponent");
+    let (mantissa, exponent) = rust.split_once('e').expect("{:e} output always has an exponent");
     let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
     let sign = if exponent < 0 { '-' } else { '+' };
     write!(out, "{mantissa}e{sign}{:02}", exponent.abs()).expect("writing to a String cannot fail");
@@ -80,18 +78,8 @@ mod tests {
         for value in values {
             let a: f64 = shortest(value).parse().unwrap();
             let b: f64 = c_exp16(value).parse().unwrap();
-            assert_eq!(
-                a.to_bits(),
-                value.to_bits(),
-                "{value:e} via {}",
-                shortest(value)
-            );
-            assert_eq!(
-                b.to_bits(),
-                value.to_bits(),
-                "{value:e} via {}",
-                c_exp16(value)
-            );
+            assert_eq!(a.to_bits(), value.to_bits(), "{value:e} via {}", shortest(value));
+            assert_eq!(b.to_bits(), value.to_bits(), "{value:e} via {}", c_exp16(value));
         }
         assert_eq!(shortest(1e-300), "1e-300");
         assert_eq!(shortest(0.25), "0.25");

@@ -122,49 +122,17 @@ impl<'a> FrameRef<'a> {
     /// Checks the slices and species and returns the atom indices in increasing id order.
     pub(crate) fn write_order(&self, path: &Path) -> Result<Vec<usize>, IoError> {
         let n = self.ids.len();
-        assert_eq!(
-            self.species.len(),
-            n,
-            "frame has {n} ids but {} species",
-            self.species.len()
-        );
-        assert_eq!(
-            self.positions.len(),
-            n,
-            "frame has {n} ids but {} positions",
-            self.positions.len()
-        );
-        assert_eq!(
-            self.velocities.len(),
-            n,
-            "frame has {n} ids but {} velocities",
-            self.velocities.len()
-        );
+        assert_eq!(self.species.len(), n, "frame has {n} ids but {} species", self.species.len());
+        assert_eq!(self.positions.len(), n, "frame has {n} ids but {} positions", self.positions.len());
+        assert_eq!(self.velocities.len(), n, "frame has {n} ids but {} velocities", self.velocities.len());
         if let Some(forces) = self.forces {
-            assert_eq!(
-                forces.len(),
-                n,
-                "frame has {n} ids but {} forces",
-                forces.len()
-            );
+            assert_eq!(forces.len(), n, "frame has {n} ids but {} forces", forces.len());
         }
         if let Some(images) = self.images {
-            assert_eq!(
-                images.len(),
-                n,
-                "frame has {n} ids but {} image flags",
-                images.len()
-            );
+            assert_eq!(images.len(), n, "frame has {n} ids but {} image flags", images.len());
         }
-        let unwritable = |reason: String| IoError::Unwritable {
-            path: path.to_path_buf(),
-            reason,
-        };
-        if let Some(bad) = self
-            .species
-            .iter()
-            .find(|s| s.index() >= self.species_table.len())
-        {
+        let unwritable = |reason: String| IoError::Unwritable { path: path.to_path_buf(), reason };
+        if let Some(bad) = self.species.iter().find(|s| s.index() >= self.species_table.len()) {
             return Err(unwritable(format!(
                 "species id {} is not in the species table ({} species)",
                 bad.0,
@@ -190,13 +158,7 @@ pub(crate) fn atoms_sorted_by_id(
 ) -> Atoms {
     let mut atoms = Atoms::with_capacity(order.len());
     for &k in order {
-        atoms.push_owned(
-            AtomId(ids[k]),
-            species[k],
-            positions[k],
-            velocities[k],
-            images[k],
-        );
+        atoms.push_owned(AtomId(ids[k]), species[k], positions[k], velocities[k], images[k]);
     }
     atoms
 }
@@ -205,16 +167,10 @@ pub(crate) fn atoms_sorted_by_id(
 pub(crate) fn check_species_names(table: &SpeciesTable, path: &Path) -> Result<(), IoError> {
     for (_, species) in table.iter() {
         let name = &species.name;
-        if name.is_empty()
-            || name
-                .chars()
-                .any(|c| c.is_whitespace() || c == '"' || c == '\'' || c == '#')
-        {
+        if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '"' || c == '\'' || c == '#') {
             return Err(IoError::Unwritable {
                 path: path.to_path_buf(),
-                reason: format!(
-                    "species name '{name}' is empty or holds whitespace, quotes or '#'"
-                ),
+                reason: format!("species name '{name}' is empty or holds whitespace, quotes or '#'"),
             });
         }
     }

@@ -174,7 +174,15 @@ impl<C: Communicator> Md<C> {
         let step = self.step + 1;
         let dt = self.settings.timestep;
         let t = Instant::now();
-        self.integrator.first_half(&mut self.thermostat, &mut self.atoms, &self.out.forces, &self.masses, dt, step, self.domain.comm());
+        self.integrator.first_half(
+            &mut self.thermostat,
+            &mut self.atoms,
+            &self.out.forces,
+            &self.masses,
+            dt,
+            step,
+            self.domain.comm(),
+        );
         self.check_step_length(step)?;
         self.timers.add(Section::Modify, t);
 
@@ -192,7 +200,14 @@ impl<C: Communicator> Md<C> {
         self.compute_forces(want)?;
 
         let t = Instant::now();
-        self.integrator.second_half(&mut self.thermostat, &mut self.atoms, &self.out.forces, &self.masses, dt, self.domain.comm());
+        self.integrator.second_half(
+            &mut self.thermostat,
+            &mut self.atoms,
+            &self.out.forces,
+            &self.masses,
+            dt,
+            self.domain.comm(),
+        );
         self.timers.add(Section::Modify, t);
         self.step = step;
         Ok(())
@@ -259,7 +274,7 @@ impl<C: Communicator> Md<C> {
         self.domain.migrate(&mut self.atoms, step)?;
         self.timers.add(Section::Comm, t);
         let t = Instant::now();
-        if self.settings.sort_every > 0 && self.n_rebuilds % self.settings.sort_every == 0 {
+        if self.settings.sort_every > 0 && self.n_rebuilds.is_multiple_of(self.settings.sort_every) {
             let n = self.atoms.n_owned();
             let order = spatial_order(&self.atoms.positions[..n], 0.5 * self.neighbors.list_radius());
             self.atoms.permute_owned(&order);
@@ -272,7 +287,12 @@ impl<C: Communicator> Md<C> {
         self.neighbors.build(&self.atoms);
         self.timers.add(Section::Neighbor, t);
         self.n_rebuilds += 1;
-        tracing::debug!(step, n_ghost = self.atoms.n_ghost(), n_entries = self.neighbors.n_entries(), "neighbor rebuild");
+        tracing::debug!(
+            step,
+            n_ghost = self.atoms.n_ghost(),
+            n_entries = self.neighbors.n_entries(),
+            "neighbor rebuild"
+        );
         Ok(())
     }
 

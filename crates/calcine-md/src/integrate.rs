@@ -88,40 +88,44 @@ impl Integrator {
         let (positions, velocities) = (&mut atoms.positions[..n], &mut atoms.velocities[..n]);
         match *self {
             Integrator::Nve | Integrator::NoseHoover { .. } => {
-                positions.par_chunks_mut(CHUNK).zip(velocities.par_chunks_mut(CHUNK)).enumerate().for_each(|(c, (xs, vs))| {
-                    for k in 0..xs.len() {
-                        let i = c * CHUNK + k;
-                        let dtfm = dtf / masses[species[i].index()];
-                        let f = forces[i];
-                        let v = &mut vs[k];
-                        v.x += dtfm * f.x;
-                        v.y += dtfm * f.y;
-                        v.z += dtfm * f.z;
-                        let x = &mut xs[k];
-                        x.x += dt * v.x;
-                        x.y += dt * v.y;
-                        x.z += dt * v.z;
-                    }
-                });
+                positions.par_chunks_mut(CHUNK).zip(velocities.par_chunks_mut(CHUNK)).enumerate().for_each(
+                    |(c, (xs, vs))| {
+                        for k in 0..xs.len() {
+                            let i = c * CHUNK + k;
+                            let dtfm = dtf / masses[species[i].index()];
+                            let f = forces[i];
+                            let v = &mut vs[k];
+                            v.x += dtfm * f.x;
+                            v.y += dtfm * f.y;
+                            v.z += dtfm * f.z;
+                            let x = &mut xs[k];
+                            x.x += dt * v.x;
+                            x.y += dt * v.y;
+                            x.z += dt * v.z;
+                        }
+                    },
+                );
             }
             Integrator::Langevin { temperature, damping, seed } => {
                 let c1 = (-dt / damping).exp();
                 let c2 = (1.0 - c1 * c1).sqrt();
                 let half = 0.5 * dt;
-                positions.par_chunks_mut(CHUNK).zip(velocities.par_chunks_mut(CHUNK)).enumerate().for_each(|(c, (xs, vs))| {
-                    for k in 0..xs.len() {
-                        let i = c * CHUNK + k;
-                        let m = masses[species[i].index()];
-                        let dtfm = dtf / m;
-                        let sigma = (units::BOLTZ * temperature / (m * units::MVV2E)).sqrt();
-                        let v = &mut vs[k];
-                        *v += forces[i] * dtfm;
-                        xs[k] += *v * half;
-                        let g = gaussian3(seed, Stream::Langevin, ids[i].0, step);
-                        *v = *v * c1 + Vec3::new(g[0], g[1], g[2]) * (c2 * sigma);
-                        xs[k] += *v * half;
-                    }
-                });
+                positions.par_chunks_mut(CHUNK).zip(velocities.par_chunks_mut(CHUNK)).enumerate().for_each(
+                    |(c, (xs, vs))| {
+                        for k in 0..xs.len() {
+                            let i = c * CHUNK + k;
+                            let m = masses[species[i].index()];
+                            let dtfm = dtf / m;
+                            let sigma = (units::BOLTZ * temperature / (m * units::MVV2E)).sqrt();
+                            let v = &mut vs[k];
+                            *v += forces[i] * dtfm;
+                            xs[k] += *v * half;
+                            let g = gaussian3(seed, Stream::Langevin, ids[i].0, step);
+                            *v = *v * c1 + Vec3::new(g[0], g[1], g[2]) * (c2 * sigma);
+                            xs[k] += *v * half;
+                        }
+                    },
+                );
             }
         }
     }

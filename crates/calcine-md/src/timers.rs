@@ -33,6 +33,10 @@ impl Timers {
     pub fn add(&mut self, section: Section, since: Instant) {
         self.totals[section as usize] += since.elapsed();
     }
+    /// Forgets all times (the driver calls this when the timed loop starts).
+    pub fn reset(&mut self) {
+        self.totals = Default::default();
+    }
     pub fn get(&self, section: Section) -> Duration {
         self.totals[section as usize]
     }

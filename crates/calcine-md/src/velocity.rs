@@ -34,7 +34,13 @@ pub(crate) fn kinetic_tensor(atoms: &Atoms, masses: &[f64]) -> [ExactSum; 6] {
 /// momentum is removed, and velocities are scaled so that the temperature with 3N−3
 /// degrees of freedom is exactly `temperature`. The result does not depend on the number
 /// of ranks. Collective.
-pub fn create_velocities<C: Communicator + ?Sized>(atoms: &mut Atoms, masses: &[f64], temperature: f64, seed: u64, comm: &C) {
+pub fn create_velocities<C: Communicator + ?Sized>(
+    atoms: &mut Atoms,
+    masses: &[f64],
+    temperature: f64,
+    seed: u64,
+    comm: &C,
+) {
     let n_owned = atoms.n_owned();
     for i in 0..n_owned {
         let m = masses[atoms.species[i].index()];

@@ -45,7 +45,8 @@ impl Bins {
         }
         let inv = [1.0 / w[0], 1.0 / w[1], 1.0 / w[2]];
         let total = n[0] * n[1] * n[2];
-        let mut bins = Bins { lo, width: w, inv_width: inv, n, start: vec![0; total + 1], atoms: vec![0; positions.len()] };
+        let mut bins =
+            Bins { lo, width: w, inv_width: inv, n, start: vec![0; total + 1], atoms: vec![0; positions.len()] };
         let cell: Vec<u32> = positions.iter().map(|x| bins.bin_of(x) as u32).collect();
         for &c in &cell {
             bins.start[c as usize + 1] += 1;

@@ -30,7 +30,15 @@ const CHUNK: usize = 512;
 impl NeighborList {
     pub fn new(kind: NeighborKind, cutoff: f64, skin: f64) -> Self {
         assert!(cutoff > 0.0 && skin >= 0.0);
-        Self { kind, cutoff, skin, offsets: vec![0], neighbors: Vec::new(), reference_positions: Vec::new(), n_builds: 0 }
+        Self {
+            kind,
+            cutoff,
+            skin,
+            offsets: vec![0],
+            neighbors: Vec::new(),
+            reference_positions: Vec::new(),
+            n_builds: 0,
+        }
     }
 
     pub fn kind(&self) -> NeighborKind {
@@ -199,7 +207,13 @@ mod tests {
         let mut atoms = Atoms::new();
         for k in 0..n {
             let u = calcine_core::rng::uniform4(seed, calcine_core::rng::Stream::Test, k as u64, 0);
-            atoms.push_owned(AtomId(k as u64 + 1), SpeciesId(0), Vec3::new(u[0] * l, u[1] * l, u[2] * l), Vec3::zeros(), [0; 3]);
+            atoms.push_owned(
+                AtomId(k as u64 + 1),
+                SpeciesId(0),
+                Vec3::new(u[0] * l, u[1] * l, u[2] * l),
+                Vec3::zeros(),
+                [0; 3],
+            );
         }
         atoms
     }

@@ -113,7 +113,12 @@ pub trait Potential: Send + Sync {
     /// The list this potential wants.
     fn neighbor_kind(&self) -> NeighborKind;
     /// Adds energy, forces and virial of the current configuration into `out`.
-    fn compute(&self, input: &ForceInput<'_>, ghosts: &mut dyn GhostSync, out: &mut ForceOutput) -> Result<(), PotentialError>;
+    fn compute(
+        &self,
+        input: &ForceInput<'_>,
+        ghosts: &mut dyn GhostSync,
+        out: &mut ForceOutput,
+    ) -> Result<(), PotentialError>;
     /// Masses (g/mol) the potential file prescribes for the run's species, if it does
     /// (EAM files do; LAMMPS then overrides the data file's masses).
     fn masses(&self) -> Option<Vec<f64>> {

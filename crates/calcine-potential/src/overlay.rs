@@ -39,7 +39,12 @@ impl Potential for Overlay {
     fn neighbor_kind(&self) -> NeighborKind {
         self.members[0].neighbor_kind()
     }
-    fn compute(&self, input: &ForceInput<'_>, ghosts: &mut dyn GhostSync, out: &mut ForceOutput) -> Result<(), PotentialError> {
+    fn compute(
+        &self,
+        input: &ForceInput<'_>,
+        ghosts: &mut dyn GhostSync,
+        out: &mut ForceOutput,
+    ) -> Result<(), PotentialError> {
         let mut ghost_forces = false;
         for m in &self.members {
             m.compute(input, ghosts, out)?;

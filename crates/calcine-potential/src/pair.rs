@@ -25,7 +25,9 @@ impl LennardJones {
         let mut cutoff = vec![f64::NAN; n * n];
         for &(i, j, eps, sig, rc) in pairs {
             if i >= n || j >= n {
-                return Err(PotentialError::Config(format!("lj: species index {i} or {j} out of range (there are {n})")));
+                return Err(PotentialError::Config(format!(
+                    "lj: species index {i} or {j} out of range (there are {n})"
+                )));
             }
             if !(eps >= 0.0 && sig > 0.0 && rc > 0.0) {
                 return Err(PotentialError::Config(format!(
@@ -163,7 +165,8 @@ impl ZblPair {
     fn terms(&self, r: f64) -> ([f64; 4], f64, f64) {
         let e: [f64; 4] = std::array::from_fn(|k| (-self.d[k] * r).exp());
         let sum = C[0] * e[0] + C[1] * e[1] + C[2] * e[2] + C[3] * e[3];
-        let sum_p = -C[0] * self.d[0] * e[0] - C[1] * self.d[1] * e[1] - C[2] * self.d[2] * e[2] - C[3] * self.d[3] * e[3];
+        let sum_p =
+            -C[0] * self.d[0] * e[0] - C[1] * self.d[1] * e[1] - C[2] * self.d[2] * e[2] - C[3] * self.d[3] * e[3];
         (e, sum, sum_p)
     }
     fn e(&self, r: f64) -> f64 {
@@ -179,7 +182,7 @@ impl ZblPair {
         let rinv = 1.0 / r;
         let (e, sum, sum_p) = self.terms(r);
         let sum_pp: f64 = (0..4).map(|k| C[k] * e[k] * self.d[k] * self.d[k]).sum();
-        self.zze * (sum_pp + 2.0 * sum_p * rinv * (-1.0) + 2.0 * sum * rinv * rinv) * rinv
+        self.zze * (sum_pp - 2.0 * sum_p * rinv + 2.0 * sum * rinv * rinv) * rinv
     }
 }
 

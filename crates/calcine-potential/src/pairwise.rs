@@ -122,7 +122,12 @@ impl<F: PairFunction> Potential for Pairwise<F> {
     fn neighbor_kind(&self) -> NeighborKind {
         self.kind
     }
-    fn compute(&self, input: &ForceInput<'_>, _ghosts: &mut dyn GhostSync, out: &mut ForceOutput) -> Result<(), PotentialError> {
+    fn compute(
+        &self,
+        input: &ForceInput<'_>,
+        _ghosts: &mut dyn GhostSync,
+        out: &mut ForceOutput,
+    ) -> Result<(), PotentialError> {
         assert_eq!(input.neighbors.kind(), self.kind, "neighbor list kind does not match the potential's request");
         match self.kind {
             NeighborKind::Full => self.compute_full(input, out),

@@ -28,7 +28,13 @@ impl Default for CheckTolerances {
 /// differences, the virial equals minus the strain derivative of the energy, and energy and
 /// forces do not change under translation, permutation of the atom order, a 90° rotation
 /// (when the box is square in x–y) and shifting an atom by a box vector.
-pub fn check_potential(potential: &dyn Potential, simbox: &SimBox, atoms: &Atoms, skin: f64, tol: CheckTolerances) -> Result<(), String> {
+pub fn check_potential(
+    potential: &dyn Potential,
+    simbox: &SimBox,
+    atoms: &Atoms,
+    skin: f64,
+    tol: CheckTolerances,
+) -> Result<(), String> {
     let eval = |b: &SimBox, a: &Atoms| evaluate(potential, b, a, skin).map_err(|e| e.to_string());
     let base = eval(simbox, atoms)?;
     let n = atoms.n_owned();
@@ -52,7 +58,10 @@ pub fn check_potential(potential: &dyn Potential, simbox: &SimBox, atoms: &Atoms
                     break;
                 }
                 if fds.len() == tol.steps.len() {
-                    return Err(format!("force on atom {} component {c}: analytic {f}, finite differences {fds:?}", atoms.ids[i].0));
+                    return Err(format!(
+                        "force on atom {} component {c}: analytic {f}, finite differences {fds:?}",
+                        atoms.ids[i].0
+                    ));
                 }
             }
         }
@@ -144,7 +153,8 @@ fn strained(simbox: &SimBox, atoms: &Atoms, a: usize, b: usize, eps: f64) -> (Si
     let ea = deform(simbox.edge(0));
     let eb = deform(simbox.edge(1));
     let ec = deform(simbox.edge(2));
-    let sb = simbox.with_lengths_and_tilt([ea.x, eb.y, ec.z], [eb.x, ec.x, ec.y]).expect("small strain keeps a valid box");
+    let sb =
+        simbox.with_lengths_and_tilt([ea.x, eb.y, ec.z], [eb.x, ec.x, ec.y]).expect("small strain keeps a valid box");
     let mut sa = atoms.clone();
     for x in &mut sa.positions {
         *x = lo + deform(*x - lo);

@@ -18,7 +18,12 @@ pub struct Evaluation {
 
 /// Evaluates `potential` on the owned atoms of `atoms` in `simbox` on one rank, through
 /// the real migration, ghost and neighbor-list code (skin `skin`).
-pub fn evaluate(potential: &dyn Potential, simbox: &SimBox, atoms: &Atoms, skin: f64) -> Result<Evaluation, PotentialError> {
+pub fn evaluate(
+    potential: &dyn Potential,
+    simbox: &SimBox,
+    atoms: &Atoms,
+    skin: f64,
+) -> Result<Evaluation, PotentialError> {
     let mut atoms = atoms.clone();
     atoms.clear_ghosts();
     let mut domain = Domain::new(SerialComm::new(simbox.periodic()), simbox.clone());

@@ -48,7 +48,11 @@ impl LammpsYaml {
             raw.insert(k, v);
         }
         let num = |k: &str| -> Result<f64, String> {
-            raw.get(k).ok_or(format!("{}: no key {k}", path.display()))?.trim().parse::<f64>().map_err(|e| format!("{}: {k}: {e}", path.display()))
+            raw.get(k)
+                .ok_or(format!("{}: no key {k}", path.display()))?
+                .trim()
+                .parse::<f64>()
+                .map_err(|e| format!("{}: {k}: {e}", path.display()))
         };
         let six = |k: &str| -> Result<[f64; 6], String> {
             let v: Vec<f64> = raw

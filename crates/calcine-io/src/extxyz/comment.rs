@@ -67,23 +67,15 @@ impl Header {
                 "lattice" => {
                     let numbers = number_list(&value, loc, "Lattice")?;
                     if numbers.len() != 9 {
-                        return Err(loc.err(format!(
-                            "Lattice has {} components, expected 9",
-                            numbers.len()
-                        )));
+                        return Err(loc.err(format!("Lattice has {} components, expected 9", numbers.len())));
                     }
-                    let row = |k: usize| {
-                        Vec3::new(numbers[3 * k], numbers[3 * k + 1], numbers[3 * k + 2])
-                    };
+                    let row = |k: usize| Vec3::new(numbers[3 * k], numbers[3 * k + 1], numbers[3 * k + 2]);
                     header.lattice = Some([row(0), row(1), row(2)]);
                 }
                 "origin" => {
                     let numbers = number_list(&value, loc, "Origin")?;
                     if numbers.len() != 3 {
-                        return Err(loc.err(format!(
-                            "Origin has {} components, expected 3",
-                            numbers.len()
-                        )));
+                        return Err(loc.err(format!("Origin has {} components, expected 3", numbers.len())));
                     }
                     header.origin = Vec3::new(numbers[0], numbers[1], numbers[2]);
                 }
@@ -91,11 +83,9 @@ impl Header {
                 "properties" => header.properties_text = value,
                 lower => {
                     if lower == "step" {
-                        let step = value.parse::<u64>().map_err(|_| {
-                            loc.err(format!(
-                                "{key} is '{value}', which is not a non-negative integer"
-                            ))
-                        })?;
+                        let step = value
+                            .parse::<u64>()
+                            .map_err(|_| loc.err(format!("{key} is '{value}', which is not a non-negative integer")))?;
                         header.step = Some(step);
                     } else if lower == "time" {
                         header.time = Some(loc.f64(&value, &key)?);
@@ -191,10 +181,7 @@ fn read_quoted(chars: &[char], pos: &mut usize) -> Result<String, String> {
             text.push(c);
         }
     }
-    Err(format!(
-        "quote {quote} opened at character {} is never closed",
-        start + 1
-    ))
+    Err(format!("quote {quote} opened at character {} is never closed", start + 1))
 }
 
 fn read_bracketed(chars: &[char], pos: &mut usize) -> Result<String, String> {
@@ -211,40 +198,18 @@ fn read_bracketed(chars: &[char], pos: &mut usize) -> Result<String, String> {
             return Ok(chars[start..*pos].iter().collect());
         }
     }
-    Err(format!(
-        "bracket opened at character {} is never closed",
-        start + 1
-    ))
+    Err(format!("bracket opened at character {} is never closed", start + 1))
 }
 
 fn number_list(value: &str, loc: Loc<'_>, what: &str) -> Result<Vec<f64>, IoError> {
-    let cleaned: String = value
-        .chars()
-        .map(|c| {
-            if matches!(c, '[' | ']' | '{' | '}' | ',') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    cleaned
-        .split_whitespace()
-        .map(|token| loc.f64(token, &format!("{what} component")))
-        .collect()
+    let cleaned: String =
+        value.chars().map(|c| if matches!(c, '[' | ']' | '{' | '}' | ',') { ' ' } else { c }).collect();
+    cleaned.split_whitespace().map(|token| loc.f64(token, &format!("{what} component"))).collect()
 }
 
 fn parse_pbc(value: &str, loc: Loc<'_>) -> Result<[bool; 3], IoError> {
-    let cleaned: String = value
-        .chars()
-        .map(|c| {
-            if matches!(c, '[' | ']' | '{' | '}' | ',') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
+    let cleaned: String =
+        value.chars().map(|c| if matches!(c, '[' | ']' | '{' | '}' | ',') { ' ' } else { c }).collect();
     let flags: Vec<bool> = cleaned
         .split_whitespace()
         .map(|token| match token.to_ascii_lowercase().as_str() {
@@ -263,25 +228,21 @@ fn parse_pbc(value: &str, loc: Loc<'_>) -> Result<[bool; 3], IoError> {
 fn parse_properties(text: &str, loc: Loc<'_>) -> Result<Vec<Column>, IoError> {
     let parts: Vec<&str> = text.split(':').collect();
     if !parts.chunks_exact(3).remainder().is_empty() {
-        return Err(loc.err(format!(
-            "Properties '{text}' is not a list of name:kind:count triples"
-        )));
+        return Err(loc.err(format!("Properties '{text}' is not a list of name:kind:count triples")));
     }
     let mut columns: Vec<Column> = Vec::new();
     let mut start = 0;
     for triple in parts.chunks(3) {
         let (name, kind, count) = (triple[0], triple[1], triple[2]);
         if !matches!(kind, "S" | "R" | "I" | "L") {
-            return Err(loc.err(format!(
-                "Properties column '{name}' has kind '{kind}', expected S, R, I or L"
-            )));
+            return Err(loc.err(format!("Properties column '{name}' has kind '{kind}', expected S, R, I or L")));
         }
         let count: usize = match count.parse() {
             Ok(count) if count > 0 => count,
             _ => {
-                return Err(loc.err(format!(
-                    "Properties column '{name}' has count '{count}', expected a positive integer"
-                )))
+                return Err(
+                    loc.err(format!("Properties column '{name}' has count '{count}', expected a positive integer"))
+                )
             }
         };
         let (role, expected) = match name.to_ascii_lowercase().as_str() {
@@ -296,23 +257,18 @@ fn parse_properties(text: &str, loc: Loc<'_>) -> Result<Vec<Column>, IoError> {
         };
         if let Some((want_kind, want_count)) = expected {
             if kind != want_kind || count != want_count {
-                return Err(loc.err(format!(
-                    "Properties column '{name}' is {kind}:{count}, expected {want_kind}:{want_count}"
-                )));
+                return Err(
+                    loc.err(format!("Properties column '{name}' is {kind}:{count}, expected {want_kind}:{want_count}"))
+                );
             }
         }
         if role != Role::Skip {
             let clash = |c: &Column| {
                 c.role == role
-                    || matches!(
-                        (c.role, role),
-                        (Role::Velocity, Role::Momentum) | (Role::Momentum, Role::Velocity)
-                    )
+                    || matches!((c.role, role), (Role::Velocity, Role::Momentum) | (Role::Momentum, Role::Velocity))
             };
             if columns.iter().any(clash) {
-                return Err(loc.err(format!(
-                    "Properties gives '{name}' twice (or both velocities and momenta)"
-                )));
+                return Err(loc.err(format!("Properties gives '{name}' twice (or both velocities and momenta)")));
             }
         }
         columns.push(Column { role, start, count });

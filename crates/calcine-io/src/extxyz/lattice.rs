@@ -26,8 +26,7 @@ pub(super) fn box_from_lattice(
     let periodic = pbc.unwrap_or([true; 3]);
     let [a, b, c] = *rows;
     let make = |lo: Vec3, lengths: [f64; 3], tilt: [f64; 3]| {
-        SimBox::triclinic(lo, lengths, tilt, periodic)
-            .map_err(|e| loc.err(format!("Lattice gives no valid box: {e}")))
+        SimBox::triclinic(lo, lengths, tilt, periodic).map_err(|e| loc.err(format!("Lattice gives no valid box: {e}")))
     };
     if a.y == 0.0 && a.z == 0.0 && b.z == 0.0 && a.x > 0.0 && b.y > 0.0 && c.z > 0.0 {
         return Ok((make(origin, [a.x, b.y, c.z], [b.x, c.x, c.y])?, None));
@@ -35,17 +34,11 @@ pub(super) fn box_from_lattice(
     let volume = a.dot(&b.cross(&c));
     let scale = a.norm() * b.norm() * c.norm();
     if volume.abs() <= 1e-12 * scale || !volume.is_finite() {
-        return Err(loc.err(format!(
-            "Lattice vectors are degenerate (cell volume {volume})"
-        )));
+        return Err(loc.err(format!("Lattice vectors are degenerate (cell volume {volume})")));
     }
     // A left-handed cell cannot be rotated into LAMMPS form; the parallelepiped spanned by
     // a, b, −c from the corner origin + c is the same region of space, and right-handed.
-    let (c, origin) = if volume < 0.0 {
-        (-c, origin + c)
-    } else {
-        (c, origin)
-    };
+    let (c, origin) = if volume < 0.0 { (-c, origin + c) } else { (c, origin) };
     let u1 = a / a.norm();
     let u3 = a.cross(&b).normalize();
     let u2 = u3.cross(&u1);
@@ -61,12 +54,9 @@ pub(super) fn open_box(positions: &[Vec3], loc: Loc<'_>) -> Result<SimBox, IoErr
     let (lo, hi) = match positions.first() {
         None => (-margin, margin),
         Some(first) => {
-            let (lo, hi) = positions
-                .iter()
-                .fold((*first, *first), |(lo, hi), x| (lo.inf(x), hi.sup(x)));
+            let (lo, hi) = positions.iter().fold((*first, *first), |(lo, hi), x| (lo.inf(x), hi.sup(x)));
             (lo - margin, hi + margin)
         }
     };
-    SimBox::orthogonal(lo, hi, [false; 3])
-        .map_err(|e| loc.err(format!("cannot build a box around the atoms: {e}")))
+    SimBox::orthogonal(lo, hi, [false; 3]).map_err(|e| loc.err(format!("cannot build a box around the atoms: {e}")))
 }

@@ -96,9 +96,7 @@ pub struct ExtxyzFrame {
 pub fn read_extxyz(path: impl AsRef<Path>, species: &SpeciesTable) -> Result<ExtxyzFrame, IoError> {
     let path = path.as_ref();
     let mut reader = ExtxyzReader::open(path, species.clone())?;
-    reader.read_frame()?.ok_or_else(|| IoError::Empty {
-        path: path.to_path_buf(),
-    })
+    reader.read_frame()?.ok_or_else(|| IoError::Empty { path: path.to_path_buf() })
 }
 
 /// Reads the first frame of an extended XYZ file, taking every species name it meets into a
@@ -107,9 +105,7 @@ pub fn read_extxyz(path: impl AsRef<Path>, species: &SpeciesTable) -> Result<Ext
 pub fn read_extxyz_any_species(path: impl AsRef<Path>) -> Result<ExtxyzFrame, IoError> {
     let path = path.as_ref();
     let mut reader = ExtxyzReader::open(path, SpeciesTable::default())?.allow_new_species();
-    reader.read_frame()?.ok_or_else(|| IoError::Empty {
-        path: path.to_path_buf(),
-    })
+    reader.read_frame()?.ok_or_else(|| IoError::Empty { path: path.to_path_buf() })
 }
 
 /// Streams the frames of an extended XYZ file, one at a time.
@@ -134,12 +130,7 @@ impl ExtxyzReader<BufReader<File>> {
 impl<R: BufRead> ExtxyzReader<R> {
     /// A reader over any buffered input; `path` only labels error messages.
     pub fn new(inner: R, path: impl Into<PathBuf>, species: SpeciesTable) -> Self {
-        Self {
-            lines: LineReader::new(inner, path.into()),
-            species,
-            failed: false,
-            new_species: false,
-        }
+        Self { lines: LineReader::new(inner, path.into()), species, failed: false, new_species: false }
     }
 
     /// Accepts species names that are not in the table yet, adding them with a NaN mass
@@ -172,19 +163,12 @@ impl<R: BufRead> ExtxyzReader<R> {
         let n_atoms = {
             let loc = self.lines.loc();
             let token = self.lines.line().trim();
-            token.parse::<usize>().map_err(|_| {
-                loc.err(format!(
-                    "expected the number of atoms of a frame, found '{}'",
-                    truncate(token)
-                ))
-            })?
+            token
+                .parse::<usize>()
+                .map_err(|_| loc.err(format!("expected the number of atoms of a frame, found '{}'", truncate(token))))?
         };
         if !self.lines.advance()? {
-            return Err(IoError::parse(
-                self.lines.path(),
-                count_loc_line,
-                "file ends before the frame's comment line",
-            ));
+            return Err(IoError::parse(self.lines.path(), count_loc_line, "file ends before the frame's comment line"));
         }
         let header = Header::parse(self.lines.line(), self.lines.loc())?;
         let comment_line = self.lines.line_no();
@@ -223,9 +207,7 @@ impl<R: BufRead> ExtxyzReader<R> {
                 match column.role {
                     Role::Species => name = fields[0],
                     Role::Position => positions.push(loc.vec3(fields, ["x", "y", "z"])?),
-                    Role::Velocity | Role::Momentum => {
-                        velocities.push(loc.vec3(fields, ["vx", "vy", "vz"])?)
-                    }
+                    Role::Velocity | Role::Momentum => velocities.push(loc.vec3(fields, ["vx", "vy", "vz"])?),
                     Role::Force => forces.push(loc.vec3(fields, ["fx", "fy", "fz"])?),
                     Role::Id => id = loc.atom_id(fields[0])?,
                     Role::Mass => {
@@ -258,10 +240,7 @@ impl<R: BufRead> ExtxyzReader<R> {
 
         if header.has(Role::Momentum) {
             for (atom_idx, v) in velocities.iter_mut().enumerate() {
-                let mass = masses
-                    .get(atom_idx)
-                    .copied()
-                    .unwrap_or_else(|| self.species.get(species[atom_idx]).mass);
+                let mass = masses.get(atom_idx).copied().unwrap_or_else(|| self.species.get(species[atom_idx]).mass);
                 *v *= ASE_VELOCITY_TO_ANGSTROM_PER_PS / mass;
             }
         }
@@ -272,14 +251,9 @@ impl<R: BufRead> ExtxyzReader<R> {
         let header_loc = Loc::new(self.lines.path(), comment_line);
         let simbox = match &header.lattice {
             Some(rows) => {
-                let (simbox, rotation) =
-                    box_from_lattice(rows, header.origin, header.pbc, header_loc)?;
+                let (simbox, rotation) = box_from_lattice(rows, header.origin, header.pbc, header_loc)?;
                 if let Some(rotation) = rotation {
-                    for v in positions
-                        .iter_mut()
-                        .chain(velocities.iter_mut())
-                        .chain(forces.iter_mut())
-                    {
+                    for v in positions.iter_mut().chain(velocities.iter_mut()).chain(forces.iter_mut()) {
                         *v = rotation.apply(v);
                     }
                 }
@@ -295,15 +269,9 @@ impl<R: BufRead> ExtxyzReader<R> {
         })?;
         let images = vec![[0; 3]; n_atoms];
         let atoms = atoms_sorted_by_id(&order, &ids, &species, &positions, &velocities, &images);
-        let forces = header
-            .has(Role::Force)
-            .then(|| order.iter().map(|&k| forces[k]).collect());
+        let forces = header.has(Role::Force).then(|| order.iter().map(|&k| forces[k]).collect());
         Ok(Some(ExtxyzFrame {
-            structure: Structure {
-                simbox,
-                species: self.species.clone(),
-                atoms,
-            },
+            structure: Structure { simbox, species: self.species.clone(), atoms },
             forces,
             step: header.step,
             time: header.time,
@@ -338,10 +306,7 @@ impl ExtxyzWriter<File> {
 impl<W: Write> ExtxyzWriter<W> {
     /// A writer into any output; `path` only labels error messages.
     pub fn new(out: W, path: impl Into<PathBuf>) -> Self {
-        Self {
-            out,
-            path: path.into(),
-        }
+        Self { out, path: path.into() }
     }
 
     /// Appends one frame.
@@ -358,9 +323,7 @@ impl<W: Write> ExtxyzWriter<W> {
         info: &BTreeMap<String, String>,
     ) -> Result<(), IoError> {
         let text = format_frame(frame, info, &self.path)?;
-        self.out
-            .write_all(text.as_bytes())
-            .map_err(|e| IoError::io(&self.path, e))?;
+        self.out.write_all(text.as_bytes()).map_err(|e| IoError::io(&self.path, e))?;
         self.out.flush().map_err(|e| IoError::io(&self.path, e))
     }
 
@@ -372,17 +335,10 @@ impl<W: Write> ExtxyzWriter<W> {
 /// The keys calcine interprets itself, compared without case.
 const RESERVED_KEYS: [&str; 6] = ["lattice", "properties", "pbc", "origin", "time", "step"];
 
-fn format_frame(
-    frame: &FrameRef<'_>,
-    info: &BTreeMap<String, String>,
-    path: &Path,
-) -> Result<String, IoError> {
+fn format_frame(frame: &FrameRef<'_>, info: &BTreeMap<String, String>, path: &Path) -> Result<String, IoError> {
     let order = frame.write_order(path)?;
     check_species_names(frame.species_table, path)?;
-    let unwritable = |reason: String| IoError::Unwritable {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let unwritable = |reason: String| IoError::Unwritable { path: path.to_path_buf(), reason };
 
     let mut out = String::with_capacity(128 + 160 * order.len());
     out.push_str(&order.len().to_string());
@@ -401,11 +357,7 @@ fn format_frame(
         out.push_str(":forces:R:3");
     }
     out.push_str(":id:I:1 pbc=\"");
-    let flags: Vec<&str> = simbox
-        .periodic()
-        .iter()
-        .map(|&p| if p { "T" } else { "F" })
-        .collect();
+    let flags: Vec<&str> = simbox.periodic().iter().map(|&p| if p { "T" } else { "F" }).collect();
     out.push_str(&flags.join(" "));
     out.push('"');
     if simbox.lo() != Vec3::zeros() {
@@ -420,19 +372,11 @@ fn format_frame(
         if RESERVED_KEYS.iter().any(|r| key.eq_ignore_ascii_case(r)) {
             continue;
         }
-        if key.is_empty()
-            || key
-                .chars()
-                .any(|c| c.is_whitespace() || matches!(c, '=' | '"' | '\''))
-        {
-            return Err(unwritable(format!(
-                "info key '{key}' is empty or holds whitespace, '=' or quotes"
-            )));
+        if key.is_empty() || key.chars().any(|c| c.is_whitespace() || matches!(c, '=' | '"' | '\'')) {
+            return Err(unwritable(format!("info key '{key}' is empty or holds whitespace, '=' or quotes")));
         }
         if value.contains(['\n', '\r']) {
-            return Err(unwritable(format!(
-                "info value of '{key}' holds a line break"
-            )));
+            return Err(unwritable(format!("info value of '{key}' holds a line break")));
         }
         out.push(' ');
         out.push_str(key);
@@ -469,9 +413,7 @@ fn push_vec3(out: &mut String, v: &Vec3) {
 /// Appends a value, quoted and escaped when a bare word would not read back.
 fn push_value(out: &mut String, value: &str) {
     let bare = !value.is_empty()
-        && !value.chars().any(|c| {
-            c.is_whitespace() || matches!(c, '"' | '\'' | '=' | '\\' | '{' | '[' | '}' | ']')
-        });
+        && !value.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | '\\' | '{' | '[' | '}' | ']'));
     if bare {
         out.push_str(value);
         return;

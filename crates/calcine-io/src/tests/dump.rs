@@ -28,20 +28,15 @@ fn with_line(line: usize, replacement: &str) -> String {
 
 #[test]
 fn orthogonal_layout_is_exactly_lammps() {
-    let simbox =
-        SimBox::orthogonal(Vec3::zeros(), Vec3::new(7.0, 7.0, 7.5), [true, true, false]).unwrap();
+    let simbox = SimBox::orthogonal(Vec3::zeros(), Vec3::new(7.0, 7.0, 7.5), [true, true, false]).unwrap();
     let species = cu_ni();
     let ids = [AtomId(2), AtomId(1)];
     let kinds = [SpeciesId(1), SpeciesId(0)];
-    let positions = [
-        Vec3::new(1.0, 2.0, 3.0),
-        Vec3::new(0.5, 0.25, 6.925180602620905),
-    ];
+    let positions = [Vec3::new(1.0, 2.0, 3.0), Vec3::new(0.5, 0.25, 6.925180602620905)];
     let velocities = [Vec3::new(-0.1, 0.0, 0.0), Vec3::new(0.0, 1e-9, 2.0)];
     let forces = [Vec3::new(0.0, 0.0, -1.0), Vec3::new(3.0, 0.0, 0.0)];
-    let frame = FrameRef::new(&simbox, &species, &ids, &kinds, &positions, &velocities)
-        .with_forces(&forces)
-        .at(100, 0.1);
+    let frame =
+        FrameRef::new(&simbox, &species, &ids, &kinds, &positions, &velocities).with_forces(&forces).at(100, 0.1);
     assert_eq!(
         write_text(&[frame], false),
         "ITEM: TIMESTEP\n100\nITEM: NUMBER OF ATOMS\n2\nITEM: BOX BOUNDS pp pp ff\n\
@@ -56,13 +51,7 @@ fn orthogonal_layout_is_exactly_lammps() {
 
 #[test]
 fn triclinic_bounds_follow_the_lammps_bounding_box() {
-    let simbox = SimBox::triclinic(
-        Vec3::new(0.0, 0.0, 0.0),
-        [7.0, 7.0, 7.0],
-        [1.0, -2.0, -0.5],
-        [true; 3],
-    )
-    .unwrap();
+    let simbox = SimBox::triclinic(Vec3::new(0.0, 0.0, 0.0), [7.0, 7.0, 7.0], [1.0, -2.0, -0.5], [true; 3]).unwrap();
     let species = cu_ni();
     let frame = FrameRef::new(&simbox, &species, &[], &[], &[], &[]);
     let text = write_text(&[frame], false);
@@ -84,16 +73,8 @@ fn triclinic_bounds_follow_the_lammps_bounding_box() {
 #[test]
 fn round_trip_triclinic_is_bit_identical_for_atoms() {
     let structure = sample_structure(triclinic_box(), 32, 77);
-    let forces: Vec<Vec3> = structure
-        .atoms
-        .positions
-        .iter()
-        .map(|x| x * 0.013)
-        .collect();
-    let frames = [
-        structure.frame(10, 0.01).with_forces(&forces),
-        structure.frame(20, 0.02),
-    ];
+    let forces: Vec<Vec3> = structure.atoms.positions.iter().map(|x| x * 0.013).collect();
+    let frames = [structure.frame(10, 0.01).with_forces(&forces), structure.frame(20, 0.02)];
     let text = write_text(&frames, true);
     let back = read_text(&text, 2).unwrap();
     assert_eq!(back.len(), 2);
@@ -105,11 +86,7 @@ fn round_trip_triclinic_is_bit_identical_for_atoms() {
         assert_eq!(frame.species, expected.atoms.species);
         assert_eq!(frame.position_kind, PositionKind::Wrapped);
         assert_bits_eq(&frame.positions, &expected.atoms.positions, "positions");
-        assert_bits_eq(
-            frame.velocities.as_ref().unwrap(),
-            &expected.atoms.velocities,
-            "velocities",
-        );
+        assert_bits_eq(frame.velocities.as_ref().unwrap(), &expected.atoms.velocities, "velocities");
         assert_eq!(frame.images.as_ref().unwrap(), &expected.atoms.images);
         let (a, b) = (&frame.simbox, &structure.simbox);
         assert_eq!(a.periodic(), b.periodic());
@@ -123,11 +100,7 @@ fn round_trip_triclinic_is_bit_identical_for_atoms() {
         assert!((x - expected_x).norm() < 1e-12);
     }
     let restored = back[1].to_structure(&cu_ni());
-    assert_bits_eq(
-        &restored.atoms.positions,
-        &expected.atoms.positions,
-        "to_structure positions",
-    );
+    assert_bits_eq(&restored.atoms.positions, &expected.atoms.positions, "to_structure positions");
 }
 
 #[test]
@@ -140,16 +113,9 @@ fn round_trip_through_a_file() {
     // The frame is on disk as soon as write_frame returns.
     let on_disk = std::fs::read_to_string(&path).unwrap();
     assert_eq!(on_disk.lines().count(), 9 + 20);
-    let frames: Vec<DumpFrame> = DumpReader::open(&path, 2)
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let frames: Vec<DumpFrame> = DumpReader::open(&path, 2).unwrap().collect::<Result<_, _>>().unwrap();
     assert_eq!(frames[0].simbox, structure.simbox);
-    assert_bits_eq(
-        &frames[0].positions,
-        &sorted(&structure).atoms.positions,
-        "positions",
-    );
+    assert_bits_eq(&frames[0].positions, &sorted(&structure).atoms.positions, "positions");
 }
 
 #[test]
@@ -162,29 +128,19 @@ fn reads_lammps_style_dumps_with_extra_items_and_columns() {
     assert_eq!(frame.time, Some(0.5));
     assert_eq!(frame.simbox.periodic(), [false, false, true]);
     assert_eq!(frame.ids, vec![AtomId(1), AtomId(2), AtomId(3)]);
-    assert_eq!(
-        frame.species,
-        vec![SpeciesId(0), SpeciesId(0), SpeciesId(1)]
-    );
+    assert_eq!(frame.species, vec![SpeciesId(0), SpeciesId(0), SpeciesId(1)]);
     assert_eq!(frame.positions[0], Vec3::new(0.0, -5.0, 0.0));
     assert_eq!(frame.positions[2], Vec3::new(5.0, 0.0, 1.0));
-    assert_eq!(
-        frame.velocities.as_ref().unwrap()[1],
-        Vec3::new(7.0, 8.0, 9.0)
-    );
+    assert_eq!(frame.velocities.as_ref().unwrap()[1], Vec3::new(7.0, 8.0, 9.0));
     assert!(frame.forces.is_none() && frame.images.is_none());
     assert!(frame.unwrapped_positions().is_none());
 
-    let unwrapped =
-        "ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n1\nITEM: BOX BOUNDS\n0 1\n0 1\n0 1\n\
+    let unwrapped = "ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n1\nITEM: BOX BOUNDS\n0 1\n0 1\n0 1\n\
                      ITEM: ATOMS type xu yu zu\n1 -3 4 5\n";
     let frame = read_text(unwrapped, 1).unwrap().remove(0);
     assert_eq!(frame.position_kind, PositionKind::Unwrapped);
     assert_eq!(frame.ids, vec![AtomId(1)]);
-    assert_eq!(
-        frame.unwrapped_positions().unwrap(),
-        vec![Vec3::new(-3.0, 4.0, 5.0)]
-    );
+    assert_eq!(frame.unwrapped_positions().unwrap(), vec![Vec3::new(-3.0, 4.0, 5.0)]);
 }
 
 #[test]
@@ -197,12 +153,7 @@ fn two_atom_fixture_parses() {
 #[test]
 fn error_wrong_column_count() {
     let e = read_text(&with_line(11, "2 2 1 1"), 2).unwrap_err();
-    assert_error_at(
-        e,
-        "mem.dump",
-        11,
-        "atom line has 4 columns, ITEM: ATOMS declares 5",
-    );
+    assert_error_at(e, "mem.dump", 11, "atom line has 4 columns, ITEM: ATOMS declares 5");
     let e = read_text(&with_line(6, "0 4 1"), 2).unwrap_err();
     assert_error_at(e, "mem.dump", 6, "x bounds line has 3 numbers, expected 2");
 }
@@ -220,27 +171,12 @@ fn error_bad_number() {
 #[test]
 fn error_atom_count_mismatch() {
     let e = read_text(&with_line(4, "3"), 2).unwrap_err();
-    assert_error_at(
-        e,
-        "mem.dump",
-        11,
-        "file ends where atom 3 of 3 should follow",
-    );
+    assert_error_at(e, "mem.dump", 11, "file ends where atom 3 of 3 should follow");
     let text = with_line(4, "3") + TWO_ATOMS;
     let e = read_text(&text, 2).unwrap_err();
-    assert_error_at(
-        e,
-        "mem.dump",
-        12,
-        "found 'ITEM: TIMESTEP' after 2 of 3 atoms",
-    );
+    assert_error_at(e, "mem.dump", 12, "found 'ITEM: TIMESTEP' after 2 of 3 atoms");
     let e = read_text(&with_line(4, "1"), 2).unwrap_err();
-    assert_error_at(
-        e,
-        "mem.dump",
-        11,
-        "expected 'ITEM: TIMESTEP', found '2 2 1 1 1'",
-    );
+    assert_error_at(e, "mem.dump", 11, "expected 'ITEM: TIMESTEP', found '2 2 1 1 1'");
 }
 
 #[test]
@@ -279,11 +215,6 @@ fn reader_stops_after_an_error() {
     let text = TWO_ATOMS.to_string() + &with_line(10, "1 x 0 0 0") + TWO_ATOMS;
     let mut reader = DumpReader::new(Cursor::new(text), "mem.dump", 2);
     assert!(reader.next().unwrap().is_ok());
-    assert_error_at(
-        reader.next().unwrap().unwrap_err(),
-        "mem.dump",
-        21,
-        "atom type is 'x'",
-    );
+    assert_error_at(reader.next().unwrap().unwrap_err(), "mem.dump", 21, "atom type is 'x'");
     assert!(reader.next().is_none());
 }

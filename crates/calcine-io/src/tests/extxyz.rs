@@ -33,12 +33,7 @@ fn ase_velocity_unit_is_derived_from_codata_2014() {
 #[test]
 fn round_trip_orthogonal_is_bit_identical() {
     let structure = sample_structure(orthogonal_box(), 20, 11);
-    let forces: Vec<Vec3> = structure
-        .atoms
-        .velocities
-        .iter()
-        .map(|v| v * -3.1e-3)
-        .collect();
+    let forces: Vec<Vec3> = structure.atoms.velocities.iter().map(|v| v * -3.1e-3).collect();
     let text = write_text(&[structure.frame(1234, 1.234).with_forces(&forces)]);
     let frame = read_one(&text).unwrap();
 
@@ -49,11 +44,7 @@ fn round_trip_orthogonal_is_bit_identical() {
     assert_eq!(got.atoms.ids, expected.atoms.ids);
     assert_eq!(got.atoms.species, expected.atoms.species);
     assert_bits_eq(&got.atoms.positions, &expected.atoms.positions, "positions");
-    assert_bits_eq(
-        &got.atoms.velocities,
-        &expected.atoms.velocities,
-        "velocities",
-    );
+    assert_bits_eq(&got.atoms.velocities, &expected.atoms.velocities, "velocities");
     let mut order: Vec<usize> = (0..20).collect();
     order.sort_by_key(|&k| structure.atoms.ids[k]);
     let expected_forces: Vec<Vec3> = order.iter().map(|&k| forces[k]).collect();
@@ -67,30 +58,13 @@ fn round_trip_orthogonal_is_bit_identical() {
 fn round_trip_triclinic_with_origin_is_bit_identical() {
     let structure = sample_structure(triclinic_box(), 32, 5);
     let text = write_text(&[structure.frame(0, 0.0)]);
-    assert!(
-        text.lines()
-            .nth(1)
-            .unwrap()
-            .contains("Origin=\"-1.25 0.5 3\""),
-        "{text}"
-    );
-    assert!(
-        text.lines().nth(1).unwrap().contains("pbc=\"T T F\""),
-        "{text}"
-    );
+    assert!(text.lines().nth(1).unwrap().contains("Origin=\"-1.25 0.5 3\""), "{text}");
+    assert!(text.lines().nth(1).unwrap().contains("pbc=\"T T F\""), "{text}");
     let frame = read_one(&text).unwrap();
     let expected = sorted(&structure);
     assert_eq!(frame.structure.simbox, structure.simbox);
-    assert_bits_eq(
-        &frame.structure.atoms.positions,
-        &expected.atoms.positions,
-        "positions",
-    );
-    assert_bits_eq(
-        &frame.structure.atoms.velocities,
-        &expected.atoms.velocities,
-        "velocities",
-    );
+    assert_bits_eq(&frame.structure.atoms.positions, &expected.atoms.positions, "positions");
+    assert_bits_eq(&frame.structure.atoms.velocities, &expected.atoms.velocities, "velocities");
     assert!(frame.forces.is_none());
 }
 
@@ -102,15 +76,11 @@ fn writer_layout_matches_ase_conventions() {
     let kinds = [SpeciesId(1), SpeciesId(0)];
     let positions = [Vec3::new(2.0, 2.0, 0.0), Vec3::new(0.1, 0.0, 1e-20)];
     let velocities = [Vec3::new(0.0, 0.0, 0.0), Vec3::new(1.5, -2.0, 0.25)];
-    let frame =
-        FrameRef::new(&simbox, &species, &ids, &kinds, &positions, &velocities).at(10, 0.01);
+    let frame = FrameRef::new(&simbox, &species, &ids, &kinds, &positions, &velocities).at(10, 0.01);
     let mut info = BTreeMap::new();
     info.insert("energy".to_string(), "-1.25".to_string());
     info.insert("config_type".to_string(), "bulk fcc".to_string());
-    info.insert(
-        "step".to_string(),
-        "ignored because calcine writes Step".to_string(),
-    );
+    info.insert("step".to_string(), "ignored because calcine writes Step".to_string());
     let mut writer = ExtxyzWriter::new(Vec::new(), "mem.xyz");
     writer.write_frame_with_info(&frame, &info).unwrap();
     let text = String::from_utf8(writer.into_inner()).unwrap();
@@ -138,23 +108,14 @@ fn multi_frame_file_streams_frame_by_frame() {
             for x in &mut structure.atoms.positions {
                 x.x += 0.01;
             }
-            writer
-                .write_frame(&structure.frame(step * 100, step as f64 * 0.1))
-                .unwrap();
+            writer.write_frame(&structure.frame(step * 100, step as f64 * 0.1)).unwrap();
         }
     }
     let reader = ExtxyzReader::open(&path, cu_ni()).unwrap();
     let frames: Vec<ExtxyzFrame> = reader.collect::<Result<_, _>>().unwrap();
-    assert_eq!(
-        frames.iter().map(|f| f.step.unwrap()).collect::<Vec<_>>(),
-        vec![0, 100, 200]
-    );
+    assert_eq!(frames.iter().map(|f| f.step.unwrap()).collect::<Vec<_>>(), vec![0, 100, 200]);
     let expected = sorted(&structure);
-    assert_bits_eq(
-        &frames[2].structure.atoms.positions,
-        &expected.atoms.positions,
-        "last frame positions",
-    );
+    assert_bits_eq(&frames[2].structure.atoms.positions, &expected.atoms.positions, "last frame positions");
     assert_eq!(read_extxyz(&path, &cu_ni()).unwrap().step, Some(0));
 }
 
@@ -218,11 +179,7 @@ fn general_lattice_is_rotated_into_lammps_form() {
     );
     let frame = read_one(&text).unwrap();
     let simbox = &frame.structure.simbox;
-    let (a, b, c) = (
-        Vec3::new(0.0, half, half),
-        Vec3::new(half, 0.0, half),
-        Vec3::new(half, half, 0.0),
-    );
+    let (a, b, c) = (Vec3::new(0.0, half, half), Vec3::new(half, 0.0, half), Vec3::new(half, half, 0.0));
     let lx = a.norm();
     let xy = b.dot(&a) / lx;
     let ly = (a / lx).cross(&b).norm();
@@ -232,16 +189,8 @@ fn general_lattice_is_rotated_into_lammps_form() {
     let close = |x: f64, y: f64| (x - y).abs() < 1e-12;
     let [glx, gly, glz] = simbox.lengths();
     let [gxy, gxz, gyz] = simbox.tilt();
-    assert!(
-        close(glx, lx) && close(gly, ly) && close(glz, lz),
-        "{:?}",
-        simbox.lengths()
-    );
-    assert!(
-        close(gxy, xy) && close(gxz, xz) && close(gyz, yz),
-        "{:?}",
-        simbox.tilt()
-    );
+    assert!(close(glx, lx) && close(gly, ly) && close(glz, lz), "{:?}", simbox.lengths());
+    assert!(close(gxy, xy) && close(gxz, xz) && close(gyz, yz), "{:?}", simbox.tilt());
     // Rotation keeps fractional coordinates, lengths and angles.
     let s = simbox.to_fractional(&frame.structure.atoms.positions[1]);
     assert!((s - Vec3::repeat(0.25)).norm() < 1e-12, "{s:?}");
@@ -253,8 +202,7 @@ fn general_lattice_is_rotated_into_lammps_form() {
 
 #[test]
 fn left_handed_lattice_keeps_atoms_in_place() {
-    let text =
-        "2\nLattice=\"4 0 0 0 0 5 0 6 0\" Properties=species:S:1:pos:R:3\nCu 1 1 1\nNi 3 4 2\n";
+    let text = "2\nLattice=\"4 0 0 0 0 5 0 6 0\" Properties=species:S:1:pos:R:3\nCu 1 1 1\nNi 3 4 2\n";
     let frame = read_one(text).unwrap();
     let simbox = &frame.structure.simbox;
     assert!((simbox.volume() - 120.0).abs() < 1e-9);
@@ -263,27 +211,17 @@ fn left_handed_lattice_keeps_atoms_in_place() {
     assert!(((positions[1] - positions[0]).norm() - original).abs() < 1e-12);
     for x in positions {
         let s = simbox.to_fractional(x);
-        assert!(
-            s.iter().all(|c| (-1e-12..1.0).contains(c)),
-            "atom left the box: {s:?}"
-        );
+        assert!(s.iter().all(|c| (-1e-12..1.0).contains(c)), "atom left the box: {s:?}");
     }
 }
 
 #[test]
 fn missing_lattice_gives_an_open_box_around_the_atoms() {
-    let frame =
-        read_one("2\nProperties=species:S:1:pos:R:3 pbc=\"F F F\"\nCu -1 0 2\nNi 3 4 2\n").unwrap();
+    let frame = read_one("2\nProperties=species:S:1:pos:R:3 pbc=\"F F F\"\nCu -1 0 2\nNi 3 4 2\n").unwrap();
     let simbox = &frame.structure.simbox;
     assert_eq!(simbox.periodic(), [false; 3]);
-    assert_eq!(
-        simbox.lo(),
-        Vec3::new(-1.0, 0.0, 2.0) - Vec3::repeat(OPEN_BOX_MARGIN)
-    );
-    assert_eq!(
-        simbox.hi(),
-        Vec3::new(3.0, 4.0, 2.0) + Vec3::repeat(OPEN_BOX_MARGIN)
-    );
+    assert_eq!(simbox.lo(), Vec3::new(-1.0, 0.0, 2.0) - Vec3::repeat(OPEN_BOX_MARGIN));
+    assert_eq!(simbox.hi(), Vec3::new(3.0, 4.0, 2.0) + Vec3::repeat(OPEN_BOX_MARGIN));
 }
 
 #[test]
@@ -295,12 +233,7 @@ fn error_bad_atom_count() {
 #[test]
 fn error_wrong_column_count() {
     let e = read_one("2\nProperties=species:S:1:pos:R:3\nCu 0 0 0\nCu 0 0\n").unwrap_err();
-    assert_error_at(
-        e,
-        "mem.xyz",
-        4,
-        "atom line has 3 columns, Properties=species:S:1:pos:R:3 declares 4",
-    );
+    assert_error_at(e, "mem.xyz", 4, "atom line has 3 columns, Properties=species:S:1:pos:R:3 declares 4");
 }
 
 #[test]
@@ -314,19 +247,9 @@ fn error_bad_number() {
 #[test]
 fn error_atom_count_mismatch() {
     let e = read_one("3\nProperties=species:S:1:pos:R:3\nCu 0 0 0\nCu 1 1 1\n").unwrap_err();
-    assert_error_at(
-        e,
-        "mem.xyz",
-        4,
-        "frame declares 3 atoms but the file ends after 2",
-    );
+    assert_error_at(e, "mem.xyz", 4, "frame declares 3 atoms but the file ends after 2");
     let e = read_one("99999999999999\nProperties=species:S:1:pos:R:3\nCu 0 0 0\n").unwrap_err();
-    assert_error_at(
-        e,
-        "mem.xyz",
-        3,
-        "frame declares 99999999999999 atoms but the file ends after 1",
-    );
+    assert_error_at(e, "mem.xyz", 3, "frame declares 99999999999999 atoms but the file ends after 1");
     let e = read_one("1\n").unwrap_err();
     assert_error_at(e, "mem.xyz", 1, "file ends before the frame's comment line");
 }
@@ -340,8 +263,7 @@ fn error_unknown_species() {
 
 #[test]
 fn error_lattice_components() {
-    let e = read_one("1\nLattice=\"4 0 0 0 4 0 0 0\" Properties=species:S:1:pos:R:3\nCu 0 0 0\n")
-        .unwrap_err();
+    let e = read_one("1\nLattice=\"4 0 0 0 4 0 0 0\" Properties=species:S:1:pos:R:3\nCu 0 0 0\n").unwrap_err();
     assert_error_at(e, "mem.xyz", 2, "Lattice has 8 components, expected 9");
     let e = read_one("1\nLattice=\"4 0 0 0 4 0 0 0 four\"\nCu 0 0 0\n").unwrap_err();
     assert_error_at(e, "mem.xyz", 2, "Lattice component is 'four'");
@@ -360,12 +282,7 @@ fn error_duplicate_ids() {
     assert!(matches!(e, IoError::DuplicateId { id: 5, .. }));
     assert_error_at(e, "mem.xyz", 5, "atom id 5 appears twice");
     let e = read_one("1\nProperties=species:S:1:pos:R:3:id:I:1\nCu 0 0 0 0\n").unwrap_err();
-    assert_error_at(
-        e,
-        "mem.xyz",
-        3,
-        "atom id is '0', it must be a positive integer",
-    );
+    assert_error_at(e, "mem.xyz", 3, "atom id is '0', it must be a positive integer");
 }
 
 #[test]
@@ -376,15 +293,14 @@ fn error_bad_properties() {
     assert_error_at(e, "mem.xyz", 2, "'pos' is R:2, expected R:3");
     let e = read_one("1\nProperties=species:S:1\nCu\n").unwrap_err();
     assert_error_at(e, "mem.xyz", 2, "has no pos column");
-    let e =
-        read_one("1\nProperties=species:S:1:pos:R:3:velo:R:3:momenta:R:3\nCu 0 0 0 0 0 0 0 0 0\n")
-            .unwrap_err();
+    let e = read_one("1\nProperties=species:S:1:pos:R:3:velo:R:3:momenta:R:3\nCu 0 0 0 0 0 0 0 0 0\n").unwrap_err();
     assert_error_at(e, "mem.xyz", 2, "twice");
 }
 
 #[test]
 fn errors_in_later_frames_point_at_their_line_and_end_the_stream() {
-    let text = "1\nProperties=species:S:1:pos:R:3\nCu 0 0 0\n1\nProperties=species:S:1:pos:R:3\nCu 0 zero 0\n1\nx\nCu 0 0 0\n";
+    let text =
+        "1\nProperties=species:S:1:pos:R:3\nCu 0 0 0\n1\nProperties=species:S:1:pos:R:3\nCu 0 zero 0\n1\nx\nCu 0 0 0\n";
     let mut reader = ExtxyzReader::new(Cursor::new(text), "mem.xyz", cu_ni());
     assert!(reader.next().unwrap().is_ok());
     assert_error_at(reader.next().unwrap().unwrap_err(), "mem.xyz", 6, "'zero'");
@@ -396,10 +312,7 @@ fn empty_file_is_an_error_for_read_extxyz() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("empty.xyz");
     std::fs::write(&path, "\n\n").unwrap();
-    assert!(matches!(
-        read_extxyz(&path, &cu_ni()),
-        Err(IoError::Empty { .. })
-    ));
+    assert!(matches!(read_extxyz(&path, &cu_ni()), Err(IoError::Empty { .. })));
     let missing = read_extxyz(dir.path().join("missing.xyz"), &cu_ni()).unwrap_err();
     assert!(matches!(missing, IoError::Io { .. }));
     assert!(missing.to_string().contains("missing.xyz: "), "{missing}");
@@ -415,20 +328,10 @@ fn a_failed_write_leaves_no_partial_frame() {
     let duplicated = [AtomId(1), AtomId(1)];
     let kinds = [SpeciesId(0), SpeciesId(0)];
     let xs = [Vec3::zeros(); 2];
-    let bad = FrameRef::new(
-        &structure.simbox,
-        &structure.species,
-        &duplicated,
-        &kinds,
-        &xs,
-        &xs,
-    );
+    let bad = FrameRef::new(&structure.simbox, &structure.species, &duplicated, &kinds, &xs, &xs);
     let mut writer = ExtxyzWriter::new(after_first.clone(), "out.xyz");
     let e = writer.write_frame(&bad).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "out.xyz: cannot write frame: atom id 1 appears twice"
-    );
+    assert_eq!(e.to_string(), "out.xyz: cannot write frame: atom id 1 appears twice");
     assert_eq!(writer.into_inner(), after_first);
 
     let mut species = cu_ni();
@@ -436,8 +339,6 @@ fn a_failed_write_leaves_no_partial_frame() {
     let ids = [AtomId(1)];
     let one = [SpeciesId(2)];
     let frame = FrameRef::new(&structure.simbox, &species, &ids, &one, &xs[..1], &xs[..1]);
-    let e = ExtxyzWriter::new(Vec::new(), "out.xyz")
-        .write_frame(&frame)
-        .unwrap_err();
+    let e = ExtxyzWriter::new(Vec::new(), "out.xyz").write_frame(&frame).unwrap_err();
     assert!(matches!(e, IoError::Unwritable { .. }), "{e}");
 }

@@ -13,14 +13,8 @@ use crate::{IoError, Structure};
 
 fn cu_ni() -> SpeciesTable {
     SpeciesTable::new(vec![
-        Species {
-            name: "Cu".to_string(),
-            mass: 63.546,
-        },
-        Species {
-            name: "Ni".to_string(),
-            mass: 58.6934,
-        },
+        Species { name: "Cu".to_string(), mass: 63.546 },
+        Species { name: "Ni".to_string(), mass: 58.6934 },
     ])
 }
 
@@ -43,29 +37,15 @@ fn sample_structure(simbox: SimBox, n: usize, seed: u64) -> Structure {
     let mut atoms = Atoms::new();
     for k in 0..n {
         let s = Vec3::new(numbers.next(), numbers.next(), numbers.next());
-        let mut v = Vec3::new(
-            numbers.next() - 0.5,
-            numbers.next() - 0.5,
-            numbers.next() - 0.5,
-        ) * 13.7;
+        let mut v = Vec3::new(numbers.next() - 0.5, numbers.next() - 0.5, numbers.next() - 0.5) * 13.7;
         if k % 3 == 0 {
             v.x *= 1e-9;
         }
         let id = AtomId(((k * 7) % n) as u64 + 1);
         let image = [k as i32 % 3 - 1, 0, (k as i32) % 2];
-        atoms.push_owned(
-            id,
-            SpeciesId((k % 2) as u32),
-            simbox.to_cartesian(&s),
-            v,
-            image,
-        );
+        atoms.push_owned(id, SpeciesId((k % 2) as u32), simbox.to_cartesian(&s), v, image);
     }
-    Structure {
-        simbox,
-        species: cu_ni(),
-        atoms,
-    }
+    Structure { simbox, species: cu_ni(), atoms }
 }
 
 fn orthogonal_box() -> SimBox {
@@ -73,13 +53,7 @@ fn orthogonal_box() -> SimBox {
 }
 
 fn triclinic_box() -> SimBox {
-    SimBox::triclinic(
-        Vec3::new(-1.25, 0.5, 3.0),
-        [7.23, 8.1, 9.3],
-        [1.7, -0.9, 0.35],
-        [true, true, false],
-    )
-    .unwrap()
+    SimBox::triclinic(Vec3::new(-1.25, 0.5, 3.0), [7.23, 8.1, 9.3], [1.7, -0.9, 0.35], [true, true, false]).unwrap()
 }
 
 /// Sorts a structure's atoms by id, as every reader returns them.
@@ -95,13 +69,7 @@ fn assert_bits_eq(actual: &[Vec3], expected: &[Vec3], what: &str) {
     assert_eq!(actual.len(), expected.len(), "{what}: lengths differ");
     for (k, (a, e)) in actual.iter().zip(expected).enumerate() {
         for axis in 0..3 {
-            assert_eq!(
-                a[axis].to_bits(),
-                e[axis].to_bits(),
-                "{what}[{k}][{axis}]: {} != {}",
-                a[axis],
-                e[axis]
-            );
+            assert_eq!(a[axis].to_bits(), e[axis].to_bits(), "{what}[{k}][{axis}]: {} != {}", a[axis], e[axis]);
         }
     }
 }
@@ -111,18 +79,13 @@ fn assert_bits_eq(actual: &[Vec3], expected: &[Vec3], what: &str) {
 fn assert_error_at(error: IoError, path: &str, line: usize, needle: &str) {
     let message = error.to_string();
     assert_eq!(error.line(), Some(line), "wrong line in: {message}");
-    assert!(
-        message.starts_with(&format!("{path}:{line}: ")),
-        "not 'path:line: ...': {message}"
-    );
+    assert!(message.starts_with(&format!("{path}:{line}: ")), "not 'path:line: ...': {message}");
     assert!(message.contains(needle), "'{needle}' not in: {message}");
     assert!(!message.ends_with('.'), "trailing period: {message}");
 }
 
 fn unittest_data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data/lammps-unittest")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/lammps-unittest").join(name)
 }
 
 #[test]
@@ -132,16 +95,11 @@ fn wrap_into_box_keeps_unwrapped_positions() {
     for (k, x) in structure.atoms.positions.iter_mut().enumerate() {
         *x += simbox.edge(0) * (k as f64 - 4.0) + simbox.edge(1) * 2.0;
     }
-    let before: Vec<Vec3> = (0..10)
-        .map(|k| structure.atoms.unwrapped_position(k, &simbox))
-        .collect();
+    let before: Vec<Vec3> = (0..10).map(|k| structure.atoms.unwrapped_position(k, &simbox)).collect();
     structure.wrap_into_box();
     for k in 0..10 {
         let s = simbox.to_fractional(&structure.atoms.positions[k]);
-        assert!(
-            (0.0..1.0).contains(&s.x) && (0.0..1.0).contains(&s.y),
-            "{s:?}"
-        );
+        assert!((0.0..1.0).contains(&s.x) && (0.0..1.0).contains(&s.y), "{s:?}");
         let after = structure.atoms.unwrapped_position(k, &simbox);
         assert!((after - before[k]).norm() < 1e-12);
     }
