@@ -14,7 +14,7 @@ fn bench(c: &mut Criterion) {
             let name = if kind == NeighborKind::Full { "full" } else { "half" };
             g.bench_with_input(BenchmarkId::new(name, atoms.n_owned()), &atoms, |b, atoms| {
                 let mut list = NeighborList::new(kind, 4.95, 1.0);
-                b.iter(|| list.build(atoms));
+                b.iter(|| list.build(atoms).unwrap());
             });
         }
         g.bench_with_input(BenchmarkId::new("ghosts", atoms.n_owned()), &cells, |b, &cells| {

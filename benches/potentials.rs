@@ -15,7 +15,7 @@ fn bench(c: &mut Criterion) {
             let eam = Eam::funcfl(&[potential_path("Cu_u3.eam")], &["Cu"]).unwrap().with_evaluator(evaluator);
             let (mut domain, atoms) = cu_crystal(cells, eam.cutoff() + 1.0);
             let mut list = NeighborList::new(eam.neighbor_kind(), eam.cutoff(), 1.0);
-            list.build(&atoms);
+            list.build(&atoms).unwrap();
             let mut out = ForceOutput::default();
             g.throughput(Throughput::Elements(atoms.n_owned() as u64));
             let name = if evaluator == Evaluator::Kernel { "kernel" } else { "reference" };

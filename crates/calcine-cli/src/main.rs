@@ -56,6 +56,20 @@ struct Cli {
     /// No progress bar and only warnings on stderr.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Force the processor grid, e.g. 4x2x1 (default: the grid with the least subdomain
+    /// surface for the box). Under mpirun the product must equal the number of ranks.
+    #[arg(long, global = true, value_parser = parse_grid)]
+    grid: Option<[usize; 3]>,
+}
+
+fn parse_grid(s: &str) -> Result<[usize; 3], String> {
+    let parts: Vec<&str> = s.split(['x', 'X']).collect();
+    let dims: Vec<usize> =
+        parts.iter().map(|p| p.trim().parse::<usize>()).collect::<Result<_, _>>().map_err(|e| format!("'{s}': {e}"))?;
+    match dims[..] {
+        [a, b, c] if a > 0 && b > 0 && c > 0 => Ok([a, b, c]),
+        _ => Err(format!("'{s}': expected three positive numbers like 2x2x1")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,7 +91,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.quiet);
+    let par = run::Parallel {
+        #[cfg(feature = "mpi")]
+        universe: calcine_comm::MpiUniverse::init(),
+        grid: cli.grid,
+    };
+    init_logging(cli.quiet || par.rank() != 0);
     if let Some(n) = cli.threads {
         if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global() {
             eprintln!("error: cannot start {n} threads: {e}");
@@ -85,13 +104,17 @@ fn main() -> ExitCode {
         }
     }
     let result: Result<()> = match &cli.command {
-        Command::Run { input } => run::run(input, cli.quiet),
+        Command::Run { input } => run::run(input, cli.quiet, &par),
         Command::Validate { input } => run::validate(input),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<run::ReportedElsewhere>() => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors found while reading the input are the same on every rank: say them once.
+            if par.rank() == 0 {
+                eprintln!("error: {e:#}");
+            }
             ExitCode::FAILURE
         }
     }

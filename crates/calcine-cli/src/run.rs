@@ -102,28 +102,141 @@ pub fn validate(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// How the ranks of a run are set up.
+pub struct Parallel {
+    #[cfg(feature = "mpi")]
+    pub universe: Option<calcine_comm::MpiUniverse>,
+    /// A processor grid forced by the user (`--grid`).
+    pub grid: Option<[usize; 3]>,
+}
+
+impl Parallel {
+    pub fn rank(&self) -> usize {
+        #[cfg(feature = "mpi")]
+        if let Some(u) = &self.universe {
+            return u.rank();
+        }
+        0
+    }
+    pub fn size(&self) -> usize {
+        #[cfg(feature = "mpi")]
+        if let Some(u) = &self.universe {
+            return u.size();
+        }
+        1
+    }
+}
+
+/// An error already reported by rank 0; other ranks exit quietly with it.
+#[derive(Debug)]
+pub struct ReportedElsewhere;
+
+impl std::fmt::Display for ReportedElsewhere {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "reported by rank 0")
+    }
+}
+
+impl std::error::Error for ReportedElsewhere {}
+
 /// `calcine run`.
-pub fn run(path: &Path, quiet: bool) -> Result<()> {
+pub fn run(path: &Path, quiet: bool, par: &Parallel) -> Result<()> {
+    // Every rank reads the input and builds the whole system; each keeps its own part.
     let file = InputFile::read(path)?;
-    let Prepared { system, potential, integrator, settings } = prepare(&file)?;
+    let prepared = prepare(&file)?;
+    let size = par.size();
+    let lengths = prepared.system.simbox.lengths();
+    let dims = match par.grid {
+        Some(g) if g.iter().product::<usize>() != size => {
+            bail!(
+                "--grid {}x{}x{} needs {} ranks, but the run has {size}",
+                g[0],
+                g[1],
+                g[2],
+                g.iter().product::<usize>()
+            )
+        }
+        Some(g) => g,
+        None => calcine_comm::ProcGrid::choose(size, lengths),
+    };
+    let periodic = prepared.system.simbox.periodic();
+    #[cfg(feature = "mpi")]
+    if let Some(u) = &par.universe {
+        if size > 1 {
+            return run_with(&file, prepared, u.cartesian(dims, periodic), quiet);
+        }
+    }
+    let _ = dims;
+    run_with(&file, prepared, SerialComm::new(periodic), quiet)
+}
+
+/// Prints an error found on this rank alone outside any collective phase and ends every
+/// rank (LAMMPS's `Error::one`).
+fn or_abort<C: Communicator, T>(comm: &C, r: Result<T>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error (rank {}): {e:#}", comm.rank());
+            comm.abort(1)
+        }
+    }
+}
+
+/// Turns an error every rank has (each perhaps only knowing "another rank failed") into
+/// one message on rank 0. Collective.
+fn collective_error<C: Communicator>(comm: &C, e: anyhow::Error) -> anyhow::Error {
+    let text = format!("{e:#}");
+    let all = comm.gather_bytes(text.as_bytes());
+    if comm.rank() != 0 {
+        return anyhow::Error::new(ReportedElsewhere);
+    }
+    let messages: Vec<String> = all.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
+    let best = messages
+        .iter()
+        .enumerate()
+        .find(|(_, m)| !m.contains("on another rank"))
+        .map(|(rank, m)| if comm.size() > 1 { format!("{m} [rank {rank}]") } else { m.clone() })
+        .unwrap_or_else(|| messages[0].clone());
+    anyhow::anyhow!(best)
+}
+
+fn run_with<C: Communicator>(file: &InputFile, prepared: Prepared, comm: C, quiet: bool) -> Result<()> {
+    let Prepared { system, potential, integrator, settings } = prepared;
     let run = &file.input.run;
     let out = &file.input.output;
-    std::fs::create_dir_all(&out.directory)
-        .with_context(|| format!("creating output folder {}", out.directory.display()))?;
+    let rank0 = comm.rank() == 0;
+    let made = if rank0 {
+        std::fs::create_dir_all(&out.directory)
+            .with_context(|| format!("creating output folder {}", out.directory.display()))
+    } else {
+        Ok(())
+    };
+    if comm.any(made.is_err()) {
+        return Err(made.err().unwrap_or_else(|| anyhow::Error::new(ReportedElsewhere)));
+    }
 
-    let comm = SerialComm::new(system.simbox.periodic());
     let domain = Domain::new(comm, system.simbox.clone());
     let setup_start = Instant::now();
-    let mut md = Md::new(domain, system.atoms, system.species, potential, integrator, settings)?;
+    let mut md = match Md::new(domain, system.atoms, system.species, potential, integrator, settings) {
+        Ok(md) => md,
+        Err(e) => {
+            // Set-up failures are collective; no communicator survives them to gather
+            // messages, so each rank reports its own (they agree: all read the same input).
+            if rank0 {
+                return Err(e.into());
+            }
+            return Err(anyhow::Error::new(ReportedElsewhere));
+        }
+    };
     if let Some(t) = run.temperature {
         md.create_velocities(t, run.seed);
     }
-    let rank0 = md.comm().rank() == 0;
     if rank0 {
         tracing::info!(
             atoms = md.n_atoms(),
             potential = md.potential().name(),
             ranks = md.comm().size(),
+            grid = ?md.comm().grid().dims,
             threads = rayon::current_num_threads(),
             setup_s = setup_start.elapsed().as_secs_f64(),
             "starting {} steps",
@@ -131,14 +244,16 @@ pub fn run(path: &Path, quiet: bool) -> Result<()> {
         );
     }
 
-    let mut thermo = ThermoWriter::create(&out.directory.join(&out.thermo), rank0)?;
+    let mut thermo = or_abort(md.comm(), ThermoWriter::create(&out.directory.join(&out.thermo), rank0));
     let mut trajectory = match &out.trajectory {
-        Some(t) => Some(Trajectory::create(&out.directory.join(t), rank0)?),
+        Some(t) => Some(or_abort(md.comm(), Trajectory::create(&out.directory.join(t), rank0))),
         None => None,
     };
-    thermo.write(&md.thermo())?;
+    let first = md.thermo();
+    or_abort(md.comm(), thermo.write(&first));
     if let Some(traj) = &mut trajectory {
-        traj.write(md.gather_frame(), md.species())?;
+        let frame = md.gather_frame();
+        or_abort(md.comm(), traj.write(frame, md.species()));
     }
 
     let progress = if rank0 && !quiet { ProgressBar::new(run.steps) } else { ProgressBar::hidden() };
@@ -149,46 +264,110 @@ pub fn run(path: &Path, quiet: bool) -> Result<()> {
     md.timers_mut().reset();
     let loop_start = Instant::now();
     let n_atoms = md.n_atoms();
-    let result = (|| -> Result<()> {
-        for k in 1..=run.steps {
-            let thermo_step = k % out.thermo_every == 0 || k == run.steps;
-            let want = if thermo_step {
-                Want { energy: true, virial: true, per_atom_energy: false }
-            } else {
-                Want::FORCES_ONLY
-            };
-            md.advance(want)?;
-            let t = Instant::now();
-            if thermo_step {
-                thermo.write(&md.thermo())?;
-            }
-            if let Some(traj) = &mut trajectory {
-                if k % out.trajectory_every == 0 {
-                    traj.write(md.gather_frame(), md.species())?;
-                }
-            }
-            md.timers_mut().add(Section::Output, t);
-            if k % 50 == 0 || k == run.steps {
-                progress.set_position(k);
-                let rate = (k * n_atoms) as f64 / loop_start.elapsed().as_secs_f64();
-                progress.set_message(format!("{} atom-steps/s", human(rate)));
+    let mut result = Ok(());
+    for k in 1..=run.steps {
+        let thermo_step = k % out.thermo_every == 0 || k == run.steps;
+        let want =
+            if thermo_step { Want { energy: true, virial: true, per_atom_energy: false } } else { Want::FORCES_ONLY };
+        if let Err(e) = md.advance(want) {
+            result = Err(e);
+            break;
+        }
+        let t = Instant::now();
+        if thermo_step {
+            let row = md.thermo();
+            or_abort(md.comm(), thermo.write(&row));
+        }
+        if let Some(traj) = &mut trajectory {
+            if k % out.trajectory_every == 0 {
+                let frame = md.gather_frame();
+                or_abort(md.comm(), traj.write(frame, md.species()));
             }
         }
-        Ok(())
-    })();
+        md.timers_mut().add(Section::Output, t);
+        if k % 50 == 0 || k == run.steps {
+            progress.set_position(k);
+            let rate = (k * n_atoms) as f64 / loop_start.elapsed().as_secs_f64();
+            progress.set_message(format!("{} atom-steps/s", human(rate)));
+        }
+    }
     progress.finish_and_clear();
-    thermo.flush()?;
-    result.with_context(|| format!("run stopped at step {} (outputs up to there are complete)", md.step()))?;
+    or_abort(md.comm(), thermo.flush());
+    if let Err(e) = result {
+        let e = anyhow::Error::new(e)
+            .context(format!("run stopped at step {} (outputs up to there are complete)", md.step() + 1));
+        return Err(collective_error(md.comm(), e));
+    }
 
+    let elapsed = loop_start.elapsed().as_secs_f64();
+    let load = LoadReport::gather(&md);
     if rank0 {
-        let elapsed = loop_start.elapsed().as_secs_f64();
         print_summary(&md, elapsed, run.steps);
+        load.print();
         println!("Thermo written to {}", thermo.path.display());
         if let Some(traj) = &trajectory {
             println!("Trajectory written to {}", traj.path.display());
         }
     }
     Ok(())
+}
+
+/// Atoms per rank and memory, gathered at the end of a run.
+struct LoadReport {
+    n_ranks: usize,
+    max_atoms: f64,
+    min_atoms: f64,
+    total_atoms: f64,
+    peak_rss_total: u64,
+}
+
+impl LoadReport {
+    fn gather<C: Communicator>(md: &Md<C>) -> Self {
+        let comm = md.comm();
+        let n = md.atoms().n_owned() as f64;
+        let mut sums = [md.atoms().n_owned() as u64, peak_rss_bytes()];
+        comm.sum_u64(&mut sums);
+        Self {
+            n_ranks: comm.size(),
+            max_atoms: comm.max_f64(n),
+            min_atoms: -comm.max_f64(-n),
+            total_atoms: sums[0] as f64,
+            peak_rss_total: sums[1],
+        }
+    }
+
+    fn print(&self) {
+        let avg = self.total_atoms / self.n_ranks as f64;
+        println!();
+        println!(
+            "Load: {:.0} atoms per rank on average, min {:.0}, max {:.0}; imbalance (max/avg) {:.3}",
+            avg,
+            self.min_atoms,
+            self.max_atoms,
+            self.max_atoms / avg
+        );
+        if self.peak_rss_total > 0 {
+            println!(
+                "Memory: peak resident {:.1} MiB over all ranks, {:.0} bytes per atom",
+                self.peak_rss_total as f64 / 1048576.0,
+                self.peak_rss_total as f64 / self.total_atoms
+            );
+        }
+    }
+}
+
+/// This process's peak resident memory (VmHWM), or 0 where /proc is not available.
+fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
+        .map(|kib| kib * 1024)
+        .unwrap_or(0)
 }
 
 fn human(x: f64) -> String {

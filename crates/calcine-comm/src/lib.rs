@@ -17,9 +17,13 @@
 //! ```
 
 mod grid;
+#[cfg(feature = "mpi")]
+mod mpi_comm;
 mod serial;
 
 pub use grid::ProcGrid;
+#[cfg(feature = "mpi")]
+pub use mpi_comm::{MpiComm, MpiUniverse};
 pub use serial::SerialComm;
 
 /// A Cartesian axis of the processor grid.
@@ -60,7 +64,7 @@ impl Dir {
 /// order. Shifts send to the neighbor in direction `dir` along `axis` and receive from the
 /// opposite neighbor; at a non-periodic wall there is no neighbor, nothing is sent there and
 /// `recv` comes back empty.
-pub trait Communicator: Send + Sync {
+pub trait Communicator {
     fn rank(&self) -> usize;
     fn size(&self) -> usize;
     fn grid(&self) -> &ProcGrid;

@@ -167,14 +167,15 @@ pub(crate) fn compute(
         inside: &mut scratch.inside[..],
     };
     let first_bad = pass1.run(&ctx);
+
+    // Ghosts get their owners' F′. Entries no owner fills stay NaN and are reported. The
+    // exchange happens even after a failure, because other ranks are waiting in it.
+    scratch.fp[n_owned..].fill(f64::NAN);
+    ghosts.forward(&mut scratch.fp);
     if let Some(i) = first_bad {
         scratch.offsets = offsets;
         return Err(diagnose(eam.name, input, &grid, i));
     }
-
-    // Ghosts get their owners' F′. Entries no owner fills stay NaN and are reported.
-    scratch.fp[n_owned..].fill(f64::NAN);
-    ghosts.forward(&mut scratch.fp);
     for (site, &fp) in scratch.sites.iter_mut().zip(&scratch.fp) {
         site.0[3] = fp;
     }

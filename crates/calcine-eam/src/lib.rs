@@ -3,7 +3,8 @@
 //! `calcine-eam` evaluates embedded-atom method potentials read from the files of LAMMPS
 //! `pair_style eam` (DYNAMO funcfl, one file per species), `eam/alloy` (DYNAMO setfl) and
 //! `eam/fs` (Finnis–Sinclair setfl), with the same tables and arithmetic as LAMMPS, so
-//! energies, forces and virials agree with LAMMPS to about 1e-15 relative.
+//! energies, forces and virials agree with LAMMPS's own unit-test references to 1e-13
+//! relative or better (their tolerance is 5e-12).
 //!
 //! Its main type is [`Eam`], a [`Potential`]. The files are parsed by [`model`] into
 //! [`EamTables`] (one 7-coefficient cubic table per function and species pair, see
@@ -71,9 +72,14 @@ pub enum Evaluator {
 /// interpolated by the cubic tables of [`table`]; above the last density knot ρ_max the
 /// energy is extended linearly, F(ρ) += F′(ρ)(ρ − ρ_max), as in LAMMPS.
 ///
+/// The cutoff is the file's (the largest of the files' for funcfl). [`Potential::masses`]
+/// returns the files' masses, which LAMMPS puts in place of the data file's.
+///
 /// Errors at evaluation time: two atoms closer than the radial grid spacing Δr
-/// ([`PotentialError::TooClose`]) and a non-finite density or force
-/// ([`PotentialError::NonFinite`]).
+/// ([`PotentialError::TooClose`]), a non-finite position, density or force
+/// ([`PotentialError::NonFinite`]; a force is also non-finite when the [`GhostSync`] left
+/// a ghost without its owner's F′), and an atom whose species the potential was not built
+/// for ([`PotentialError::Config`]).
 pub struct Eam {
     name: &'static str,
     tables: EamTables,
@@ -233,6 +239,7 @@ impl Potential for Eam {
             "neighbor list is stale: owned atom counts differ"
         );
         assert!(out.forces.len() >= input.atoms.n_total(), "force output not sized for owned + ghost atoms");
+        assert!(input.neighbors.list_radius() >= self.cutoff(), "neighbor list radius is below the potential's cutoff");
         self.check_species(input)?;
         let mut scratch = self.scratch.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match self.evaluator {

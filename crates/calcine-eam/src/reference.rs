@@ -36,7 +36,10 @@ pub(crate) fn compute(
     let rho = &mut scratch.rho;
     rho.clear();
     rho.resize(n_total, 0.0);
-    for i in 0..n_owned {
+    // A failure is kept until the two halo exchanges are done: other ranks are waiting in
+    // them, and returning early would leave them hanging.
+    let mut failure: Option<PotentialError> = None;
+    'density: for i in 0..n_owned {
         for &j in list.neighbors_of(i) {
             let j = j as usize;
             let d = x[i] - x[j];
@@ -46,16 +49,18 @@ pub(crate) fn compute(
             }
             if rsq.is_nan() {
                 let id = if x[i].iter().all(|v| v.is_finite()) { atoms.ids[j].0 } else { atoms.ids[i].0 };
-                return Err(PotentialError::NonFinite { potential: eam.name.to_string(), what: "position", id });
+                failure = Some(PotentialError::NonFinite { potential: eam.name.to_string(), what: "position", id });
+                break 'density;
             }
             if rsq < min_distance_sq {
-                return Err(PotentialError::TooClose {
+                failure = Some(PotentialError::TooClose {
                     potential: eam.name.to_string(),
                     id_i: atoms.ids[i].0,
                     id_j: atoms.ids[j].0,
                     distance: rsq.sqrt(),
                     min_distance: t.dr(),
                 });
+                break 'density;
             }
             let (m, p) = radial_point(rsq.sqrt(), t.rdr(), t.nr());
             rho[i] += cubic_value(t.density_table(species(i), species(j)).row(m), p);
@@ -68,12 +73,16 @@ pub(crate) fn compute(
     fp.clear();
     fp.resize(n_total, f64::NAN);
     for i in 0..n_owned {
+        if failure.is_some() {
+            break;
+        }
         if !rho[i].is_finite() {
-            return Err(PotentialError::NonFinite {
+            failure = Some(PotentialError::NonFinite {
                 potential: eam.name.to_string(),
                 what: "density",
                 id: atoms.ids[i].0,
             });
+            break;
         }
         let (f, f_prime) = t.embedding(species(i), rho[i]);
         fp[i] = f_prime;
@@ -85,6 +94,9 @@ pub(crate) fn compute(
         }
     }
     ghosts.forward(fp);
+    if let Some(e) = failure {
+        return Err(e);
+    }
 
     // Pair energies are split half and half between the two atoms, ghosts included, and
     // the ghost halves are reverse-summed into their owners.

@@ -284,7 +284,12 @@ impl<C: Communicator> Md<C> {
         self.domain.build_ghosts(&mut self.atoms, self.neighbors.list_radius());
         self.timers.add(Section::Comm, t);
         let t = Instant::now();
-        self.neighbors.build(&self.atoms);
+        let built = self.neighbors.build(&self.atoms);
+        let local =
+            built.err().map(|e| MdError::NonFinite { step, what: "position", id: self.atoms.ids[e.atom_idx].0 });
+        if self.domain.comm().any(local.is_some()) {
+            return Err(local.unwrap_or(MdError::OtherRank));
+        }
         self.timers.add(Section::Neighbor, t);
         self.n_rebuilds += 1;
         tracing::debug!(

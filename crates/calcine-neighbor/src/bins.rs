@@ -1,53 +1,55 @@
-use calcine_core::Vec3;
+use calcine_core::{AtomId, Vec3};
 
-/// Atoms sorted into a regular grid of cubic-ish cells covering their bounding box.
+/// Atoms sorted into cubic cells of a grid anchored at the origin of space.
+///
+/// Cell `(a, b, c)` holds the points with `floor(x / width) = a` and so on, whatever rank
+/// builds it: with a width that is the same everywhere, a point falls into the same cell
+/// on every rank. Only the cells spanned by the given points are stored. Within a cell,
+/// atoms are ordered by `AtomId`, then by position (two images of one atom can share a
+/// cell in a box thinner than a cell), so the contents of a cell are listed in the same
+/// order on any decomposition.
 #[derive(Debug, Clone, Default)]
 pub struct Bins {
-    pub lo: Vec3,
-    pub width: [f64; 3],
-    pub inv_width: [f64; 3],
+    pub width: f64,
+    inv_width: f64,
+    /// Global index of the first stored cell along each axis.
+    pub first: [i64; 3],
     pub n: [usize; 3],
-    /// `start[b]..start[b+1]` indexes `atoms` for bin `b`.
+    /// `start[b]..start[b+1]` indexes `atoms` and `xs` for cell `b`.
     pub start: Vec<u32>,
     pub atoms: Vec<u32>,
+    /// Positions of `atoms`, in cell order, for contiguous reads.
+    pub xs: Vec<Vec3>,
 }
 
 impl Bins {
-    /// Bins `positions` with cells about `target_width` wide (never more than ~4 cells per atom).
-    pub fn build(positions: &[Vec3], target_width: f64) -> Bins {
-        assert!(target_width > 0.0);
-        let mut lo = Vec3::repeat(f64::INFINITY);
-        let mut hi = Vec3::repeat(f64::NEG_INFINITY);
+    /// Bins `positions` into cells of exactly `width`; `None` when the points span so many
+    /// cells that the grid would take much more memory than the points.
+    pub fn build(positions: &[Vec3], ids: &[AtomId], width: f64) -> Option<Bins> {
+        assert!(width > 0.0);
+        assert_eq!(positions.len(), ids.len());
+        let inv_width = 1.0 / width;
+        let mut lo = [i64::MAX; 3];
+        let mut hi = [i64::MIN; 3];
         for x in positions {
-            lo = lo.inf(x);
-            hi = hi.sup(x);
+            for a in 0..3 {
+                let c = (x[a] * inv_width).floor() as i64;
+                lo[a] = lo[a].min(c);
+                hi[a] = hi[a].max(c);
+            }
         }
         if positions.is_empty() {
-            lo = Vec3::zeros();
-            hi = Vec3::zeros();
+            lo = [0; 3];
+            hi = [0; 3];
         }
-        let extent = hi - lo;
-        let mut width = target_width;
-        let max_bins = (4 * positions.len()).max(64) as f64;
-        loop {
-            let total: f64 = (0..3).map(|a| (extent[a] / width).floor().max(1.0)).product();
-            if total <= max_bins {
-                break;
-            }
-            width *= 1.26;
+        let n: [usize; 3] = std::array::from_fn(|a| (hi[a] - lo[a] + 1) as usize);
+        let total = n[0].checked_mul(n[1])?.checked_mul(n[2])?;
+        if total > 8 * positions.len() + 4096 {
+            return None;
         }
-        let mut n = [1usize; 3];
-        let mut w = [width; 3];
-        for a in 0..3 {
-            n[a] = ((extent[a] / width).floor() as usize).max(1);
-            // Widen the cells slightly so the farthest atom lands in the last cell.
-            w[a] = (extent[a] / n[a] as f64).max(width) * (1.0 + 1e-12) + 1e-300;
-        }
-        let inv = [1.0 / w[0], 1.0 / w[1], 1.0 / w[2]];
-        let total = n[0] * n[1] * n[2];
         let mut bins =
-            Bins { lo, width: w, inv_width: inv, n, start: vec![0; total + 1], atoms: vec![0; positions.len()] };
-        let cell: Vec<u32> = positions.iter().map(|x| bins.bin_of(x) as u32).collect();
+            Bins { width, inv_width, first: lo, n, start: vec![0; total + 1], atoms: Vec::new(), xs: Vec::new() };
+        let cell: Vec<u32> = positions.iter().map(|x| bins.index(bins.coords_of(x)) as u32).collect();
         for &c in &cell {
             bins.start[c as usize + 1] += 1;
         }
@@ -55,21 +57,25 @@ impl Bins {
             bins.start[b + 1] += bins.start[b];
         }
         let mut fill = bins.start.clone();
+        bins.atoms = vec![0; positions.len()];
         for (i, &c) in cell.iter().enumerate() {
             bins.atoms[fill[c as usize] as usize] = i as u32;
             fill[c as usize] += 1;
         }
-        bins
+        for b in 0..total {
+            let cell_atoms = &mut bins.atoms[bins.start[b] as usize..bins.start[b + 1] as usize];
+            if cell_atoms.len() > 1 {
+                cell_atoms.sort_unstable_by(|&p, &q| canonical_cmp(ids, positions, p as usize, q as usize));
+            }
+        }
+        bins.xs = bins.atoms.iter().map(|&i| positions[i as usize]).collect();
+        Some(bins)
     }
 
+    /// Local cell coordinates of a point (which must lie within the binned points' cells).
     #[inline]
     pub fn coords_of(&self, x: &Vec3) -> [usize; 3] {
-        let mut c = [0usize; 3];
-        for a in 0..3 {
-            let f = ((x[a] - self.lo[a]) * self.inv_width[a]).max(0.0) as usize;
-            c[a] = f.min(self.n[a] - 1);
-        }
-        c
+        std::array::from_fn(|a| ((x[a] * self.inv_width).floor() as i64 - self.first[a]) as usize)
     }
 
     #[inline]
@@ -77,43 +83,53 @@ impl Bins {
         (c[2] * self.n[1] + c[1]) * self.n[0] + c[0]
     }
 
-    #[inline]
-    pub fn bin_of(&self, x: &Vec3) -> usize {
-        self.index(self.coords_of(x))
-    }
-
-    #[inline]
-    pub fn atoms_in(&self, b: usize) -> &[u32] {
-        &self.atoms[self.start[b] as usize..self.start[b + 1] as usize]
-    }
-
-    /// Offsets of the cells that can hold an atom within `radius` of some point in the
-    /// central cell.
+    /// Offsets of the cells that can hold a point within `radius` of some point of the
+    /// central cell, in a fixed order (z, then y, then x).
     pub fn stencil(&self, radius: f64) -> Vec<[i64; 3]> {
-        let reach: Vec<i64> = (0..3).map(|a| (radius * self.inv_width[a]).ceil() as i64).collect();
-        let mut out = Vec::new();
-        for dz in -reach[2]..=reach[2] {
-            for dy in -reach[1]..=reach[1] {
-                for dx in -reach[0]..=reach[0] {
-                    let d = [dx, dy, dz];
-                    let mut min_sq = 0.0;
-                    for a in 0..3 {
-                        let gap = (d[a].abs() - 1).max(0) as f64 * self.width[a];
-                        min_sq += gap * gap;
-                    }
-                    if min_sq < radius * radius {
-                        out.push(d);
-                    }
-                }
-            }
-        }
-        out
+        stencil(self.width, radius)
     }
 }
 
-/// An ordering of `positions` by cell (z, then y, then x), for cache locality: new index `k`
-/// takes old index `order[k]`. Atoms in one cell keep their relative order.
+/// The cell offsets within `radius` for cells of `width`, in z, y, x order.
+pub fn stencil(width: f64, radius: f64) -> Vec<[i64; 3]> {
+    let reach = (radius / width).ceil() as i64;
+    let mut out = Vec::new();
+    for dz in -reach..=reach {
+        for dy in -reach..=reach {
+            for dx in -reach..=reach {
+                let d = [dx, dy, dz];
+                let mut min_sq = 0.0;
+                for a in 0..3 {
+                    let gap = (d[a].abs() - 1).max(0) as f64 * width;
+                    min_sq += gap * gap;
+                }
+                if min_sq < radius * radius {
+                    out.push(d);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Order of two atoms within a cell: by id, then by position.
+#[inline]
+pub(crate) fn canonical_cmp(ids: &[AtomId], positions: &[Vec3], p: usize, q: usize) -> std::cmp::Ordering {
+    ids[p].cmp(&ids[q]).then_with(|| {
+        let (a, b) = (positions[p], positions[q]);
+        a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)).then(a.z.total_cmp(&b.z))
+    })
+}
+
+/// An ordering of `positions` by cell, for cache locality: new index `k` takes old index
+/// `order[k]`. Atoms in one cell keep their relative order.
 pub fn spatial_order(positions: &[Vec3], cell_width: f64) -> Vec<usize> {
-    let bins = Bins::build(positions, cell_width);
-    bins.atoms.iter().map(|&i| i as usize).collect()
+    let mut width = cell_width;
+    let ids: Vec<AtomId> = (0..positions.len()).map(|i| AtomId(i as u64)).collect();
+    loop {
+        if let Some(bins) = Bins::build(positions, &ids, width) {
+            return bins.atoms.iter().map(|&i| i as usize).collect();
+        }
+        width *= 2.0;
+    }
 }

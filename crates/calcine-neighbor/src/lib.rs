@@ -24,4 +24,4 @@ mod bins;
 mod list;
 
 pub use bins::{spatial_order, Bins};
-pub use list::{NeighborKind, NeighborList};
+pub use list::{NeighborKind, NeighborList, NonFinitePosition};

@@ -2,6 +2,13 @@ use crate::bins::Bins;
 use calcine_core::{Atoms, Vec3};
 use rayon::prelude::*;
 
+/// A list cannot be built when an atom (owned or ghost) has a NaN or infinite coordinate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("atom at index {atom_idx} has a non-finite position")]
+pub struct NonFinitePosition {
+    pub atom_idx: usize,
+}
+
 /// Which pairs a list holds: the "neighbor request" of a potential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NeighborKind {
@@ -90,72 +97,57 @@ impl NeighborList {
     }
 
     /// Rebuilds the list for the current owned and ghost atoms.
-    pub fn build(&mut self, atoms: &Atoms) {
+    ///
+    /// Cells are `radius/2` wide and anchored at the origin of space, the same on every
+    /// rank; a row visits the cells of a fixed stencil in a fixed order, and each cell lists
+    /// its atoms by `AtomId`. So every row comes out in the same order whichever rank owns
+    /// the atom and however atoms are stored, without sorting rows.
+    pub fn build(&mut self, atoms: &Atoms) -> Result<(), NonFinitePosition> {
+        if let Some(atom_idx) =
+            atoms.positions.iter().position(|x| !(x.x.is_finite() && x.y.is_finite() && x.z.is_finite()))
+        {
+            return Err(NonFinitePosition { atom_idx });
+        }
         let radius = self.list_radius();
-        let radius_sq = radius * radius;
-        let n_owned = atoms.n_owned();
-        let positions = &atoms.positions;
-        let ids = &atoms.ids;
-        let bins = Bins::build(positions, 0.5 * radius);
-        let stencil = bins.stencil(radius);
-        let kind = self.kind;
-
-        let chunks: Vec<(Vec<u32>, Vec<u32>)> = (0..n_owned)
-            .into_par_iter()
-            .step_by(CHUNK)
-            .map(|start| {
-                let end = (start + CHUNK).min(n_owned);
-                let mut counts = Vec::with_capacity(end - start);
-                let mut out = Vec::new();
-                let mut row: Vec<(u64, u32)> = Vec::new();
-                for i in start..end {
-                    row.clear();
-                    let xi = positions[i];
-                    let c = bins.coords_of(&xi);
-                    for d in &stencil {
-                        let mut cc = [0usize; 3];
-                        let mut inside = true;
-                        for a in 0..3 {
-                            let v = c[a] as i64 + d[a];
-                            if v < 0 || v >= bins.n[a] as i64 {
-                                inside = false;
-                                break;
-                            }
-                            cc[a] = v as usize;
-                        }
-                        if !inside {
+        let width = 0.5 * radius;
+        let stencil = crate::bins::stencil(width, radius);
+        let chunks = match Bins::build(&atoms.positions, &atoms.ids, width) {
+            Some(bins) => {
+                let runs = stencil_runs(&stencil);
+                let [n0, n1, n2] = bins.n.map(|n| n as i64);
+                build_rows(atoms, radius, self.kind, |xi, push| {
+                    let c = bins.coords_of(xi).map(|v| v as i64);
+                    for r in &runs {
+                        let (y, z) = (c[1] + r.dy, c[2] + r.dz);
+                        if y < 0 || y >= n1 || z < 0 || z >= n2 {
                             continue;
                         }
-                        for &j in bins.atoms_in(bins.index(cc)) {
-                            let j = j as usize;
-                            if j == i {
-                                continue;
-                            }
-                            let xj = positions[j];
-                            let dx = xj - xi;
-                            if dx.norm_squared() >= radius_sq {
-                                continue;
-                            }
-                            if kind == NeighborKind::Half && !keep_in_half(i, j, n_owned, &xi, &xj) {
-                                continue;
-                            }
-                            row.push((ids[j].0, j as u32));
+                        // Cells beyond the grid are empty: clamp the run to it.
+                        let x_lo = (c[0] + r.dx_lo).max(0);
+                        let x_hi = (c[0] + r.dx_hi).min(n0 - 1);
+                        if x_lo > x_hi {
+                            continue;
+                        }
+                        let first = bins.index([x_lo as usize, y as usize, z as usize]);
+                        let last = first + (x_hi - x_lo) as usize;
+                        let (s, e) = (bins.start[first] as usize, bins.start[last + 1] as usize);
+                        push(&bins.atoms[s..e], &bins.xs[s..e]);
+                    }
+                })
+            }
+            None => {
+                let cells = SparseCells::new(atoms, width);
+                build_rows(atoms, radius, self.kind, |xi, push| {
+                    let c = global_cell(xi, width);
+                    for d in &stencil {
+                        if let Some((idx, xs)) = cells.cells.get(&[c[0] + d[0], c[1] + d[1], c[2] + d[2]]) {
+                            push(idx, xs);
                         }
                     }
-                    // Canonical order: by AtomId, images of one atom by separation vector.
-                    row.sort_unstable_by(|a, b| {
-                        a.0.cmp(&b.0).then_with(|| {
-                            let (pa, pb) = (positions[a.1 as usize], positions[b.1 as usize]);
-                            pa.x.total_cmp(&pb.x).then(pa.y.total_cmp(&pb.y)).then(pa.z.total_cmp(&pb.z))
-                        })
-                    });
-                    counts.push(row.len() as u32);
-                    out.extend(row.iter().map(|&(_, j)| j));
-                }
-                (counts, out)
-            })
-            .collect();
-
+                })
+            }
+        };
+        let n_owned = atoms.n_owned();
         self.offsets.clear();
         self.offsets.reserve(n_owned + 1);
         self.offsets.push(0);
@@ -172,14 +164,114 @@ impl NeighborList {
             self.neighbors.extend_from_slice(nbrs);
         }
         self.reference_positions.clear();
-        self.reference_positions.extend_from_slice(&positions[..n_owned]);
+        self.reference_positions.extend_from_slice(&atoms.positions[..n_owned]);
         self.n_builds += 1;
+        Ok(())
     }
 
     /// Bytes held by the list (for memory reports).
     pub fn memory_bytes(&self) -> usize {
         self.offsets.capacity() * 4 + self.neighbors.capacity() * 4 + self.reference_positions.capacity() * 24
     }
+}
+
+/// Cells in a hash map, for points so spread out that a dense grid would not fit.
+struct SparseCells {
+    cells: std::collections::HashMap<[i64; 3], (Vec<u32>, Vec<Vec3>)>,
+}
+
+impl SparseCells {
+    fn new(atoms: &Atoms, width: f64) -> Self {
+        let mut cells: std::collections::HashMap<[i64; 3], (Vec<u32>, Vec<Vec3>)> = Default::default();
+        for (i, x) in atoms.positions.iter().enumerate() {
+            cells.entry(global_cell(x, width)).or_default().0.push(i as u32);
+        }
+        for (idx, xs) in cells.values_mut() {
+            idx.sort_unstable_by(|&p, &q| {
+                crate::bins::canonical_cmp(&atoms.ids, &atoms.positions, p as usize, q as usize)
+            });
+            *xs = idx.iter().map(|&i| atoms.positions[i as usize]).collect();
+        }
+        Self { cells }
+    }
+}
+
+#[inline]
+fn global_cell(x: &Vec3, width: f64) -> [i64; 3] {
+    let inv = 1.0 / width;
+    std::array::from_fn(|a| (x[a] * inv).floor() as i64)
+}
+
+/// One x-run of the stencil: cells (dx_lo..=dx_hi, dy, dz), contiguous in a dense grid.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    dz: i64,
+    dy: i64,
+    dx_lo: i64,
+    dx_hi: i64,
+}
+
+/// The stencil (in z, y, x order) as runs of consecutive x offsets.
+fn stencil_runs(stencil: &[[i64; 3]]) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    for d in stencil {
+        match runs.last_mut() {
+            Some(r) if r.dz == d[2] && r.dy == d[1] && r.dx_hi + 1 == d[0] => r.dx_hi = d[0],
+            _ => runs.push(Run { dz: d[2], dy: d[1], dx_lo: d[0], dx_hi: d[0] }),
+        }
+    }
+    runs
+}
+
+/// Rows of all owned atoms, in chunks of (row lengths, neighbors). `visit(i, xi, push)`
+/// calls `push(idx, xs)` for the candidate atoms of atom `i` in canonical order.
+fn build_rows<V>(atoms: &Atoms, radius: f64, kind: NeighborKind, visit: V) -> Vec<(Vec<u32>, Vec<u32>)>
+where
+    V: Fn(&Vec3, &mut dyn FnMut(&[u32], &[Vec3])) + Sync,
+{
+    let radius_sq = radius * radius;
+    let n_owned = atoms.n_owned();
+    let positions = &atoms.positions;
+    (0..n_owned)
+        .into_par_iter()
+        .step_by(CHUNK)
+        .map(|start| {
+            let end = (start + CHUNK).min(n_owned);
+            let mut counts = Vec::with_capacity(end - start);
+            let mut out = Vec::with_capacity((end - start) * 64);
+            for i in start..end {
+                let before = out.len();
+                let xi = positions[i];
+                visit(&xi, &mut |idx: &[u32], xs: &[Vec3]| {
+                    if kind == NeighborKind::Half {
+                        for (&j, xj) in idx.iter().zip(xs) {
+                            let dx = xj - xi;
+                            if dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq
+                                && j as usize != i
+                                && keep_in_half(i, j as usize, n_owned, &xi, xj)
+                            {
+                                out.push(j);
+                            }
+                        }
+                        return;
+                    }
+                    // Full lists: write every candidate and advance only past the accepted
+                    // ones, with no unpredictable branch (about a third are accepted).
+                    let mut len = out.len();
+                    out.resize(len + idx.len(), 0);
+                    for (&j, xj) in idx.iter().zip(xs) {
+                        let dx = xj - xi;
+                        let keep = (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq) & (j as usize != i);
+                        out[len] = j;
+                        len += keep as usize;
+                    }
+                    out.truncate(len);
+                });
+                counts.push((out.len() - before) as u32);
+            }
+            (counts, out)
+        })
+        .collect()
 }
 
 /// LAMMPS's half-list rule with newton on: an owned pair once (j > i); a ghost only if it
@@ -222,14 +314,58 @@ mod tests {
     fn full_list_matches_brute_force() {
         let atoms = random_atoms(500, 12.0, 1);
         let mut list = NeighborList::new(NeighborKind::Full, 2.5, 0.5);
-        list.build(&atoms);
+        list.build(&atoms).unwrap();
         for i in 0..atoms.n_owned() {
-            let mut brute: Vec<u32> = (0..atoms.n_owned())
+            let brute: Vec<u32> = (0..atoms.n_owned())
                 .filter(|&j| j != i && (atoms.positions[j] - atoms.positions[i]).norm() < 3.0)
                 .map(|j| j as u32)
                 .collect();
-            brute.sort_by_key(|&j| atoms.ids[j as usize]);
-            assert_eq!(list.neighbors_of(i), &brute[..]);
+            let mut got = list.neighbors_of(i).to_vec();
+            got.sort_unstable();
+            assert_eq!(got, brute);
+        }
+    }
+
+    /// The order of every row, as a sequence of neighbor ids, does not depend on how the
+    /// atoms are stored, nor on atoms outside the list radius (other ranks' ghost sets).
+    #[test]
+    fn row_order_is_canonical() {
+        let atoms = random_atoms(400, 10.0, 4);
+        let rows = |atoms: &Atoms| {
+            let mut list = NeighborList::new(NeighborKind::Full, 2.0, 0.5);
+            list.build(atoms).unwrap();
+            let mut by_id = std::collections::BTreeMap::new();
+            for i in 0..atoms.n_owned() {
+                let ids: Vec<u64> = list.neighbors_of(i).iter().map(|&j| atoms.ids[j as usize].0).collect();
+                by_id.insert(atoms.ids[i].0, ids);
+            }
+            by_id
+        };
+        let reference = rows(&atoms);
+        let mut reversed = Atoms::new();
+        for i in (0..atoms.n_owned()).rev() {
+            reversed.push_owned(
+                atoms.ids[i],
+                atoms.species[i],
+                atoms.positions[i],
+                atoms.velocities[i],
+                atoms.images[i],
+            );
+        }
+        assert_eq!(rows(&reversed), reference);
+        // Only the atoms in the inner region as owned, everything else as ghosts.
+        let mut inner = Atoms::new();
+        let inside = |x: &Vec3| (0..3).all(|a| x[a] > 3.0 && x[a] < 7.0);
+        for i in (0..atoms.n_owned()).filter(|&i| inside(&atoms.positions[i])) {
+            inner.push_owned(atoms.ids[i], atoms.species[i], atoms.positions[i], atoms.velocities[i], atoms.images[i]);
+        }
+        for i in (0..atoms.n_owned()).rev().filter(|&i| !inside(&atoms.positions[i])) {
+            inner.push_ghost(atoms.ids[i], atoms.species[i], atoms.positions[i]);
+        }
+        let part = rows(&inner);
+        assert!(!part.is_empty());
+        for (id, row) in &part {
+            assert_eq!(row, &reference[id], "row of atom {id}");
         }
     }
 
@@ -238,8 +374,8 @@ mod tests {
         let atoms = random_atoms(400, 10.0, 2);
         let mut full = NeighborList::new(NeighborKind::Full, 2.0, 0.3);
         let mut half = NeighborList::new(NeighborKind::Half, 2.0, 0.3);
-        full.build(&atoms);
-        half.build(&atoms);
+        full.build(&atoms).unwrap();
+        half.build(&atoms).unwrap();
         assert_eq!(full.n_entries(), 2 * half.n_entries());
         for i in 0..atoms.n_owned() {
             for &j in half.neighbors_of(i) {
@@ -253,7 +389,7 @@ mod tests {
     fn rebuild_rule() {
         let mut atoms = random_atoms(50, 5.0, 3);
         let mut list = NeighborList::new(NeighborKind::Full, 2.0, 0.4);
-        list.build(&atoms);
+        list.build(&atoms).unwrap();
         atoms.positions[7].x += 0.19;
         assert!(!list.needs_rebuild(&atoms));
         atoms.positions[7].x += 0.02;

@@ -30,7 +30,11 @@ pub fn evaluate(
     domain.migrate(&mut atoms, 0).map_err(|e| PotentialError::Config(e.to_string()))?;
     domain.build_ghosts(&mut atoms, potential.cutoff() + skin);
     let mut list = NeighborList::new(potential.neighbor_kind(), potential.cutoff(), skin);
-    list.build(&atoms);
+    list.build(&atoms).map_err(|e| PotentialError::NonFinite {
+        potential: potential.name().to_string(),
+        what: "position",
+        id: atoms.ids[e.atom_idx].0,
+    })?;
     let mut out = ForceOutput::default();
     out.reset(atoms.n_owned(), atoms.n_total(), Want::ALL);
     potential.compute(&ForceInput { atoms: &atoms, neighbors: &list, want: Want::ALL }, &mut domain, &mut out)?;
