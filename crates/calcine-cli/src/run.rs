@@ -217,17 +217,12 @@ fn run_with<C: Communicator>(file: &InputFile, prepared: Prepared, comm: C, quie
 
     let domain = Domain::new(comm, system.simbox.clone());
     let setup_start = Instant::now();
-    let mut md = match Md::new(domain, system.atoms, system.species, potential, integrator, settings) {
-        Ok(md) => md,
-        Err(e) => {
-            // Set-up failures are collective; no communicator survives them to gather
-            // messages, so each rank reports its own (they agree: all read the same input).
-            if rank0 {
-                return Err(e.into());
-            }
-            return Err(anyhow::Error::new(ReportedElsewhere));
-        }
-    };
+    // Errors of `build` are the same on every rank (all read the same input).
+    let mut md = Md::build(domain, system.atoms, system.species, potential, integrator, settings)?;
+    if let Err(e) = md.setup() {
+        let e = anyhow::Error::new(e).context("setting up the run (step 0)");
+        return Err(collective_error(md.comm(), e));
+    }
     if let Some(t) = run.temperature {
         md.create_velocities(t, run.seed);
     }

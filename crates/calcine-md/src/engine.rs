@@ -61,10 +61,25 @@ pub struct Md<C: Communicator> {
 }
 
 impl<C: Communicator> Md<C> {
-    /// Sets up a run: `atoms` are this rank's owned atoms (all ranks may pass the whole
-    /// system; each keeps its own part). Builds ghosts and lists and computes the first
-    /// forces. Collective.
+    /// Sets up a run and computes the first forces: [`Md::build`] then [`Md::setup`].
+    /// Collective.
     pub fn new(
+        domain: Domain<C>,
+        atoms: Atoms,
+        species: SpeciesTable,
+        potential: Box<dyn Potential>,
+        integrator: Integrator,
+        settings: MdSettings,
+    ) -> Result<Self, MdError> {
+        let mut md = Self::build(domain, atoms, species, potential, integrator, settings)?;
+        md.setup()?;
+        Ok(md)
+    }
+
+    /// Checks the settings and keeps this rank's part of `atoms` (all ranks may pass the
+    /// whole system). Errors here are the same on every rank. Call [`Md::setup`] next.
+    /// Collective.
+    pub fn build(
         domain: Domain<C>,
         mut atoms: Atoms,
         species: SpeciesTable,
@@ -87,7 +102,7 @@ impl<C: Communicator> Md<C> {
         domain.comm().sum_u64(&mut n);
         let neighbors = NeighborList::new(potential.neighbor_kind(), potential.cutoff(), settings.skin);
         let thermostat = integrator.init_state(n[0]);
-        let mut md = Self {
+        let md = Self {
             domain,
             atoms,
             species,
@@ -103,9 +118,15 @@ impl<C: Communicator> Md<C> {
             n_rebuilds: 0,
             timers: Timers::default(),
         };
-        md.rebuild(0)?;
-        md.compute_forces(Want::ALL)?;
         Ok(md)
+    }
+
+    /// Builds ghosts and lists and computes the first forces. An error on any rank is an
+    /// error on every rank; the engine (and its communicator) stays usable for reporting.
+    /// Collective.
+    pub fn setup(&mut self) -> Result<(), MdError> {
+        self.rebuild(0)?;
+        self.compute_forces(Want::ALL)
     }
 
     pub fn step(&self) -> u64 {

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Multi-rank tests under OpenMPI's mpirun (run by scripts/test.sh after the Rust tests):
+#  1. the communicator really has N ranks (a binary started by the wrong MPI's mpirun runs
+#     N copies of rank 0: we check the rank count calcine reports);
+#  2. thermo and trajectory are byte-identical on 1, 2, 3 and 4 ranks and with 1 and 2
+#     threads, for a hot EAM Cu crystal whose atoms cross subdomain boundaries (500 steps)
+#     and for a triclinic cell;
+#  3. an invalid state on one rank (two atoms too close) stops every rank with one clear
+#     message and a non-zero exit, within seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="$PWD/target/release/calcine"
+mpirun=$(command -v mpirun.openmpi || command -v mpirun)
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+# Quiet OpenMPI's warnings about missing high-speed networks in containers.
+export OMPI_MCA_btl="self,vader,tcp" OMPI_MCA_btl_base_warn_component_unused=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pot="$PWD/tests/data/potentials/Cu_u3.eam"
+passed=0
+failed=0
+ok() { echo "  ok: $*"; passed=$((passed + 1)); }
+fail() { echo "  FAILED: $*"; failed=$((failed + 1)); }
+
+write_input() { # name, system table, steps
+  cat > "$work/$1.toml" <<TOML
+[system]
+$2
+[potential]
+style = "eam"
+files = { Cu = "$pot" }
+[run]
+steps = $3
+timestep = 0.002
+temperature = 2500
+seed = 11
+[integrator]
+style = "langevin"
+temperature = 2000
+damping = 0.2
+[neighbor]
+skin = 0.5
+[output]
+directory = "out"
+thermo_every = 10
+trajectory = "traj.xyz"
+trajectory_every = 100
+TOML
+}
+
+run_case() { # name, ranks, threads -> output dir
+  local dir="$work/$1-np$2-t$3"
+  mkdir -p "$dir"
+  sed "s|directory = \"out\"|directory = \"$dir\"|" "$work/$1.toml" > "$dir/in.toml"
+  timeout 300 "$mpirun" -np "$2" "$bin" --quiet --threads "$3" run "$dir/in.toml" > "$dir/stdout" 2> "$dir/stderr" || {
+    fail "$1 on $2 ranks x $3 threads exited with an error: $(tail -n 3 "$dir/stderr")"; return; }
+  if grep -q "on $2 rank(s)" "$dir/stdout"; then
+    ok "$1: communicator has $2 ranks"
+  else
+    fail "$1: expected $2 ranks, calcine reported: $(grep 'Loop time' "$dir/stdout")"
+  fi
+}
+
+compare() { # name, reference dir suffix, other suffix
+  local a="$work/$1-$2" b="$work/$1-$3"
+  if cmp -s "$a/thermo.csv" "$b/thermo.csv" && cmp -s "$a/traj.xyz" "$b/traj.xyz"; then
+    ok "$1: $3 byte-identical to $2 ($(wc -l < "$a/thermo.csv") thermo rows)"
+  else
+    fail "$1: $3 differs from $2"
+  fi
+}
+
+echo "== MPI: byte-identical results on 1-4 ranks (orthogonal box) =="
+write_input hot 'lattice = "fcc"
+a = 3.615
+cells = [6, 6, 6]
+species = "Cu"' 500
+for n in 1 2 3 4; do run_case hot "$n" 1; done
+run_case hot 2 2
+for n in 2 3 4; do compare hot np1-t1 "np$n-t1"; done
+compare hot np1-t1 np2-t2
+
+echo "== MPI: byte-identical results on 1-4 ranks (triclinic cell) =="
+.venv/bin/python - "$work/tri.xyz" <<'PY'
+import sys
+from ase.build import bulk
+from ase.io import write
+atoms = bulk("Cu", "fcc", a=3.615).repeat((7, 6, 5))  # primitive rhombohedral cell
+atoms.rattle(0.05, seed=3)
+write(sys.argv[1], atoms, format="extxyz")
+PY
+write_input tri "file = \"$work/tri.xyz\"" 500
+for n in 1 2 3 4; do run_case tri "$n" 1; done
+for n in 2 3 4; do compare tri np1-t1 "np$n-t1"; done
+
+echo "== MPI: an error on one rank stops all ranks =="
+cat > "$work/close.xyz" <<XYZ
+4
+Lattice="20 0 0 0 20 0 0 0 20" Properties=species:S:1:pos:R:3 pbc="T T T"
+Cu 2 2 2
+Cu 8 2 2
+Cu 17 17 17
+Cu 17.002 17 17
+XYZ
+write_input close "file = \"$work/close.xyz\"" 10
+start=$(date +%s)
+set +e
+timeout 60 "$mpirun" -np 4 "$bin" --quiet run "$work/close.toml" > "$work/close.out" 2> "$work/close.err"
+code=$?
+set -e
+elapsed=$(( $(date +%s) - start ))
+if [ "$code" -ne 0 ] && [ "$code" -ne 124 ] && grep -q "closer than" "$work/close.err" && [ "$(grep -c '^error' "$work/close.err")" -eq 1 ]; then
+  ok "error on one rank: exit $code after ${elapsed}s, one message: $(grep '^error' "$work/close.err" | head -c 160)"
+else
+  fail "error injection: exit $code after ${elapsed}s; stderr: $(head -c 600 "$work/close.err")"
+fi
+
+echo "MPI tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
