@@ -87,7 +87,7 @@ pub fn validate(path: &Path) -> Result<()> {
     println!("{}: ok", path.display());
     println!(
         "  atoms      {} in a {:.4} × {:.4} × {:.4} Å box{}",
-        p.system.atoms.n_owned(),
+        p.system.atoms.n_atoms(),
         lengths[0],
         lengths[1],
         lengths[2],
@@ -216,9 +216,11 @@ fn run_with<C: Communicator>(file: &InputFile, prepared: Prepared, comm: C, quie
     }
 
     let domain = Domain::new(comm, system.simbox.clone());
+    let simbox = system.simbox;
+    let atoms = system.atoms.into_atoms(|x| domain.owns_fractional(&simbox.to_fractional(x)));
     let setup_start = Instant::now();
     // Errors of `build` are the same on every rank (all read the same input).
-    let mut md = Md::build(domain, system.atoms, system.species, potential, integrator, settings)?;
+    let mut md = Md::build(domain, atoms, system.species, potential, integrator, settings)?;
     if let Err(e) = md.setup() {
         let e = anyhow::Error::new(e).context("setting up the run (step 0)");
         return Err(collective_error(md.comm(), e));

@@ -10,7 +10,33 @@ use calcine_core::{Atoms, SimBox, SpeciesTable};
 pub struct System {
     pub simbox: SimBox,
     pub species: SpeciesTable,
-    pub atoms: Atoms,
+    pub atoms: AtomSource,
+}
+
+/// Where the atoms come from. A lattice is made only once the decomposition is known, each
+/// rank making its own atoms: a million-atom crystal is never held whole by every rank.
+#[derive(Debug)]
+pub enum AtomSource {
+    Given(Atoms),
+    Lattice(Lattice, calcine_core::SpeciesId),
+}
+
+impl AtomSource {
+    pub fn n_atoms(&self) -> usize {
+        match self {
+            AtomSource::Given(a) => a.n_owned(),
+            AtomSource::Lattice(l, _) => l.n_atoms(),
+        }
+    }
+
+    /// The atoms at which `keep(position)` holds (all of them for a structure file; the
+    /// engine keeps its own part of those).
+    pub fn into_atoms(self, keep: impl Fn(&calcine_core::Vec3) -> bool) -> Atoms {
+        match self {
+            AtomSource::Given(a) => a,
+            AtomSource::Lattice(l, s) => l.build_where(s, keep),
+        }
+    }
 }
 
 /// Builds the system of the input's `[system]` table.
@@ -41,8 +67,7 @@ pub fn build_system(file: &InputFile) -> Result<System> {
             if let Some(c) = s.c_over_a {
                 lattice.c_over_a = c;
             }
-            let (simbox, atoms) = lattice.build(id);
-            System { simbox, species, atoms }
+            System { simbox: lattice.simbox(), species, atoms: AtomSource::Lattice(lattice, id) }
         }
         (None, Some(path)) => {
             let resolved = file.resolve(path.get_ref());
@@ -64,7 +89,7 @@ pub fn build_system(file: &InputFile) -> Result<System> {
             };
             let mut structure = structure;
             structure.wrap_into_box();
-            System { simbox: structure.simbox, species: structure.species, atoms: structure.atoms }
+            System { simbox: structure.simbox, species: structure.species, atoms: AtomSource::Given(structure.atoms) }
         }
     };
     for (name, &mass) in &s.masses {
@@ -76,7 +101,7 @@ pub fn build_system(file: &InputFile) -> Result<System> {
         }
         system.species.get_mut(id).mass = mass;
     }
-    if system.atoms.n_owned() == 0 {
+    if system.atoms.n_atoms() == 0 {
         bail!("{}: the system has no atoms", file.path.display());
     }
     Ok(system)

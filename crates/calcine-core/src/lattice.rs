@@ -76,15 +76,32 @@ impl Lattice {
         }
     }
 
-    /// Builds a periodic orthogonal box filled with the replicated crystal, every atom of
-    /// species `species`, ids 1..=N in cell order, zero velocities.
-    pub fn build(&self, species: SpeciesId) -> (SimBox, Atoms) {
+    /// Number of atoms of the replicated crystal.
+    pub fn n_atoms(&self) -> usize {
+        self.cells.iter().product::<usize>() * self.basis().len()
+    }
+
+    /// The periodic orthogonal box of the replicated crystal.
+    pub fn simbox(&self) -> SimBox {
         let cl = self.cell_lengths();
         let [nx, ny, nz] = self.cells;
         let hi = Vec3::new(cl[0] * nx as f64, cl[1] * ny as f64, cl[2] * nz as f64);
-        let simbox = SimBox::orthogonal(Vec3::zeros(), hi, [true; 3]).expect("lattice box has positive lengths");
+        SimBox::orthogonal(Vec3::zeros(), hi, [true; 3]).expect("lattice box has positive lengths")
+    }
+
+    /// Builds a periodic orthogonal box filled with the replicated crystal, every atom of
+    /// species `species`, ids 1..=N in cell order, zero velocities.
+    pub fn build(&self, species: SpeciesId) -> (SimBox, Atoms) {
+        (self.simbox(), self.build_where(species, |_| true))
+    }
+
+    /// The atoms of [`Lattice::build`] for which `keep(position)` holds, with the ids they
+    /// have in the whole crystal: each rank of a parallel run makes only its own atoms.
+    pub fn build_where(&self, species: SpeciesId, keep: impl Fn(&Vec3) -> bool) -> Atoms {
+        let cl = self.cell_lengths();
+        let [nx, ny, nz] = self.cells;
         let basis = self.basis();
-        let mut atoms = Atoms::with_capacity(nx * ny * nz * basis.len());
+        let mut atoms = Atoms::new();
         let mut id = 1u64;
         for k in 0..nz {
             for j in 0..ny {
@@ -92,13 +109,15 @@ impl Lattice {
                     for b in &basis {
                         let x =
                             Vec3::new((i as f64 + b[0]) * cl[0], (j as f64 + b[1]) * cl[1], (k as f64 + b[2]) * cl[2]);
-                        atoms.push_owned(AtomId(id), species, x, Vec3::zeros(), [0; 3]);
+                        if keep(&x) {
+                            atoms.push_owned(AtomId(id), species, x, Vec3::zeros(), [0; 3]);
+                        }
                         id += 1;
                     }
                 }
             }
         }
-        (simbox, atoms)
+        atoms
     }
 }
 

@@ -17,8 +17,8 @@
 //! - tables are packed per species pair and knot, so that one pair reads one 32-byte row
 //!   in pass 1 and one 64-byte row in pass 2 (interleaved for two-lane arithmetic);
 //! - positions and F′ are packed per atom, so a neighbor is one 32-byte load;
-//! - pass 1 keeps the neighbors inside the cutoff without branching and records them, so
-//!   pass 2 skips the list's skin;
+//! - both passes keep the neighbors inside the cutoff without branching (no per-pair
+//!   storage between the passes: memory per atom matters at a million atoms);
 //! - rows are processed in blocks, distances first and table terms after, which breaks the
 //!   long sqrt → lookup → cubic → force dependency chain and lets the processor overlap
 //!   many pairs.
@@ -132,20 +132,9 @@ pub(crate) fn compute(
     if packed.n_species > 1 {
         scratch.offsets.extend(atoms.species.iter().map(|s| (s.index() * packed.stride) as u32));
     }
-    // Pass 1: densities, embedding energies and F′ of owned atoms. Each atom's neighbors
-    // inside the cutoff are also recorded, in row order, at the start of its row's span
-    // of `inside` (laid out like the neighbor list), so that pass 2 skips the list's skin.
-    scratch.row_start.clear();
-    scratch.row_start.push(0);
-    let mut total = 0;
-    for i in 0..n_owned {
-        total += list.neighbors_of(i).len();
-        scratch.row_start.push(total);
-    }
+    // Pass 1: densities, embedding energies and F′ of owned atoms.
     scratch.fp.resize(n_total, 0.0);
     scratch.embedding.resize(n_owned, 0.0);
-    scratch.counts.resize(n_owned, 0);
-    scratch.inside.resize(total, 0);
     let offsets = std::mem::take(&mut scratch.offsets);
     let ctx = Context {
         packed,
@@ -155,16 +144,11 @@ pub(crate) fn compute(
         offsets: &offsets,
         list,
         species: &atoms.species,
-        inside: &[],
-        counts: &[],
-        row_start: &scratch.row_start,
     };
     let pass1 = Pass1 {
         first: 0,
         fp: &mut scratch.fp[..n_owned],
         embedding: &mut scratch.embedding[..],
-        counts: &mut scratch.counts[..],
-        inside: &mut scratch.inside[..],
     };
     let first_bad = pass1.run(&ctx);
 
@@ -189,9 +173,6 @@ pub(crate) fn compute(
         offsets: &offsets,
         list,
         species: &atoms.species,
-        inside: &scratch.inside,
-        counts: &scratch.counts,
-        row_start: &scratch.row_start,
     };
     let embedding = &scratch.embedding[..];
     let want = input.want;
@@ -228,14 +209,11 @@ pub(crate) fn compute(
     Ok(())
 }
 
-/// Pass 1's outputs for owned atoms `first .. first + fp.len()`; `inside` starts at the
-/// first of these atoms' rows.
+/// Pass 1's outputs for owned atoms `first .. first + fp.len()`.
 struct Pass1<'a> {
     first: usize,
     fp: &'a mut [f64],
     embedding: &'a mut [f64],
-    counts: &'a mut [u32],
-    inside: &'a mut [u32],
 }
 
 impl Pass1<'_> {
@@ -245,29 +223,23 @@ impl Pass1<'_> {
         let n = self.fp.len();
         if n > CHUNK {
             let mid = n / 2;
-            let split = ctx.row_start[self.first + mid] - ctx.row_start[self.first];
             let (fp_a, fp_b) = self.fp.split_at_mut(mid);
             let (e_a, e_b) = self.embedding.split_at_mut(mid);
-            let (c_a, c_b) = self.counts.split_at_mut(mid);
-            let (in_a, in_b) = self.inside.split_at_mut(split);
-            let a = Pass1 { first: self.first, fp: fp_a, embedding: e_a, counts: c_a, inside: in_a };
-            let b = Pass1 { first: self.first + mid, fp: fp_b, embedding: e_b, counts: c_b, inside: in_b };
+            let a = Pass1 { first: self.first, fp: fp_a, embedding: e_a };
+            let b = Pass1 { first: self.first + mid, fp: fp_b, embedding: e_b };
             let (bad_a, bad_b) = rayon::join(|| a.run(ctx), || b.run(ctx));
             return min_index(bad_a, bad_b);
         }
         let tables = ctx.tables;
-        let base = ctx.row_start[self.first];
         let mut bad = None;
         let mut near = [(0u32, 0.0f64); BLOCK];
         for k in 0..n {
             let i = self.first + k;
-            let inside = &mut self.inside[ctx.row_start[i] - base..ctx.row_start[i + 1] - base];
-            let (rho, count, suspect) = if ctx.packed.n_species == 1 {
-                ctx.density::<true>(i, &mut near, inside)
+            let (rho, suspect) = if ctx.packed.n_species == 1 {
+                ctx.density::<true>(i, &mut near)
             } else {
-                ctx.density::<false>(i, &mut near, inside)
+                ctx.density::<false>(i, &mut near)
             };
-            self.counts[k] = count as u32;
             if suspect || !rho.is_finite() {
                 bad.get_or_insert(i);
                 continue;
@@ -356,12 +328,6 @@ struct Context<'a> {
     offsets: &'a [u32],
     list: &'a calcine_neighbor::NeighborList,
     species: &'a [calcine_core::SpeciesId],
-    /// Start of each owned atom's row in the neighbor list's layout (n_owned + 1 entries).
-    row_start: &'a [usize],
-    /// Pass 2: owned atom i's neighbors inside the cutoff are
-    /// `inside[row_start[i] .. row_start[i] + counts[i]]`.
-    inside: &'a [u32],
-    counts: &'a [u32],
 }
 
 impl Context<'_> {
@@ -372,15 +338,13 @@ impl Context<'_> {
         &self,
         i: usize,
         near: &mut [(u32, f64); BLOCK],
-        inside: &mut [u32],
-    ) -> (f64, usize, bool) {
+    ) -> (f64, bool) {
         let packed = self.packed;
         let g = self.grid;
         let table = if SINGLE { &packed.density[..] } else { &packed.density[self.table_start(i)..] };
         let xi = self.sites[i].0;
         let mut rho = 0.0;
         let mut suspect = false;
-        let mut count = 0;
         for block in self.list.neighbors_of(i).chunks(BLOCK) {
             // Keep the entries inside the cutoff without a branch (in a thermal system the
             // test is a coin flip); a NaN distance is kept, flagged below and poisons ρ.
@@ -398,11 +362,9 @@ impl Context<'_> {
                 let row = if SINGLE { m } else { self.offsets[j as usize] as usize + m };
                 let c = &table[row].0;
                 rho += ((c[0] * p + c[1]) * p + c[2]) * p + c[3];
-                inside[count] = j;
-                count += 1;
             }
         }
-        (rho, count, suspect)
+        (rho, suspect)
     }
 
     /// Start of the tables of owned atom `i`'s species.
@@ -467,21 +429,30 @@ impl Context<'_> {
         let mut phi_sum = 0.0;
         // Virial sums Σ (d_a d_b)·fpair, paired (xx, yy), (zz, xy), (xz, yz) as in LAMMPS's ev_tally.
         let mut w = [[0.0f64; 2]; 3];
-        let start = self.row_start[i];
-        for block in self.inside[start..start + self.counts[i] as usize].chunks(BLOCK) {
-            for (e, &j) in near.iter_mut().zip(block) {
+        let mut cand = [(0u32, 0.0f64); BLOCK];
+        for block in self.list.neighbors_of(i).chunks(BLOCK) {
+            // Keep the entries inside the cutoff without a branch, as pass 1 does (pass 1
+            // has already reported NaN and too-short distances).
+            let mut n = 0;
+            for &j in block {
+                let sj = &self.sites[j as usize].0;
+                let (dx, dy, dz) = (xi - sj[0], yi - sj[1], zi - sj[2]);
+                let rsq = dx * dx + dy * dy + dz * dz;
+                cand[n] = (j, rsq);
+                n += (rsq < g.cutoff_sq) as usize;
+            }
+            for (e, &(j, rsq)) in near.iter_mut().zip(&cand[..n]) {
                 let j = j as usize;
                 let sj = &self.sites[j].0;
                 let d = [xi - sj[0], yi - sj[1]];
                 let dz = zi - sj[2];
-                let sq = mul2(d, d);
-                let r = (sq[0] + sq[1] + dz * dz).sqrt();
+                let r = rsq.sqrt();
                 let (m, p) = g.point(r);
                 let row = if SINGLE { m } else { self.offsets[j] as usize + m };
-                let q = if VIRIAL { [sq, [dz * dz, d[0] * d[1]], mul2([d[0], d[1]], [dz, dz])] } else { [[0.0; 2]; 3] };
+                let q = if VIRIAL { [mul2(d, d), [dz * dz, d[0] * d[1]], mul2([d[0], d[1]], [dz, dz])] } else { [[0.0; 2]; 3] };
                 *e = Near { d, dz, p, recip: 1.0 / r, fp: [sj[3], fp_i], row, q };
             }
-            for e in &near[..block.len()] {
+            for e in &near[..n] {
                 let c = &table[e.row].0;
                 let p = e.p;
                 let recip = e.recip;

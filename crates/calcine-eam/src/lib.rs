@@ -96,9 +96,6 @@ struct Scratch {
     embedding: Vec<f64>,
     sites: Vec<kernel::Site>,
     offsets: Vec<u32>,
-    inside: Vec<u32>,
-    counts: Vec<u32>,
-    row_start: Vec<usize>,
 }
 
 impl Eam {

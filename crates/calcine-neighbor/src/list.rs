@@ -111,11 +111,29 @@ impl NeighborList {
         let radius = self.list_radius();
         let width = 0.5 * radius;
         let stencil = crate::bins::stencil(width, radius);
-        let chunks = match Bins::build(&atoms.positions, &atoms.ids, width) {
+        let n_owned = atoms.n_owned();
+        self.offsets.clear();
+        self.offsets.reserve(n_owned + 1);
+        self.offsets.push(0);
+        self.neighbors.clear();
+        // Rows are built in parallel a block of atoms at a time and appended, so the
+        // transient copy is one block, not a second whole list.
+        let block = (CHUNK * 4 * rayon::current_num_threads()).max(CHUNK);
+        let mut acc = 0u32;
+        let mut append = |chunks: Vec<(Vec<u32>, Vec<u32>)>, neighbors: &mut Vec<u32>, offsets: &mut Vec<u32>| {
+            for (counts, nbrs) in &chunks {
+                for &c in counts {
+                    acc = acc.checked_add(c).expect("neighbor list larger than 2^32 entries on one rank");
+                    offsets.push(acc);
+                }
+                neighbors.extend_from_slice(nbrs);
+            }
+        };
+        match Bins::build(&atoms.positions, &atoms.ids, width) {
             Some(bins) => {
                 let runs = stencil_runs(&stencil);
                 let [n0, n1, n2] = bins.n.map(|n| n as i64);
-                build_rows(atoms, radius, self.kind, |xi, push| {
+                let visit = |xi: &Vec3, push: &mut dyn FnMut(&[u32], &[Vec3])| {
                     let c = bins.coords_of(xi).map(|v| v as i64);
                     for r in &runs {
                         let (y, z) = (c[1] + r.dy, c[2] + r.dz);
@@ -133,35 +151,27 @@ impl NeighborList {
                         let (s, e) = (bins.start[first] as usize, bins.start[last + 1] as usize);
                         push(&bins.atoms[s..e], &bins.xs[s..e]);
                     }
-                })
+                };
+                for start in (0..n_owned).step_by(block) {
+                    let end = (start + block).min(n_owned);
+                    append(build_rows(atoms, start..end, radius, self.kind, &visit), &mut self.neighbors, &mut self.offsets);
+                }
             }
             None => {
                 let cells = SparseCells::new(atoms, width);
-                build_rows(atoms, radius, self.kind, |xi, push| {
+                let visit = |xi: &Vec3, push: &mut dyn FnMut(&[u32], &[Vec3])| {
                     let c = global_cell(xi, width);
                     for d in &stencil {
                         if let Some((idx, xs)) = cells.cells.get(&[c[0] + d[0], c[1] + d[1], c[2] + d[2]]) {
                             push(idx, xs);
                         }
                     }
-                })
+                };
+                for start in (0..n_owned).step_by(block) {
+                    let end = (start + block).min(n_owned);
+                    append(build_rows(atoms, start..end, radius, self.kind, &visit), &mut self.neighbors, &mut self.offsets);
+                }
             }
-        };
-        let n_owned = atoms.n_owned();
-        self.offsets.clear();
-        self.offsets.reserve(n_owned + 1);
-        self.offsets.push(0);
-        let total: usize = chunks.iter().map(|c| c.1.len()).sum();
-        assert!(total < u32::MAX as usize, "neighbor list larger than 2^32 entries on one rank");
-        self.neighbors.clear();
-        self.neighbors.reserve(total);
-        let mut acc = 0u32;
-        for (counts, nbrs) in &chunks {
-            for &c in counts {
-                acc += c;
-                self.offsets.push(acc);
-            }
-            self.neighbors.extend_from_slice(nbrs);
         }
         self.reference_positions.clear();
         self.reference_positions.extend_from_slice(&atoms.positions[..n_owned]);
@@ -225,18 +235,25 @@ fn stencil_runs(stencil: &[[i64; 3]]) -> Vec<Run> {
 
 /// Rows of all owned atoms, in chunks of (row lengths, neighbors). `visit(i, xi, push)`
 /// calls `push(idx, xs)` for the candidate atoms of atom `i` in canonical order.
-fn build_rows<V>(atoms: &Atoms, radius: f64, kind: NeighborKind, visit: V) -> Vec<(Vec<u32>, Vec<u32>)>
+fn build_rows<V>(
+    atoms: &Atoms,
+    range: std::ops::Range<usize>,
+    radius: f64,
+    kind: NeighborKind,
+    visit: &V,
+) -> Vec<(Vec<u32>, Vec<u32>)>
 where
     V: Fn(&Vec3, &mut dyn FnMut(&[u32], &[Vec3])) + Sync,
 {
     let radius_sq = radius * radius;
     let n_owned = atoms.n_owned();
     let positions = &atoms.positions;
-    (0..n_owned)
+    let range_end = range.end;
+    range
         .into_par_iter()
         .step_by(CHUNK)
         .map(|start| {
-            let end = (start + CHUNK).min(n_owned);
+            let end = (start + CHUNK).min(range_end);
             let mut counts = Vec::with_capacity(end - start);
             let mut out = Vec::with_capacity((end - start) * 64);
             for i in start..end {
