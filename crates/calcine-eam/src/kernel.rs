@@ -132,9 +132,21 @@ pub(crate) fn compute(
     if packed.n_species > 1 {
         scratch.offsets.extend(atoms.species.iter().map(|s| (s.index() * packed.stride) as u32));
     }
-    // Pass 1: densities, embedding energies and F′ of owned atoms.
+    // Pass 1: densities, embedding energies and F′ of owned atoms. Which neighbors lie
+    // inside the cutoff is also recorded, one bit per row entry (word b of a row covers its
+    // entries 64b..64b+63), so that pass 2 skips the skin without storing pairs.
     scratch.fp.resize(n_total, 0.0);
     scratch.embedding.resize(n_owned, 0.0);
+    scratch.word_start.clear();
+    scratch.word_start.reserve(n_owned + 1);
+    scratch.word_start.push(0);
+    let mut n_words = 0usize;
+    for i in 0..n_owned {
+        n_words += list.row(i).len().div_ceil(BLOCK);
+        scratch.word_start.push(n_words);
+    }
+    scratch.inside.clear();
+    scratch.inside.resize(n_words, 0);
     let offsets = std::mem::take(&mut scratch.offsets);
     let ctx = Context {
         packed,
@@ -144,11 +156,14 @@ pub(crate) fn compute(
         offsets: &offsets,
         list,
         species: &atoms.species,
+        word_start: &scratch.word_start,
+        inside: &[],
     };
     let pass1 = Pass1 {
         first: 0,
         fp: &mut scratch.fp[..n_owned],
         embedding: &mut scratch.embedding[..],
+        inside: &mut scratch.inside[..],
     };
     let first_bad = pass1.run(&ctx);
 
@@ -173,6 +188,8 @@ pub(crate) fn compute(
         offsets: &offsets,
         list,
         species: &atoms.species,
+        word_start: &scratch.word_start,
+        inside: &scratch.inside,
     };
     let embedding = &scratch.embedding[..];
     let want = input.want;
@@ -214,6 +231,8 @@ struct Pass1<'a> {
     first: usize,
     fp: &'a mut [f64],
     embedding: &'a mut [f64],
+    /// The inside-the-cutoff bits of these atoms' rows.
+    inside: &'a mut [u64],
 }
 
 impl Pass1<'_> {
@@ -225,20 +244,24 @@ impl Pass1<'_> {
             let mid = n / 2;
             let (fp_a, fp_b) = self.fp.split_at_mut(mid);
             let (e_a, e_b) = self.embedding.split_at_mut(mid);
-            let a = Pass1 { first: self.first, fp: fp_a, embedding: e_a };
-            let b = Pass1 { first: self.first + mid, fp: fp_b, embedding: e_b };
+            let split = ctx.word_start[self.first + mid] - ctx.word_start[self.first];
+            let (in_a, in_b) = self.inside.split_at_mut(split);
+            let a = Pass1 { first: self.first, fp: fp_a, embedding: e_a, inside: in_a };
+            let b = Pass1 { first: self.first + mid, fp: fp_b, embedding: e_b, inside: in_b };
             let (bad_a, bad_b) = rayon::join(|| a.run(ctx), || b.run(ctx));
             return min_index(bad_a, bad_b);
         }
         let tables = ctx.tables;
         let mut bad = None;
         let mut near = [(0u32, 0.0f64); BLOCK];
+        let base = ctx.word_start[self.first];
         for k in 0..n {
             let i = self.first + k;
+            let bits = &mut self.inside[ctx.word_start[i] - base..ctx.word_start[i + 1] - base];
             let (rho, suspect) = if ctx.packed.n_species == 1 {
-                ctx.density::<true>(i, &mut near)
+                ctx.density::<true>(i, &mut near, bits)
             } else {
-                ctx.density::<false>(i, &mut near)
+                ctx.density::<false>(i, &mut near, bits)
             };
             if suspect || !rho.is_finite() {
                 bad.get_or_insert(i);
@@ -276,7 +299,7 @@ fn min_index(a: Option<usize>, b: Option<usize>) -> Option<usize> {
 fn diagnose(name: &str, input: &ForceInput<'_>, grid: &Grid, i: usize) -> PotentialError {
     let atoms = input.atoms;
     let xi = atoms.positions[i];
-    for &j in input.neighbors.neighbors_of(i) {
+    for &j in input.neighbors.row(i) {
         let j = j as usize;
         let xj = atoms.positions[j];
         let (dx, dy, dz) = (xi.x - xj.x, xi.y - xj.y, xi.z - xj.z);
@@ -328,34 +351,38 @@ struct Context<'a> {
     offsets: &'a [u32],
     list: &'a calcine_neighbor::NeighborList,
     species: &'a [calcine_core::SpeciesId],
+    /// Owned atom i's inside bits are `inside[word_start[i]..word_start[i + 1]]`.
+    word_start: &'a [usize],
+    /// Pass 2 only: which row entries pass 1 found inside the cutoff.
+    inside: &'a [u64],
 }
 
 impl Context<'_> {
     /// ρ of owned atom `i`, and whether some neighbor is closer than Δr or at a NaN distance.
     /// Blocked like [`Context::atom`].
     #[inline(always)]
-    fn density<const SINGLE: bool>(
-        &self,
-        i: usize,
-        near: &mut [(u32, f64); BLOCK],
-    ) -> (f64, bool) {
+    fn density<const SINGLE: bool>(&self, i: usize, near: &mut [(u32, f64); BLOCK], bits: &mut [u64]) -> (f64, bool) {
         let packed = self.packed;
         let g = self.grid;
         let table = if SINGLE { &packed.density[..] } else { &packed.density[self.table_start(i)..] };
         let xi = self.sites[i].0;
         let mut rho = 0.0;
         let mut suspect = false;
-        for block in self.list.neighbors_of(i).chunks(BLOCK) {
+        for (block, word) in self.list.row(i).chunks(BLOCK).zip(bits.iter_mut()) {
             // Keep the entries inside the cutoff without a branch (in a thermal system the
             // test is a coin flip); a NaN distance is kept, flagged below and poisons ρ.
             let mut n = 0;
-            for &j in block {
+            let mut w = 0u64;
+            for (t, &j) in block.iter().enumerate() {
                 let xj = &self.sites[j as usize].0;
                 let (dx, dy, dz) = (xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]);
                 let rsq = dx * dx + dy * dy + dz * dz;
                 near[n] = (j, rsq);
-                n += ((rsq < g.cutoff_sq) | rsq.is_nan()) as usize;
+                let keep = rsq < g.cutoff_sq;
+                w |= (keep as u64) << t;
+                n += (keep | rsq.is_nan()) as usize;
             }
+            *word = w;
             for &(j, rsq) in &near[..n] {
                 suspect |= rsq.is_nan() | (rsq < g.min_distance_sq);
                 let (m, p) = g.point(rsq.sqrt());
@@ -429,28 +456,25 @@ impl Context<'_> {
         let mut phi_sum = 0.0;
         // Virial sums Σ (d_a d_b)·fpair, paired (xx, yy), (zz, xy), (xz, yz) as in LAMMPS's ev_tally.
         let mut w = [[0.0f64; 2]; 3];
-        let mut cand = [(0u32, 0.0f64); BLOCK];
-        for block in self.list.neighbors_of(i).chunks(BLOCK) {
-            // Keep the entries inside the cutoff without a branch, as pass 1 does (pass 1
-            // has already reported NaN and too-short distances).
+        let bits = &self.inside[self.word_start[i]..self.word_start[i + 1]];
+        for (block, &word) in self.list.row(i).chunks(BLOCK).zip(bits) {
+            // The entries pass 1 found inside the cutoff, in row order.
             let mut n = 0;
-            for &j in block {
-                let sj = &self.sites[j as usize].0;
-                let (dx, dy, dz) = (xi - sj[0], yi - sj[1], zi - sj[2]);
-                let rsq = dx * dx + dy * dy + dz * dz;
-                cand[n] = (j, rsq);
-                n += (rsq < g.cutoff_sq) as usize;
-            }
-            for (e, &(j, rsq)) in near.iter_mut().zip(&cand[..n]) {
-                let j = j as usize;
+            let mut bits_left = word;
+            while bits_left != 0 {
+                let t = bits_left.trailing_zeros() as usize;
+                bits_left &= bits_left - 1;
+                let j = block[t] as usize;
                 let sj = &self.sites[j].0;
                 let d = [xi - sj[0], yi - sj[1]];
                 let dz = zi - sj[2];
-                let r = rsq.sqrt();
+                let sq = mul2(d, d);
+                let r = (sq[0] + sq[1] + dz * dz).sqrt();
                 let (m, p) = g.point(r);
                 let row = if SINGLE { m } else { self.offsets[j] as usize + m };
-                let q = if VIRIAL { [mul2(d, d), [dz * dz, d[0] * d[1]], mul2([d[0], d[1]], [dz, dz])] } else { [[0.0; 2]; 3] };
-                *e = Near { d, dz, p, recip: 1.0 / r, fp: [sj[3], fp_i], row, q };
+                let q = if VIRIAL { [sq, [dz * dz, d[0] * d[1]], mul2([d[0], d[1]], [dz, dz])] } else { [[0.0; 2]; 3] };
+                near[n] = Near { d, dz, p, recip: 1.0 / r, fp: [sj[3], fp_i], row, q };
+                n += 1;
             }
             for e in &near[..n] {
                 let c = &table[e.row].0;

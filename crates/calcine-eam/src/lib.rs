@@ -96,6 +96,9 @@ struct Scratch {
     embedding: Vec<f64>,
     sites: Vec<kernel::Site>,
     offsets: Vec<u32>,
+    /// Pass 1's inside-the-cutoff bits per row entry, and where each row's words start.
+    inside: Vec<u64>,
+    word_start: Vec<usize>,
 }
 
 impl Eam {

@@ -40,7 +40,7 @@ pub(crate) fn compute(
     // them, and returning early would leave them hanging.
     let mut failure: Option<PotentialError> = None;
     'density: for i in 0..n_owned {
-        for &j in list.neighbors_of(i) {
+        for j in list.neighbors(i) {
             let j = j as usize;
             let d = x[i] - x[j];
             let rsq = d.x * d.x + d.y * d.y + d.z * d.z;
@@ -106,7 +106,7 @@ pub(crate) fn compute(
         pair_energy.resize(n_total, 0.0);
     }
     for i in 0..n_owned {
-        for &j in list.neighbors_of(i) {
+        for j in list.neighbors(i) {
             let j = j as usize;
             let d = x[i] - x[j];
             let rsq = d.x * d.x + d.y * d.y + d.z * d.z;

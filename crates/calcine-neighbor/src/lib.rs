@@ -17,7 +17,7 @@
 //! ```ignore
 //! let mut list = NeighborList::new(NeighborKind::Full, cutoff, skin);
 //! list.build(&atoms);
-//! for &j in list.neighbors_of(i) { /* ... */ }
+//! for j in list.neighbors(i) { /* ... */ }
 //! ```
 
 mod bins;

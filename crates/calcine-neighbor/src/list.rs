@@ -72,9 +72,16 @@ impl NeighborList {
         self.n_builds
     }
 
+    /// The neighbors of owned atom `atom_idx` (indices into the atom arrays), in canonical order.
     #[inline]
-    pub fn neighbors_of(&self, atom_idx: usize) -> &[u32] {
+    pub fn row(&self, atom_idx: usize) -> &[u32] {
         &self.neighbors[self.offsets[atom_idx] as usize..self.offsets[atom_idx + 1] as usize]
+    }
+
+    /// The same, as an iterator.
+    #[inline]
+    pub fn neighbors(&self, atom_idx: usize) -> std::iter::Copied<std::slice::Iter<'_, u32>> {
+        self.row(atom_idx).iter().copied()
     }
 
     /// Largest squared displacement of an owned atom since the last build (this rank only).
@@ -154,7 +161,11 @@ impl NeighborList {
                 };
                 for start in (0..n_owned).step_by(block) {
                     let end = (start + block).min(n_owned);
-                    append(build_rows(atoms, start..end, radius, self.kind, &visit), &mut self.neighbors, &mut self.offsets);
+                    append(
+                        build_rows(atoms, start..end, radius, self.kind, &visit),
+                        &mut self.neighbors,
+                        &mut self.offsets,
+                    );
                 }
             }
             None => {
@@ -169,7 +180,11 @@ impl NeighborList {
                 };
                 for start in (0..n_owned).step_by(block) {
                     let end = (start + block).min(n_owned);
-                    append(build_rows(atoms, start..end, radius, self.kind, &visit), &mut self.neighbors, &mut self.offsets);
+                    append(
+                        build_rows(atoms, start..end, radius, self.kind, &visit),
+                        &mut self.neighbors,
+                        &mut self.offsets,
+                    );
                 }
             }
         }
@@ -337,7 +352,7 @@ mod tests {
                 .filter(|&j| j != i && (atoms.positions[j] - atoms.positions[i]).norm() < 3.0)
                 .map(|j| j as u32)
                 .collect();
-            let mut got = list.neighbors_of(i).to_vec();
+            let mut got: Vec<u32> = list.neighbors(i).collect();
             got.sort_unstable();
             assert_eq!(got, brute);
         }
@@ -353,7 +368,7 @@ mod tests {
             list.build(atoms).unwrap();
             let mut by_id = std::collections::BTreeMap::new();
             for i in 0..atoms.n_owned() {
-                let ids: Vec<u64> = list.neighbors_of(i).iter().map(|&j| atoms.ids[j as usize].0).collect();
+                let ids: Vec<u64> = list.neighbors(i).map(|j| atoms.ids[j as usize].0).collect();
                 by_id.insert(atoms.ids[i].0, ids);
             }
             by_id
@@ -395,9 +410,9 @@ mod tests {
         half.build(&atoms).unwrap();
         assert_eq!(full.n_entries(), 2 * half.n_entries());
         for i in 0..atoms.n_owned() {
-            for &j in half.neighbors_of(i) {
-                assert!(full.neighbors_of(i).contains(&j));
-                assert!(!half.neighbors_of(j as usize).contains(&(i as u32)));
+            for j in half.neighbors(i) {
+                assert!(full.row(i).contains(&j));
+                assert!(!half.row(j as usize).contains(&(i as u32)));
             }
         }
     }

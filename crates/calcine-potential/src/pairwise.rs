@@ -49,7 +49,7 @@ impl<F: PairFunction> Pairwise<F> {
             let mut f = Vec3::zeros();
             let mut e = 0.0;
             let mut w = [0.0; 6];
-            for &j in list.neighbors_of(i) {
+            for j in list.neighbors(i) {
                 let j = j as usize;
                 let sj = atoms.species[j];
                 let d = atoms.positions[j] - xi;
@@ -76,7 +76,7 @@ impl<F: PairFunction> Pairwise<F> {
         for i in 0..atoms.n_owned() {
             let xi = atoms.positions[i];
             let si = atoms.species[i];
-            for &j in input.neighbors.neighbors_of(i) {
+            for j in input.neighbors.neighbors(i) {
                 let j = j as usize;
                 let sj = atoms.species[j];
                 let d = atoms.positions[j] - xi;
