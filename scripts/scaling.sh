@@ -58,7 +58,7 @@ TOML
   "$mpirun" -np "$np" ./target/release/calcine --quiet --threads "$threads" run "$dir/in.toml" > "$dir/stdout"
   local rate mem atoms
   rate=$(sed -n 's/^Performance: \([0-9.e+-]*\) atom-steps.*/\1/p' "$dir/stdout")
-  mem=$(sed -n 's/.*, \([0-9]*\) bytes per atom$/\1/p' "$dir/stdout")
+  mem=$(sed -n 's/.*, \([0-9]*\) bytes per atom (.*/\1/p' "$dir/stdout")
   atoms=$((4 * cx * cells * cells))
   grep -q "on $np rank(s)" "$dir/stdout" || { echo "expected $np ranks in $dir/stdout" >&2; exit 1; }
   echo "{\"series\": \"$series\", \"ranks\": $np, \"threads\": $threads, \"atoms\": $atoms, \"steps\": $steps, \"atom_steps_per_s\": $rate, \"bytes_per_atom\": ${mem:-null}, \"commit\": \"$commit\"}" >> "$json"

@@ -316,13 +316,15 @@ struct LoadReport {
     min_atoms: f64,
     total_atoms: f64,
     peak_rss_total: u64,
+    neighbor_bytes: u64,
+    atom_bytes: u64,
 }
 
 impl LoadReport {
     fn gather<C: Communicator>(md: &Md<C>) -> Self {
         let comm = md.comm();
         let n = md.atoms().n_owned() as f64;
-        let mut sums = [md.atoms().n_owned() as u64, peak_rss_bytes()];
+        let mut sums = [md.atoms().n_owned() as u64, peak_rss_bytes(), md.neighbors().memory_bytes() as u64, atoms_bytes(md.atoms()) as u64];
         comm.sum_u64(&mut sums);
         Self {
             n_ranks: comm.size(),
@@ -330,6 +332,8 @@ impl LoadReport {
             min_atoms: -comm.max_f64(-n),
             total_atoms: sums[0] as f64,
             peak_rss_total: sums[1],
+            neighbor_bytes: sums[2],
+            atom_bytes: sums[3],
         }
     }
 
@@ -345,12 +349,19 @@ impl LoadReport {
         );
         if self.peak_rss_total > 0 {
             println!(
-                "Memory: peak resident {:.1} MiB over all ranks, {:.0} bytes per atom",
+                "Memory: peak resident {:.1} MiB over all ranks, {:.0} bytes per atom (atom arrays {:.0}, neighbor lists {:.0})",
                 self.peak_rss_total as f64 / 1048576.0,
-                self.peak_rss_total as f64 / self.total_atoms
+                self.peak_rss_total as f64 / self.total_atoms,
+                self.atom_bytes as f64 / self.total_atoms,
+                self.neighbor_bytes as f64 / self.total_atoms
             );
         }
     }
+}
+
+/// Bytes held by the per-atom arrays (capacity, owned and ghost).
+fn atoms_bytes(a: &calcine_core::Atoms) -> usize {
+    a.ids.capacity() * 8 + a.species.capacity() * 4 + a.positions.capacity() * 24 + a.velocities.capacity() * 24 + a.images.capacity() * 12
 }
 
 /// This process's peak resident memory (VmHWM), or 0 where /proc is not available.
