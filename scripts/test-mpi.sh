@@ -112,5 +112,27 @@ else
   fail "error injection: exit $code after ${elapsed}s; stderr: $(head -c 600 "$work/close.err")"
 fi
 
+echo "== MPI: an error in the middle of a run stops all ranks, outputs stay complete =="
+cat > "$work/leave.xyz" <<XYZ
+3
+Lattice="20 0 0 0 20 0 0 0 20" Properties=species:S:1:pos:R:3:velo:R:3 pbc="T T F"
+Cu 5 5 5 0 0 0
+Cu 15 15 10 0 0 0
+Cu 10 17 19 0 0 40
+XYZ
+write_input leave "file = \"$work/leave.xyz\"" 1000
+sed -i 's/^style = "langevin"/style = "nve"/; /^temperature = 2000$/d; /^damping = 0.2$/d; /^temperature = 2500$/d; s|^directory = "out"|directory = "'"$work"'/leave-out"|' "$work/leave.toml"
+set +e
+timeout 60 "$mpirun" -np 4 "$bin" --quiet --grid 2x2x1 run "$work/leave.toml" > "$work/leave.out" 2> "$work/leave.err"
+code=$?
+set -e
+rows=$(wc -l < "$work/leave-out/thermo.csv" 2>/dev/null || echo 0)
+complete=$(awk -F, 'NF != 15 {bad++} END {print bad + 0}' "$work/leave-out/thermo.csv" 2>/dev/null || echo 1)
+if [ "$code" -ne 0 ] && [ "$code" -ne 124 ] && grep -q "left the box" "$work/leave.err" && [ "$rows" -gt 2 ] && [ "$complete" -eq 0 ]; then
+  ok "error mid-run: exit $code, $rows complete thermo rows kept: $(grep '^error' "$work/leave.err" | head -c 160)"
+else
+  fail "error mid-run: exit $code, $rows thermo rows ($complete incomplete); stderr: $(head -c 600 "$work/leave.err")"
+fi
+
 echo "MPI tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

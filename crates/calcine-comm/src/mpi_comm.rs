@@ -170,6 +170,10 @@ impl Communicator for MpiComm {
     fn gather_bytes(&self, send: &[u8]) -> Vec<Vec<u8>> {
         let root = self.cart.process_at_rank(0);
         let n = send.len() as Count;
+        // An empty Rust slice of bytes points at address 1, which OpenMPI reads as
+        // MPI_IN_PLACE: give every buffer a real address, even when it holds nothing.
+        let anchor = [0u8; 1];
+        let send = if send.is_empty() { &anchor[..0] } else { send };
         if self.cart.rank() == 0 {
             let mut counts = vec![0 as Count; self.size()];
             root.gather_into_root(&n, &mut counts[..]);
@@ -182,9 +186,9 @@ impl Communicator for MpiComm {
                 })
                 .collect();
             let total: Count = counts.iter().sum();
-            let mut buf = vec![0u8; total as usize];
+            let mut buf = vec![0u8; total.max(1) as usize];
             {
-                let mut partition = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);
+                let mut partition = PartitionMut::new(&mut buf[..total as usize], &counts[..], &displs[..]);
                 root.gather_varcount_into_root(send, &mut partition);
             }
             counts.iter().zip(&displs).map(|(&c, &d)| buf[d as usize..(d + c) as usize].to_vec()).collect()
@@ -198,8 +202,12 @@ impl Communicator for MpiComm {
         let root = self.cart.process_at_rank(0);
         let mut n = data.len() as u64;
         root.broadcast_into(&mut n);
-        data.resize(n as usize, 0);
-        root.broadcast_into(&mut data[..]);
+        if n > 0 {
+            data.resize(n as usize, 0);
+            root.broadcast_into(&mut data[..]);
+        } else {
+            data.clear();
+        }
     }
     fn barrier(&self) {
         self.cart.barrier();
