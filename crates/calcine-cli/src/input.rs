@@ -52,13 +52,25 @@ pub struct SystemInput {
 pub enum PotentialInput {
     /// DYNAMO funcfl files, one per species (LAMMPS `pair_style eam`).
     #[serde(rename = "eam")]
-    EamFuncfl { files: BTreeMap<String, PathBuf> },
+    EamFuncfl {
+        files: BTreeMap<String, PathBuf>,
+        #[serde(default)]
+        evaluator: EamEvaluator,
+    },
     /// DYNAMO setfl file (LAMMPS `pair_style eam/alloy`).
     #[serde(rename = "eam/alloy")]
-    EamAlloy { file: PathBuf },
+    EamAlloy {
+        file: PathBuf,
+        #[serde(default)]
+        evaluator: EamEvaluator,
+    },
     /// Finnis–Sinclair setfl file (LAMMPS `pair_style eam/fs`).
     #[serde(rename = "eam/fs")]
-    EamFs { file: PathBuf },
+    EamFs {
+        file: PathBuf,
+        #[serde(default)]
+        evaluator: EamEvaluator,
+    },
     /// Lennard-Jones 12-6 (LAMMPS `pair_style lj/cut`).
     #[serde(rename = "lj")]
     Lj {
@@ -72,6 +84,16 @@ pub enum PotentialInput {
     /// Several potentials added together (LAMMPS `pair_style hybrid/overlay`).
     #[serde(rename = "overlay")]
     Overlay { members: Vec<PotentialInput> },
+}
+
+/// Which EAM algorithm runs: calcine's deterministic full-list kernel (default) or LAMMPS's
+/// half-list algorithm with reverse communication, kept as a cross-check.
+#[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EamEvaluator {
+    #[default]
+    Kernel,
+    Reference,
 }
 
 #[derive(Debug, Deserialize, Clone)]

@@ -1,17 +1,18 @@
 //! The one place that knows every potential: input styles to `Potential` objects
 //! (LAMMPS's `PairStyle(...)` lines, as one `match`).
 
+use crate::input::EamEvaluator;
 use crate::input::{InputFile, PotentialInput};
 use anyhow::{bail, Context, Result};
 use calcine_core::SpeciesTable;
-use calcine_eam::Eam;
+use calcine_eam::{Eam, Evaluator};
 use calcine_potential::{LennardJones, Overlay, Pairwise, Potential, Zbl};
 
 /// Builds the potential described by `p` for the run's species.
 pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTable) -> Result<Box<dyn Potential>> {
     let names = species.names();
     Ok(match p {
-        PotentialInput::EamFuncfl { files } => {
+        PotentialInput::EamFuncfl { files, evaluator } => {
             for name in files.keys() {
                 if species.find(name).is_none() {
                     bail!(
@@ -33,16 +34,19 @@ pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTa
             }
             Box::new(
                 Eam::funcfl(&paths, &names)
-                    .with_context(|| format!("{}: loading the eam potential", file.at_key("files")))?,
+                    .with_context(|| format!("{}: loading the eam potential", file.at_key("files")))?
+                    .with_evaluator(eam_evaluator(*evaluator)),
             )
         }
-        PotentialInput::EamAlloy { file: path } => Box::new(
+        PotentialInput::EamAlloy { file: path, evaluator } => Box::new(
             Eam::setfl(file.resolve(path), &names)
-                .with_context(|| format!("{}: loading the eam/alloy potential", file.at_key("file")))?,
+                .with_context(|| format!("{}: loading the eam/alloy potential", file.at_key("file")))?
+                .with_evaluator(eam_evaluator(*evaluator)),
         ),
-        PotentialInput::EamFs { file: path } => Box::new(
+        PotentialInput::EamFs { file: path, evaluator } => Box::new(
             Eam::fs(file.resolve(path), &names)
-                .with_context(|| format!("{}: loading the eam/fs potential", file.at_key("file")))?,
+                .with_context(|| format!("{}: loading the eam/fs potential", file.at_key("file")))?
+                .with_evaluator(eam_evaluator(*evaluator)),
         ),
         PotentialInput::Lj { pairs, shift } => {
             let mut table = Vec::new();
@@ -83,4 +87,11 @@ pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTa
             Box::new(Overlay::new(built)?)
         }
     })
+}
+
+fn eam_evaluator(e: EamEvaluator) -> Evaluator {
+    match e {
+        EamEvaluator::Kernel => Evaluator::Kernel,
+        EamEvaluator::Reference => Evaluator::Reference,
+    }
 }
