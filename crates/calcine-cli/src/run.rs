@@ -248,6 +248,7 @@ fn run_with<C: Communicator>(file: &InputFile, prepared: Prepared, comm: C, quie
     };
     let first = md.thermo();
     or_abort(md.comm(), thermo.write(&first));
+    let mut last = first.clone();
     if let Some(traj) = &mut trajectory {
         let frame = md.gather_frame();
         or_abort(md.comm(), traj.write(frame, md.species()));
@@ -274,6 +275,7 @@ fn run_with<C: Communicator>(file: &InputFile, prepared: Prepared, comm: C, quie
         if thermo_step {
             let row = md.thermo();
             or_abort(md.comm(), thermo.write(&row));
+            last = row;
         }
         if let Some(traj) = &mut trajectory {
             if k % out.trajectory_every == 0 {
@@ -301,6 +303,17 @@ fn run_with<C: Communicator>(file: &InputFile, prepared: Prepared, comm: C, quie
     if rank0 {
         print_summary(&md, elapsed, run.steps);
         load.print();
+        let n = md.n_atoms() as f64;
+        println!(
+            "Thermo: step {} -> {}: T {:.2} -> {:.2} K, PE {:.6} -> {:.6} eV/atom, conserved energy changed by {:.3e} eV/atom",
+            first.step,
+            last.step,
+            first.temperature,
+            last.temperature,
+            first.potential_energy / n,
+            last.potential_energy / n,
+            (last.conserved - first.conserved) / n
+        );
         println!("Thermo written to {}", thermo.path.display());
         if let Some(traj) = &trajectory {
             println!("Trajectory written to {}", traj.path.display());
