@@ -90,6 +90,22 @@ write_input tri "file = \"$work/tri.xyz\"" 500
 for n in 1 2 3 4; do run_case tri "$n" 1; done
 for n in 2 3 4; do compare tri np1-t1 "np$n-t1"; done
 
+echo "== MPI: byte-identical results for a slab (non-periodic z, Nose-Hoover), split along z =="
+.venv/bin/python - "$work/slab.xyz" <<'PY' 2>/dev/null
+import sys
+from ase.build import fcc111
+from ase.io import write
+slab = fcc111("Cu", size=(6, 6, 8), a=3.615, vacuum=8.0)
+slab.pbc = (True, True, False)
+slab.rattle(0.05, seed=1)
+write(sys.argv[1], slab, format="extxyz")
+PY
+write_input slab "file = \"$work/slab.xyz\"" 300
+sed -i 's/^style = "langevin"/style = "nose-hoover"/; /^damping = 0.2$/d' "$work/slab.toml"
+run_case slab 1 1
+for n in 2 4; do run_case slab "$n" 1; done
+for n in 2 4; do compare slab np1-t1 "np$n-t1"; done
+
 echo "== MPI: LAMMPS's half-list algorithm (reverse sums of densities and forces) on 1-4 ranks =="
 write_input half 'lattice = "fcc"
 a = 3.615

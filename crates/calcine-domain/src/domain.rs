@@ -134,8 +134,12 @@ impl<C: Communicator> Domain<C> {
             if n == 1 {
                 continue;
             }
-            let lower = (c + n - 1) % n;
-            let upper = (c + 1) % n;
+            // The neighbor slabs: across the wall only on a periodic axis. With two ranks
+            // on a periodic axis both neighbors are the same rank: atoms go to it through
+            // the lower exchange only.
+            let lower = if periodic[a] { Some((c + n - 1) % n) } else { c.checked_sub(1) };
+            let upper = if periodic[a] { Some((c + 1) % n) } else { Some(c + 1).filter(|&u| u < n) };
+            let upper = upper.filter(|&u| Some(u) != lower);
             for dir in [Dir::Lower, Dir::Upper] {
                 self.send_f64.clear();
                 self.send_u64.clear();
@@ -144,8 +148,8 @@ impl<C: Communicator> Domain<C> {
                     let t = slab_of(self.simbox.to_fractional(&atoms.positions[i])[a], n);
                     let leaves = t != c
                         && match dir {
-                            Dir::Lower => t == lower && (periodic[a] || c > 0),
-                            Dir::Upper => t == upper && t != lower && (periodic[a] || c + 1 < n),
+                            Dir::Lower => Some(t) == lower,
+                            Dir::Upper => Some(t) == upper,
                         };
                     if leaves {
                         let (id, sp, x, v, im) = atoms.swap_remove_owned(i);
