@@ -134,23 +134,13 @@ impl<C: Communicator> Domain<C> {
             if n == 1 {
                 continue;
             }
-            // The neighbor slabs: across the wall only on a periodic axis. With two ranks
-            // on a periodic axis both neighbors are the same rank: atoms go to it through
-            // the lower exchange only.
-            let lower = if periodic[a] { Some((c + n - 1) % n) } else { c.checked_sub(1) };
-            let upper = if periodic[a] { Some((c + 1) % n) } else { Some(c + 1).filter(|&u| u < n) };
-            let upper = upper.filter(|&u| Some(u) != lower);
             for dir in [Dir::Lower, Dir::Upper] {
                 self.send_f64.clear();
                 self.send_u64.clear();
                 let mut i = 0;
                 while i < atoms.n_owned() {
                     let t = slab_of(self.simbox.to_fractional(&atoms.positions[i])[a], n);
-                    let leaves = t != c
-                        && match dir {
-                            Dir::Lower => Some(t) == lower,
-                            Dir::Upper => Some(t) == upper,
-                        };
+                    let leaves = migration_dir(t, c, n, periodic[a]) == Some(dir);
                     if leaves {
                         let (id, sp, x, v, im) = atoms.swap_remove_owned(i);
                         self.send_u64.extend_from_slice(&[id.0, sp.0 as u64]);
@@ -303,6 +293,25 @@ impl<C: Communicator> Domain<C> {
     }
 }
 
+/// Which exchange takes an atom now in slab `t` from slab `c` (of `n` along an axis), or
+/// `None` if it stays. Neighbors across the wall exist only on a periodic axis; with two
+/// ranks on a periodic axis both neighbors are the same rank, reached by the lower exchange.
+/// An atom more than one slab away is not moved (the caller reports it).
+fn migration_dir(t: usize, c: usize, n: usize, periodic: bool) -> Option<Dir> {
+    if t == c {
+        return None;
+    }
+    let lower = if periodic { Some((c + n - 1) % n) } else { c.checked_sub(1) };
+    let upper = if periodic { Some((c + 1) % n) } else { Some(c + 1).filter(|&u| u < n) };
+    if Some(t) == lower {
+        Some(Dir::Lower)
+    } else if Some(t) == upper {
+        Some(Dir::Upper)
+    } else {
+        None
+    }
+}
+
 /// The slab along one axis that owns fractional coordinate `s` when the axis is cut into
 /// `n` equal slabs; points outside `[0, 1)` belong to the end slabs.
 #[inline]
@@ -430,6 +439,23 @@ mod tests {
                 assert!(((d.x / 5.8) - (d.x / 5.8).round()).abs() < 1e-12);
             }
         }
+    }
+
+    #[test]
+    fn migration_directions() {
+        // Two ranks on a wall-bounded axis: only across the interior boundary.
+        assert_eq!(migration_dir(1, 0, 2, false), Some(Dir::Upper));
+        assert_eq!(migration_dir(0, 1, 2, false), Some(Dir::Lower));
+        // Two ranks on a periodic axis: the other rank is both neighbors; one exchange.
+        assert_eq!(migration_dir(1, 0, 2, true), Some(Dir::Lower));
+        assert_eq!(migration_dir(0, 1, 2, true), Some(Dir::Lower));
+        // Wrapping across the periodic boundary, and no wrapping at walls.
+        assert_eq!(migration_dir(3, 0, 4, true), Some(Dir::Lower));
+        assert_eq!(migration_dir(0, 3, 4, true), Some(Dir::Upper));
+        assert_eq!(migration_dir(3, 0, 4, false), None);
+        // Staying, and too far to move in one exchange.
+        assert_eq!(migration_dir(2, 2, 4, true), None);
+        assert_eq!(migration_dir(2, 0, 5, true), None);
     }
 
     #[test]
