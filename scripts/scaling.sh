@@ -22,7 +22,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 scripts/setup.sh >/dev/null
-.venv/bin/python -c "import matplotlib" 2>/dev/null || .venv/bin/pip install -q matplotlib
 cargo build --release -p calcine-cli 2>&1 | tail -n 1
 mkdir -p "$out"
 source scripts/mpi-env.sh

