@@ -1,5 +1,6 @@
 //! calcine's integration tests, one module per area.
 
+mod architecture;
 mod common;
 mod determinism;
 mod lammps_eam;
