@@ -126,66 +126,51 @@ impl NeighborList {
         // Rows are built in parallel a block of atoms at a time and appended, so the
         // transient copy is one block, not a second whole list.
         let block = (CHUNK * 4 * rayon::current_num_threads()).max(CHUNK);
-        let mut acc = 0u32;
-        let mut append = |chunks: Vec<(Vec<u32>, Vec<u32>)>, neighbors: &mut Vec<u32>, offsets: &mut Vec<u32>| {
-            for (counts, nbrs) in &chunks {
-                for &c in counts {
-                    acc = acc.checked_add(c).expect("neighbor list larger than 2^32 entries on one rank");
-                    offsets.push(acc);
+        // Candidates come from a dense cell grid, or from a map of cells when the atoms are
+        // too spread out for one; the rows are the same either way.
+        let bins = Bins::build(&atoms.positions, &atoms.ids, width);
+        let sparse = bins.is_none().then(|| SparseCells::new(atoms, width));
+        let runs = stencil_runs(&stencil);
+        let dense_visit = |xi: &Vec3, push: &mut dyn FnMut(&[u32], &[Vec3])| {
+            let bins = bins.as_ref().expect("dense grid");
+            let [n0, n1, n2] = bins.n.map(|n| n as i64);
+            let c = bins.coords_of(xi).map(|v| v as i64);
+            for r in &runs {
+                let (y, z) = (c[1] + r.dy, c[2] + r.dz);
+                if y < 0 || y >= n1 || z < 0 || z >= n2 {
+                    continue;
                 }
-                neighbors.extend_from_slice(nbrs);
+                // Cells beyond the grid are empty: clamp the run to it.
+                let x_lo = (c[0] + r.dx_lo).max(0);
+                let x_hi = (c[0] + r.dx_hi).min(n0 - 1);
+                if x_lo > x_hi {
+                    continue;
+                }
+                let first = bins.index([x_lo as usize, y as usize, z as usize]);
+                let last = first + (x_hi - x_lo) as usize;
+                let (s, e) = (bins.start[first] as usize, bins.start[last + 1] as usize);
+                push(&bins.atoms[s..e], &bins.xs[s..e]);
             }
         };
-        match Bins::build(&atoms.positions, &atoms.ids, width) {
-            Some(bins) => {
-                let runs = stencil_runs(&stencil);
-                let [n0, n1, n2] = bins.n.map(|n| n as i64);
-                let visit = |xi: &Vec3, push: &mut dyn FnMut(&[u32], &[Vec3])| {
-                    let c = bins.coords_of(xi).map(|v| v as i64);
-                    for r in &runs {
-                        let (y, z) = (c[1] + r.dy, c[2] + r.dz);
-                        if y < 0 || y >= n1 || z < 0 || z >= n2 {
-                            continue;
-                        }
-                        // Cells beyond the grid are empty: clamp the run to it.
-                        let x_lo = (c[0] + r.dx_lo).max(0);
-                        let x_hi = (c[0] + r.dx_hi).min(n0 - 1);
-                        if x_lo > x_hi {
-                            continue;
-                        }
-                        let first = bins.index([x_lo as usize, y as usize, z as usize]);
-                        let last = first + (x_hi - x_lo) as usize;
-                        let (s, e) = (bins.start[first] as usize, bins.start[last + 1] as usize);
-                        push(&bins.atoms[s..e], &bins.xs[s..e]);
-                    }
-                };
-                for start in (0..n_owned).step_by(block) {
-                    let end = (start + block).min(n_owned);
-                    append(
-                        build_rows(atoms, start..end, radius, self.kind, &visit),
-                        &mut self.neighbors,
-                        &mut self.offsets,
-                    );
+        let sparse_visit = |xi: &Vec3, push: &mut dyn FnMut(&[u32], &[Vec3])| {
+            let cells = sparse.as_ref().expect("sparse cells");
+            let c = global_cell(xi, width);
+            for d in &stencil {
+                if let Some((idx, xs)) = cells.cells.get(&[c[0] + d[0], c[1] + d[1], c[2] + d[2]]) {
+                    push(idx, xs);
                 }
             }
-            None => {
-                let cells = SparseCells::new(atoms, width);
-                let visit = |xi: &Vec3, push: &mut dyn FnMut(&[u32], &[Vec3])| {
-                    let c = global_cell(xi, width);
-                    for d in &stencil {
-                        if let Some((idx, xs)) = cells.cells.get(&[c[0] + d[0], c[1] + d[1], c[2] + d[2]]) {
-                            push(idx, xs);
-                        }
-                    }
-                };
-                for start in (0..n_owned).step_by(block) {
-                    let end = (start + block).min(n_owned);
-                    append(
-                        build_rows(atoms, start..end, radius, self.kind, &visit),
-                        &mut self.neighbors,
-                        &mut self.offsets,
-                    );
+        };
+        let visit: &Visit = if bins.is_some() { &dense_visit } else { &sparse_visit };
+        let mut acc = 0u32;
+        for start in (0..n_owned).step_by(block) {
+            let end = (start + block).min(n_owned);
+            for (counts, nbrs) in build_rows(atoms, start..end, radius, self.kind, visit) {
+                for c in counts {
+                    acc = acc.checked_add(c).expect("neighbor list larger than 2^32 entries on one rank");
+                    self.offsets.push(acc);
                 }
+                self.neighbors.extend_from_slice(&nbrs);
             }
         }
         self.reference_positions.clear();
@@ -250,16 +235,16 @@ fn stencil_runs(stencil: &[[i64; 3]]) -> Vec<Run> {
 
 /// Rows of all owned atoms, in chunks of (row lengths, neighbors). `visit(i, xi, push)`
 /// calls `push(idx, xs)` for the candidate atoms of atom `i` in canonical order.
-fn build_rows<V>(
+/// Calls `push(indices, positions)` for the candidate spans around a point, in canonical order.
+type Visit<'a> = dyn Fn(&Vec3, &mut dyn FnMut(&[u32], &[Vec3])) + Sync + 'a;
+
+fn build_rows(
     atoms: &Atoms,
     range: std::ops::Range<usize>,
     radius: f64,
     kind: NeighborKind,
-    visit: &V,
-) -> Vec<(Vec<u32>, Vec<u32>)>
-where
-    V: Fn(&Vec3, &mut dyn FnMut(&[u32], &[Vec3])) + Sync,
-{
+    visit: &Visit<'_>,
+) -> Vec<(Vec<u32>, Vec<u32>)> {
     let radius_sq = radius * radius;
     let n_owned = atoms.n_owned();
     let positions = &atoms.positions;
