@@ -16,7 +16,8 @@ fn run_with_threads(n_threads: usize, integrator: Integrator) -> (Vec<String>, V
         let s = Structure { simbox, species: one_species("Cu", 63.55), atoms };
         let eam =
             calcine_eam::Eam::funcfl(&[calcine_test_support::data_path("potentials/Cu_u3.eam")], &["Cu"]).unwrap();
-        let settings = MdSettings { timestep: 0.002, skin: 0.3, sort_every: 1, max_step_displacement: 1.0 };
+        let settings =
+            MdSettings { timestep: 0.002, skin: 0.3, sort_every: 1, max_step_displacement: 1.0, packed_list: true };
         let mut md = serial_md(s, Box::new(eam), integrator.clone(), settings);
         md.create_velocities(2500.0, 7);
         let mut rows = Vec::new();

@@ -47,7 +47,8 @@ fn run_case(yaml: &str, style: &str, names: [&str; 2], evaluator: Evaluator) {
     let reference = LammpsYaml::read(&data_path(&format!("lammps-unittest/{yaml}"))).unwrap();
     let eam = eam_for(style, &names, evaluator);
     let s = data_metal(&names, &eam);
-    let settings = MdSettings { timestep: 0.0001, skin: 2.0, sort_every: 0, max_step_displacement: 1.0 };
+    let settings =
+        MdSettings { timestep: 0.0001, skin: 2.0, sort_every: 0, max_step_displacement: 1.0, packed_list: true };
     let mut md = serial_md(s, Box::new(eam), Integrator::Nve, settings);
     for _ in 0..4 {
         md.advance(Want::ALL).unwrap();

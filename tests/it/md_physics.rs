@@ -15,7 +15,8 @@ fn cu_md(cells: usize, integrator: Integrator, t0: f64, dt: f64) -> Md<SerialCom
     let (simbox, atoms) = Lattice::new(LatticeKind::Fcc, 3.615).replicate([cells; 3]).build(SpeciesId(0));
     let s = Structure { simbox, species: one_species("Cu", 63.55), atoms };
     let eam = Eam::funcfl(&[data_path("potentials/Cu_u3.eam")], &["Cu"]).unwrap();
-    let settings = MdSettings { timestep: dt, skin: 1.0, sort_every: 10, max_step_displacement: 1.0 };
+    let settings =
+        MdSettings { timestep: dt, skin: 1.0, sort_every: 10, max_step_displacement: 1.0, packed_list: true };
     let mut md = serial_md(s, Box::new(eam), integrator, settings);
     md.create_velocities(t0, 2026);
     md

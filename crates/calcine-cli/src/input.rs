@@ -167,11 +167,14 @@ pub struct NeighborInput {
     /// Sort atoms spatially every this many list rebuilds (0: never).
     #[serde(default = "default_sort_every")]
     pub sort_every: u64,
+    /// Packed list rows (2.5× less list memory, a few percent slower, same results).
+    #[serde(default = "default_packed")]
+    pub packed: bool,
 }
 
 impl Default for NeighborInput {
     fn default() -> Self {
-        Self { skin: default_skin(), sort_every: default_sort_every() }
+        Self { skin: default_skin(), sort_every: default_sort_every(), packed: default_packed() }
     }
 }
 
@@ -227,6 +230,9 @@ fn default_skin() -> f64 {
 }
 fn default_sort_every() -> u64 {
     10
+}
+fn default_packed() -> bool {
+    true
 }
 fn default_directory() -> PathBuf {
     PathBuf::from(".")

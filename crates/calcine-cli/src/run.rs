@@ -65,6 +65,7 @@ fn prepare(file: &InputFile) -> Result<Prepared> {
         skin: nb.skin,
         sort_every: nb.sort_every,
         max_step_displacement: run.max_step_displacement,
+        packed_list: nb.packed,
     };
     Ok(Prepared { system, potential, integrator, settings })
 }

@@ -125,12 +125,20 @@ pub(crate) fn compute(
     };
 
     // Per-atom data the inner loops gather, packed so that a neighbor costs one load
-    // stream: position and (in pass 2) F′, and the offset of its species' tables.
+    // stream: position and (in pass 2) F′, and the offset of its species' tables. Rows
+    // hold slots of the list's cell order when the list is packed, atom indices otherwise;
+    // `site_atoms` maps the one to the other.
+    let slot_atoms = list.slot_atoms();
+    let site_atom = |s: usize| slot_atoms.map_or(s, |order| order[s] as usize);
+    let n_sites = slot_atoms.map_or(n_total, |order| order.len());
     scratch.sites.clear();
-    scratch.sites.extend(atoms.positions.iter().map(|x| Site([x.x, x.y, x.z, f64::NAN])));
+    scratch.sites.extend((0..n_sites).map(|s| {
+        let x = atoms.positions[site_atom(s)];
+        Site([x.x, x.y, x.z, f64::NAN])
+    }));
     scratch.offsets.clear();
     if packed.n_species > 1 {
-        scratch.offsets.extend(atoms.species.iter().map(|s| (s.index() * packed.stride) as u32));
+        scratch.offsets.extend((0..n_sites).map(|s| (atoms.species[site_atom(s)].index() * packed.stride) as u32));
     }
     // Pass 1: densities, embedding energies and F′ of owned atoms. Which neighbors lie
     // inside the cutoff is also recorded, one bit per row entry (word b of a row covers its
@@ -142,7 +150,7 @@ pub(crate) fn compute(
     scratch.word_start.push(0);
     let mut n_words = 0usize;
     for i in 0..n_owned {
-        n_words += list.row(i).len().div_ceil(BLOCK);
+        n_words += list.row_len(i).div_ceil(BLOCK);
         scratch.word_start.push(n_words);
     }
     scratch.inside.clear();
@@ -153,6 +161,8 @@ pub(crate) fn compute(
         tables,
         grid,
         sites: &scratch.sites,
+        positions: &atoms.positions,
+        fp: &[],
         offsets: &offsets,
         list,
         species: &atoms.species,
@@ -175,8 +185,8 @@ pub(crate) fn compute(
         scratch.offsets = offsets;
         return Err(diagnose(eam.name, input, &grid, i));
     }
-    for (site, &fp) in scratch.sites.iter_mut().zip(&scratch.fp) {
-        site.0[3] = fp;
+    for (s, site) in scratch.sites.iter_mut().enumerate() {
+        site.0[3] = scratch.fp[site_atom(s)];
     }
 
     // Pass 2: forces, pair energies and virials of owned atoms.
@@ -185,6 +195,8 @@ pub(crate) fn compute(
         tables,
         grid,
         sites: &scratch.sites,
+        positions: &atoms.positions,
+        fp: &scratch.fp,
         offsets: &offsets,
         list,
         species: &atoms.species,
@@ -254,14 +266,16 @@ impl Pass1<'_> {
         let tables = ctx.tables;
         let mut bad = None;
         let mut near = [(0u32, 0.0f64); BLOCK];
+        let mut row_buf = Vec::new();
         let base = ctx.word_start[self.first];
         for k in 0..n {
             let i = self.first + k;
             let bits = &mut self.inside[ctx.word_start[i] - base..ctx.word_start[i + 1] - base];
+            let row = ctx.list.row_slots(i, &mut row_buf);
             let (rho, suspect) = if ctx.packed.n_species == 1 {
-                ctx.density::<true>(i, &mut near, bits)
+                ctx.density::<true>(i, row, &mut near, bits)
             } else {
-                ctx.density::<false>(i, &mut near, bits)
+                ctx.density::<false>(i, row, &mut near, bits)
             };
             if suspect || !rho.is_finite() {
                 bad.get_or_insert(i);
@@ -299,7 +313,7 @@ fn min_index(a: Option<usize>, b: Option<usize>) -> Option<usize> {
 fn diagnose(name: &str, input: &ForceInput<'_>, grid: &Grid, i: usize) -> PotentialError {
     let atoms = input.atoms;
     let xi = atoms.positions[i];
-    for &j in input.neighbors.row(i) {
+    for j in input.neighbors.neighbors(i) {
         let j = j as usize;
         let xj = atoms.positions[j];
         let (dx, dy, dz) = (xi.x - xj.x, xi.y - xj.y, xi.z - xj.z);
@@ -346,8 +360,12 @@ struct Context<'a> {
     packed: &'a PackedTables,
     tables: &'a EamTables,
     grid: Grid,
+    /// Position and F′ per site (slot of a packed list, or atom).
     sites: &'a [Site],
-    /// Table offset of each atom's species; empty with one species.
+    /// Positions and (pass 2) F′ by atom index.
+    positions: &'a [Vec3],
+    fp: &'a [f64],
+    /// Table offset of each site's species; empty with one species.
     offsets: &'a [u32],
     list: &'a calcine_neighbor::NeighborList,
     species: &'a [calcine_core::SpeciesId],
@@ -361,14 +379,20 @@ impl Context<'_> {
     /// ρ of owned atom `i`, and whether some neighbor is closer than Δr or at a NaN distance.
     /// Blocked like [`Context::atom`].
     #[inline(always)]
-    fn density<const SINGLE: bool>(&self, i: usize, near: &mut [(u32, f64); BLOCK], bits: &mut [u64]) -> (f64, bool) {
+    fn density<const SINGLE: bool>(
+        &self,
+        i: usize,
+        row: &[u32],
+        near: &mut [(u32, f64); BLOCK],
+        bits: &mut [u64],
+    ) -> (f64, bool) {
         let packed = self.packed;
         let g = self.grid;
         let table = if SINGLE { &packed.density[..] } else { &packed.density[self.table_start(i)..] };
-        let xi = self.sites[i].0;
+        let xi = self.positions[i];
         let mut rho = 0.0;
         let mut suspect = false;
-        for (block, word) in self.list.row(i).chunks(BLOCK).zip(bits.iter_mut()) {
+        for (block, word) in row.chunks(BLOCK).zip(bits.iter_mut()) {
             // Keep the entries inside the cutoff without a branch (in a thermal system the
             // test is a coin flip); a NaN distance is kept, flagged below and poisons ρ.
             let mut n = 0;
@@ -411,9 +435,11 @@ impl Context<'_> {
     ) -> Sums {
         let mut sums = Sums::default();
         let mut near = [Near::default(); BLOCK];
+        let mut row_buf = Vec::new();
         for k in 0..forces.len() {
             let i = start + k;
-            let (f, phi_sum, w) = self.atom::<SINGLE, VIRIAL>(i, &mut near);
+            let row = self.list.row_slots(i, &mut row_buf);
+            let (f, phi_sum, w) = self.atom::<SINGLE, VIRIAL>(i, row, &mut near);
             if !(f[0].is_finite() && f[1].is_finite() && f[2].is_finite()) {
                 sums.bad.get_or_insert(i);
             }
@@ -445,19 +471,21 @@ impl Context<'_> {
     fn atom<const SINGLE: bool, const VIRIAL: bool>(
         &self,
         i: usize,
+        row: &[u32],
         near: &mut [Near; BLOCK],
     ) -> ([f64; 3], f64, [f64; 6]) {
         let packed = self.packed;
         let g = self.grid;
         let table = if SINGLE { &packed.pair[..] } else { &packed.pair[self.table_start(i)..] };
-        let [xi, yi, zi, fp_i] = self.sites[i].0;
+        let (x, fp_i) = (self.positions[i], self.fp[i]);
+        let [xi, yi, zi] = [x.x, x.y, x.z];
         let mut f_xy = [0.0f64; 2];
         let mut f_z = 0.0;
         let mut phi_sum = 0.0;
         // Virial sums Σ (d_a d_b)·fpair, paired (xx, yy), (zz, xy), (xz, yz) as in LAMMPS's ev_tally.
         let mut w = [[0.0f64; 2]; 3];
         let bits = &self.inside[self.word_start[i]..self.word_start[i + 1]];
-        for (block, &word) in self.list.row(i).chunks(BLOCK).zip(bits) {
+        for (block, &word) in row.chunks(BLOCK).zip(bits) {
             // The entries pass 1 found inside the cutoff, in row order.
             let mut n = 0;
             let mut bits_left = word;

@@ -395,6 +395,49 @@ fn kernel_is_independent_of_the_thread_count() {
     }
 }
 
+/// Packed and plain neighbor rows hold the same neighbors in the same order, so the kernel
+/// gives the same bits on either (with one species and with two, with periodic ghosts).
+#[test]
+fn kernel_gives_the_same_bits_on_packed_and_plain_lists() {
+    for (pot, two) in [(cu_ni(), true), (Eam::funcfl(&[potential("Cu_u3.eam")], &["Cu"]).unwrap(), false)] {
+        let mut atoms = cluster(4, 3.55, 0.25, two, 11);
+        // Periodic images along x as ghosts, so that rows mix owned atoms and ghosts.
+        let n = atoms.n_owned();
+        for i in 0..n {
+            let x = atoms.positions[i];
+            if x.x < 6.0 {
+                atoms.push_ghost(atoms.ids[i], atoms.species[i], x + Vec3::new(4.0 * 3.55, 0.0, 0.0));
+            }
+        }
+        let run = |packed: bool| {
+            let mut list = NeighborList::new(pot.neighbor_kind(), pot.cutoff(), 1.0);
+            list.set_packing(packed);
+            list.build(&atoms).unwrap();
+            assert_eq!(list.is_packed(), packed);
+            let mut out = ForceOutput::default();
+            out.reset(atoms.n_owned(), atoms.n_total(), Want::ALL);
+            let mut fp_owner = Images { owner: (0..atoms.n_ghost()).map(|g| ghost_owner(&atoms, g)).collect() };
+            pot.compute(&ForceInput { atoms: &atoms, neighbors: &list, want: Want::ALL }, &mut fp_owner, &mut out)
+                .unwrap();
+            out
+        };
+        let (packed, plain) = (run(true), run(false));
+        assert_eq!(packed.energy.value().to_bits(), plain.energy.value().to_bits());
+        for c in 0..6 {
+            assert_eq!(packed.virial[c].value().to_bits(), plain.virial[c].value().to_bits());
+        }
+        for (a, b) in packed.forces.iter().zip(&plain.forces) {
+            assert_eq!([a.x.to_bits(), a.y.to_bits(), a.z.to_bits()], [b.x.to_bits(), b.y.to_bits(), b.z.to_bits()]);
+        }
+        assert!(packed.forces[..n].iter().any(|f| f.norm() > 0.1));
+    }
+}
+
+fn ghost_owner(atoms: &Atoms, g: usize) -> usize {
+    let id = atoms.ids[atoms.n_owned() + g];
+    (0..atoms.n_owned()).find(|&i| atoms.ids[i] == id).expect("owner")
+}
+
 #[test]
 fn forces_do_not_depend_on_what_else_is_wanted() {
     for (pot, two) in [(cu_ni(), true), (Eam::funcfl(&[potential("Cu_u3.eam")], &["Cu"]).unwrap(), false)] {

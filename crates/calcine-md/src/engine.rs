@@ -20,11 +20,14 @@ pub struct MdSettings {
     pub sort_every: u64,
     /// An atom moving farther than this in one step (Å) stops the run with an error.
     pub max_step_displacement: f64,
+    /// Store neighbor rows packed (about 2.5× less list memory, a few percent slower;
+    /// identical results). See `calcine_neighbor::NeighborList`.
+    pub packed_list: bool,
 }
 
 impl Default for MdSettings {
     fn default() -> Self {
-        Self { timestep: 0.001, skin: 1.0, sort_every: 10, max_step_displacement: 2.0 }
+        Self { timestep: 0.001, skin: 1.0, sort_every: 10, max_step_displacement: 2.0, packed_list: true }
     }
 }
 
@@ -100,7 +103,8 @@ impl<C: Communicator> Md<C> {
         domain.retain_local(&mut atoms);
         let mut n = [atoms.n_owned() as u64];
         domain.comm().sum_u64(&mut n);
-        let neighbors = NeighborList::new(potential.neighbor_kind(), potential.cutoff(), settings.skin);
+        let mut neighbors = NeighborList::new(potential.neighbor_kind(), potential.cutoff(), settings.skin);
+        neighbors.set_packing(settings.packed_list);
         let thermostat = integrator.init_state(n[0]);
         let md = Self {
             domain,

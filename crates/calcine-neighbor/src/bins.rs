@@ -26,6 +26,12 @@ impl Bins {
     /// Bins `positions` into cells of exactly `width`; `None` when the points span so many
     /// cells that the grid would take much more memory than the points.
     pub fn build(positions: &[Vec3], ids: &[AtomId], width: f64) -> Option<Bins> {
+        Self::build_padded(positions, ids, width, 0)
+    }
+
+    /// The same, with `pad` empty cells added on every side of the grid, so that a stencil
+    /// of that reach around any binned point stays inside the grid.
+    pub fn build_padded(positions: &[Vec3], ids: &[AtomId], width: f64, pad: usize) -> Option<Bins> {
         assert!(width > 0.0);
         assert_eq!(positions.len(), ids.len());
         let inv_width = 1.0 / width;
@@ -42,9 +48,13 @@ impl Bins {
             lo = [0; 3];
             hi = [0; 3];
         }
+        let pad = pad as i64;
+        lo = lo.map(|c| c - pad);
+        hi = hi.map(|c| c + pad);
         let n: [usize; 3] = std::array::from_fn(|a| (hi[a] - lo[a] + 1) as usize);
         let total = n[0].checked_mul(n[1])?.checked_mul(n[2])?;
-        if total > 8 * positions.len() + 4096 {
+        let padding = (0..3).map(|a| 2 * pad as usize * n[(a + 1) % 3] * n[(a + 2) % 3]).sum::<usize>();
+        if total > 8 * positions.len() + 4096 + padding {
             return None;
         }
         let mut bins =

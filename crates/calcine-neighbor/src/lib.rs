@@ -1,15 +1,16 @@
 //! # Brief overview
 //!
 //! `calcine-neighbor` builds Verlet neighbor lists over owned and ghost atoms by cell
-//! binning, in compressed-row form ([`NeighborList`]): row `i` lists, for owned atom `i`,
+//! binning ([`NeighborList`], rows packed to about a byte per neighbor, see there): row `i` lists, for owned atom `i`,
 //! the atoms within `cutoff + skin`. A [`NeighborKind::Full`] list holds every pair in both
 //! rows; a [`NeighborKind::Half`] list holds each pair once (LAMMPS "newton on" rule for
 //! ghosts). Lists are rebuilt when some atom has moved more than `skin/2` since the build.
 //!
-//! Every row is sorted by the neighbor's `AtomId` (ties between periodic images of the
-//! same atom broken by the separation vector), so the order in which a kernel sums a row
-//! does not depend on how atoms are stored or distributed over ranks: the root of
-//! calcine's bit-identical results on any rank and thread count.
+//! Every row comes out in a canonical order (cells of width radius/2 anchored at the
+//! origin of space, visited in a fixed stencil order, each cell's atoms by `AtomId`, images
+//! of one atom by position), so the order in which a kernel sums a row does not depend on
+//! how atoms are stored or distributed over ranks: the root of calcine's bit-identical
+//! results on any rank and thread count.
 //!
 //! It does not know about periodicity: periodic images are ghost atoms made by
 //! `calcine-domain`, and kernels use `x[j] - x[i]` as it is.
@@ -24,4 +25,4 @@ mod bins;
 mod list;
 
 pub use bins::{spatial_order, Bins};
-pub use list::{NeighborKind, NeighborList, NonFinitePosition};
+pub use list::{NeighborKind, NeighborList, Neighbors, NonFinitePosition};

@@ -19,7 +19,16 @@ pub enum NeighborKind {
     Full,
 }
 
-/// A Verlet list in compressed-row form over owned atoms.
+/// A Verlet list over owned atoms.
+///
+/// Rows are stored in one of two forms. The *packed* form, used whenever the atoms fit a
+/// dense cell grid, keeps the cell grid of the build (each cell's first slot, and which
+/// atom sits in each slot) and stores a row as one byte per stencil run (how many of the
+/// run's atoms are neighbors) followed by one byte per neighbor (its slot within its run):
+/// about a third of the memory of 32-bit indices, which is what lets a million-atom run
+/// fit in LAMMPS's memory per atom. The *plain* form (compressed rows of 32-bit atom
+/// indices) is the fallback for sparse systems and for runs of more than 255 atoms.
+/// Both forms give the same rows in the same (canonical) order.
 #[derive(Debug, Clone)]
 pub struct NeighborList {
     kind: NeighborKind,
@@ -27,12 +36,71 @@ pub struct NeighborList {
     skin: f64,
     offsets: Vec<u32>,
     neighbors: Vec<u32>,
+    packed: Option<Packed>,
+    /// Whether builds may use the packed form.
+    allow_packed: bool,
     reference_positions: Vec<Vec3>,
     n_builds: u64,
 }
 
+/// The packed form of a list (see [`NeighborList`]).
+#[derive(Debug, Clone, Default)]
+struct Packed {
+    /// Row `i` is `bytes[row_start[i]..row_start[i + 1]]`.
+    row_start: Vec<u32>,
+    bytes: Vec<u8>,
+    /// Index of the cell each owned atom was binned into.
+    home: Vec<u32>,
+    /// Cell `c` holds slots `cell_start[c]..cell_start[c + 1]`.
+    cell_start: Vec<u32>,
+    /// The atom in each slot: atoms in cell order, within a cell by `AtomId`.
+    slot_atom: Vec<u32>,
+    /// Cell-index offset of the first cell of each stencil run, relative to the home cell.
+    run_offset: Vec<isize>,
+}
+
+/// The neighbors of one owned atom (atom indices, canonical order); see [`NeighborList::neighbors`].
+pub struct Neighbors<'a> {
+    inner: RowIter<'a>,
+}
+
+enum RowIter<'a> {
+    Plain(std::slice::Iter<'a, u32>),
+    Packed { p: &'a Packed, home: isize, counts: usize, pos: usize, run: usize, left: u8, base: u32 },
+}
+
+impl Iterator for Neighbors<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        match &mut self.inner {
+            RowIter::Plain(it) => it.next().copied(),
+            RowIter::Packed { p, home, counts, pos, run, left, base } => loop {
+                if *left > 0 {
+                    let slot = *base + p.bytes[*pos] as u32;
+                    *pos += 1;
+                    *left -= 1;
+                    return Some(p.slot_atom[slot as usize]);
+                }
+                if *run == p.run_offset.len() {
+                    return None;
+                }
+                *left = p.bytes[*counts + *run];
+                if *left > 0 {
+                    *base = p.cell_start[(*home + p.run_offset[*run]) as usize];
+                }
+                *run += 1;
+            },
+        }
+    }
+}
+
 /// Rows are built in chunks of this many atoms per rayon task.
 const CHUNK: usize = 512;
+
+/// Entries a packed run decodes at once (see [`NeighborList::row_slots`]).
+const RUN_SLACK: usize = 16;
 
 impl NeighborList {
     pub fn new(kind: NeighborKind, cutoff: f64, skin: f64) -> Self {
@@ -43,6 +111,8 @@ impl NeighborList {
             skin,
             offsets: vec![0],
             neighbors: Vec::new(),
+            packed: None,
+            allow_packed: true,
             reference_positions: Vec::new(),
             n_builds: 0,
         }
@@ -62,26 +132,110 @@ impl NeighborList {
         self.cutoff + self.skin
     }
     pub fn n_owned(&self) -> usize {
-        self.offsets.len() - 1
+        match &self.packed {
+            Some(p) => p.row_start.len() - 1,
+            None => self.offsets.len() - 1,
+        }
     }
     /// Number of stored (i, j) entries.
     pub fn n_entries(&self) -> usize {
-        self.neighbors.len()
+        match &self.packed {
+            Some(p) => p.bytes.len() - RUN_SLACK - p.run_offset.len() * (p.row_start.len() - 1),
+            None => self.neighbors.len(),
+        }
     }
     pub fn n_builds(&self) -> u64 {
         self.n_builds
     }
+    /// Allows (the default) or forbids the packed form from the next build on. Both forms
+    /// give the same rows, so results do not change; plain rows cost about 2.5 times the
+    /// memory and save the decoding (about a tenth of an EAM step).
+    pub fn set_packing(&mut self, allow: bool) {
+        self.allow_packed = allow;
+    }
+
+    /// Whether the last build stored rows in the packed form (see [`NeighborList`]).
+    pub fn is_packed(&self) -> bool {
+        self.packed.is_some()
+    }
 
     /// The neighbors of owned atom `atom_idx` (indices into the atom arrays), in canonical order.
     #[inline]
-    pub fn row(&self, atom_idx: usize) -> &[u32] {
-        &self.neighbors[self.offsets[atom_idx] as usize..self.offsets[atom_idx + 1] as usize]
+    pub fn neighbors(&self, atom_idx: usize) -> Neighbors<'_> {
+        let inner = match &self.packed {
+            Some(p) => RowIter::Packed {
+                p,
+                home: p.home[atom_idx] as isize,
+                counts: p.row_start[atom_idx] as usize,
+                pos: p.row_start[atom_idx] as usize + p.run_offset.len(),
+                run: 0,
+                left: 0,
+                base: 0,
+            },
+            None => RowIter::Plain(
+                self.neighbors[self.offsets[atom_idx] as usize..self.offsets[atom_idx + 1] as usize].iter(),
+            ),
+        };
+        Neighbors { inner }
     }
 
-    /// The same, as an iterator.
+    /// Number of neighbors of owned atom `atom_idx`.
     #[inline]
-    pub fn neighbors(&self, atom_idx: usize) -> std::iter::Copied<std::slice::Iter<'_, u32>> {
-        self.row(atom_idx).iter().copied()
+    pub fn row_len(&self, atom_idx: usize) -> usize {
+        match &self.packed {
+            Some(p) => (p.row_start[atom_idx + 1] - p.row_start[atom_idx]) as usize - p.run_offset.len(),
+            None => (self.offsets[atom_idx + 1] - self.offsets[atom_idx]) as usize,
+        }
+    }
+
+    /// For kernels that keep their own per-atom array in slot order: the atom in each slot
+    /// of a packed list (`None` for a plain list, whose rows hold atom indices).
+    pub fn slot_atoms(&self) -> Option<&[u32]> {
+        self.packed.as_ref().map(|p| &p.slot_atom[..])
+    }
+
+    /// The row of owned atom `atom_idx` in canonical order, decoded into `buf`: slots (see
+    /// [`NeighborList::slot_atoms`]) for a packed list, atom indices for a plain one.
+    ///
+    /// A packed row is decoded without a data-dependent branch per stencil run (runs hold a
+    /// handful of neighbors, so loop exits would mispredict): every run writes 16 entries
+    /// and advances by its count; the byte array and `buf` carry 16 entries of slack. The
+    /// counts come first in a row, so that no load waits for the one before it.
+    #[inline]
+    pub fn row_slots<'b>(&self, atom_idx: usize, buf: &'b mut Vec<u32>) -> &'b [u32] {
+        match &self.packed {
+            Some(p) => {
+                let home = p.home[atom_idx] as isize;
+                let row_start = p.row_start[atom_idx] as usize;
+                let n_runs = p.run_offset.len();
+                let counts = &p.bytes[row_start..row_start + n_runs];
+                let slots = &p.bytes[row_start + n_runs..];
+                let n = p.row_start[atom_idx + 1] as usize - row_start - n_runs;
+                if buf.len() < n + RUN_SLACK {
+                    buf.resize(n + RUN_SLACK, 0);
+                }
+                let mut k = 0;
+                for (&count, &offset) in counts.iter().zip(&p.run_offset) {
+                    let count = count as usize;
+                    let base = p.cell_start[(home + offset) as usize];
+                    let src: &[u8; RUN_SLACK] = slots[k..k + RUN_SLACK].try_into().expect("slack");
+                    let dst: &mut [u32; RUN_SLACK] = (&mut buf[k..k + RUN_SLACK]).try_into().expect("slack");
+                    *dst = src.map(|o| base + o as u32);
+                    for t in RUN_SLACK..count {
+                        buf[k + t] = base + slots[k + t] as u32;
+                    }
+                    k += count;
+                }
+                &buf[..n]
+            }
+            None => {
+                buf.clear();
+                buf.extend_from_slice(
+                    &self.neighbors[self.offsets[atom_idx] as usize..self.offsets[atom_idx + 1] as usize],
+                );
+                &buf[..]
+            }
+        }
     }
 
     /// Largest squared displacement of an owned atom since the last build (this rank only).
@@ -119,6 +273,22 @@ impl NeighborList {
         let width = 0.5 * radius;
         let stencil = crate::bins::stencil(width, radius);
         let n_owned = atoms.n_owned();
+        let runs = stencil_runs(&stencil);
+        let reach = (radius / width).ceil() as usize;
+        let bins = Bins::build_padded(&atoms.positions, &atoms.ids, width, reach);
+        self.reference_positions.clear();
+        self.reference_positions.extend_from_slice(&atoms.positions[..n_owned]);
+        self.n_builds += 1;
+        if let (Some(bins), true) = (&bins, self.allow_packed) {
+            let mut packed = self.packed.take().unwrap_or_default();
+            if build_packed(atoms, bins, &runs, radius, self.kind, &mut packed) {
+                self.packed = Some(packed);
+                self.offsets = vec![0];
+                self.neighbors = Vec::new();
+                return Ok(());
+            }
+        }
+        self.packed = None;
         self.offsets.clear();
         self.offsets.reserve(n_owned + 1);
         self.offsets.push(0);
@@ -128,9 +298,7 @@ impl NeighborList {
         let block = (CHUNK * 4 * rayon::current_num_threads()).max(CHUNK);
         // Candidates come from a dense cell grid, or from a map of cells when the atoms are
         // too spread out for one; the rows are the same either way.
-        let bins = Bins::build(&atoms.positions, &atoms.ids, width);
         let sparse = bins.is_none().then(|| SparseCells::new(atoms, width));
-        let runs = stencil_runs(&stencil);
         let dense_visit = |xi: &Vec3, push: &mut dyn FnMut(&[u32], &[Vec3])| {
             let bins = bins.as_ref().expect("dense grid");
             let [n0, n1, n2] = bins.n.map(|n| n as i64);
@@ -173,16 +341,110 @@ impl NeighborList {
                 self.neighbors.extend_from_slice(&nbrs);
             }
         }
-        self.reference_positions.clear();
-        self.reference_positions.extend_from_slice(&atoms.positions[..n_owned]);
-        self.n_builds += 1;
         Ok(())
     }
 
     /// Bytes held by the list (for memory reports).
     pub fn memory_bytes(&self) -> usize {
-        self.offsets.capacity() * 4 + self.neighbors.capacity() * 4 + self.reference_positions.capacity() * 24
+        let packed = self.packed.as_ref().map_or(0, |p| {
+            p.row_start.capacity() * 4
+                + p.bytes.capacity()
+                + p.home.capacity() * 4
+                + p.cell_start.capacity() * 4
+                + p.slot_atom.capacity() * 4
+        });
+        self.offsets.capacity() * 4 + self.neighbors.capacity() * 4 + self.reference_positions.capacity() * 24 + packed
     }
+}
+
+/// Builds the packed rows (see [`NeighborList`]) over `bins`, a grid padded by the stencil's
+/// reach. Returns false, leaving `packed` unspecified, if some stencil run holds more than
+/// 255 atoms (a byte cannot address it); the caller then builds plain rows.
+fn build_packed(
+    atoms: &Atoms,
+    bins: &Bins,
+    runs: &[Run],
+    radius: f64,
+    kind: NeighborKind,
+    packed: &mut Packed,
+) -> bool {
+    let n_owned = atoms.n_owned();
+    let [n0, n1, _] = bins.n.map(|n| n as isize);
+    let run_offset: Vec<isize> =
+        runs.iter().map(|r| r.dx_lo as isize + n0 * (r.dy as isize + n1 * r.dz as isize)).collect();
+    let run_len: Vec<usize> = runs.iter().map(|r| (r.dx_hi - r.dx_lo + 1) as usize).collect();
+    let radius_sq = radius * radius;
+    let positions = &atoms.positions;
+    packed.row_start.clear();
+    packed.row_start.reserve(n_owned + 1);
+    packed.row_start.push(0);
+    packed.bytes.clear();
+    packed.home.clear();
+    packed.home.extend(positions[..n_owned].iter().map(|x| bins.index(bins.coords_of(x)) as u32));
+    let home = &packed.home;
+    let start = &bins.start;
+    let block = (CHUNK * 4 * rayon::current_num_threads()).max(CHUNK);
+    let mut acc = 0u32;
+    for first in (0..n_owned).step_by(block) {
+        let end = (first + block).min(n_owned);
+        let chunks: Vec<Option<(Vec<u32>, Vec<u8>)>> = (first..end)
+            .into_par_iter()
+            .step_by(CHUNK)
+            .map(|chunk_start| {
+                let chunk_end = (chunk_start + CHUNK).min(end);
+                let mut lens = Vec::with_capacity(chunk_end - chunk_start);
+                let mut out: Vec<u8> = Vec::with_capacity((chunk_end - chunk_start) * (run_len.len() + 96));
+                for i in chunk_start..chunk_end {
+                    let before = out.len();
+                    let xi = positions[i];
+                    let h = home[i] as isize;
+                    // The run counts first, then the slots of all runs.
+                    out.resize(before + run_offset.len(), 0);
+                    for (r, (&offset, &len)) in run_offset.iter().zip(&run_len).enumerate() {
+                        let c = (h + offset) as usize;
+                        let (lo, hi) = (start[c] as usize, start[c + len] as usize);
+                        if hi - lo > 255 {
+                            return None;
+                        }
+                        let count_at = before + r;
+                        let first = out.len();
+                        let mut n = first;
+                        out.resize(n + (hi - lo), 0);
+                        for s in lo..hi {
+                            let j = bins.atoms[s] as usize;
+                            let xj = &bins.xs[s];
+                            let dx = xj - xi;
+                            let mut keep = (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq) & (j != i);
+                            if kind == NeighborKind::Half {
+                                keep = keep && keep_in_half(i, j, n_owned, &xi, xj);
+                            }
+                            out[n] = (s - lo) as u8;
+                            n += keep as usize;
+                        }
+                        out.truncate(n);
+                        out[count_at] = (n - first) as u8;
+                    }
+                    lens.push((out.len() - before) as u32);
+                }
+                Some((lens, out))
+            })
+            .collect();
+        for chunk in chunks {
+            let Some((lens, bytes)) = chunk else { return false };
+            for len in lens {
+                acc = acc.checked_add(len).expect("neighbor list larger than 2^32 bytes on one rank");
+                packed.row_start.push(acc);
+            }
+            packed.bytes.extend_from_slice(&bytes);
+        }
+    }
+    packed.bytes.extend_from_slice(&[0; RUN_SLACK]);
+    packed.cell_start.clear();
+    packed.cell_start.extend_from_slice(&bins.start);
+    packed.slot_atom.clear();
+    packed.slot_atom.extend_from_slice(&bins.atoms);
+    packed.run_offset = run_offset;
+    true
 }
 
 /// Cells in a hash map, for points so spread out that a dense grid would not fit.
@@ -396,10 +658,49 @@ mod tests {
         assert_eq!(full.n_entries(), 2 * half.n_entries());
         for i in 0..atoms.n_owned() {
             for j in half.neighbors(i) {
-                assert!(full.row(i).contains(&j));
-                assert!(!half.row(j as usize).contains(&(i as u32)));
+                assert!(full.neighbors(i).any(|k| k == j));
+                assert!(!half.neighbors(j as usize).any(|k| k == i as u32));
             }
         }
+    }
+
+    /// Packed and plain rows are the same sequences, for full and half lists with ghosts,
+    /// and a run too crowded for a byte falls back to plain rows.
+    #[test]
+    fn packed_rows_equal_plain_rows() {
+        let mut atoms = random_atoms(600, 9.0, 5);
+        for i in 0..atoms.n_owned() {
+            let x = atoms.positions[i];
+            if x.y < 3.0 {
+                atoms.push_ghost(atoms.ids[i], atoms.species[i], x + Vec3::new(0.0, 9.0, 0.0));
+            }
+        }
+        for kind in [NeighborKind::Full, NeighborKind::Half] {
+            let mut packed = NeighborList::new(kind, 2.0, 0.4);
+            let mut plain = NeighborList::new(kind, 2.0, 0.4);
+            plain.set_packing(false);
+            packed.build(&atoms).unwrap();
+            plain.build(&atoms).unwrap();
+            assert!(packed.is_packed() && !plain.is_packed());
+            assert_eq!(packed.n_entries(), plain.n_entries());
+            assert!(packed.memory_bytes() < plain.memory_bytes());
+            let slots = packed.slot_atoms().unwrap();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for i in 0..atoms.n_owned() {
+                let want: Vec<u32> = plain.neighbors(i).collect();
+                assert_eq!(packed.neighbors(i).collect::<Vec<_>>(), want, "row {i}");
+                assert_eq!(packed.row_len(i), want.len());
+                let decoded: Vec<u32> = packed.row_slots(i, &mut a).iter().map(|&s| slots[s as usize]).collect();
+                assert_eq!(decoded, want);
+                assert_eq!(plain.row_slots(i, &mut b), &want[..]);
+            }
+        }
+        // 300 atoms in one small cube: a stencil run holds more than 255 of them.
+        let crowded = random_atoms(300, 0.5, 6);
+        let mut list = NeighborList::new(NeighborKind::Full, 2.0, 0.4);
+        list.build(&crowded).unwrap();
+        assert!(!list.is_packed());
+        assert_eq!(list.n_entries(), 300 * 299);
     }
 
     #[test]
