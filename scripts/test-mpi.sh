@@ -4,7 +4,7 @@
 #     N copies of rank 0: we check the rank count calcine reports);
 #  2. thermo and trajectory are byte-identical on 1, 2, 3 and 4 ranks and with 1 and 2
 #     threads, for a hot EAM Cu crystal whose atoms cross subdomain boundaries (500 steps)
-#     and for a triclinic cell;
+#     and for a triclinic cell, with packed list rows, and with plain rows on 3 ranks;
 #  3. an invalid state on one rank (two atoms too close) stops every rank with one clear
 #     message and a non-zero exit, within seconds.
 set -euo pipefail
@@ -37,6 +37,7 @@ temperature = 2000
 damping = 0.2
 [neighbor]
 skin = 0.5
+storage = "packed"
 [output]
 directory = "out"
 thermo_every = 10
@@ -76,6 +77,11 @@ for n in 1 2 3 4; do run_case hot "$n" 1; done
 run_case hot 2 2
 for n in 2 3 4; do compare hot np1-t1 "np$n-t1"; done
 compare hot np1-t1 np2-t2
+# Plain rows (4-byte indices) on 3 ranks give the same bytes as packed rows on one.
+sed 's/storage = "packed"/storage = "plain"/' "$work/hot.toml" > "$work/hotplain.toml"
+run_case hotplain 3 1
+cp -r "$work/hot-np1-t1" "$work/hotplain-np1-t1"
+compare hotplain np1-t1 np3-t1
 
 echo "== MPI: byte-identical results on 1-4 ranks (triclinic cell) =="
 .venv/bin/python - "$work/tri.xyz" <<'PY'

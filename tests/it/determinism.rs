@@ -6,7 +6,7 @@ use crate::common::{one_species, serial_md};
 use calcine_core::lattice::{Lattice, LatticeKind};
 use calcine_core::SpeciesId;
 use calcine_io::Structure;
-use calcine_md::{Integrator, MdSettings};
+use calcine_md::{Integrator, ListStorage, MdSettings};
 use calcine_potential::Want;
 
 fn run_with_threads(n_threads: usize, integrator: Integrator) -> (Vec<String>, Vec<u64>) {
@@ -16,8 +16,13 @@ fn run_with_threads(n_threads: usize, integrator: Integrator) -> (Vec<String>, V
         let s = Structure { simbox, species: one_species("Cu", 63.55), atoms };
         let eam =
             calcine_eam::Eam::funcfl(&[calcine_test_support::data_path("potentials/Cu_u3.eam")], &["Cu"]).unwrap();
-        let settings =
-            MdSettings { timestep: 0.002, skin: 0.3, sort_every: 1, max_step_displacement: 1.0, packed_list: true };
+        let settings = MdSettings {
+            timestep: 0.002,
+            skin: 0.3,
+            sort_every: 1,
+            max_step_displacement: 1.0,
+            list_storage: ListStorage::Packed,
+        };
         let mut md = serial_md(s, Box::new(eam), integrator.clone(), settings);
         md.create_velocities(2500.0, 7);
         let mut rows = Vec::new();

@@ -5,7 +5,7 @@
 
 use crate::common::{data_metal, eam_for, serial_md, EAM_CASES};
 use calcine_eam::Evaluator;
-use calcine_md::{Integrator, MdSettings};
+use calcine_md::{Integrator, ListStorage, MdSettings};
 use calcine_potential::Want;
 use calcine_test_support::{data_path, evaluate, rel_err, LammpsYaml};
 use std::collections::BTreeMap;
@@ -47,8 +47,13 @@ fn run_case(yaml: &str, style: &str, names: [&str; 2], evaluator: Evaluator) {
     let reference = LammpsYaml::read(&data_path(&format!("lammps-unittest/{yaml}"))).unwrap();
     let eam = eam_for(style, &names, evaluator);
     let s = data_metal(&names, &eam);
-    let settings =
-        MdSettings { timestep: 0.0001, skin: 2.0, sort_every: 0, max_step_displacement: 1.0, packed_list: true };
+    let settings = MdSettings {
+        timestep: 0.0001,
+        skin: 2.0,
+        sort_every: 0,
+        max_step_displacement: 1.0,
+        list_storage: ListStorage::Packed,
+    };
     let mut md = serial_md(s, Box::new(eam), Integrator::Nve, settings);
     for _ in 0..4 {
         md.advance(Want::ALL).unwrap();

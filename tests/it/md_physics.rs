@@ -7,7 +7,7 @@ use calcine_core::lattice::{Lattice, LatticeKind};
 use calcine_core::SpeciesId;
 use calcine_eam::Eam;
 use calcine_io::Structure;
-use calcine_md::{Integrator, Md, MdSettings};
+use calcine_md::{Integrator, ListStorage, Md, MdSettings};
 use calcine_potential::Want;
 use calcine_test_support::data_path;
 
@@ -15,8 +15,13 @@ fn cu_md(cells: usize, integrator: Integrator, t0: f64, dt: f64) -> Md<SerialCom
     let (simbox, atoms) = Lattice::new(LatticeKind::Fcc, 3.615).replicate([cells; 3]).build(SpeciesId(0));
     let s = Structure { simbox, species: one_species("Cu", 63.55), atoms };
     let eam = Eam::funcfl(&[data_path("potentials/Cu_u3.eam")], &["Cu"]).unwrap();
-    let settings =
-        MdSettings { timestep: dt, skin: 1.0, sort_every: 10, max_step_displacement: 1.0, packed_list: true };
+    let settings = MdSettings {
+        timestep: dt,
+        skin: 1.0,
+        sort_every: 10,
+        max_step_displacement: 1.0,
+        list_storage: ListStorage::Auto,
+    };
     let mut md = serial_md(s, Box::new(eam), integrator, settings);
     md.create_velocities(t0, 2026);
     md

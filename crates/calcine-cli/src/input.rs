@@ -167,14 +167,24 @@ pub struct NeighborInput {
     /// Sort atoms spatially every this many list rebuilds (0: never).
     #[serde(default = "default_sort_every")]
     pub sort_every: u64,
-    /// Packed list rows (2.5× less list memory, a few percent slower, same results).
-    #[serde(default = "default_packed")]
-    pub packed: bool,
+    /// How list rows are stored: "auto", "packed" or "plain" (same results either way).
+    #[serde(default)]
+    pub storage: StorageInput,
+}
+
+/// `[neighbor] storage`; see `calcine_neighbor::ListStorage`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageInput {
+    #[default]
+    Auto,
+    Packed,
+    Plain,
 }
 
 impl Default for NeighborInput {
     fn default() -> Self {
-        Self { skin: default_skin(), sort_every: default_sort_every(), packed: default_packed() }
+        Self { skin: default_skin(), sort_every: default_sort_every(), storage: StorageInput::Auto }
     }
 }
 
@@ -230,9 +240,6 @@ fn default_skin() -> f64 {
 }
 fn default_sort_every() -> u64 {
     10
-}
-fn default_packed() -> bool {
-    true
 }
 fn default_directory() -> PathBuf {
     PathBuf::from(".")

@@ -1,12 +1,12 @@
 //! `calcine run` and `calcine validate`.
 
-use crate::input::{InputFile, IntegratorInput};
+use crate::input::{InputFile, IntegratorInput, StorageInput};
 use crate::registry::build_potential;
 use crate::system::{apply_masses, build_system, System};
 use anyhow::{bail, Context, Result};
 use calcine_comm::{Communicator, SerialComm};
 use calcine_domain::Domain;
-use calcine_md::{Frame, Integrator, Md, MdSettings, Section};
+use calcine_md::{Frame, Integrator, ListStorage, Md, MdSettings, Section};
 use calcine_potential::{Potential, Want};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fs::File;
@@ -65,7 +65,11 @@ fn prepare(file: &InputFile) -> Result<Prepared> {
         skin: nb.skin,
         sort_every: nb.sort_every,
         max_step_displacement: run.max_step_displacement,
-        packed_list: nb.packed,
+        list_storage: match nb.storage {
+            StorageInput::Auto => ListStorage::Auto,
+            StorageInput::Packed => ListStorage::Packed,
+            StorageInput::Plain => ListStorage::Plain,
+        },
     };
     Ok(Prepared { system, potential, integrator, settings })
 }

@@ -2,7 +2,7 @@ use crate::table::{cubic_derivative, cubic_value, Spline};
 use crate::{Eam, Evaluator, Funcfl, Setfl, SetflKind};
 use calcine_core::rng::{uniform4, Stream};
 use calcine_core::{AtomId, Atoms, GhostSync, NoGhosts, SpeciesId, Vec3};
-use calcine_neighbor::NeighborList;
+use calcine_neighbor::{ListStorage, NeighborList};
 use calcine_potential::{ForceInput, ForceOutput, Potential, PotentialError, Want};
 use std::path::{Path, PathBuf};
 
@@ -411,7 +411,7 @@ fn kernel_gives_the_same_bits_on_packed_and_plain_lists() {
         }
         let run = |packed: bool| {
             let mut list = NeighborList::new(pot.neighbor_kind(), pot.cutoff(), 1.0);
-            list.set_packing(packed);
+            list.set_storage(if packed { ListStorage::Packed } else { ListStorage::Plain });
             list.build(&atoms).unwrap();
             assert_eq!(list.is_packed(), packed);
             let mut out = ForceOutput::default();

@@ -5,7 +5,7 @@ use crate::MdError;
 use calcine_comm::Communicator;
 use calcine_core::{AtomId, Atoms, SimBox, SpeciesId, SpeciesTable, Vec3};
 use calcine_domain::Domain;
-use calcine_neighbor::{spatial_order, NeighborList};
+use calcine_neighbor::{spatial_order, ListStorage, NeighborList};
 use calcine_potential::{ForceInput, ForceOutput, Potential, Want};
 use std::time::Instant;
 
@@ -20,14 +20,14 @@ pub struct MdSettings {
     pub sort_every: u64,
     /// An atom moving farther than this in one step (Å) stops the run with an error.
     pub max_step_displacement: f64,
-    /// Store neighbor rows packed (about 2.5× less list memory, a few percent slower;
-    /// identical results). See `calcine_neighbor::NeighborList`.
-    pub packed_list: bool,
+    /// How neighbor rows are stored (packed: about 2.5× less list memory, a few percent
+    /// slower; identical results). See `calcine_neighbor::NeighborList`.
+    pub list_storage: ListStorage,
 }
 
 impl Default for MdSettings {
     fn default() -> Self {
-        Self { timestep: 0.001, skin: 1.0, sort_every: 10, max_step_displacement: 2.0, packed_list: true }
+        Self { timestep: 0.001, skin: 1.0, sort_every: 10, max_step_displacement: 2.0, list_storage: ListStorage::Auto }
     }
 }
 
@@ -104,7 +104,7 @@ impl<C: Communicator> Md<C> {
         let mut n = [atoms.n_owned() as u64];
         domain.comm().sum_u64(&mut n);
         let mut neighbors = NeighborList::new(potential.neighbor_kind(), potential.cutoff(), settings.skin);
-        neighbors.set_packing(settings.packed_list);
+        neighbors.set_storage(settings.list_storage);
         let thermostat = integrator.init_state(n[0]);
         let md = Self {
             domain,

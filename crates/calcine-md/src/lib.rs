@@ -20,6 +20,7 @@ mod thermo;
 mod timers;
 mod velocity;
 
+pub use calcine_neighbor::ListStorage;
 pub use engine::{Frame, Md, MdSettings};
 pub use error::MdError;
 pub use integrate::{Integrator, ThermostatState};

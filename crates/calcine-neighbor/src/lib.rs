@@ -25,4 +25,4 @@ mod bins;
 mod list;
 
 pub use bins::{spatial_order, Bins};
-pub use list::{NeighborKind, NeighborList, Neighbors, NonFinitePosition};
+pub use list::{ListStorage, NeighborKind, NeighborList, Neighbors, NonFinitePosition, AUTO_PACKED_MIN_ATOMS};

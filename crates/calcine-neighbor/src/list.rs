@@ -9,6 +9,22 @@ pub struct NonFinitePosition {
     pub atom_idx: usize,
 }
 
+/// How a list stores its rows (see [`NeighborList`]); results do not depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListStorage {
+    /// Packed when the rank holds at least [`AUTO_PACKED_MIN_ATOMS`] atoms (owned and
+    /// ghost), where list memory matters; plain, and a little faster, below.
+    #[default]
+    Auto,
+    /// Packed whenever the atoms fit a dense cell grid.
+    Packed,
+    /// Always 32-bit atom indices.
+    Plain,
+}
+
+/// From this many atoms on a rank (owned and ghost), [`ListStorage::Auto`] packs rows.
+pub const AUTO_PACKED_MIN_ATOMS: usize = 131_072;
+
 /// Which pairs a list holds: the "neighbor request" of a potential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NeighborKind {
@@ -37,8 +53,7 @@ pub struct NeighborList {
     offsets: Vec<u32>,
     neighbors: Vec<u32>,
     packed: Option<Packed>,
-    /// Whether builds may use the packed form.
-    allow_packed: bool,
+    storage: ListStorage,
     reference_positions: Vec<Vec3>,
     n_builds: u64,
 }
@@ -112,7 +127,7 @@ impl NeighborList {
             offsets: vec![0],
             neighbors: Vec::new(),
             packed: None,
-            allow_packed: true,
+            storage: ListStorage::Auto,
             reference_positions: Vec::new(),
             n_builds: 0,
         }
@@ -147,11 +162,11 @@ impl NeighborList {
     pub fn n_builds(&self) -> u64 {
         self.n_builds
     }
-    /// Allows (the default) or forbids the packed form from the next build on. Both forms
-    /// give the same rows, so results do not change; plain rows cost about 2.5 times the
-    /// memory and save the decoding (about a tenth of an EAM step).
-    pub fn set_packing(&mut self, allow: bool) {
-        self.allow_packed = allow;
+    /// How rows are stored from the next build on. Both forms give the same rows, so
+    /// results do not change; plain rows cost about 2.5 times the memory and save the
+    /// decoding (about a tenth of an EAM step).
+    pub fn set_storage(&mut self, storage: ListStorage) {
+        self.storage = storage;
     }
 
     /// Whether the last build stored rows in the packed form (see [`NeighborList`]).
@@ -279,7 +294,12 @@ impl NeighborList {
         self.reference_positions.clear();
         self.reference_positions.extend_from_slice(&atoms.positions[..n_owned]);
         self.n_builds += 1;
-        if let (Some(bins), true) = (&bins, self.allow_packed) {
+        let try_packed = match self.storage {
+            ListStorage::Packed => true,
+            ListStorage::Plain => false,
+            ListStorage::Auto => atoms.n_total() >= AUTO_PACKED_MIN_ATOMS,
+        };
+        if let (Some(bins), true) = (&bins, try_packed) {
             let mut packed = self.packed.take().unwrap_or_default();
             if build_packed(atoms, bins, &runs, radius, self.kind, &mut packed) {
                 self.packed = Some(packed);
@@ -678,7 +698,8 @@ mod tests {
         for kind in [NeighborKind::Full, NeighborKind::Half] {
             let mut packed = NeighborList::new(kind, 2.0, 0.4);
             let mut plain = NeighborList::new(kind, 2.0, 0.4);
-            plain.set_packing(false);
+            packed.set_storage(ListStorage::Packed);
+            plain.set_storage(ListStorage::Plain);
             packed.build(&atoms).unwrap();
             plain.build(&atoms).unwrap();
             assert!(packed.is_packed() && !plain.is_packed());
@@ -698,6 +719,7 @@ mod tests {
         // 300 atoms in one small cube: a stencil run holds more than 255 of them.
         let crowded = random_atoms(300, 0.5, 6);
         let mut list = NeighborList::new(NeighborKind::Full, 2.0, 0.4);
+        list.set_storage(ListStorage::Packed);
         list.build(&crowded).unwrap();
         assert!(!list.is_packed());
         assert_eq!(list.n_entries(), 300 * 299);
