@@ -57,6 +57,72 @@ impl ExactSum {
     }
 }
 
+/// Per-atom vectors accumulated in the fixed point of [`ExactSum`], for potentials that
+/// scatter pair terms to both atoms of a pair (SNAP with Newton's third law): the sums
+/// have the same bits whatever the order of the terms, the thread count or the
+/// decomposition, once ghosts are reverse-summed with
+/// [`GhostSync::reverse_sum_exact`](crate::GhostSync::reverse_sum_exact).
+#[derive(Debug, Clone, Default)]
+pub struct ExactVectors {
+    words: Vec<i128>,
+    non_finite: bool,
+}
+
+impl ExactVectors {
+    /// Zeroes the accumulator for `n` atoms.
+    pub fn reset(&mut self, n: usize) {
+        self.words.clear();
+        self.words.resize(3 * n, 0);
+        self.non_finite = false;
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len() / 3
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Adds `v` to atom `i`'s vector. Each component is truncated to the quantum 2⁻⁶⁰, so
+    /// adding `v` to one atom and `-v` to another cancels exactly.
+    #[inline]
+    pub fn add(&mut self, i: usize, v: [f64; 3]) {
+        for (w, x) in self.words[3 * i..3 * i + 3].iter_mut().zip(v) {
+            if x.is_finite() {
+                *w = w.wrapping_add((x * SCALE) as i128);
+            } else {
+                self.non_finite = true;
+            }
+        }
+    }
+
+    /// Subtracts `v` from atom `i`'s vector (the exact negative of [`ExactVectors::add`]).
+    #[inline]
+    pub fn sub(&mut self, i: usize, v: [f64; 3]) {
+        self.add(i, [-v[0], -v[1], -v[2]]);
+    }
+
+    /// Atom `i`'s vector, each component rounded once to the nearest `f64`; NaN if a
+    /// non-finite term was added anywhere.
+    pub fn value(&self, i: usize) -> [f64; 3] {
+        if self.non_finite {
+            return [f64::NAN; 3];
+        }
+        std::array::from_fn(|k| self.words[3 * i + k] as f64 / SCALE)
+    }
+
+    /// Whether a non-finite term was added.
+    pub fn non_finite(&self) -> bool {
+        self.non_finite
+    }
+
+    /// The raw words, three per atom, for [`GhostSync::reverse_sum_exact`](crate::GhostSync::reverse_sum_exact).
+    pub fn words_mut(&mut self) -> &mut [i128] {
+        &mut self.words
+    }
+}
+
 impl std::iter::FromIterator<f64> for ExactSum {
     fn from_iter<I: IntoIterator<Item = f64>>(iter: I) -> Self {
         let mut s = ExactSum::new();
@@ -90,6 +156,36 @@ mod tests {
         // The naive sums differ in the last bits for this series; the exact one is close to them.
         let naive: f64 = xs.iter().sum();
         assert!((naive - forward).abs() < 1e-12 * naive.abs().max(1.0));
+    }
+
+    #[test]
+    fn exact_vectors_cancel_and_ignore_order() {
+        let terms: Vec<[f64; 3]> = (0..200)
+            .map(|k| {
+                let x = (k as f64 * 0.731).sin() * 10f64.powi((k % 7) as i32 - 3);
+                [x, -2.0 * x + 1e-9, 3.3 * x]
+            })
+            .collect();
+        let mut a = ExactVectors::default();
+        let mut b = ExactVectors::default();
+        a.reset(3);
+        b.reset(3);
+        for t in &terms {
+            a.add(0, *t);
+            a.sub(1, *t);
+        }
+        for t in terms.iter().rev() {
+            b.sub(1, *t);
+            b.add(0, *t);
+        }
+        assert_eq!(a.value(0).map(f64::to_bits), b.value(0).map(f64::to_bits));
+        for k in 0..3 {
+            assert_eq!(a.value(0)[k], -a.value(1)[k]);
+            assert_eq!(a.value(2)[k], 0.0);
+        }
+        assert!(!a.non_finite());
+        a.add(2, [0.0, f64::NAN, 0.0]);
+        assert!(a.non_finite() && a.value(0)[0].is_nan());
     }
 
     #[test]

@@ -10,6 +10,10 @@ pub trait GhostSync {
     fn forward(&mut self, per_atom: &mut [f64]);
     /// Adds each ghost's value into its owner and leaves the ghost entries unspecified.
     fn reverse_sum(&mut self, per_atom: &mut [f64]);
+    /// The same for fixed-point values (see [`crate::ExactVectors`]), `width` integers per
+    /// atom. Integer addition is associative, so the owners' sums do not depend on how the
+    /// atoms are distributed over ranks.
+    fn reverse_sum_exact(&mut self, per_atom: &mut [i128], width: usize);
 }
 
 /// A `GhostSync` for systems that have no ghosts (a cluster in a non-periodic box).
@@ -19,4 +23,5 @@ pub struct NoGhosts;
 impl GhostSync for NoGhosts {
     fn forward(&mut self, _per_atom: &mut [f64]) {}
     fn reverse_sum(&mut self, _per_atom: &mut [f64]) {}
+    fn reverse_sum_exact(&mut self, _per_atom: &mut [i128], _width: usize) {}
 }

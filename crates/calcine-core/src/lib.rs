@@ -25,7 +25,7 @@ pub mod simbox;
 pub mod units;
 
 pub use atoms::{AtomId, Atoms, Species, SpeciesId, SpeciesTable};
-pub use exact::ExactSum;
+pub use exact::{ExactSum, ExactVectors};
 pub use ghost::{GhostSync, NoGhosts};
 pub use simbox::{BoxError, SimBox};
 

@@ -351,6 +351,26 @@ impl<C: Communicator> GhostSync for Domain<C> {
             }
         }
     }
+
+    fn reverse_sum_exact(&mut self, per_atom: &mut [i128], width: usize) {
+        assert_eq!(per_atom.len(), width * self.plan.n_total);
+        for s in (0..self.plan.swaps.len()).rev() {
+            let swap = &self.plan.swaps[s];
+            self.send_u64.clear();
+            for &v in &per_atom[width * swap.recv_start..width * (swap.recv_start + swap.recv_len)] {
+                self.send_u64.extend_from_slice(&[v as u64, (v >> 64) as u64]);
+            }
+            self.comm.shift_u64(swap.axis, swap.dir.opposite(), &self.send_u64, &mut self.recv_u64);
+            for (k, &i) in swap.send.iter().enumerate() {
+                for c in 0..width {
+                    let (lo, hi) = (self.recv_u64[2 * (width * k + c)], self.recv_u64[2 * (width * k + c) + 1]);
+                    let v = ((hi as u128) << 64 | lo as u128) as i128;
+                    let w = &mut per_atom[width * i as usize + c];
+                    *w = w.wrapping_add(v);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -430,6 +450,14 @@ mod tests {
         domain.reverse_sum(&mut ones);
         let total: f64 = ones[..n_owned].iter().sum();
         assert_eq!(total, atoms.n_total() as f64);
+        // Exact reverse: the same counts, two words per atom, with values beyond 64 bits.
+        let big = 3i128 << 80;
+        let mut exact: Vec<i128> = (0..atoms.n_total()).flat_map(|_| [1, -big]).collect();
+        domain.reverse_sum_exact(&mut exact, 2);
+        for i in 0..n_owned {
+            assert_eq!(exact[2 * i], ones[i] as i128);
+            assert_eq!(exact[2 * i + 1], -big * ones[i] as i128);
+        }
         // Positions move with their owners.
         atoms.positions[0].x += 0.1;
         domain.forward_positions(&mut atoms);

@@ -42,6 +42,14 @@ impl GhostSync for Images {
             v[o] += v[n_owned + g];
         }
     }
+    fn reverse_sum_exact(&mut self, v: &mut [i128], width: usize) {
+        let n_owned = v.len() / width - self.owner.len();
+        for (g, &o) in self.owner.iter().enumerate() {
+            for c in 0..width {
+                v[width * o + c] += v[width * (n_owned + g) + c];
+            }
+        }
+    }
 }
 
 /// Evaluates `pot` with a freshly built list; ghost forces, if any, are summed into owners.
