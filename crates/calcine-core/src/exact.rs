@@ -162,7 +162,7 @@ mod tests {
     fn exact_vectors_cancel_and_ignore_order() {
         let terms: Vec<[f64; 3]> = (0..200)
             .map(|k| {
-                let x = (k as f64 * 0.731).sin() * 10f64.powi((k % 7) as i32 - 3);
+                let x = (k as f64 * 0.731).sin() * 10f64.powi(k % 7 - 3);
                 [x, -2.0 * x + 1e-9, 3.3 * x]
             })
             .collect();
