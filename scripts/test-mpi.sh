@@ -4,7 +4,8 @@
 #     N copies of rank 0: we check the rank count calcine reports);
 #  2. thermo and trajectory are byte-identical on 1, 2, 3 and 4 ranks and with 1 and 2
 #     threads, for a hot EAM Cu crystal whose atoms cross subdomain boundaries (500 steps)
-#     and for a triclinic cell, with packed list rows, and with plain rows on 3 ranks;
+#     and for a triclinic cell, with packed list rows, and with plain rows on 3 ranks,
+#     and for SNAP (W + ZBL), whose pair terms are reverse-summed in fixed point;
 #  3. an invalid state on one rank (two atoms too close) stops every rank with one clear
 #     message and a non-zero exit, within seconds.
 set -euo pipefail
@@ -111,6 +112,18 @@ sed -i 's/^style = "langevin"/style = "nose-hoover"/; /^damping = 0.2$/d' "$work
 run_case slab 1 1
 for n in 2 4; do run_case slab "$n" 1; done
 for n in 2 4; do compare slab np1-t1 "np$n-t1"; done
+
+echo "== MPI: SNAP (W + ZBL, forces scattered to neighbors and reverse-summed) byte-identical on 1-4 ranks =="
+write_input snap 'lattice = "bcc"
+a = 3.1652
+cells = [6, 6, 6]
+species = "W"
+masses = { W = 183.84 }' 120
+sed -i "s|^style = \"eam\"|style = \"snap\"|; s|^files = .*|file = \"$PWD/tests/data/potentials/W_2940_2017_2.snap\"|; s|^timestep = 0.002|timestep = 0.001|; s|^temperature = 2500|temperature = 4000|; s|^skin = 0.5|skin = 0.3|; s|^trajectory_every = 100|trajectory_every = 40|" "$work/snap.toml"
+for n in 1 2 3 4; do run_case snap "$n" 1; done
+run_case snap 2 2
+for n in 2 3 4; do compare snap np1-t1 "np$n-t1"; done
+compare snap np1-t1 np2-t2
 
 echo "== MPI: LAMMPS's half-list algorithm (reverse sums of densities and forces) on 1-4 ranks =="
 write_input half 'lattice = "fcc"

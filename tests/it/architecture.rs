@@ -14,6 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("calcine-io", &["calcine-core", "calcine-comm"]),
     ("calcine-potential", &["calcine-core", "calcine-neighbor"]),
     ("calcine-eam", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
+    ("calcine-snap", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
     ("calcine-md", &["calcine-core", "calcine-comm", "calcine-domain", "calcine-neighbor", "calcine-potential"]),
     (
         "calcine-test-support",

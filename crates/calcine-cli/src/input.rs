@@ -81,13 +81,24 @@ pub enum PotentialInput {
     /// ZBL screened nuclear repulsion (LAMMPS `pair_style zbl inner outer`).
     #[serde(rename = "zbl")]
     Zbl { inner: f64, outer: f64, z: BTreeMap<String, f64> },
+    /// SNAP (LAMMPS `pair_style snap`): `file`, a LAMMPS include such as
+    /// `W_2940_2017_2.snap` (ZBL + SNAP, as published), or `coeff` and `param`, the
+    /// `.snapcoeff` and `.snapparam` files alone.
+    #[serde(rename = "snap")]
+    Snap {
+        file: Option<PathBuf>,
+        coeff: Option<PathBuf>,
+        param: Option<PathBuf>,
+        #[serde(default)]
+        evaluator: EamEvaluator,
+    },
     /// Several potentials added together (LAMMPS `pair_style hybrid/overlay`).
     #[serde(rename = "overlay")]
     Overlay { members: Vec<PotentialInput> },
 }
 
-/// Which EAM algorithm runs: calcine's deterministic full-list kernel (default) or LAMMPS's
-/// half-list algorithm with reverse communication, kept as a cross-check.
+/// Which algorithm runs: the fast kernel (default) or the plain reference it is tested
+/// against (for EAM, LAMMPS's half-list algorithm; for SNAP, the equations as written).
 #[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum EamEvaluator {

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use calcine_core::SpeciesTable;
 use calcine_eam::{Eam, Evaluator};
 use calcine_potential::{LennardJones, Overlay, Pairwise, Potential, Zbl};
+use calcine_snap::{Snap, SnapInclude};
 
 /// Builds the potential described by `p` for the run's species.
 pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTable) -> Result<Box<dyn Potential>> {
@@ -81,6 +82,26 @@ pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTa
                 charges.push(zi);
             }
             Box::new(Pairwise::new(Zbl::new(&charges, *inner, *outer).with_context(|| file.at_key("inner"))?))
+        }
+        PotentialInput::Snap { file: include, coeff, param, evaluator } => {
+            let evaluator = match evaluator {
+                EamEvaluator::Kernel => calcine_snap::Evaluator::Kernel,
+                EamEvaluator::Reference => calcine_snap::Evaluator::Reference,
+            };
+            match (include, coeff, param) {
+                (Some(path), None, None) => SnapInclude::read(file.resolve(path))
+                    .and_then(|inc| inc.build(&names, evaluator))
+                    .with_context(|| format!("{}: loading the snap potential", file.at_key("file")))?,
+                (None, Some(coeff), Some(param)) => Box::new(
+                    Snap::read(file.resolve(coeff), file.resolve(param), &names)
+                        .with_context(|| format!("{}: loading the snap potential", file.at_key("coeff")))?
+                        .with_evaluator(evaluator),
+                ),
+                _ => bail!(
+                    "{}: snap needs either file = \"X.snap\" (a LAMMPS include file, ZBL + SNAP) or both coeff = \"X.snapcoeff\" and param = \"X.snapparam\"",
+                    file.at_key("style")
+                ),
+            }
         }
         PotentialInput::Overlay { members } => {
             let built = members.iter().map(|m| build_potential(file, m, species)).collect::<Result<Vec<_>>>()?;

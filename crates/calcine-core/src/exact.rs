@@ -90,7 +90,11 @@ impl ExactVectors {
     pub fn add(&mut self, i: usize, v: [f64; 3]) {
         for (w, x) in self.words[3 * i..3 * i + 3].iter_mut().zip(v) {
             if x.is_finite() {
-                *w = w.wrapping_add((x * SCALE) as i128);
+                // Below 2⁶³ the hardware's 64-bit conversion truncates exactly as the (slow,
+                // software) 128-bit one does.
+                let scaled = x * SCALE;
+                let q = if scaled.abs() < 9.2e18 { scaled as i64 as i128 } else { scaled as i128 };
+                *w = w.wrapping_add(q);
             } else {
                 self.non_finite = true;
             }

@@ -1,0 +1,663 @@
+//! The fast evaluator: the reference's equations (see `reference.rs`) restructured as in
+//! LAMMPS's `SNA` class and TestSNAP/KOKKOS SNAP (Gayatri et al., arXiv:2011.12875), with
+//! atoms and neighbors batched across SIMD lanes (as Blanco & Kim batch atoms on CPUs),
+//! and held to the reference by tests.
+//!
+//! - Index lists are built once ([`Plan`]): for every coupling (j1, j2, j) and entry
+//!   (ma, mb) of Z, where its sums start in U^{j1} and U^{j2}, how many terms they have,
+//!   and its Clebsch–Gordan factors as contiguous rows.
+//! - Only the rows mb ≤ j/2 of each matrix are computed: the others follow from
+//!   u(j−ma, j−mb) = (−1)^{ma−mb}·u(ma, mb)*, and every contraction of two symmetric
+//!   matrices is twice the sum over rows mb < j/2, plus the middle row of an even j with
+//!   entries ma < j/2 counted twice and the centre once. Those weights (2, 1, 0) are kept
+//!   per entry and folded into B and Y; entries of weight 0 are never formed. The
+//!   neighbor recursion fills one mirrored row of each odd layer, the one the next layer
+//!   needs; the density is mirrored once.
+//! - The density, Z, B and Y of [`ATOMS`] atoms are computed together, one atom per SIMD
+//!   lane: the index lists are the same for every atom, so each operation acts on all
+//!   lanes at once, and each lane does exactly the arithmetic of one atom alone (a lane's
+//!   result does not depend on the other atoms of the batch). The density recursion runs
+//!   over the k-th neighbors of all the batch's atoms at once; a lane whose atom has fewer
+//!   neighbors adds zeros.
+//! - Y is built Z entry by Z entry with the descriptor coefficients folded in (LAMMPS
+//!   `compute_yi`); Z is never stored. For a linear potential B comes from the same Z in
+//!   the same pass; a quadratic one needs B (and so the Z of the components) first.
+//! - The derivatives of U with respect to a neighbor's position are made layer by layer
+//!   for [`PAIRS`] neighbors at once, one per lane, together with U, and contracted with Y
+//!   as soon as a layer is done: dU is never stored, only two layers are kept.
+//! - B is computed only when the energy is wanted or the potential is quadratic.
+
+use crate::basis::{parity_sign, AdjointRule, Basis};
+use crate::model::SnapModel;
+use crate::site::{self, Neighbor};
+use crate::AtomTerms;
+use calcine_core::Vec3;
+use std::ops::Range;
+
+/// Atoms per batch: the lanes of the density, Z, B and Y computations.
+pub(crate) const ATOMS: usize = 8;
+/// Neighbors per batch: the lanes of the derivative recursion.
+const PAIRS: usize = 4;
+
+type AtomLanes = [f64; ATOMS];
+type PairLanes = [f64; PAIRS];
+
+/// One entry (ma, mb), mb ≤ j/2, of a coupling's Z with nonzero weight.
+#[derive(Debug, Clone, Copy)]
+struct ZEntry {
+    /// Index of (ma, mb) in the flat array of all layers.
+    jju: u32,
+    /// Index of (ma1min, mb1min) in U^{j1}; the sums move forwards from it.
+    u1: u32,
+    /// Index of (ma2max, mb2max) in U^{j2}; the sums move backwards from it.
+    u2: u32,
+    na: u32,
+    nb: u32,
+    /// Where the Clebsch–Gordan factors of the ma and the mb sums start in `cg_rows`.
+    cga: u32,
+    cgb: u32,
+}
+
+/// A coupling (j1, j2, j), j1 ≥ j2, with its entries.
+#[derive(Debug, Clone)]
+struct Block {
+    j1: usize,
+    j2: usize,
+    j: usize,
+    entries: Range<usize>,
+    /// The component index when the coupling is a component (j ≥ j1).
+    component: Option<usize>,
+    rule: AdjointRule,
+}
+
+/// The precomputed index lists of one potential.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    two_j_max: usize,
+    n_u: usize,
+    layer_start: Vec<usize>,
+    blocks: Vec<Block>,
+    entries: Vec<ZEntry>,
+    cg_rows: Vec<f64>,
+    /// Weight of each entry of the flat layers in a contraction over rows mb ≤ j/2:
+    /// 2 below the middle, 1 at the centre of an even layer, 0 right of it and beyond.
+    half_weight: Vec<f64>,
+}
+
+impl Plan {
+    pub(crate) fn new(basis: &Basis, normalize_b: bool) -> Self {
+        let two_j_max = basis.two_j_max;
+        let layer_start: Vec<usize> = (0..=two_j_max + 1).map(Basis::layer_start).collect();
+        let n_u = layer_start[two_j_max + 1];
+        let mut half_weight = vec![0.0; n_u];
+        for j in 0..=two_j_max {
+            for mb in 0..=j / 2 {
+                for ma in 0..=j {
+                    half_weight[layer_start[j] + mb * (j + 1) + ma] = if 2 * mb < j || 2 * ma < j {
+                        2.0
+                    } else if 2 * ma == j {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
+        let rules = basis.adjoint_rules(normalize_b);
+        let mut blocks = Vec::with_capacity(basis.couplings.len());
+        let mut entries = Vec::new();
+        let mut cg_rows = Vec::new();
+        for (c, &[j1, j2, j]) in basis.couplings.iter().enumerate() {
+            let cg = basis.cg_block(j1, j2, j);
+            // For m ∈ 0..=j: the first m1 of the sum, the matching m2, the number of terms
+            // and where the row of factors C^{j m}_{j1 m1, j2 m2} starts.
+            let sums: Vec<(usize, usize, usize, usize)> = (0..=j)
+                .map(|m| {
+                    let lo = (2 * m + j1) as i64 - (j + j2) as i64;
+                    let m1_min = if lo > 0 { lo as usize / 2 } else { 0 };
+                    let m2_max = (2 * m + j1 + j2 - j - 2 * m1_min) / 2;
+                    let m1_max = j1.min((2 * m + j1 + j2 - j) / 2);
+                    let n = m1_max + 1 - m1_min;
+                    let start = cg_rows.len();
+                    cg_rows.extend((0..n).map(|t| cg[(m1_min + t) * (j2 + 1) + m2_max - t]));
+                    (m1_min, m2_max, n, start)
+                })
+                .collect();
+            let first = entries.len();
+            for mb in 0..=j / 2 {
+                for ma in 0..=j {
+                    let jju = layer_start[j] + mb * (j + 1) + ma;
+                    if half_weight[jju] == 0.0 {
+                        continue;
+                    }
+                    let (ma1_min, ma2_max, na, cga) = sums[ma];
+                    let (mb1_min, mb2_max, nb, cgb) = sums[mb];
+                    entries.push(ZEntry {
+                        jju: jju as u32,
+                        u1: (layer_start[j1] + mb1_min * (j1 + 1) + ma1_min) as u32,
+                        u2: (layer_start[j2] + mb2_max * (j2 + 1) + ma2_max) as u32,
+                        na: na as u32,
+                        nb: nb as u32,
+                        cga: cga as u32,
+                        cgb: cgb as u32,
+                    });
+                }
+            }
+            let component = (j >= j1).then(|| basis.component_index(j1, j2, j));
+            blocks.push(Block { j1, j2, j, entries: first..entries.len(), component, rule: rules[c] });
+        }
+        Self { two_j_max, n_u, layer_start, blocks, entries, cg_rows, half_weight }
+    }
+}
+
+/// Complex numbers of a batch of atoms: entry t of lane l at `[t][l]`.
+#[derive(Debug, Clone, Default)]
+struct LaneArray {
+    re: Vec<AtomLanes>,
+    im: Vec<AtomLanes>,
+}
+
+impl LaneArray {
+    fn zeroed(&mut self, n: usize) {
+        self.re.clear();
+        self.re.resize(n, [0.0; ATOMS]);
+        self.im.clear();
+        self.im.resize(n, [0.0; ATOMS]);
+    }
+}
+
+/// U and ∂U/∂x, ∂U/∂y, ∂U/∂z at one entry, for a batch of neighbors.
+#[derive(Debug, Clone, Copy, Default)]
+struct PairEntry {
+    re: PairLanes,
+    im: PairLanes,
+    d_re: [PairLanes; 3],
+    d_im: [PairLanes; 3],
+}
+
+/// Work arrays of one thread, reused from batch to batch.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    neighbors: [Vec<Neighbor>; ATOMS],
+    /// Two layers of the recursion of U, one neighbor per lane, and each lane's weight
+    /// w·f_c in every channel.
+    u_layers: [Vec<(AtomLanes, AtomLanes)>; 2],
+    channel_weights: Vec<AtomLanes>,
+    /// The density of every channel, all rows.
+    density: LaneArray,
+    /// Y of every channel, times the half weights.
+    y: LaneArray,
+    /// The descriptors, and dE/dB.
+    b: Vec<AtomLanes>,
+    beta: [Vec<f64>; ATOMS],
+    weights: Vec<AtomLanes>,
+    /// Two layers of the derivative recursion.
+    layers: [Vec<PairEntry>; 2],
+}
+
+impl Scratch {
+    /// The neighbor list of lane `lane`, to be filled before an evaluation.
+    pub(crate) fn neighbors(&mut self, lane: usize) -> &mut Vec<Neighbor> {
+        &mut self.neighbors[lane]
+    }
+}
+
+/// The evaluator of one potential: the model, its basis and its plan.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kernel<'a> {
+    pub model: &'a SnapModel,
+    pub basis: &'a Basis,
+    pub plan: &'a Plan,
+}
+
+impl Kernel<'_> {
+    /// The descriptors of a batch of atoms of elements `elements` (one per lane) whose
+    /// neighbors are in `scratch`.
+    pub(crate) fn descriptors(&self, elements: &[usize], s: &mut Scratch) -> Vec<Vec<f64>> {
+        self.density(elements, s);
+        self.couplings(elements, true, false, s);
+        (0..elements.len()).map(|l| s.b.iter().map(|b| b[l]).collect()).collect()
+    }
+
+    /// Energies (when `energy`) and dE_i/dx_j of a batch of atoms of elements `elements`
+    /// (one per lane) whose neighbors are in `scratch`.
+    pub(crate) fn atom_terms(&self, elements: &[usize], energy: bool, s: &mut Scratch) -> Vec<AtomTerms> {
+        let model = self.model;
+        self.density(elements, s);
+        let lane_b = |s: &Scratch, l: usize| -> Vec<f64> { s.b.iter().map(|b| b[l]).collect() };
+        let mut energies = vec![0.0; elements.len()];
+        if model.params.quadratic {
+            self.couplings(elements, true, false, s);
+            for (l, &e) in elements.iter().enumerate() {
+                let (energy, beta) = model.energy_and_gradient(e, &lane_b(s, l));
+                energies[l] = energy;
+                s.beta[l] = beta;
+            }
+            self.couplings(elements, false, true, s);
+        } else {
+            for (l, &e) in elements.iter().enumerate() {
+                s.beta[l].clone_from(&model.elements[e].linear);
+            }
+            self.couplings(elements, energy, true, s);
+            if energy {
+                for (l, &e) in elements.iter().enumerate() {
+                    energies[l] = model.energy_and_gradient(e, &lane_b(s, l)).0;
+                }
+            }
+        }
+        energies
+            .into_iter()
+            .enumerate()
+            .map(|(l, energy)| AtomTerms { energy, forces: self.pair_gradients(l, s) })
+            .collect()
+    }
+
+    /// The density of every channel and lane: the self term, plus w·f_c·U over the
+    /// neighbors in rows mb ≤ j/2, then mirrored. The k-th neighbors of all lanes are
+    /// handled together; a lane with fewer neighbors adds zeros.
+    fn density(&self, elements: &[usize], s: &mut Scratch) {
+        let plan = self.plan;
+        let n_u = plan.n_u;
+        let n_ch = self.model.n_channels();
+        let two_j_max = plan.two_j_max;
+        s.density.zeroed(n_ch * n_u);
+        for (l, &element) in elements.iter().enumerate() {
+            let own = self.model.channel(element);
+            for ch in 0..n_ch {
+                if ch == own || self.model.params.self_weight_all {
+                    for j in 0..=two_j_max {
+                        for m in 0..=j {
+                            s.density.re[ch * n_u + plan.layer_start[j] + m * (j + 1) + m][l] = site::W_SELF;
+                        }
+                    }
+                }
+            }
+        }
+        let size = (two_j_max / 2 + 2) * (two_j_max + 1);
+        let [mut prev, mut cur] = std::mem::take(&mut s.u_layers);
+        prev.resize(size, ([0.0; ATOMS], [0.0; ATOMS]));
+        cur.resize(size, ([0.0; ATOMS], [0.0; ATOMS]));
+        let n_max = s.neighbors[..elements.len()].iter().map(Vec::len).max().unwrap_or(0);
+        for k in 0..n_max {
+            // Lanes without a k-th neighbor get a = 1, b = 0 (a finite U) and weight 0.
+            let (mut a_re, mut a_im) = ([1.0; ATOMS], [0.0; ATOMS]);
+            let (mut b_re, mut b_im) = ([0.0; ATOMS], [0.0; ATOMS]);
+            let weight = &mut s.channel_weights;
+            weight.clear();
+            weight.resize(n_ch, [0.0; ATOMS]);
+            for (l, neighbors) in s.neighbors[..elements.len()].iter().enumerate() {
+                let Some(n) = neighbors.get(k) else { continue };
+                let z0 = site::z0(self.model, n);
+                let r0inv = 1.0 / (n.r * n.r + z0 * z0).sqrt();
+                (a_re[l], a_im[l]) = (r0inv * z0, -r0inv * n.d.z);
+                (b_re[l], b_im[l]) = (r0inv * n.d.y, -r0inv * n.d.x);
+                weight[n.channel][l] = site::switching(self.model, n).0;
+            }
+            // U^0 = 1.
+            prev[0] = ([1.0; ATOMS], [0.0; ATOMS]);
+            for (ch, w) in weight.iter().enumerate() {
+                let total = &mut s.density.re[ch * n_u];
+                for l in 0..ATOMS {
+                    total[l] += w[l];
+                }
+            }
+            for j in 1..=two_j_max {
+                let start = plan.layer_start[j];
+                for mb in 0..=j / 2 {
+                    for ma in 0..=j {
+                        let (mut re, mut im) = ([0.0; ATOMS], [0.0; ATOMS]);
+                        if ma < j {
+                            let q = self.basis.root_pq(j - ma, j - mb);
+                            let (pr, pi) = &prev[mb * j + ma];
+                            for l in 0..ATOMS {
+                                re[l] += q * (a_re[l] * pr[l] + a_im[l] * pi[l]);
+                                im[l] += q * (a_re[l] * pi[l] - a_im[l] * pr[l]);
+                            }
+                        }
+                        if ma > 0 {
+                            let q = self.basis.root_pq(ma, j - mb);
+                            let (pr, pi) = &prev[mb * j + ma - 1];
+                            for l in 0..ATOMS {
+                                re[l] -= q * (b_re[l] * pr[l] + b_im[l] * pi[l]);
+                                im[l] -= q * (b_re[l] * pi[l] - b_im[l] * pr[l]);
+                            }
+                        }
+                        cur[mb * (j + 1) + ma] = (re, im);
+                        for (ch, w) in weight.iter().enumerate() {
+                            let t = ch * n_u + start + mb * (j + 1) + ma;
+                            let (total_re, total_im) = (&mut s.density.re[t], &mut s.density.im[t]);
+                            for l in 0..ATOMS {
+                                total_re[l] += w[l] * re[l];
+                                total_im[l] += w[l] * im[l];
+                            }
+                        }
+                    }
+                }
+                if j % 2 == 1 && j < two_j_max {
+                    for (target, source, sign) in mirrored_row(j) {
+                        let (re, im) = cur[source];
+                        cur[target] = (re.map(|x| sign * x), im.map(|x| -sign * x));
+                    }
+                }
+                std::mem::swap(&mut prev, &mut cur);
+            }
+        }
+        s.u_layers = [prev, cur];
+        for ch in 0..n_ch {
+            let (re, im) = (&mut s.density.re[ch * n_u..][..n_u], &mut s.density.im[ch * n_u..][..n_u]);
+            for j in 0..=two_j_max {
+                let start = plan.layer_start[j];
+                for mb in j / 2 + 1..=j {
+                    for ma in 0..=j {
+                        let src = start + (j - mb) * (j + 1) + (j - ma);
+                        let sign = parity_sign(ma + mb);
+                        re[start + mb * (j + 1) + ma] = re[src].map(|x| sign * x);
+                        im[start + mb * (j + 1) + ma] = im[src].map(|x| -sign * x);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Z of one entry for channels κ (`u1`) and λ (`u2`), every lane, divided by j + 1
+    /// with bnormflag: Σ_{mb1} C·Σ_{ma1} C·u1(ma1, mb1)·u2(ma2, mb2) in LAMMPS's order.
+    #[inline(always)]
+    fn z_entry(
+        &self,
+        block: &Block,
+        e: &ZEntry,
+        u1: (&[AtomLanes], &[AtomLanes]),
+        u2: (&[AtomLanes], &[AtomLanes]),
+    ) -> (AtomLanes, AtomLanes) {
+        let cg = &self.plan.cg_rows;
+        let (na, nb) = (e.na as usize, e.nb as usize);
+        let cga = &cg[e.cga as usize..][..na];
+        let cgb = &cg[e.cgb as usize..][..nb];
+        let (mut zr, mut zi) = ([0.0; ATOMS], [0.0; ATOMS]);
+        for ib in 0..nb {
+            let o1 = e.u1 as usize + ib * (block.j1 + 1);
+            let o2 = e.u2 as usize - ib * (block.j2 + 1);
+            let (mut sr, mut si) = ([0.0; ATOMS], [0.0; ATOMS]);
+            for ia in 0..na {
+                let c = cga[ia];
+                let (xr, xi) = (&u1.0[o1 + ia], &u1.1[o1 + ia]);
+                let (yr, yi) = (&u2.0[o2 - ia], &u2.1[o2 - ia]);
+                for l in 0..ATOMS {
+                    sr[l] += c * (xr[l] * yr[l] - xi[l] * yi[l]);
+                    si[l] += c * (xr[l] * yi[l] + xi[l] * yr[l]);
+                }
+            }
+            for l in 0..ATOMS {
+                zr[l] += cgb[ib] * sr[l];
+                zi[l] += cgb[ib] * si[l];
+            }
+        }
+        if self.model.params.normalize_b {
+            let norm = (block.j + 1) as f64;
+            for l in 0..ATOMS {
+                zr[l] /= norm;
+                zi[l] /= norm;
+            }
+        }
+        (zr, zi)
+    }
+
+    /// One pass over the couplings. With `with_b`, the descriptors into `s.b`:
+    /// B = Σ_half w·Re[U*·Z] over the component couplings, less B_0 where bzeroflag asks
+    /// for it. With `with_y`, Y of every channel into `s.y`, times the half weights:
+    /// Y^j_μ = Σ_{κλ} Σ_{couplings} weight·Z^j_{κλ}(j1, j2) (see [`AdjointRule`]), with
+    /// the coefficients dE/dB of `s.beta`.
+    fn couplings(&self, elements: &[usize], with_b: bool, with_y: bool, s: &mut Scratch) {
+        let model = self.model;
+        let plan = self.plan;
+        let n_ch = model.n_channels();
+        let n_k = model.n_components;
+        let n_u = plan.n_u;
+        let mut b = std::mem::take(&mut s.b);
+        let mut y = std::mem::take(&mut s.y);
+        let mut weights = std::mem::take(&mut s.weights);
+        if with_b {
+            b.clear();
+            b.resize(model.n_descriptors, [0.0; ATOMS]);
+        }
+        if with_y {
+            y.zeroed(n_ch * n_u);
+        }
+        weights.resize(n_ch, [0.0; ATOMS]);
+        let density = &s.density;
+        for kappa in 0..n_ch {
+            for lambda in 0..n_ch {
+                let u1 = (&density.re[kappa * n_u..][..n_u], &density.im[kappa * n_u..][..n_u]);
+                let u2 = (&density.re[lambda * n_u..][..n_u], &density.im[lambda * n_u..][..n_u]);
+                for block in &plan.blocks {
+                    let b_slot = block.component.filter(|_| with_b);
+                    let mut y_needed = false;
+                    if with_y {
+                        for (mu, w) in weights.iter_mut().enumerate() {
+                            *w = [0.0; ATOMS];
+                            for (l, beta) in s.beta.iter().enumerate().take(elements.len()) {
+                                w[l] = block.rule.weight(beta, n_ch, n_k, [kappa, lambda, mu]);
+                            }
+                            y_needed |= w.iter().any(|w| *w != 0.0);
+                        }
+                    }
+                    if b_slot.is_none() && !y_needed {
+                        continue;
+                    }
+                    for e in &plan.entries[block.entries.clone()] {
+                        let (zr, zi) = self.z_entry(block, e, u1, u2);
+                        let jju = e.jju as usize;
+                        if let Some(k) = b_slot {
+                            let hw = plan.half_weight[jju];
+                            for mu in 0..n_ch {
+                                let (ur, ui) = (&density.re[mu * n_u + jju], &density.im[mu * n_u + jju]);
+                                let slot = &mut b[((kappa * n_ch + lambda) * n_ch + mu) * n_k + k];
+                                for l in 0..ATOMS {
+                                    slot[l] += hw * (ur[l] * zr[l] + ui[l] * zi[l]);
+                                }
+                            }
+                        }
+                        if y_needed {
+                            for (mu, w) in weights.iter().enumerate() {
+                                let (yr, yi) = (&mut y.re[mu * n_u + jju], &mut y.im[mu * n_u + jju]);
+                                for l in 0..ATOMS {
+                                    yr[l] += w[l] * zr[l];
+                                    yi[l] += w[l] * zi[l];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if with_b && model.params.subtract_bzero {
+            for (l, &element) in elements.iter().enumerate() {
+                let own = model.channel(element);
+                for t in 0..n_ch * n_ch * n_ch {
+                    if model.params.self_weight_all || t == (own * n_ch + own) * n_ch + own {
+                        for (k, &[_, _, j]) in self.basis.components.iter().enumerate() {
+                            b[t * n_k + k][l] -= site::bzero(model, j);
+                        }
+                    }
+                }
+            }
+        }
+        if with_y {
+            for ch in 0..n_ch {
+                for (t, w) in plan.half_weight.iter().enumerate() {
+                    for l in 0..ATOMS {
+                        y.re[ch * n_u + t][l] *= w;
+                        y.im[ch * n_u + t][l] *= w;
+                    }
+                }
+            }
+        }
+        s.b = b;
+        s.y = y;
+        s.weights = weights;
+    }
+
+    /// dE_i/dx_j for every neighbor j of the atom in lane `lane`, [`PAIRS`] at a time.
+    fn pair_gradients(&self, lane: usize, s: &mut Scratch) -> Vec<(usize, Vec3)> {
+        let neighbors = std::mem::take(&mut s.neighbors[lane]);
+        let mut out = Vec::with_capacity(neighbors.len());
+        for batch in neighbors.chunks(PAIRS) {
+            let f = self.pair_batch(batch, lane, s);
+            out.extend(batch.iter().zip(f).map(|(n, f)| (n.atom_idx, f)));
+        }
+        s.neighbors[lane] = neighbors;
+        out
+    }
+
+    /// dE_i/dx_j for up to [`PAIRS`] neighbors of the atom in lane `lane`: U and its
+    /// derivatives made layer by layer and contracted with the weighted Y of each
+    /// neighbor's channel as each layer is done, f_k = s′·(d_k/r)·Σ Y·U + s·Σ Y·∂U/∂d_k.
+    fn pair_batch(&self, batch: &[Neighbor], lane: usize, s: &mut Scratch) -> Vec<Vec3> {
+        let plan = self.plan;
+        let n_u = plan.n_u;
+        // The Cayley–Klein parameters a = (z0 − i z)/r0, b = (y − i x)/r0 of each neighbor
+        // and their derivatives with respect to its position (LAMMPS `compute_duarray`).
+        let mut a = CayleyKlein::default();
+        let mut b = CayleyKlein::default();
+        let mut scale = [(0.0, 0.0, Vec3::zeros()); PAIRS];
+        let mut channel = [0usize; PAIRS];
+        for (p, n) in batch.iter().enumerate() {
+            let (z0, dz0dr) = site::z0_and_derivative(self.model, n);
+            let (d, r) = (n.d, n.r);
+            let r0inv = 1.0 / (r * r + z0 * z0).sqrt();
+            let dr0inv_dr = -r0inv.powi(3) * (r + z0 * dz0dr);
+            let unit = d / r;
+            (a.re[p], a.im[p]) = (z0 * r0inv, -d.z * r0inv);
+            (b.re[p], b.im[p]) = (d.y * r0inv, -d.x * r0inv);
+            for k in 0..3 {
+                let dr0inv = dr0inv_dr * unit[k];
+                a.d_re[k][p] = dz0dr * unit[k] * r0inv + z0 * dr0inv;
+                a.d_im[k][p] = -d.z * dr0inv;
+                b.d_re[k][p] = d.y * dr0inv;
+                b.d_im[k][p] = -d.x * dr0inv;
+            }
+            a.d_im[2][p] -= r0inv;
+            b.d_re[1][p] += r0inv;
+            b.d_im[0][p] -= r0inv;
+            let (sfac, dsfac) = site::switching(self.model, n);
+            scale[p] = (sfac, dsfac, unit);
+            channel[p] = n.channel;
+        }
+        let y = &s.y;
+        let acc = if channel[..batch.len()].iter().all(|c| *c == channel[0]) {
+            let (yr, yi) = (&y.re[channel[0] * n_u..][..n_u], &y.im[channel[0] * n_u..][..n_u]);
+            self.recurse(&a, &b, &mut s.layers, |t| ([yr[t][lane]; PAIRS], [yi[t][lane]; PAIRS]))
+        } else {
+            self.recurse(&a, &b, &mut s.layers, |t| {
+                (channel.map(|c| y.re[c * n_u + t][lane]), channel.map(|c| y.im[c * n_u + t][lane]))
+            })
+        };
+        (0..batch.len())
+            .map(|p| {
+                let (sfac, dsfac, unit) = scale[p];
+                Vec3::new(
+                    dsfac * unit.x * acc[0][p] + sfac * acc[1][p],
+                    dsfac * unit.y * acc[0][p] + sfac * acc[2][p],
+                    dsfac * unit.z * acc[0][p] + sfac * acc[3][p],
+                )
+            })
+            .collect()
+    }
+
+    /// The recursion of U and ∂U for a batch of neighbors with parameters `a`, `b`,
+    /// returning Σ Y·U and Σ Y·∂U/∂d_k (k = x, y, z) over the entries of weight ≠ 0,
+    /// where `y_at(jju)` gives the weighted Y of each lane at entry `jju`.
+    #[inline(always)]
+    fn recurse(
+        &self,
+        a: &CayleyKlein,
+        b: &CayleyKlein,
+        layers: &mut [Vec<PairEntry>; 2],
+        y_at: impl Fn(usize) -> (PairLanes, PairLanes),
+    ) -> [PairLanes; 4] {
+        let plan = self.plan;
+        let two_j_max = plan.two_j_max;
+        let size = (two_j_max / 2 + 2) * (two_j_max + 1);
+        let [mut prev, mut cur] = std::mem::take(layers);
+        prev.resize(size, PairEntry::default());
+        cur.resize(size, PairEntry::default());
+        prev[0] = PairEntry { re: [1.0; PAIRS], ..PairEntry::default() };
+        let mut acc = [[0.0; PAIRS]; 4];
+        // U^0 = 1 and ∂U^0 = 0.
+        acc[0] = y_at(0).0;
+        for j in 1..=two_j_max {
+            let start = plan.layer_start[j];
+            for mb in 0..=j / 2 {
+                for ma in 0..=j {
+                    let mut v = PairEntry::default();
+                    if ma < j {
+                        let q = self.basis.root_pq(j - ma, j - mb);
+                        accumulate(&mut v, q, a, &prev[mb * j + ma]);
+                    }
+                    if ma > 0 {
+                        let q = self.basis.root_pq(ma, j - mb);
+                        accumulate(&mut v, -q, b, &prev[mb * j + ma - 1]);
+                    }
+                    cur[mb * (j + 1) + ma] = v;
+                    let (yr, yi) = y_at(start + mb * (j + 1) + ma);
+                    for p in 0..PAIRS {
+                        acc[0][p] += yr[p] * v.re[p] + yi[p] * v.im[p];
+                    }
+                    for k in 0..3 {
+                        for p in 0..PAIRS {
+                            acc[k + 1][p] += yr[p] * v.d_re[k][p] + yi[p] * v.d_im[k][p];
+                        }
+                    }
+                }
+            }
+            if j % 2 == 1 && j < two_j_max {
+                for (target, source, sign) in mirrored_row(j) {
+                    let src = cur[source];
+                    cur[target] = PairEntry {
+                        re: src.re.map(|x| sign * x),
+                        im: src.im.map(|x| -sign * x),
+                        d_re: src.d_re.map(|d| d.map(|x| sign * x)),
+                        d_im: src.d_im.map(|d| d.map(|x| -sign * x)),
+                    };
+                }
+            }
+            std::mem::swap(&mut prev, &mut cur);
+        }
+        *layers = [prev, cur];
+        acc
+    }
+}
+
+/// For an odd layer j: (target, source, sign) of each entry of row (j+1)/2, which layer
+/// j + 1 reads and the recursion does not make, from row (j−1)/2 by
+/// u(j−ma, j−mb) = (−1)^{ma−mb}·u(ma, mb)*. Indices are within the layer.
+fn mirrored_row(j: usize) -> impl Iterator<Item = (usize, usize, f64)> {
+    let (target, source) = (j.div_ceil(2) * (j + 1), (j - 1) / 2 * (j + 1));
+    (0..=j).map(move |ma| (target + ma, source + j - ma, parity_sign(j - ma + (j - 1) / 2)))
+}
+
+/// A Cayley–Klein parameter and its derivatives along x, y, z, for a batch of neighbors.
+#[derive(Debug, Clone, Copy, Default)]
+struct CayleyKlein {
+    re: PairLanes,
+    im: PairLanes,
+    d_re: [PairLanes; 3],
+    d_im: [PairLanes; 3],
+}
+
+/// v += q·a*·p for U and, by the product rule, q·(∂a*·p + a*·∂p) for its derivatives.
+#[inline(always)]
+fn accumulate(v: &mut PairEntry, q: f64, a: &CayleyKlein, p: &PairEntry) {
+    for l in 0..PAIRS {
+        v.re[l] += q * (a.re[l] * p.re[l] + a.im[l] * p.im[l]);
+        v.im[l] += q * (a.re[l] * p.im[l] - a.im[l] * p.re[l]);
+    }
+    for k in 0..3 {
+        for l in 0..PAIRS {
+            v.d_re[k][l] +=
+                q * (a.d_re[k][l] * p.re[l] + a.d_im[k][l] * p.im[l] + a.re[l] * p.d_re[k][l] + a.im[l] * p.d_im[k][l]);
+            v.d_im[k][l] +=
+                q * (a.d_re[k][l] * p.im[l] - a.d_im[k][l] * p.re[l] + a.re[l] * p.d_im[k][l] - a.im[l] * p.d_re[k][l]);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! What an atom's descriptors see: its neighbors inside the pair cutoffs, and the radial
+//! functions of each neighbor (the map onto the 3-sphere and the switching functions),
+//! with LAMMPS's expressions (`SNA::compute_ui`, `compute_duidrj`, `compute_sfac`,
+//! `compute_dsfac`).
+
+use crate::model::SnapModel;
+use calcine_core::{Atoms, Vec3};
+use std::f64::consts::{FRAC_PI_2, PI};
+
+/// The weight w_self of the central atom's own term δ_{ma,mb} in the density (LAMMPS
+/// `SNA::wself`).
+pub(crate) const W_SELF: f64 = 1.0;
+
+/// The value B_0(j) of every component (j1, j2, j) of an atom without neighbors, which
+/// bzeroflag subtracts: w_self³·(j+1), or w_self³ with bnormflag.
+#[inline]
+pub(crate) fn bzero(model: &SnapModel, j: usize) -> f64 {
+    let w3 = W_SELF * W_SELF * W_SELF;
+    if model.params.normalize_b {
+        w3
+    } else {
+        w3 * (j + 1) as f64
+    }
+}
+
+/// One neighbor j of an atom i inside their pair cutoff.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Neighbor {
+    pub atom_idx: usize,
+    /// x_j − x_i.
+    pub d: Vec3,
+    pub r: f64,
+    /// The pair cutoff r_c = (R_i + R_j)·rcutfac.
+    pub cutoff: f64,
+    /// w_j, the weight of j's element.
+    pub weight: f64,
+    /// The density channel j contributes to (its element with chemflag, else 0).
+    pub channel: usize,
+    /// The means of the two elements' `sinner` and `dinner`, with the inner switch on.
+    pub inner: Option<(f64, f64)>,
+}
+
+/// The neighbors of owned atom `i` in its list row `row` that lie inside their pair
+/// cutoff (r² < r_c² and r² > 10⁻²⁰, as LAMMPS selects them), in row order.
+pub(crate) fn gather(
+    model: &SnapModel,
+    atoms: &Atoms,
+    i: usize,
+    row: impl Iterator<Item = u32>,
+    out: &mut Vec<Neighbor>,
+) {
+    out.clear();
+    let xi = atoms.positions[i];
+    let ei = model.species_element[atoms.species[i].index()];
+    for j in row {
+        let j = j as usize;
+        let d = atoms.positions[j] - xi;
+        let rsq = d.x * d.x + d.y * d.y + d.z * d.z;
+        let ej = model.species_element[atoms.species[j].index()];
+        let cutoff = model.pair_cutoff(ei, ej);
+        if rsq < cutoff * cutoff && rsq > 1e-20 {
+            let (a, b) = (&model.elements[ei], &model.elements[ej]);
+            let inner = a.inner.zip(b.inner).map(|((si, di), (sj, dj))| (0.5 * (si + sj), 0.5 * (di + dj)));
+            out.push(Neighbor {
+                atom_idx: j,
+                d,
+                r: rsq.sqrt(),
+                cutoff,
+                weight: b.weight,
+                channel: model.channel(ej),
+                inner,
+            });
+        }
+    }
+}
+
+/// The height z0 = r·cot θ0 of the point (x, y, z, z0) that represents a neighbor on the
+/// 3-sphere of radius r0 = √(r² + z0²), with θ0 = rfac0·π·(r − rmin0)/(r_c − rmin0)
+/// (LAMMPS `compute_ui`).
+#[inline]
+pub(crate) fn z0(model: &SnapModel, n: &Neighbor) -> f64 {
+    let p = &model.params;
+    let theta0 = (n.r - p.rmin0) * p.rfac0 * PI / (n.cutoff - p.rmin0);
+    n.r / theta0.tan()
+}
+
+/// z0 and dz0/dr = z0/r − r·s·(r² + z0²)/r² with s = rfac0·π/(r_c − rmin0), as LAMMPS's
+/// `compute_duidrj` evaluates them.
+#[inline]
+pub(crate) fn z0_and_derivative(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
+    let p = &model.params;
+    let scale = p.rfac0 * PI / (n.cutoff - p.rmin0);
+    let theta0 = (n.r - p.rmin0) * scale;
+    let z0 = n.r * theta0.cos() / theta0.sin();
+    let rsq = n.r * n.r;
+    (z0, z0 / n.r - (n.r * scale) * (rsq + z0 * z0) / rsq)
+}
+
+/// The weight w_j·f_c(r) of a neighbor's contribution to the density and its derivative
+/// with respect to r. f_c(r) = ½(cos(π(r − rmin0)/(r_c − rmin0)) + 1) between rmin0 and
+/// r_c with `switchflag`, else 1; times the inner switch ½(1 − cos(π/2 + π/2·(r − s)/d))
+/// between s − d and s + d (0 below, 1 above) with `switchinnerflag`.
+#[inline]
+pub(crate) fn switching(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
+    let p = &model.params;
+    let r = n.r;
+    let (mut s, mut ds) = if !p.switching || r <= p.rmin0 {
+        (1.0, 0.0)
+    } else if r > n.cutoff {
+        (0.0, 0.0)
+    } else {
+        let k = PI / (n.cutoff - p.rmin0);
+        let x = (r - p.rmin0) * k;
+        (0.5 * (x.cos() + 1.0), -0.5 * x.sin() * k)
+    };
+    if let Some((sinner, dinner)) = n.inner {
+        if r < sinner + dinner {
+            if r > sinner - dinner {
+                let k = FRAC_PI_2 / dinner;
+                let phase = FRAC_PI_2 + (r - sinner) * k;
+                let inner = 0.5 * (1.0 - phase.cos());
+                let d_inner = 0.5 * k * phase.sin();
+                ds = ds * inner + s * d_inner;
+                s *= inner;
+            } else {
+                s = 0.0;
+                ds = 0.0;
+            }
+        }
+    }
+    (s * n.weight, ds * n.weight)
+}
