@@ -63,6 +63,51 @@ fn nve_energy_drift_eam_cu() {
     );
 }
 
+/// SNAP W_2940_2017_2 with its ZBL core (2J = 8), 250 atoms, ~150 K, dt = 0.5 fs, 2,000
+/// steps (1 ps): the total energy per atom stays within 2e-5 eV/atom of its start, and
+/// its fitted drift is below 1e-5 eV/atom per ps. (`scripts/snap-nve-drift.sh` runs the
+/// 2,000-atom, 5 ps version of the issue.)
+#[test]
+fn nve_energy_conservation_snap_w() {
+    let (simbox, atoms) = Lattice::new(LatticeKind::Bcc, 3.1652).replicate([5; 3]).build(SpeciesId(0));
+    let s = Structure { simbox, species: one_species("W", 183.84), atoms };
+    let w = calcine_snap::SnapInclude::read(data_path("potentials/W_2940_2017_2.snap"))
+        .unwrap()
+        .build(&["W"], calcine_snap::Evaluator::Kernel)
+        .unwrap();
+    let settings = MdSettings {
+        timestep: 0.0005,
+        skin: 1.0,
+        sort_every: 10,
+        max_step_displacement: 1.0,
+        list_storage: ListStorage::Packed,
+    };
+    let mut md = serial_md(s, w, Integrator::Nve, settings);
+    md.create_velocities(300.0, 7);
+    let n = md.n_atoms() as f64;
+    let e0 = md.thermo().total_energy / n;
+    let mut samples = Vec::new();
+    for k in 1..=2000 {
+        let sample = k % 20 == 0;
+        md.advance(if sample { Want::ALL } else { Want::FORCES_ONLY }).unwrap();
+        if sample {
+            let t = md.thermo();
+            samples.push((t.time, t.total_energy / n - e0, t.temperature));
+        }
+    }
+    let m = samples.len() as f64;
+    let (mt, me) = (samples.iter().map(|s| s.0).sum::<f64>() / m, samples.iter().map(|s| s.1).sum::<f64>() / m);
+    let slope = samples.iter().map(|s| (s.0 - mt) * (s.1 - me)).sum::<f64>()
+        / samples.iter().map(|s| (s.0 - mt).powi(2)).sum::<f64>();
+    let worst = samples.iter().map(|s| s.1.abs()).fold(0.0, f64::max);
+    let mean_t = samples.iter().map(|s| s.2).sum::<f64>() / m;
+    eprintln!(
+        "NVE SNAP W 250 atoms, 1 ps at {mean_t:.0} K: drift {slope:.2e} eV/atom/ps, largest |E - E0| {worst:.2e} eV/atom"
+    );
+    assert!((100.0..200.0).contains(&mean_t), "mean temperature {mean_t}");
+    assert!(slope.abs() < 1e-5 && worst < 2e-5, "drift {slope:.2e} eV/atom/ps, |E - E0| up to {worst:.2e} eV/atom");
+}
+
 fn mean_temperature(md: &mut Md<SerialComm>, equilibrate: usize, steps: usize) -> (f64, Vec<f64>) {
     for _ in 0..equilibrate {
         md.advance(Want::FORCES_ONLY).unwrap();

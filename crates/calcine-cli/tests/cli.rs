@@ -120,6 +120,42 @@ fn malformed_potential_file_names_file_and_line() {
 }
 
 #[test]
+fn malformed_snap_files_are_named() {
+    let c = Case::new();
+    let bcc_ta = "lattice = \"bcc\"\na = 3.316\ncells = [3, 3, 3]\nspecies = \"Ta\"\nmasses = { Ta = 180.88 }";
+    let coeff = std::fs::read_to_string(data("potentials/Ta06A.snapcoeff")).unwrap();
+    let param = data("potentials/Ta06A.snapparam");
+    let snap = |coeff: &Path, param: &Path| {
+        format!("style = \"snap\"\ncoeff = \"{}\"\nparam = \"{}\"", coeff.display(), param.display())
+    };
+    // The good files run.
+    let o = c.run(&cu_input(bcc_ta, &snap(&data("potentials/Ta06A.snapcoeff"), &param), "[run]\nsteps = 2"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // One coefficient too few for twojmax = 6 (31 per element).
+    let mut lines: Vec<&str> = coeff.lines().collect();
+    lines.pop();
+    let short = c.write("short.snapcoeff", &lines.join("\n"));
+    assert_fails_with(&c.run(&cu_input(bcc_ta, &snap(&short, &param), "")), &["short.snapcoeff", "31"]);
+    // A coefficient that is not a number names its line.
+    let mut lines: Vec<String> = coeff.lines().map(String::from).collect();
+    lines[8] = "-0.0113x".into();
+    let bad = c.write("bad.snapcoeff", &lines.join("\n"));
+    assert_fails_with(&c.run(&cu_input(bcc_ta, &snap(&bad, &param), "")), &["bad.snapcoeff:9"]);
+    // An unknown keyword in the parameter file.
+    let p = c.write("bad.snapparam", "rcutfac 4.67637\ntwojmax 6\nfrobnicate 1\n");
+    assert_fails_with(
+        &c.run(&cu_input(bcc_ta, &snap(&data("potentials/Ta06A.snapcoeff"), &p), "")),
+        &["bad.snapparam:3", "frobnicate"],
+    );
+    // A species the coefficient file has no element for.
+    let bcc_w = bcc_ta.replace("Ta", "W");
+    assert_fails_with(&c.run(&cu_input(&bcc_w, &snap(&data("potentials/Ta06A.snapcoeff"), &param), "")), &["W"]);
+    // Neither an include file nor both coefficient and parameter files.
+    let o = c.run(&cu_input(bcc_ta, &format!("style = \"snap\"\nparam = \"{}\"", param.display()), ""));
+    assert_fails_with(&o, &["in.toml:", "snap needs either file"]);
+}
+
+#[test]
 fn malformed_structure_file_names_file_and_line() {
     let c = Case::new();
     c.write(
