@@ -1,5 +1,6 @@
 //! `calcine`: molecular dynamics with machine-learning and classical interatomic potentials.
 
+mod descriptors;
 mod input;
 mod registry;
 mod run;
@@ -16,6 +17,8 @@ Examples:
       Run the bundled example: 4,000 Cu atoms with the EAM potential of Foiles et al.
   calcine validate my-run.toml
       Check an input (structure, potential files, species, settings) without running it.
+  calcine descriptors snap.toml -o sna.csv
+      Per-atom SNAP bispectrum components of the input's structure (compute sna/atom).
   calcine run md.toml --threads 4
       Use 4 threads (default: RAYON_NUM_THREADS, or all cores).
   RUST_LOG=debug calcine run md.toml
@@ -43,8 +46,8 @@ A minimal input file (all keys: docs/input.md):
   trajectory = \"traj.xyz\"        # or traj.dump for a LAMMPS dump
 ";
 
-/// Molecular dynamics for materials: EAM, LJ, ZBL (SNAP and ACE to come), LAMMPS units and
-/// LAMMPS-identical numbers, bit-identical results on any number of threads.
+/// Molecular dynamics for materials: EAM, SNAP, LJ, ZBL (ACE to come), LAMMPS units and
+/// LAMMPS-identical numbers, bit-identical results on any number of ranks and threads.
 #[derive(Debug, Parser)]
 #[command(name = "calcine", version, after_help = EXAMPLES)]
 struct Cli {
@@ -87,6 +90,16 @@ enum Command {
         /// The input file.
         input: PathBuf,
     },
+    /// Per-atom SNAP bispectrum components of the input's structure (LAMMPS `compute
+    /// sna/atom`), with the parameters of its `snap` potential, as CSV: id, species, x, y,
+    /// z, B1…BK (and Q… for a quadratic potential). One rank.
+    Descriptors {
+        /// The input file (its [system] and a [potential] of style "snap").
+        input: PathBuf,
+        /// The CSV file to write.
+        #[arg(long, short, default_value = "descriptors.csv")]
+        output: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -107,6 +120,13 @@ fn main() -> ExitCode {
     let result: Result<()> = match &cli.command {
         Command::Run { input } => run::run(input, cli.quiet, &par),
         Command::Validate { input } => run::validate(input),
+        Command::Descriptors { input, output } => {
+            if par.size() > 1 {
+                Err(anyhow::anyhow!("calcine descriptors runs on one rank (started on {})", par.size()))
+            } else {
+                descriptors::descriptors(input, output)
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

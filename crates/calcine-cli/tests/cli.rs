@@ -241,3 +241,44 @@ fn failure_mid_run_keeps_outputs_complete() {
     }
     assert_eq!(n_frames, rows.len() - 1, "one frame per thermo row");
 }
+
+/// `calcine descriptors` against LAMMPS `compute sna/atom` (W_2940 parameters, a perturbed
+/// 128-atom bcc cell; reference from `scripts/sna_atom_reference.py`).
+#[test]
+fn descriptors_match_lammps_sna_atom() {
+    let c = Case::new();
+    let input = format!(
+        "[system]\nfile = \"{}\"\nmasses = {{ W = 183.84 }}\n[potential]\nstyle = \"snap\"\nfile = \"{}\"\n",
+        data("sna-atom/W_2940_128.xyz").display(),
+        data("potentials/W_2940_2017_2.snap").display()
+    );
+    let p = c.write("sna.toml", &input);
+    let o = calcine().arg("descriptors").arg(&p).arg("-o").arg(c.path("sna.csv")).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours = std::fs::read_to_string(c.path("sna.csv")).unwrap();
+    let reference = std::fs::read_to_string(data("sna-atom/W_2940_128.sna.csv")).unwrap();
+    let rows = |text: &str, skip_columns: usize| -> Vec<(u64, Vec<f64>)> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with("id"))
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[0].parse().unwrap(), f[skip_columns..].iter().map(|v| v.parse().unwrap()).collect())
+            })
+            .collect()
+    };
+    let (ours, reference) = (rows(&ours, 5), rows(&reference, 1));
+    assert_eq!(ours.len(), 128);
+    assert_eq!(ours.len(), reference.len());
+    let mut worst: f64 = 0.0;
+    for ((id_a, a), (id_b, b)) in ours.iter().zip(&reference) {
+        assert_eq!(id_a, id_b);
+        assert_eq!(a.len(), 55);
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            // Components range from ~1e-3 to ~200; relative error with a floor of 1e-3.
+            worst = worst.max((x - y).abs() / y.abs().max(1e-3));
+        }
+    }
+    assert!(worst < 1e-11, "largest relative difference from LAMMPS: {worst:.2e}");
+    eprintln!("descriptors vs LAMMPS compute sna/atom: largest relative difference {worst:.2e}");
+}
