@@ -35,9 +35,8 @@ pub fn descriptors(path: &Path, output: &Path) -> Result<()> {
     let mut order: Vec<usize> = (0..atoms.n_owned()).collect();
     order.sort_by_key(|&i| atoms.ids[i]);
     let names = system.species.names();
-    let mut out = BufWriter::new(
-        std::fs::File::create(output).with_context(|| format!("cannot create {}", output.display()))?,
-    );
+    let mut out =
+        BufWriter::new(std::fs::File::create(output).with_context(|| format!("cannot create {}", output.display()))?);
     write!(out, "id,species,x,y,z")?;
     for k in 0..b.n_columns {
         if k < n_linear {
