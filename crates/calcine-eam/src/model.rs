@@ -8,7 +8,7 @@
 //! line of an array's last value are ignored.
 
 use crate::table::{regrid, Spline, MIN_KNOTS};
-use calcine_potential::PotentialError;
+use calcine_potential::{parse_lammps_float, read_potential_text, PotentialError};
 use std::path::{Path, PathBuf};
 
 /// One DYNAMO funcfl file (`pair_style eam`): a single element.
@@ -68,7 +68,7 @@ impl Funcfl {
     /// Reads a funcfl file.
     pub fn read(path: impl AsRef<Path>) -> Result<Self, PotentialError> {
         let path = path.as_ref();
-        let text = read_text(path)?;
+        let text = read_potential_text(path)?;
         let mut r = Reader::new(path, &text);
         r.skip_lines(1)?;
         let rec = r.record(2, "'Z mass a lattice'")?;
@@ -95,7 +95,7 @@ impl Setfl {
     /// Reads a setfl (`kind = Alloy`) or Finnis–Sinclair (`kind = FinnisSinclair`) file.
     pub fn read(path: impl AsRef<Path>, kind: SetflKind) -> Result<Self, PotentialError> {
         let path = path.as_ref();
-        let text = read_text(path)?;
+        let text = read_potential_text(path)?;
         let mut r = Reader::new(path, &text);
         r.skip_lines(3)?;
         let rec = r.record(1, "'N El1 ... ElN'")?;
@@ -396,12 +396,6 @@ fn lower_triangle(i: usize, j: usize) -> usize {
     row * (row + 1) / 2 + col
 }
 
-fn read_text(path: &Path) -> Result<String, PotentialError> {
-    let bytes = std::fs::read(path).map_err(|source| PotentialError::Io { path: path.to_path_buf(), source })?;
-    // Potential files are ASCII; a stray Latin-1 byte in a comment must not stop us.
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
 /// `Nrho drho Nr dr cutoff`.
 struct Grid {
     nrho: usize,
@@ -459,18 +453,9 @@ impl Record<'_> {
 
     fn float(&self, k: usize, what: &str) -> Result<f64, PotentialError> {
         let w = &self.words[k];
-        parse_float(w.text)
+        parse_lammps_float(w.text)
             .ok_or_else(|| PotentialError::parse(self.path, w.line, format!("{what}: '{}' is not a number", w.text)))
     }
-}
-
-/// Parses a number the way LAMMPS's `utils::is_double` admits it: digits with an optional
-/// sign, point and exponent; no `inf`, `nan` or Fortran `D` exponents.
-fn parse_float(s: &str) -> Option<f64> {
-    if !s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E')) {
-        return None;
-    }
-    s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 /// Line-oriented reader with LAMMPS `PotentialFileReader` semantics.
@@ -531,7 +516,7 @@ impl<'a> Reader<'a> {
                 if out.len() == n {
                     break;
                 }
-                let v = parse_float(text).ok_or_else(|| {
+                let v = parse_lammps_float(text).ok_or_else(|| {
                     PotentialError::parse(
                         self.path,
                         line,

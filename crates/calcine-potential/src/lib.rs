@@ -24,11 +24,13 @@ mod error;
 mod overlay;
 mod pair;
 mod pairwise;
+mod text;
 
 pub use error::PotentialError;
 pub use overlay::Overlay;
 pub use pair::{LennardJones, Zbl};
 pub use pairwise::{accumulate_owned, PairFunction, Pairwise};
+pub use text::{parse_lammps_float, read_potential_text};
 
 pub use calcine_neighbor::NeighborKind;
 

@@ -8,7 +8,7 @@
 //! the same way here). Every error names the file and the line.
 
 use crate::basis::MAX_TWO_J_MAX;
-use calcine_potential::PotentialError;
+use calcine_potential::{parse_lammps_float, read_potential_text, PotentialError};
 use std::path::{Path, PathBuf};
 
 /// The `.snapcoeff` file: per element a radius, a weight and the coefficients.
@@ -96,7 +96,7 @@ pub struct InnerSwitch {
 impl SnapCoeffFile {
     pub fn read(path: impl AsRef<Path>) -> Result<Self, PotentialError> {
         let path = path.as_ref();
-        Self::parse(&read_text(path)?, path)
+        Self::parse(&read_potential_text(path)?, path)
     }
 
     /// Parses the text of a coefficient file; `path` labels errors.
@@ -172,7 +172,7 @@ impl SnapParams {
 
     pub fn read(path: impl AsRef<Path>) -> Result<Self, PotentialError> {
         let path = path.as_ref();
-        Self::parse(&read_text(path)?, path)
+        Self::parse(&read_potential_text(path)?, path)
     }
 
     /// Parses the text of a parameter file; `path` labels errors.
@@ -287,26 +287,11 @@ impl SnapParams {
     }
 }
 
-pub(crate) fn read_text(path: &Path) -> Result<String, PotentialError> {
-    let bytes = std::fs::read(path).map_err(|source| PotentialError::Io { path: path.to_path_buf(), source })?;
-    // Potential files are ASCII; a stray Latin-1 byte in a comment must not stop us.
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
 /// The words of a line: the comment removed, split at white space and quotes (LAMMPS's
 /// `Tokenizer(trim_comment(line), "\"' \t\n\r\f")`).
 pub(crate) fn words(line: &str) -> Vec<&str> {
     let line = line.split('#').next().unwrap_or("");
     line.split(|c: char| c.is_whitespace() || c == '\'' || c == '"').filter(|w| !w.is_empty()).collect()
-}
-
-/// Parses a number as LAMMPS's `utils::numeric` admits it: digits with an optional sign,
-/// point and exponent; no `inf`, `nan` or Fortran `D` exponents.
-pub(crate) fn parse_float(s: &str) -> Option<f64> {
-    if !s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E')) {
-        return None;
-    }
-    s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 /// Non-blank lines of a file with their 1-based numbers.
@@ -341,7 +326,7 @@ impl<'a> Lines<'a> {
     }
 
     fn float(&self, line: usize, word: &str, what: &str) -> Result<f64, PotentialError> {
-        parse_float(word).ok_or_else(|| self.error(line, format!("{what}: '{word}' is not a number")))
+        parse_lammps_float(word).ok_or_else(|| self.error(line, format!("{what}: '{word}' is not a number")))
     }
 
     fn integer(&self, line: usize, word: &str, what: &str) -> Result<i64, PotentialError> {

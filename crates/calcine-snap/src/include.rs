@@ -19,8 +19,9 @@
 //! `pair_coeff * * [snap] COEFF PARAM El…` and `pair_coeff I J zbl Z_I Z_J` with LAMMPS
 //! type ranges (`*`, `n`, `n*`, `*m`, `n*m`). Anything else is an error naming the line.
 
-use crate::files::{parse_float, read_text, words};
+use crate::files::words;
 use crate::{Evaluator, Snap};
+use calcine_potential::{parse_lammps_float, read_potential_text};
 use calcine_potential::{Overlay, Pairwise, Potential, PotentialError, Zbl};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,7 +64,7 @@ impl SnapInclude {
     pub fn read(path: impl AsRef<Path>) -> Result<Self, PotentialError> {
         let path = path.as_ref();
         let base = path.parent().unwrap_or(Path::new("."));
-        Self::parse(&read_text(path)?, path, base)
+        Self::parse(&read_potential_text(path)?, path, base)
     }
 
     /// Parses `pair_style`/`pair_coeff`/`variable` commands; `path` labels errors and
@@ -139,7 +140,7 @@ impl SnapInclude {
                                 return Err(err(line, format!("expected 'zbl Z_I Z_J', found {} values", args.len())));
                             }
                             let charge = |s: &str| {
-                                parse_float(s)
+                                parse_lammps_float(s)
                                     .filter(|z| *z > 0.0)
                                     .ok_or_else(|| err(line, format!("zbl: '{s}' is not a positive charge")))
                             };
@@ -311,7 +312,8 @@ fn parse_pair_style(args: &[&str]) -> Result<Option<(f64, f64)>, String> {
                         k += 1;
                     }
                     "zbl" if zbl.is_none() && rest.len() >= k + 3 => {
-                        let number = |s: &str| parse_float(s).ok_or_else(|| format!("zbl: '{s}' is not a number"));
+                        let number =
+                            |s: &str| parse_lammps_float(s).ok_or_else(|| format!("zbl: '{s}' is not a number"));
                         let (inner, outer) = (number(rest[k + 1])?, number(rest[k + 2])?);
                         if !(inner > 0.0 && outer >= inner) {
                             return Err(format!("zbl needs 0 < inner <= outer, got {inner} and {outer}"));
