@@ -5,3 +5,4 @@ mod checks;
 mod common;
 mod kernel;
 mod lammps;
+mod lammps_wheel;
