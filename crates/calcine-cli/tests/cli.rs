@@ -91,6 +91,18 @@ fn validate_checks_without_running() {
     assert!(!c.path("thermo.csv").exists());
 }
 
+/// The bundled examples stay valid inputs (the EAM one is run by `scripts/run-example.sh`).
+#[test]
+fn bundled_examples_validate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    for (example, atoms, potential) in [("cu-eam", "4000", "eam"), ("w-snap", "1024", "zbl+snap")] {
+        let o = calcine().arg("validate").arg(root.join(example).join("input.toml")).output().unwrap();
+        assert!(o.status.success(), "{example}: {}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains(&format!("atoms      {atoms}")) && out.contains(potential), "{example}: {out}");
+    }
+}
+
 #[test]
 fn malformed_input_names_file_and_line() {
     let c = Case::new();
