@@ -1,14 +1,15 @@
 //! `calcine descriptors`: per-atom SNAP bispectrum components of a structure (LAMMPS
 //! `compute sna/atom`), for fitting potentials or classifying local environments.
 
-use crate::input::{EamEvaluator, InputFile, PotentialInput};
-use crate::system::{apply_masses, build_system};
+use crate::input::{InputFile, PotentialInput};
+use crate::registry::{snap_evaluator, snap_source, SnapSource};
+use crate::system::build_system;
 use anyhow::{bail, Context, Result};
 use calcine_comm::SerialComm;
 use calcine_domain::Domain;
 use calcine_neighbor::{NeighborKind, NeighborList};
 use calcine_potential::Potential;
-use calcine_snap::{Evaluator, Snap, SnapInclude};
+use calcine_snap::Snap;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -18,10 +19,9 @@ use std::path::Path;
 /// (`[potential] style = "snap"`, or a SNAP member of an overlay).
 pub fn descriptors(path: &Path, output: &Path) -> Result<()> {
     let file = InputFile::read(path)?;
-    let mut system = build_system(&file)?;
+    let system = build_system(&file)?;
     let snap = find_snap(&file, &file.input.potential, &system.species.names())?
         .with_context(|| format!("{}: descriptors need a snap potential", file.at_key("style")))?;
-    apply_masses(&file, &mut system, None).ok();
     let mut atoms = system.atoms.into_atoms(|_| true);
     let mut domain = Domain::new(SerialComm::new(system.simbox.periodic()), system.simbox.clone());
     domain.migrate(&mut atoms, 0).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -63,19 +63,15 @@ pub fn descriptors(path: &Path, output: &Path) -> Result<()> {
 fn find_snap(file: &InputFile, p: &PotentialInput, species: &[String]) -> Result<Option<Snap>> {
     Ok(match p {
         PotentialInput::Snap { file: include, coeff, param, evaluator } => {
-            let evaluator = match evaluator {
-                EamEvaluator::Kernel => Evaluator::Kernel,
-                EamEvaluator::Reference => Evaluator::Reference,
+            let (coeff, param) = match snap_source(file, include, coeff, param)? {
+                SnapSource::Include(inc) => (inc.coeff_file, inc.param_file),
+                SnapSource::Files(coeff, param) => (coeff, param),
             };
-            let (coeff, param) = match (include, coeff, param) {
-                (Some(inc), None, None) => {
-                    let inc = SnapInclude::read(file.resolve(inc)).with_context(|| file.at_key("file"))?;
-                    (inc.coeff_file, inc.param_file)
-                }
-                (None, Some(c), Some(p)) => (file.resolve(c), file.resolve(p)),
-                _ => bail!("{}: snap needs either file or both coeff and param", file.at_key("style")),
-            };
-            Some(Snap::read(coeff, param, species).with_context(|| file.at_key("style"))?.with_evaluator(evaluator))
+            Some(
+                Snap::read(coeff, param, species)
+                    .with_context(|| file.at_key("style"))?
+                    .with_evaluator(snap_evaluator(*evaluator)),
+            )
         }
         PotentialInput::Overlay { members } => {
             let mut found = None;

@@ -55,21 +55,21 @@ pub enum PotentialInput {
     EamFuncfl {
         files: BTreeMap<String, PathBuf>,
         #[serde(default)]
-        evaluator: EamEvaluator,
+        evaluator: EvaluatorInput,
     },
     /// DYNAMO setfl file (LAMMPS `pair_style eam/alloy`).
     #[serde(rename = "eam/alloy")]
     EamAlloy {
         file: PathBuf,
         #[serde(default)]
-        evaluator: EamEvaluator,
+        evaluator: EvaluatorInput,
     },
     /// Finnis–Sinclair setfl file (LAMMPS `pair_style eam/fs`).
     #[serde(rename = "eam/fs")]
     EamFs {
         file: PathBuf,
         #[serde(default)]
-        evaluator: EamEvaluator,
+        evaluator: EvaluatorInput,
     },
     /// Lennard-Jones 12-6 (LAMMPS `pair_style lj/cut`).
     #[serde(rename = "lj")]
@@ -90,7 +90,7 @@ pub enum PotentialInput {
         coeff: Option<PathBuf>,
         param: Option<PathBuf>,
         #[serde(default)]
-        evaluator: EamEvaluator,
+        evaluator: EvaluatorInput,
     },
     /// Several potentials added together (LAMMPS `pair_style hybrid/overlay`).
     #[serde(rename = "overlay")]
@@ -101,7 +101,7 @@ pub enum PotentialInput {
 /// against (for EAM, LAMMPS's half-list algorithm; for SNAP, the equations as written).
 #[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum EamEvaluator {
+pub enum EvaluatorInput {
     #[default]
     Kernel,
     Reference,

@@ -1,13 +1,14 @@
 //! The one place that knows every potential: input styles to `Potential` objects
 //! (LAMMPS's `PairStyle(...)` lines, as one `match`).
 
-use crate::input::EamEvaluator;
+use crate::input::EvaluatorInput;
 use crate::input::{InputFile, PotentialInput};
 use anyhow::{bail, Context, Result};
 use calcine_core::SpeciesTable;
 use calcine_eam::{Eam, Evaluator};
 use calcine_potential::{LennardJones, Overlay, Pairwise, Potential, Zbl};
 use calcine_snap::{Snap, SnapInclude};
+use std::path::PathBuf;
 
 /// Builds the potential described by `p` for the run's species.
 pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTable) -> Result<Box<dyn Potential>> {
@@ -84,22 +85,15 @@ pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTa
             Box::new(Pairwise::new(Zbl::new(&charges, *inner, *outer).with_context(|| file.at_key("inner"))?))
         }
         PotentialInput::Snap { file: include, coeff, param, evaluator } => {
-            let evaluator = match evaluator {
-                EamEvaluator::Kernel => calcine_snap::Evaluator::Kernel,
-                EamEvaluator::Reference => calcine_snap::Evaluator::Reference,
-            };
-            match (include, coeff, param) {
-                (Some(path), None, None) => SnapInclude::read(file.resolve(path))
-                    .and_then(|inc| inc.build(&names, evaluator))
+            let evaluator = snap_evaluator(*evaluator);
+            match snap_source(file, include, coeff, param)? {
+                SnapSource::Include(inc) => inc
+                    .build(&names, evaluator)
                     .with_context(|| format!("{}: loading the snap potential", file.at_key("file")))?,
-                (None, Some(coeff), Some(param)) => Box::new(
-                    Snap::read(file.resolve(coeff), file.resolve(param), &names)
+                SnapSource::Files(coeff, param) => Box::new(
+                    Snap::read(coeff, param, &names)
                         .with_context(|| format!("{}: loading the snap potential", file.at_key("coeff")))?
                         .with_evaluator(evaluator),
-                ),
-                _ => bail!(
-                    "{}: snap needs either file = \"X.snap\" (a LAMMPS include file, ZBL + SNAP) or both coeff = \"X.snapcoeff\" and param = \"X.snapparam\"",
-                    file.at_key("style")
                 ),
             }
         }
@@ -110,9 +104,44 @@ pub fn build_potential(file: &InputFile, p: &PotentialInput, species: &SpeciesTa
     })
 }
 
-fn eam_evaluator(e: EamEvaluator) -> Evaluator {
+/// Where the potential of a `style = "snap"` input comes from.
+pub enum SnapSource {
+    /// A LAMMPS include file (ZBL + SNAP, as published).
+    Include(SnapInclude),
+    /// A coefficient and a parameter file.
+    Files(PathBuf, PathBuf),
+}
+
+/// Reads what a snap input names: `file` (an include file) or both `coeff` and `param`.
+pub fn snap_source(
+    file: &InputFile,
+    include: &Option<PathBuf>,
+    coeff: &Option<PathBuf>,
+    param: &Option<PathBuf>,
+) -> Result<SnapSource> {
+    match (include, coeff, param) {
+        (Some(path), None, None) => Ok(SnapSource::Include(
+            SnapInclude::read(file.resolve(path))
+                .with_context(|| format!("{}: loading the snap potential", file.at_key("file")))?,
+        )),
+        (None, Some(coeff), Some(param)) => Ok(SnapSource::Files(file.resolve(coeff), file.resolve(param))),
+        _ => bail!(
+            "{}: snap needs either file = \"X.snap\" (a LAMMPS include file, ZBL + SNAP) or both coeff = \"X.snapcoeff\" and param = \"X.snapparam\"",
+            file.at_key("style")
+        ),
+    }
+}
+
+pub fn snap_evaluator(e: EvaluatorInput) -> calcine_snap::Evaluator {
     match e {
-        EamEvaluator::Kernel => Evaluator::Kernel,
-        EamEvaluator::Reference => Evaluator::Reference,
+        EvaluatorInput::Kernel => calcine_snap::Evaluator::Kernel,
+        EvaluatorInput::Reference => calcine_snap::Evaluator::Reference,
+    }
+}
+
+fn eam_evaluator(e: EvaluatorInput) -> Evaluator {
+    match e {
+        EvaluatorInput::Kernel => Evaluator::Kernel,
+        EvaluatorInput::Reference => Evaluator::Reference,
     }
 }
