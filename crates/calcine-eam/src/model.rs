@@ -8,7 +8,7 @@
 //! line of an array's last value are ignored.
 
 use crate::table::{regrid, Spline, MIN_KNOTS};
-use calcine_potential::{parse_lammps_float, read_potential_text, PotentialError};
+use calcine_potential::{integer_at, number_at, parse_lammps_float, read_potential_text, PotentialError};
 use std::path::{Path, PathBuf};
 
 /// One DYNAMO funcfl file (`pair_style eam`): a single element.
@@ -445,16 +445,11 @@ impl Record<'_> {
     }
 
     fn int(&self, k: usize, what: &str) -> Result<i64, PotentialError> {
-        let w = &self.words[k];
-        w.text
-            .parse::<i64>()
-            .map_err(|_| PotentialError::parse(self.path, w.line, format!("{what}: '{}' is not an integer", w.text)))
+        integer_at(self.path, self.words[k].line, self.words[k].text, what)
     }
 
     fn float(&self, k: usize, what: &str) -> Result<f64, PotentialError> {
-        let w = &self.words[k];
-        parse_lammps_float(w.text)
-            .ok_or_else(|| PotentialError::parse(self.path, w.line, format!("{what}: '{}' is not a number", w.text)))
+        number_at(self.path, self.words[k].line, self.words[k].text, what)
     }
 }
 

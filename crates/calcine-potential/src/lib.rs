@@ -30,7 +30,7 @@ pub use error::PotentialError;
 pub use overlay::Overlay;
 pub use pair::{LennardJones, Zbl};
 pub use pairwise::{accumulate_owned, PairFunction, Pairwise};
-pub use text::{parse_lammps_float, read_potential_text};
+pub use text::{integer_at, number_at, parse_lammps_float, read_potential_text};
 
 pub use calcine_neighbor::NeighborKind;
 

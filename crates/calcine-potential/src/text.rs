@@ -20,6 +20,18 @@ pub fn parse_lammps_float(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// Word `word` on line `line` of `path` as a LAMMPS number, or an error naming the file,
+/// the line and `what` the number was to be.
+pub fn number_at(path: &Path, line: usize, word: &str, what: &str) -> Result<f64, PotentialError> {
+    parse_lammps_float(word)
+        .ok_or_else(|| PotentialError::parse(path, line, format!("{what}: '{word}' is not a number")))
+}
+
+/// The same for an integer.
+pub fn integer_at(path: &Path, line: usize, word: &str, what: &str) -> Result<i64, PotentialError> {
+    word.parse::<i64>().map_err(|_| PotentialError::parse(path, line, format!("{what}: '{word}' is not an integer")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

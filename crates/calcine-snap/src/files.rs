@@ -8,7 +8,7 @@
 //! the same way here). Every error names the file and the line.
 
 use crate::basis::MAX_TWO_J_MAX;
-use calcine_potential::{parse_lammps_float, read_potential_text, PotentialError};
+use calcine_potential::{integer_at, number_at, read_potential_text, PotentialError};
 use std::path::{Path, PathBuf};
 
 /// The `.snapcoeff` file: per element a radius, a weight and the coefficients.
@@ -326,11 +326,11 @@ impl<'a> Lines<'a> {
     }
 
     fn float(&self, line: usize, word: &str, what: &str) -> Result<f64, PotentialError> {
-        parse_lammps_float(word).ok_or_else(|| self.error(line, format!("{what}: '{word}' is not a number")))
+        number_at(self.path, line, word, what)
     }
 
     fn integer(&self, line: usize, word: &str, what: &str) -> Result<i64, PotentialError> {
-        word.parse::<i64>().map_err(|_| self.error(line, format!("{what}: '{word}' is not an integer")))
+        integer_at(self.path, line, word, what)
     }
 
     fn positive_integer(&self, line: usize, word: &str, what: &str) -> Result<usize, PotentialError> {
