@@ -35,20 +35,13 @@ pub mod table;
 pub use model::{EamTables, Funcfl, Setfl, SetflKind};
 
 use calcine_core::GhostSync;
+/// Which algorithm evaluates an [`Eam`]: [`Evaluator::Kernel`] on a full neighbor list,
+/// threaded, deterministic, no ghost forces (`kernel.rs`); [`Evaluator::Reference`] on a
+/// half list, serial, LAMMPS's two halo exchanges and ghost forces (`reference.rs`).
+pub use calcine_potential::Evaluator;
 use calcine_potential::{ForceInput, ForceOutput, NeighborKind, Potential, PotentialError};
 use std::path::Path;
 use std::sync::Mutex;
-
-/// Which algorithm evaluates an [`Eam`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Evaluator {
-    /// Full neighbor list, threaded, deterministic, no ghost forces (`kernel.rs`).
-    #[default]
-    Kernel,
-    /// Half neighbor list, serial, LAMMPS's two halo exchanges and ghost forces
-    /// (`reference.rs`).
-    Reference,
-}
 
 /// An embedded-atom method potential (LAMMPS `pair_style eam`, `eam/alloy`, `eam/fs`).
 ///

@@ -8,7 +8,8 @@
 //! line of an array's last value are ignored.
 
 use crate::table::{regrid, Spline, MIN_KNOTS};
-use calcine_potential::{integer_at, number_at, parse_lammps_float, read_potential_text, PotentialError};
+use calcine_potential::text::{PotentialReader, Separators};
+use calcine_potential::{read_potential_text, PotentialError};
 use std::path::{Path, PathBuf};
 
 /// One DYNAMO funcfl file (`pair_style eam`): a single element.
@@ -69,7 +70,7 @@ impl Funcfl {
     pub fn read(path: impl AsRef<Path>) -> Result<Self, PotentialError> {
         let path = path.as_ref();
         let text = read_potential_text(path)?;
-        let mut r = Reader::new(path, &text);
+        let mut r = PotentialReader::new(path, &text, Separators::Whitespace);
         r.skip_lines(1)?;
         let rec = r.record(2, "'Z mass a lattice'")?;
         rec.int(0, "Z")?;
@@ -96,7 +97,7 @@ impl Setfl {
     pub fn read(path: impl AsRef<Path>, kind: SetflKind) -> Result<Self, PotentialError> {
         let path = path.as_ref();
         let text = read_potential_text(path)?;
-        let mut r = Reader::new(path, &text);
+        let mut r = PotentialReader::new(path, &text, Separators::Whitespace);
         r.skip_lines(3)?;
         let rec = r.record(1, "'N El1 ... ElN'")?;
         let n = rec.int(0, "number of elements")?;
@@ -104,10 +105,10 @@ impl Setfl {
             return Err(rec.error(format!("number of elements must be positive, got {n}")));
         }
         let n = n as usize;
-        if rec.words.len() != n + 1 {
-            return Err(rec.error(format!("expected {n} element names after the count, found {}", rec.words.len() - 1)));
+        if rec.len() != n + 1 {
+            return Err(rec.error(format!("expected {n} element names after the count, found {}", rec.len() - 1)));
         }
-        let elements: Vec<String> = rec.words[1..].iter().map(|w| w.text.to_string()).collect();
+        let elements: Vec<String> = (1..=n).map(|k| rec.word(k).to_string()).collect();
         let grid = Grid::read(&mut r)?;
         let mut masses = Vec::with_capacity(n);
         let mut embedding = Vec::with_capacity(n);
@@ -406,7 +407,7 @@ struct Grid {
 }
 
 impl Grid {
-    fn read(r: &mut Reader<'_>) -> Result<Self, PotentialError> {
+    fn read(r: &mut PotentialReader<'_>) -> Result<Self, PotentialError> {
         let rec = r.record(5, "'Nrho drho Nr dr cutoff'")?;
         let nrho = rec.int(0, "Nrho")?;
         let drho = rec.float(1, "drho")?;
@@ -424,103 +425,5 @@ impl Grid {
             }
         }
         Ok(Self { nrho: nrho as usize, drho, nr: nr as usize, dr, cutoff })
-    }
-}
-
-/// A word of the file with the line (1-based) it is on.
-struct Word<'a> {
-    text: &'a str,
-    line: usize,
-}
-
-/// Words of one header record.
-struct Record<'a> {
-    path: &'a Path,
-    words: Vec<Word<'a>>,
-}
-
-impl Record<'_> {
-    fn error(&self, reason: String) -> PotentialError {
-        PotentialError::parse(self.path, self.words.first().map_or(0, |w| w.line), reason)
-    }
-
-    fn int(&self, k: usize, what: &str) -> Result<i64, PotentialError> {
-        integer_at(self.path, self.words[k].line, self.words[k].text, what)
-    }
-
-    fn float(&self, k: usize, what: &str) -> Result<f64, PotentialError> {
-        number_at(self.path, self.words[k].line, self.words[k].text, what)
-    }
-}
-
-/// Line-oriented reader with LAMMPS `PotentialFileReader` semantics.
-struct Reader<'a> {
-    path: &'a Path,
-    lines: std::iter::Enumerate<std::str::Lines<'a>>,
-    /// Line number of the last line read, for end-of-file messages.
-    last_line: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn new(path: &'a Path, text: &'a str) -> Self {
-        Self { path, lines: text.lines().enumerate(), last_line: 0 }
-    }
-
-    fn eof(&self, what: &str) -> PotentialError {
-        PotentialError::parse(self.path, self.last_line, format!("unexpected end of file while reading {what}"))
-    }
-
-    fn skip_lines(&mut self, n: usize) -> Result<(), PotentialError> {
-        for _ in 0..n {
-            let (k, _) = self.lines.next().ok_or_else(|| self.eof("the comment lines"))?;
-            self.last_line = k + 1;
-        }
-        Ok(())
-    }
-
-    /// The next line's words with the comment removed, or None at the end of the file.
-    fn next_words(&mut self) -> Option<(usize, std::str::SplitWhitespace<'a>)> {
-        let (k, line) = self.lines.next()?;
-        self.last_line = k + 1;
-        let line = line.split('#').next().unwrap_or("");
-        Some((k + 1, line.split_whitespace()))
-    }
-
-    /// A header record of at least `min_words` words, continued over lines as needed.
-    fn record(&mut self, min_words: usize, what: &str) -> Result<Record<'a>, PotentialError> {
-        let mut words = Vec::new();
-        while words.len() < min_words {
-            let (line, ws) = self.next_words().ok_or_else(|| self.eof(what))?;
-            words.extend(ws.map(|text| Word { text, line }));
-        }
-        Ok(Record { path: self.path, words })
-    }
-
-    /// An array of exactly `n` numbers starting on the next line.
-    fn array(&mut self, n: usize, what: &str) -> Result<Vec<f64>, PotentialError> {
-        let mut out = Vec::with_capacity(n);
-        while out.len() < n {
-            let Some((line, ws)) = self.next_words() else {
-                return Err(PotentialError::parse(
-                    self.path,
-                    self.last_line,
-                    format!("unexpected end of file in {what}: expected {n} values, found {}", out.len()),
-                ));
-            };
-            for text in ws {
-                if out.len() == n {
-                    break;
-                }
-                let v = parse_lammps_float(text).ok_or_else(|| {
-                    PotentialError::parse(
-                        self.path,
-                        line,
-                        format!("{what}: value {} '{text}' is not a number", out.len() + 1),
-                    )
-                })?;
-                out.push(v);
-            }
-        }
-        Ok(out)
     }
 }

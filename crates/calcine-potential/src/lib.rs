@@ -18,19 +18,28 @@
 //!   reverse-sums them into their owners.
 //! - The virial is Σ r_ij ⊗ f_ij over pairs in eV (LAMMPS's `virial`), xx yy zz xy xz yz.
 //!
+//! Shared plumbing for potential families: [`text::PotentialReader`] reads LAMMPS-style
+//! potential files with `file:line` errors, [`scatter_exact`] adds atom-centred many-body
+//! terms (SNAP, ACE) to both atoms of each pair in fixed point with an integer reverse sum,
+//! and [`Evaluator`] chooses between a family's fast kernel and its plain reference.
+//!
 //! [`GhostSync`]: calcine_core::GhostSync
 
 mod error;
+mod evaluator;
 mod overlay;
 mod pair;
 mod pairwise;
-mod text;
+mod scatter;
+pub mod text;
 
 pub use error::PotentialError;
+pub use evaluator::Evaluator;
 pub use overlay::Overlay;
 pub use pair::{LennardJones, Zbl};
 pub use pairwise::{accumulate_owned, PairFunction, Pairwise};
-pub use text::{integer_at, number_at, parse_lammps_float, read_potential_text};
+pub use scatter::{scatter_exact, AtomTerms, SCATTER_BLOCK};
+pub use text::{parse_lammps_float, read_potential_text};
 
 pub use calcine_neighbor::NeighborKind;
 

@@ -8,7 +8,8 @@
 //! the same way here). Every error names the file and the line.
 
 use crate::basis::MAX_TWO_J_MAX;
-use calcine_potential::{integer_at, number_at, read_potential_text, PotentialError};
+use calcine_potential::text::{PotentialReader, Separators};
+use calcine_potential::{read_potential_text, PotentialError};
 use std::path::{Path, PathBuf};
 
 /// The `.snapcoeff` file: per element a radius, a weight and the coefficients.
@@ -102,41 +103,39 @@ impl SnapCoeffFile {
     /// Parses the text of a coefficient file; `path` labels errors.
     pub fn parse(text: &str, path: impl AsRef<Path>) -> Result<Self, PotentialError> {
         let path = path.as_ref();
-        let mut lines = Lines::new(path, text);
-        let (header_line, words) = lines.next().ok_or_else(|| lines.error_eof("the 'nelem ncoeff' header"))?;
-        if words.len() != 2 {
-            return Err(lines.error(header_line, format!("expected 'nelem ncoeff', found {} words", words.len())));
+        let mut lines = PotentialReader::new(path, text, Separators::WhitespaceAndQuotes);
+        let header = lines.expect_line("the 'nelem ncoeff' header")?;
+        if header.words.len() != 2 {
+            return Err(header.error(format!("expected 'nelem ncoeff', found {} words", header.words.len())));
         }
-        let n_elements = lines.positive_integer(header_line, words[0], "nelem")?;
-        let n_coefficients = lines.positive_integer(header_line, words[1], "ncoeff")?;
+        let header_line = header.number;
+        let n_elements = header.positive_int(0, "nelem")?;
+        let n_coefficients = header.positive_int(1, "ncoeff")?;
         let mut elements: Vec<CoeffElement> = Vec::with_capacity(n_elements);
         for e in 0..n_elements {
-            let what = format!("the header of element block {} of {n_elements}", e + 1);
-            let (line, words) = lines.next().ok_or_else(|| lines.error_eof(&what))?;
-            if words.len() != 3 {
-                return Err(lines.error(line, format!("expected 'element radius weight', found {} words", words.len())));
+            let block = lines.expect_line(&format!("the header of element block {} of {n_elements}", e + 1))?;
+            if block.words.len() != 3 {
+                return Err(block.error(format!("expected 'element radius weight', found {} words", block.words.len())));
             }
-            let name = words[0].to_string();
+            let name = block.words[0].to_string();
             if let Some(first) = elements.iter().find(|el| el.name == name) {
-                return Err(lines.error(line, format!("element {name} appears twice (first on line {})", first.line)));
+                return Err(block.error(format!("element {name} appears twice (first on line {})", first.line)));
             }
-            let radius = lines.float(line, words[1], "radius")?;
+            let radius = block.float(1, "radius")?;
             if !(radius > 0.0) {
-                return Err(lines.error(line, format!("radius of {name} must be positive, got {radius}")));
+                return Err(block.error(format!("radius of {name} must be positive, got {radius}")));
             }
-            let weight = lines.float(line, words[2], "weight")?;
+            let weight = block.float(2, "weight")?;
             let mut coefficients = Vec::with_capacity(n_coefficients);
             for k in 0..n_coefficients {
                 let what = format!("coefficient {} of {n_coefficients} of element {name}", k + 1);
-                let (cline, words) = lines.next().ok_or_else(|| lines.error_eof(&what))?;
-                if words.len() != 1 {
-                    return Err(
-                        lines.error(cline, format!("expected {what} alone on the line, found {} words", words.len()))
-                    );
+                let c = lines.expect_line(&what)?;
+                if c.words.len() != 1 {
+                    return Err(c.error(format!("expected {what} alone on the line, found {} words", c.words.len())));
                 }
-                coefficients.push(lines.float(cline, words[0], &what)?);
+                coefficients.push(c.float(0, &what)?);
             }
-            elements.push(CoeffElement { name, radius, weight, coefficients, line });
+            elements.push(CoeffElement { name, radius, weight, coefficients, line: block.number });
         }
         Ok(Self { path: path.to_path_buf(), header_line, n_coefficients, elements })
     }
@@ -183,24 +182,25 @@ impl SnapParams {
     /// `parallelthresh` only tune LAMMPS's KOKKOS kernels; they are checked and ignored.
     pub fn parse(text: &str, path: impl AsRef<Path>) -> Result<Self, PotentialError> {
         let path = path.as_ref();
-        let mut lines = Lines::new(path, text);
+        let mut lines = PotentialReader::new(path, text, Separators::WhitespaceAndQuotes);
         let mut p = Self::new(f64::NAN, 0);
         p.path = path.to_path_buf();
         let (mut rcutfac_seen, mut two_j_max_seen, mut switch_inner) = (false, false, false);
         let mut sinner: Option<(Vec<f64>, usize)> = None;
         let mut dinner: Option<(Vec<f64>, usize)> = None;
-        while let Some((line, words)) = lines.next() {
+        while let Some(l) = lines.next_nonblank() {
+            let (line, words) = (l.number, &l.words);
             if words.len() < 2 {
-                return Err(lines.error(line, format!("keyword '{}' has no value", words[0])));
+                return Err(l.error(format!("keyword '{}' has no value", words[0])));
             }
             let key = words[0];
             if key == "sinner" || key == "dinner" {
                 let values = words[1..]
                     .iter()
                     .map(|w| {
-                        let v = lines.float(line, w, key)?;
+                        let v = l.float_word(w, key)?;
                         if !(v > 0.0) {
-                            return Err(lines.error(line, format!("{key} values must be positive, got {v}")));
+                            return Err(l.error(format!("{key} values must be positive, got {v}")));
                         }
                         Ok(v)
                     })
@@ -213,58 +213,58 @@ impl SnapParams {
                 continue;
             }
             if words.len() != 2 {
-                return Err(lines.error(line, format!("keyword '{key}' takes one value, found {}", words.len() - 1)));
+                return Err(l.error(format!("keyword '{key}' takes one value, found {}", words.len() - 1)));
             }
             let value = words[1];
-            let flag = |lines: &Lines<'_>| -> Result<bool, PotentialError> {
+            let flag = || -> Result<bool, PotentialError> {
                 match value {
                     "0" => Ok(false),
                     "1" => Ok(true),
-                    _ => Err(lines.error(line, format!("{key} must be 0 or 1, got '{value}'"))),
+                    _ => Err(l.error(format!("{key} must be 0 or 1, got '{value}'"))),
                 }
             };
             match key {
                 "rcutfac" => {
-                    p.rcutfac = lines.float(line, value, key)?;
+                    p.rcutfac = l.float(1, key)?;
                     if !(p.rcutfac > 0.0) {
-                        return Err(lines.error(line, format!("rcutfac must be positive, got {}", p.rcutfac)));
+                        return Err(l.error(format!("rcutfac must be positive, got {}", p.rcutfac)));
                     }
                     rcutfac_seen = true;
                 }
                 "twojmax" => {
-                    let v = lines.integer(line, value, key)?;
+                    let v = l.int(1, key)?;
                     if v < 0 || v as usize > MAX_TWO_J_MAX {
-                        return Err(lines.error(line, format!("twojmax must be in 0..={MAX_TWO_J_MAX}, got {v}")));
+                        return Err(l.error(format!("twojmax must be in 0..={MAX_TWO_J_MAX}, got {v}")));
                     }
                     p.two_j_max = v as usize;
                     two_j_max_seen = true;
                 }
                 "rfac0" => {
-                    p.rfac0 = lines.float(line, value, key)?;
+                    p.rfac0 = l.float(1, key)?;
                     if !(p.rfac0 > 0.0 && p.rfac0 <= 1.0) {
-                        return Err(lines.error(line, format!("rfac0 must be in (0, 1], got {}", p.rfac0)));
+                        return Err(l.error(format!("rfac0 must be in (0, 1], got {}", p.rfac0)));
                     }
                 }
                 "rmin0" => {
-                    p.rmin0 = lines.float(line, value, key)?;
+                    p.rmin0 = l.float(1, key)?;
                     if !(p.rmin0 >= 0.0) {
-                        return Err(lines.error(line, format!("rmin0 must not be negative, got {}", p.rmin0)));
+                        return Err(l.error(format!("rmin0 must not be negative, got {}", p.rmin0)));
                     }
                 }
-                "switchflag" => p.switching = flag(&lines)?,
-                "bzeroflag" => p.subtract_bzero = flag(&lines)?,
-                "quadraticflag" => p.quadratic = flag(&lines)?,
-                "chemflag" => p.chem = flag(&lines)?,
-                "bnormflag" => p.normalize_b = flag(&lines)?,
-                "wselfallflag" => p.self_weight_all = flag(&lines)?,
-                "switchinnerflag" => switch_inner = flag(&lines)?,
+                "switchflag" => p.switching = flag()?,
+                "bzeroflag" => p.subtract_bzero = flag()?,
+                "quadraticflag" => p.quadratic = flag()?,
+                "chemflag" => p.chem = flag()?,
+                "bnormflag" => p.normalize_b = flag()?,
+                "wselfallflag" => p.self_weight_all = flag()?,
+                "switchinnerflag" => switch_inner = flag()?,
                 "chunksize" | "parallelthresh" => {
-                    lines.positive_integer(line, value, key)?;
+                    l.positive_int(1, key)?;
                 }
-                _ => return Err(lines.error(line, format!("unknown keyword '{key}'"))),
+                _ => return Err(l.error(format!("unknown keyword '{key}'"))),
             }
         }
-        let last = lines.last_line;
+        let last = lines.last_line();
         if !rcutfac_seen || !two_j_max_seen {
             let missing = if rcutfac_seen { "twojmax" } else { "rcutfac" };
             return Err(PotentialError::parse(path, last, format!("the required keyword '{missing}' is missing")));
@@ -284,59 +284,5 @@ impl SnapParams {
             }
         };
         Ok(p)
-    }
-}
-
-/// The words of a line: the comment removed, split at white space and quotes (LAMMPS's
-/// `Tokenizer(trim_comment(line), "\"' \t\n\r\f")`).
-pub(crate) fn words(line: &str) -> Vec<&str> {
-    let line = line.split('#').next().unwrap_or("");
-    line.split(|c: char| c.is_whitespace() || c == '\'' || c == '"').filter(|w| !w.is_empty()).collect()
-}
-
-/// Non-blank lines of a file with their 1-based numbers.
-struct Lines<'a> {
-    path: &'a Path,
-    lines: std::iter::Enumerate<std::str::Lines<'a>>,
-    last_line: usize,
-}
-
-impl<'a> Lines<'a> {
-    fn new(path: &'a Path, text: &'a str) -> Self {
-        Self { path, lines: text.lines().enumerate(), last_line: 0 }
-    }
-
-    fn next(&mut self) -> Option<(usize, Vec<&'a str>)> {
-        for (k, line) in self.lines.by_ref() {
-            self.last_line = k + 1;
-            let w = words(line);
-            if !w.is_empty() {
-                return Some((k + 1, w));
-            }
-        }
-        None
-    }
-
-    fn error(&self, line: usize, reason: impl Into<String>) -> PotentialError {
-        PotentialError::parse(self.path, line, reason)
-    }
-
-    fn error_eof(&self, what: &str) -> PotentialError {
-        self.error(self.last_line, format!("unexpected end of file while reading {what}"))
-    }
-
-    fn float(&self, line: usize, word: &str, what: &str) -> Result<f64, PotentialError> {
-        number_at(self.path, line, word, what)
-    }
-
-    fn integer(&self, line: usize, word: &str, what: &str) -> Result<i64, PotentialError> {
-        integer_at(self.path, line, word, what)
-    }
-
-    fn positive_integer(&self, line: usize, word: &str, what: &str) -> Result<usize, PotentialError> {
-        match self.integer(line, word, what)? {
-            v if v > 0 => Ok(v as usize),
-            v => Err(self.error(line, format!("{what} must be positive, got {v}"))),
-        }
     }
 }

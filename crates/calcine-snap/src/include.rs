@@ -19,8 +19,8 @@
 //! `pair_coeff * * [snap] COEFF PARAM El…` and `pair_coeff I J zbl Z_I Z_J` with LAMMPS
 //! type ranges (`*`, `n`, `n*`, `*m`, `n*m`). Anything else is an error naming the line.
 
-use crate::files::words;
 use crate::{Evaluator, Snap};
+use calcine_potential::text::command_words as words;
 use calcine_potential::{parse_lammps_float, read_potential_text};
 use calcine_potential::{Overlay, Pairwise, Potential, PotentialError, Zbl};
 use std::collections::BTreeMap;

@@ -30,8 +30,8 @@
 use crate::basis::{parity_sign, AdjointRule, Basis};
 use crate::model::SnapModel;
 use crate::site::{self, Neighbor};
-use crate::AtomTerms;
 use calcine_core::Vec3;
+use calcine_potential::AtomTerms;
 use std::ops::Range;
 
 /// Atoms per batch: the lanes of the density, Z, B and Y computations.

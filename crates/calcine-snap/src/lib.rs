@@ -49,30 +49,22 @@ mod kernel;
 mod model;
 mod reference;
 mod site;
+mod source;
 
 pub use basis::n_components;
 pub use files::{CoeffElement, InnerSwitch, SnapCoeffFile, SnapParams};
 pub use include::{SnapInclude, ZblSettings};
 pub use model::{Element, SnapModel};
+pub use source::SnapFiles;
 
 use basis::Basis;
-use calcine_core::{Atoms, ExactVectors, GhostSync, Vec3};
+use calcine_core::{Atoms, GhostSync};
 use calcine_neighbor::NeighborList;
-use calcine_potential::{add_outer, ForceInput, ForceOutput, NeighborKind, Potential, PotentialError, Want};
+pub use calcine_potential::Evaluator;
+use calcine_potential::{scatter_exact, AtomTerms, ForceInput, ForceOutput, NeighborKind, Potential, PotentialError};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::path::Path;
-
-/// Which algorithm evaluates a [`Snap`]. Both give the same numbers to rounding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Evaluator {
-    /// Precomputed index lists, half matrices, the adjoint built with the coefficients
-    /// folded in, and derivatives contracted as they are made (`kernel.rs`).
-    #[default]
-    Kernel,
-    /// Whole complex matrices, written the way the equations read (`reference.rs`).
-    Reference,
-}
 
 /// A SNAP potential (LAMMPS `pair_style snap`).
 ///
@@ -121,17 +113,6 @@ impl Bispectrum {
         &self.values[atom_idx * self.n_columns..(atom_idx + 1) * self.n_columns]
     }
 }
-
-/// What one atom contributes: its energy and ∂E_i/∂x_j for each neighbor j inside the
-/// cutoff (an atom index, owned or ghost), in row order.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct AtomTerms {
-    pub energy: f64,
-    pub forces: Vec<(usize, Vec3)>,
-}
-
-/// Owned atoms whose terms are computed (in parallel) before they are added (in order).
-const BLOCK: usize = 2048;
 
 impl Snap {
     /// Reads a coefficient and a parameter file and maps species `k` to the element named
@@ -260,41 +241,6 @@ impl Snap {
     }
 }
 
-/// Adds one pair term ∂E_i/∂x_j: +f on atom i, −f on atom j, in fixed point (the two
-/// cancel exactly, and the sums do not depend on the order of the terms).
-#[inline]
-fn scatter_pair_force(forces: &mut ExactVectors, i: usize, j: usize, f: &Vec3) {
-    forces.add(i, [f.x, f.y, f.z]);
-    forces.sub(j, [f.x, f.y, f.z]);
-}
-
-/// Adds atom i's terms to `out`: forces on i and its neighbors, its energy and its virial
-/// Σ_j (x_i − x_j) ⊗ ∂E_i/∂x_j.
-fn apply(
-    atoms: &Atoms,
-    i: usize,
-    terms: &AtomTerms,
-    want: Want,
-    forces: &mut ExactVectors,
-    out: &mut ForceOutput,
-) -> Result<(), PotentialError> {
-    let non_finite = |what, id: u64| PotentialError::NonFinite { potential: "snap".into(), what, id };
-    if !terms.energy.is_finite() {
-        return Err(non_finite("energy", atoms.ids[i].0));
-    }
-    let xi = atoms.positions[i];
-    let mut virial = [0.0; 6];
-    for (j, f) in &terms.forces {
-        if !(f.x.is_finite() && f.y.is_finite() && f.z.is_finite()) {
-            return Err(non_finite("force", atoms.ids[i].0));
-        }
-        scatter_pair_force(forces, i, *j, f);
-        add_outer(&mut virial, &(xi - atoms.positions[*j]), f, 1.0);
-    }
-    out.tally_atom(i, terms.energy, &virial, want);
-    Ok(())
-}
-
 impl Potential for Snap {
     fn name(&self) -> &str {
         "snap"
@@ -316,34 +262,10 @@ impl Potential for Snap {
         ghosts: &mut dyn GhostSync,
         out: &mut ForceOutput,
     ) -> Result<(), PotentialError> {
-        let atoms = input.atoms;
-        let mut forces = ExactVectors::default();
-        forces.reset(atoms.n_total());
-        let mut error = self.check_input(atoms, input.neighbors).err();
-        assert!(out.forces.len() >= atoms.n_total(), "force output not sized for owned + ghost atoms");
-        let n_owned = atoms.n_owned();
-        if error.is_none() {
-            for start in (0..n_owned).step_by(BLOCK) {
-                let block = start..(start + BLOCK).min(n_owned);
-                let energy = input.want.energy || input.want.per_atom_energy;
-                let terms = self.block_terms(atoms, input.neighbors, block.clone(), energy);
-                if let Some(e) =
-                    block.zip(&terms).find_map(|(i, t)| apply(atoms, i, t, input.want, &mut forces, out).err())
-                {
-                    error = Some(e);
-                    break;
-                }
-            }
-        }
-        ghosts.reverse_sum_exact(forces.words_mut(), 3);
-        if let Some(e) = error {
-            return Err(e);
-        }
-        for (i, f) in out.forces[..n_owned].iter_mut().enumerate() {
-            let [x, y, z] = forces.value(i);
-            *f += Vec3::new(x, y, z);
-        }
-        Ok(())
+        let ready = self.check_input(input.atoms, input.neighbors);
+        scatter_exact("snap", input, ghosts, out, ready, |block, energy| {
+            self.block_terms(input.atoms, input.neighbors, block, energy)
+        })
     }
 }
 

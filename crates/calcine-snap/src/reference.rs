@@ -36,8 +36,8 @@
 use crate::basis::{parity_sign, Basis};
 use crate::model::SnapModel;
 use crate::site::{self, Neighbor};
-use crate::AtomTerms;
 use calcine_core::Vec3;
+use calcine_potential::AtomTerms;
 use nalgebra::Complex;
 
 type C = Complex<f64>;

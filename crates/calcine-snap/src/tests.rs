@@ -1,6 +1,7 @@
 use super::*;
 use crate::site::Neighbor;
 use calcine_core::rng::{uniform4, Stream};
+use calcine_core::Vec3;
 use nalgebra::Rotation3;
 use std::path::PathBuf;
 
