@@ -144,18 +144,45 @@ impl Atoms {
         self.positions.truncate(self.n_owned);
     }
 
-    /// Removes the owned atom at `atom_idx` by swapping the last owned atom into its place.
-    /// Ghosts must have been cleared.
-    pub fn swap_remove_owned(&mut self, atom_idx: usize) -> (AtomId, SpeciesId, Vec3, Vec3, [i32; 3]) {
+    /// Appends an owned atom from its record. All ghosts must have been cleared first.
+    pub fn push_record(&mut self, r: &AtomRecord) {
+        self.push_owned(r.id, r.species, r.position, r.velocity, r.image);
+    }
+
+    /// The record of owned atom `atom_idx`.
+    pub fn record(&self, atom_idx: usize) -> AtomRecord {
+        debug_assert!(atom_idx < self.n_owned);
+        AtomRecord {
+            id: self.ids[atom_idx],
+            species: self.species[atom_idx],
+            position: self.positions[atom_idx],
+            velocity: self.velocities[atom_idx],
+            image: self.images[atom_idx],
+        }
+    }
+
+    /// Removes the owned atom at `atom_idx` by swapping the last owned atom into its place,
+    /// and returns its record. Ghosts must have been cleared.
+    pub fn swap_remove_owned(&mut self, atom_idx: usize) -> AtomRecord {
         assert_eq!(self.n_ghost(), 0, "clear ghosts before removing owned atoms");
         self.n_owned -= 1;
-        (
-            self.ids.swap_remove(atom_idx),
-            self.species.swap_remove(atom_idx),
-            self.positions.swap_remove(atom_idx),
-            self.velocities.swap_remove(atom_idx),
-            self.images.swap_remove(atom_idx),
-        )
+        AtomRecord {
+            id: self.ids.swap_remove(atom_idx),
+            species: self.species.swap_remove(atom_idx),
+            position: self.positions.swap_remove(atom_idx),
+            velocity: self.velocities.swap_remove(atom_idx),
+            image: self.images.swap_remove(atom_idx),
+        }
+    }
+
+    /// Bytes held by the per-atom arrays (their capacity, owned and ghost).
+    pub fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.ids.capacity() * size_of::<AtomId>()
+            + self.species.capacity() * size_of::<SpeciesId>()
+            + self.positions.capacity() * size_of::<Vec3>()
+            + self.velocities.capacity() * size_of::<Vec3>()
+            + self.images.capacity() * size_of::<[i32; 3]>()
     }
 
     /// Reorders the owned atoms: new index `k` takes the atom at old index `order[k]`.
@@ -181,5 +208,99 @@ impl Atoms {
             + simbox.edge(0) * im[0] as f64
             + simbox.edge(1) * im[1] as f64
             + simbox.edge(2) * im[2] as f64
+    }
+}
+
+/// One owned atom as it travels between ranks (migration, ghosts, frame gathering) and
+/// into checkpoints: identity, species, position, velocity and periodic image counts.
+///
+/// Its wire form is a fixed number of `u64` words holding the exact bits of every field
+/// (floats by `to_bits`), so a record read back is bit-identical to the one written. A
+/// ghost travels as a shorter prefix of the same layout: id, species and position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AtomRecord {
+    pub id: AtomId,
+    pub species: SpeciesId,
+    pub position: Vec3,
+    pub velocity: Vec3,
+    pub image: [i32; 3],
+}
+
+impl AtomRecord {
+    /// Words of a whole record: id, species, position (3), velocity (3), image (3).
+    pub const WORDS: usize = 11;
+    /// Words of a ghost: id, species, position (3).
+    pub const GHOST_WORDS: usize = 5;
+
+    /// Appends the record's [`AtomRecord::WORDS`] words to `out`.
+    #[inline]
+    pub fn encode(&self, out: &mut Vec<u64>) {
+        Self::encode_ghost(self.id, self.species, &self.position, out);
+        out.extend(self.velocity.iter().map(|c| c.to_bits()));
+        out.extend(self.image.iter().map(|&k| k as i64 as u64));
+    }
+
+    /// Reads a record from the first [`AtomRecord::WORDS`] words of `w`.
+    #[inline]
+    pub fn decode(w: &[u64]) -> Self {
+        let (id, species, position) = Self::decode_ghost(w);
+        AtomRecord {
+            id,
+            species,
+            position,
+            velocity: Vec3::new(f64::from_bits(w[5]), f64::from_bits(w[6]), f64::from_bits(w[7])),
+            image: [w[8] as i64 as i32, w[9] as i64 as i32, w[10] as i64 as i32],
+        }
+    }
+
+    /// Appends a ghost's [`AtomRecord::GHOST_WORDS`] words to `out`.
+    #[inline]
+    pub fn encode_ghost(id: AtomId, species: SpeciesId, position: &Vec3, out: &mut Vec<u64>) {
+        out.extend_from_slice(&[
+            id.0,
+            species.0 as u64,
+            position.x.to_bits(),
+            position.y.to_bits(),
+            position.z.to_bits(),
+        ]);
+    }
+
+    /// Reads a ghost from the first [`AtomRecord::GHOST_WORDS`] words of `w`.
+    #[inline]
+    pub fn decode_ghost(w: &[u64]) -> (AtomId, SpeciesId, Vec3) {
+        (
+            AtomId(w[0]),
+            SpeciesId(w[1] as u32),
+            Vec3::new(f64::from_bits(w[2]), f64::from_bits(w[3]), f64::from_bits(w[4])),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_bit_for_bit() {
+        let r = AtomRecord {
+            id: AtomId(u64::MAX - 3),
+            species: SpeciesId(7),
+            position: Vec3::new(-0.0, 1e-310, f64::MAX),
+            velocity: Vec3::new(f64::MIN_POSITIVE, -3.25, 0.1),
+            image: [i32::MIN, -1, i32::MAX],
+        };
+        let mut words = Vec::new();
+        r.encode(&mut words);
+        assert_eq!(words.len(), AtomRecord::WORDS);
+        let back = AtomRecord::decode(&words);
+        assert_eq!(back.position.x.to_bits(), (-0.0f64).to_bits());
+        assert_eq!(back, r);
+        assert_eq!(AtomRecord::decode_ghost(&words[..AtomRecord::GHOST_WORDS]), (r.id, r.species, r.position));
+
+        let mut atoms = Atoms::new();
+        atoms.push_record(&r);
+        assert_eq!(atoms.record(0), r);
+        assert_eq!(atoms.swap_remove_owned(0), r);
+        assert_eq!(atoms.n_owned(), 0);
     }
 }

@@ -78,7 +78,13 @@ impl Lattice {
 
     /// Number of atoms of the replicated crystal.
     pub fn n_atoms(&self) -> usize {
-        self.cells.iter().product::<usize>() * self.basis().len()
+        self.checked_n_atoms().expect("lattice atom count overflows")
+    }
+
+    /// The number of atoms, or `None` if it does not fit in 64 bits (a replication too
+    /// large to be meant).
+    pub fn checked_n_atoms(&self) -> Option<usize> {
+        self.cells.iter().try_fold(self.basis().len(), |n, &c| n.checked_mul(c))
     }
 
     /// The periodic orthogonal box of the replicated crystal.

@@ -24,7 +24,7 @@ pub mod rng;
 pub mod simbox;
 pub mod units;
 
-pub use atoms::{AtomId, Atoms, Species, SpeciesId, SpeciesTable};
+pub use atoms::{AtomId, AtomRecord, Atoms, Species, SpeciesId, SpeciesTable};
 pub use exact::{ExactSum, ExactVectors};
 pub use ghost::{GhostSync, NoGhosts};
 pub use simbox::{BoxError, SimBox};

@@ -1,6 +1,6 @@
 use crate::DomainError;
 use calcine_comm::{Axis, Communicator, Dir};
-use calcine_core::{AtomId, Atoms, GhostSync, SimBox, SpeciesId, Vec3};
+use calcine_core::{AtomRecord, Atoms, GhostSync, SimBox, Vec3};
 
 /// One halo exchange: the atoms sent in direction `dir` along `axis`, and where the atoms
 /// received from the opposite side were placed.
@@ -135,32 +135,20 @@ impl<C: Communicator> Domain<C> {
                 continue;
             }
             for dir in [Dir::Lower, Dir::Upper] {
-                self.send_f64.clear();
                 self.send_u64.clear();
                 let mut i = 0;
                 while i < atoms.n_owned() {
                     let t = slab_of(self.simbox.to_fractional(&atoms.positions[i])[a], n);
                     let leaves = migration_dir(t, c, n, periodic[a]) == Some(dir);
                     if leaves {
-                        let (id, sp, x, v, im) = atoms.swap_remove_owned(i);
-                        self.send_u64.extend_from_slice(&[id.0, sp.0 as u64]);
-                        self.send_f64.extend_from_slice(&[x.x, x.y, x.z, v.x, v.y, v.z]);
-                        self.send_f64.extend(im.iter().map(|&k| k as f64));
+                        atoms.swap_remove_owned(i).encode(&mut self.send_u64);
                     } else {
                         i += 1;
                     }
                 }
                 self.comm.shift_u64(axis, dir, &self.send_u64, &mut self.recv_u64);
-                self.comm.shift_f64(axis, dir, &self.send_f64, &mut self.recv_f64);
-                for (k, rec) in self.recv_u64.chunks_exact(2).enumerate() {
-                    let r = &self.recv_f64[9 * k..9 * k + 9];
-                    atoms.push_owned(
-                        AtomId(rec[0]),
-                        SpeciesId(rec[1] as u32),
-                        Vec3::new(r[0], r[1], r[2]),
-                        Vec3::new(r[3], r[4], r[5]),
-                        [r[6] as i32, r[7] as i32, r[8] as i32],
-                    );
+                for words in self.recv_u64.chunks_exact(AtomRecord::WORDS) {
+                    atoms.push_record(&AtomRecord::decode(words));
                 }
             }
             // An atom that crossed more than one subdomain along this axis is still outside.
@@ -225,18 +213,17 @@ impl<C: Communicator> Domain<C> {
                             Dir::Upper => -edge,
                         }
                     });
-                    self.send_f64.clear();
                     self.send_u64.clear();
                     for &i in &send {
-                        let x = shifted(atoms.positions[i as usize], shift);
-                        self.send_f64.extend_from_slice(&[x.x, x.y, x.z]);
-                        self.send_u64.extend_from_slice(&[atoms.ids[i as usize].0, atoms.species[i as usize].0 as u64]);
+                        let i = i as usize;
+                        let x = shifted(atoms.positions[i], shift);
+                        AtomRecord::encode_ghost(atoms.ids[i], atoms.species[i], &x, &mut self.send_u64);
                     }
-                    self.comm.shift_f64(axis, dir, &self.send_f64, &mut self.recv_f64);
                     self.comm.shift_u64(axis, dir, &self.send_u64, &mut self.recv_u64);
                     let recv_start = atoms.n_total();
-                    for (x, rec) in self.recv_f64.chunks_exact(3).zip(self.recv_u64.chunks_exact(2)) {
-                        atoms.push_ghost(AtomId(rec[0]), SpeciesId(rec[1] as u32), Vec3::new(x[0], x[1], x[2]));
+                    for words in self.recv_u64.chunks_exact(AtomRecord::GHOST_WORDS) {
+                        let (id, species, x) = AtomRecord::decode_ghost(words);
+                        atoms.push_ghost(id, species, x);
                     }
                     let recv_len = atoms.n_total() - recv_start;
                     previous[d] = (recv_start, recv_len);
@@ -378,6 +365,7 @@ mod tests {
     use super::*;
     use calcine_comm::SerialComm;
     use calcine_core::lattice::{Lattice, LatticeKind};
+    use calcine_core::SpeciesId;
 
     /// Brute-force images: every image of every atom within `cutoff` of the box.
     fn brute_force_images(simbox: &SimBox, atoms: &Atoms, cutoff: f64, reach: i32) -> usize {
