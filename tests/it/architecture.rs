@@ -1,6 +1,7 @@
-//! The invariants of docs/ARCHITECTURE.md that `cargo metadata` can check: the dependency
-//! direction between calcine crates, and which crates may name `mpi`, `anyhow` or
-//! `tracing-subscriber`.
+//! The invariants of docs/ARCHITECTURE.md that `cargo metadata` and the sources can check:
+//! the dependency direction between calcine crates, which crates may name `mpi`, `anyhow`
+//! or `tracing-subscriber`, and that the binary only parses, dispatches and reports (no
+//! input schema, no file writer, no step loop, no concrete potential).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -15,12 +16,45 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("calcine-potential", &["calcine-core", "calcine-neighbor"]),
     ("calcine-eam", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
     ("calcine-snap", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
-    ("calcine-md", &["calcine-core", "calcine-comm", "calcine-domain", "calcine-neighbor", "calcine-potential"]),
     (
-        "calcine-test-support",
-        &["calcine-core", "calcine-comm", "calcine-domain", "calcine-neighbor", "calcine-potential"],
+        "calcine-md",
+        &["calcine-core", "calcine-comm", "calcine-domain", "calcine-io", "calcine-neighbor", "calcine-potential"],
     ),
+    (
+        "calcine-input",
+        &[
+            "calcine-core",
+            "calcine-comm",
+            "calcine-neighbor",
+            "calcine-domain",
+            "calcine-io",
+            "calcine-potential",
+            "calcine-eam",
+            "calcine-snap",
+            "calcine-md",
+        ],
+    ),
+    ("calcine-test-support", &["calcine-core", "calcine-neighbor", "calcine-potential", "calcine-md"]),
 ];
+
+/// What the binary may not do, as source patterns: (pattern, what it means).
+const CLI_FORBIDDEN: &[(&str, &str)] = &[
+    ("Deserialize", "an input schema (serde types belong in calcine-input)"),
+    ("File::create", "a file writer (writers belong in calcine-io)"),
+    ("OpenOptions", "a file writer (writers belong in calcine-io)"),
+    ("BufWriter", "a file writer (writers belong in calcine-io)"),
+    ("fs::write", "a file writer (writers belong in calcine-io)"),
+    (".advance(", "a step loop (the run loop is Md::run in calcine-md)"),
+];
+
+/// The forbidden patterns found in `text` (a source file of the binary).
+fn cli_violations(text: &str) -> Vec<String> {
+    CLI_FORBIDDEN
+        .iter()
+        .filter(|(pattern, _)| text.lines().any(|l| !l.trim_start().starts_with("//") && l.contains(pattern)))
+        .map(|(pattern, what)| format!("'{pattern}': {what}"))
+        .collect()
+}
 
 /// Normal (non-dev) dependencies of every workspace package.
 fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
@@ -72,4 +106,38 @@ fn only_the_designated_crates_name_mpi_anyhow_and_tracing_subscriber() {
     assert!(
         !deps["calcine-potential"].contains("calcine-comm") && !deps["calcine-potential"].contains("calcine-domain")
     );
+}
+
+#[test]
+fn the_binary_only_parses_dispatches_and_reports() {
+    let deps = dependencies();
+    for forbidden in ["serde", "toml", "calcine-eam", "calcine-snap", "calcine-domain", "calcine-neighbor"] {
+        assert!(
+            !deps["calcine-cli"].contains(forbidden),
+            "calcine-cli depends on {forbidden}: schema and concrete potentials belong in calcine-input"
+        );
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/calcine-cli/src");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&src).expect("calcine-cli/src exists") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).expect("a source file reads");
+            let found = cli_violations(&text);
+            assert!(found.is_empty(), "{} defines {found:?}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} source files of calcine-cli found");
+}
+
+#[test]
+fn the_binary_check_finds_what_it_forbids() {
+    let schema = "#[derive(Debug, Deserialize)]\nstruct RunInput { steps: u64 }";
+    let writer = "let mut f = BufWriter::new(File::create(path)?);";
+    let step_loop = "for _ in 0..steps {\n    md.advance(want)?;\n}";
+    assert_eq!(cli_violations(schema).len(), 1);
+    assert_eq!(cli_violations(writer).len(), 2);
+    assert_eq!(cli_violations(step_loop).len(), 1);
+    assert!(cli_violations("// md.advance(want) is the engine's job").is_empty());
 }

@@ -35,10 +35,10 @@ fn run_with_threads(n_threads: usize, integrator: Integrator) -> (Vec<String>, V
         let bits = f
             .positions
             .iter()
-            .chain(&f.velocities)
-            .chain(&f.forces)
+            .chain(f.velocities.as_ref().unwrap())
+            .chain(f.forces.as_ref().unwrap())
             .flat_map(|v| [v.x.to_bits(), v.y.to_bits(), v.z.to_bits()])
-            .chain(f.images.iter().flat_map(|im| im.map(|k| k as u64)))
+            .chain(f.images.as_ref().unwrap().iter().flat_map(|im| im.map(|k| k as u64)))
             .collect();
         (rows, bits)
     })

@@ -1,10 +1,8 @@
 //! `calcine`: molecular dynamics with machine-learning and classical interatomic potentials.
 
 mod descriptors;
-mod input;
-mod registry;
+mod report;
 mod run;
-mod system;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -16,7 +14,10 @@ Examples:
   calcine run examples/cu-eam/input.toml
       Run the bundled example: 4,000 Cu atoms with the EAM potential of Foiles et al.
   calcine validate my-run.toml
-      Check an input (structure, potential files, species, settings) without running it.
+      Check an input (structure, potential files, species, settings, memory, the first
+      forces) without running it.
+  calcine validate md.toml --ranks 512
+      The same, with the memory per rank of a 512-rank run.
   calcine descriptors snap.toml -o sna.csv
       Per-atom SNAP bispectrum components of the input's structure (compute sna/atom).
   calcine run md.toml --threads 4
@@ -54,7 +55,7 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
     /// Number of threads per rank (default: RAYON_NUM_THREADS, or all cores).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_parser = parse_threads)]
     threads: Option<usize>,
     /// No progress bar and only warnings on stderr.
     #[arg(long, short, global = true)]
@@ -63,6 +64,14 @@ struct Cli {
     /// surface for the box). Under mpirun the product must equal the number of ranks.
     #[arg(long, global = true, value_parser = parse_grid)]
     grid: Option<[usize; 3]>,
+}
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("a run needs at least 1 thread".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("'{s}': {e}")),
+    }
 }
 
 fn parse_grid(s: &str) -> Result<[usize; 3], String> {
@@ -84,11 +93,16 @@ enum Command {
         input: PathBuf,
     },
     /// Check an input file without running it: parses it, reads the structure and the
-    /// potential files, maps species and reports what the run would do.
+    /// potential files, maps species, estimates the memory per rank, computes the first
+    /// forces (when the system fits in one process) and reports what the run would do.
+    /// Whatever `run` would refuse before its first step, `validate` refuses too.
     #[command(after_help = EXAMPLES)]
     Validate {
         /// The input file.
         input: PathBuf,
+        /// Estimate memory per rank for a run on this many ranks.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        ranks: u64,
     },
     /// Per-atom SNAP bispectrum components of the input's structure (LAMMPS `compute
     /// sna/atom`), with the parameters of its `snap` potential, as CSV: id, species, x, y,
@@ -103,12 +117,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     pin_mmap_threshold();
     let cli = Cli::parse();
     let par = run::Parallel {
         #[cfg(feature = "mpi")]
         universe: calcine_comm::MpiUniverse::init(),
         grid: cli.grid,
+        started,
     };
     init_logging(cli.quiet || par.rank() != 0);
     if let Some(n) = cli.threads {
@@ -119,7 +135,7 @@ fn main() -> ExitCode {
     }
     let result: Result<()> = match &cli.command {
         Command::Run { input } => run::run(input, cli.quiet, &par),
-        Command::Validate { input } => run::validate(input),
+        Command::Validate { input, ranks } => run::validate(input, *ranks as usize, cli.grid),
         Command::Descriptors { input, output } => {
             if par.size() > 1 {
                 Err(anyhow::anyhow!("calcine descriptors runs on one rank (started on {})", par.size()))
@@ -134,7 +150,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // Errors found while reading the input are the same on every rank: say them once.
             if par.rank() == 0 {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", report::error_text(&e));
             }
             ExitCode::FAILURE
         }

@@ -74,9 +74,10 @@ fn good_run_writes_thermo_and_trajectory() {
     assert!(o.status.success(), "{}", stderr(&o));
     let thermo = std::fs::read_to_string(c.path("thermo.csv")).unwrap();
     assert_eq!(thermo.lines().count(), 1 + 4, "{thermo}");
-    let frames = calcine_io::DumpReader::open(c.path("t.dump"), 1).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+    let cu = calcine_core::SpeciesTable::new(vec![calcine_core::Species { name: "Cu".into(), mass: 63.55 }]);
+    let frames = calcine_io::DumpReader::open(c.path("t.dump"), cu).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
     assert_eq!(frames.len(), 4);
-    assert_eq!(frames[3].step, 30);
+    assert_eq!(frames[3].step, Some(30));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("Loop time of") && stdout.contains("Pair"), "{stdout}");
 }
@@ -248,7 +249,7 @@ fn failure_mid_run_keeps_outputs_complete() {
         .allow_new_species();
     let mut n_frames = 0;
     while let Some(f) = reader.read_frame().unwrap() {
-        assert_eq!(f.structure.atoms.n_owned(), 3);
+        assert_eq!(f.n_atoms(), 3);
         n_frames += 1;
     }
     assert_eq!(n_frames, rows.len() - 1, "one frame per thermo row");
@@ -293,4 +294,208 @@ fn descriptors_match_lammps_sna_atom() {
     }
     assert!(worst < 1e-11, "largest relative difference from LAMMPS: {worst:.2e}");
     eprintln!("descriptors vs LAMMPS compute sna/atom: largest relative difference {worst:.2e}");
+}
+
+/// Runs `validate` and `run` on the same input; both must fail with every needle in their
+/// message (exit code 1, no panic).
+fn assert_both_refuse(c: &Case, input: &str, needles: &[&str]) {
+    let p = c.write("in.toml", input);
+    let validate = calcine().arg("validate").arg(&p).current_dir(c.dir.path()).output().unwrap();
+    assert_fails_with(&validate, needles);
+    let run = calcine().arg("--quiet").arg("run").arg(&p).current_dir(c.dir.path()).output().unwrap();
+    assert_fails_with(&run, needles);
+}
+
+/// Runs the command and returns its output and its peak resident memory in kB, measured
+/// by the kernel for this child alone (`wait4`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+// The child is reaped by wait4, which `Child` does not know about.
+#[allow(clippy::zombie_processes)]
+fn output_with_peak_rss(cmd: &mut Command) -> (Output, i64) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // The outputs of these cases are short: read them after the child ends.
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data, zeroed before the call; wait4 waits for our own child
+    // and fills both out-parameters.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 on the child");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_end(&mut err).unwrap();
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    let status = std::os::unix::process::ExitStatusExt::from_raw(if code >= 0 { code << 8 } else { status });
+    (Output { status, stdout: out, stderr: err }, usage.ru_maxrss)
+}
+
+/// Refused by both commands, and without allocating more than `max_mb` MB on the way.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn assert_both_refuse_small(c: &Case, input: &str, needles: &[&str], max_mb: i64) {
+    let p = c.write("in.toml", input);
+    for command in ["validate", "run"] {
+        let (o, peak_kb) = output_with_peak_rss(calcine().arg(command).arg(&p).current_dir(c.dir.path()));
+        assert_fails_with(&o, needles);
+        assert!(peak_kb < max_mb * 1024, "{command}: peak resident memory {peak_kb} kB (limit {max_mb} MB)");
+        eprintln!("{command}: refused at a peak of {:.1} MB: {}", peak_kb as f64 / 1024.0, stderr(&o).trim());
+    }
+}
+
+#[test]
+fn overlapping_atoms_are_refused_by_validate_and_run() {
+    let c = Case::new();
+    c.write(
+        "s.xyz",
+        "3\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\nAr 1 1 1\nAr 5 5 5\nAr 5.02 5 5\n",
+    );
+    let lj = "style = \"lj\"\npairs = [{ species = [\"Ar\", \"Ar\"], epsilon = 0.0104, sigma = 3.4, cutoff = 4.0 }]";
+    let input = format!("[system]\nfile = \"s.xyz\"\nmasses = {{ Ar = 39.95 }}\n[potential]\n{lj}\n");
+    assert_both_refuse(&c, &input, &["setting up the run", "atoms 2 and 3 are 0.0200 Å apart", "they overlap"]);
+}
+
+#[test]
+fn unsupported_trajectory_extension_is_refused_by_validate_and_run() {
+    let c = Case::new();
+    let input = cu_input(lattice_cu(), &eam_cu(), "[output]\ntrajectory = \"traj.pdb\"");
+    assert_both_refuse(&c, &input, &["in.toml:12:", "trajectory 'traj.pdb': unknown format", ".dump/.lammpstrj"]);
+}
+
+#[test]
+fn negative_max_step_displacement_is_refused_by_validate_and_run() {
+    let c = Case::new();
+    let input = cu_input(lattice_cu(), &eam_cu(), "[run]\nmax_step_displacement = -0.5");
+    assert_both_refuse(&c, &input, &["in.toml:12:", "max_step_displacement must be a positive distance", "-0.5"]);
+}
+
+#[test]
+fn unwritable_output_directory_is_refused_by_validate_and_run() {
+    let c = Case::new();
+    c.write("taken", "a file where the output folder should go");
+    let input = cu_input(lattice_cu(), &eam_cu(), "[output]\ndirectory = \"taken/run1\"");
+    assert_both_refuse(&c, &input, &["in.toml:12:", "output folder 'taken/run1' cannot be made", "is a file"]);
+    assert!(!c.path("thermo.csv").exists());
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn atom_counts_that_overflow_are_refused_without_allocating() {
+    let c = Case::new();
+    let lattice = "lattice = \"fcc\"\na = 3.615\ncells = [100000000000, 100000000000, 100000000000]\nspecies = \"Cu\"";
+    assert_both_refuse_small(&c, &cu_input(lattice, &eam_cu(), ""), &["in.toml:4:", "2^64 atoms", "overflows"], 64);
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn systems_too_large_for_memory_are_refused_with_the_estimate() {
+    let c = Case::new();
+    let lattice = "lattice = \"fcc\"\na = 3.615\ncells = [2000, 2000, 2000]\nspecies = \"Cu\"";
+    let needles = ["the run needs about", "3.20e10 atoms", "available"];
+    assert_both_refuse_small(&c, &cu_input(lattice, &eam_cu(), ""), &needles, 64);
+    // A cutoff of a million Å: the ghost shell and the neighbor lists are the problem.
+    let lj = "style = \"lj\"\npairs = [{ species = [\"Cu\", \"Cu\"], epsilon = 0.4, sigma = 2.3, cutoff = 1e6 }]";
+    let input = cu_input(&format!("{}\nmasses = {{ Cu = 63.5 }}", lattice_cu()), lj, "");
+    assert_both_refuse_small(&c, &input, &["the run needs about", "neighbors per atom", "available"], 64);
+}
+
+#[test]
+fn an_xyz_count_smaller_than_its_atoms_is_refused_by_validate_and_run() {
+    let c = Case::new();
+    c.write(
+        "s.xyz",
+        "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\nCu 0 0 0\nCu 1.8 1.8 0\nCu 0 1.8 1.8\n",
+    );
+    let input = cu_input("file = \"s.xyz\"", &eam_cu(), "");
+    assert_both_refuse(&c, &input, &["s.xyz:5:", "declares 2 atoms, but more atom lines follow"]);
+}
+
+#[test]
+fn zero_threads_is_an_error() {
+    let c = Case::new();
+    let p = c.write("in.toml", &cu_input(lattice_cu(), &eam_cu(), "[run]\nsteps = 2"));
+    for command in ["validate", "run"] {
+        let o = calcine().args(["--threads", "0", command]).arg(&p).current_dir(c.dir.path()).output().unwrap();
+        assert!(!o.status.success(), "{command} accepted --threads 0");
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        assert!(stderr(&o).contains("a run needs at least 1 thread"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_closed_or_full_stdout_never_panics() {
+    let c = Case::new();
+    let p = c.write("in.toml", &cu_input(lattice_cu(), &eam_cu(), "[run]\nsteps = 20\n[output]\nthermo_every = 10"));
+    for command in ["validate", "run"] {
+        // A full device: every write fails with ENOSPC.
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let o = calcine().arg(command).arg(&p).current_dir(c.dir.path()).stdout(full).output().unwrap();
+        assert!(o.status.success(), "{command} to /dev/full: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        // A closed pipe (`| head -c 0`): every write fails with EPIPE.
+        let mut child = calcine()
+            .arg(command)
+            .arg(&p)
+            .current_dir(c.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{command} into a closed pipe: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+    assert_eq!(std::fs::read_to_string(c.path("thermo.csv")).unwrap().lines().count(), 1 + 3);
+}
+
+#[test]
+fn each_os_error_appears_once() {
+    let c = Case::new();
+    let cases = [
+        cu_input("file = \"missing.xyz\"", &eam_cu(), ""),
+        cu_input(lattice_cu(), "style = \"eam/alloy\"\nfile = \"missing.eam.alloy\"", ""),
+    ];
+    for input in cases {
+        let o = c.run(&input);
+        let err = stderr(&o);
+        assert_fails_with(&o, &["No such file or directory"]);
+        assert_eq!(err.matches("No such file or directory").count(), 1, "repeated cause: {err}");
+    }
+    let o = calcine().arg("validate").arg(c.path("nothing.toml")).output().unwrap();
+    assert_fails_with(&o, &["nothing.toml", "cannot read the input file"]);
+    assert_eq!(stderr(&o).matches("No such file or directory").count(), 1, "{}", stderr(&o));
+}
+
+#[test]
+fn every_run_writes_a_machine_readable_summary() {
+    let c = Case::new();
+    let o =
+        c.run(&cu_input(lattice_cu(), &eam_cu(), "[run]\nsteps = 20\ntemperature = 300\n[output]\nthermo_every = 10"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(c.path("run.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["status"], "completed");
+    assert_eq!(json["atoms"], 108);
+    assert_eq!(json["steps"], 20);
+    assert_eq!(json["ranks"], 1);
+    assert_eq!(json["inputs_sha256"].as_str().unwrap().len(), 64);
+    assert!(json["loop_s"].as_f64().unwrap() > 0.0 && json["atom_steps_per_s"].as_f64().unwrap() > 0.0);
+    assert!(json["memory"]["peak_rss_bytes"].as_u64().unwrap() > 0);
+    // The final thermo is the last row of the thermo file, to the last digit.
+    let thermo = std::fs::read_to_string(c.path("thermo.csv")).unwrap();
+    let last: Vec<f64> = thermo.lines().last().unwrap().split(',').map(|v| v.parse().unwrap()).collect();
+    assert_eq!(json["final_thermo"]["pe_eV"].as_f64().unwrap(), last[3]);
+    assert_eq!(json["final_thermo"]["step"].as_f64().unwrap(), 20.0);
+    // A failed run says so, with its error.
+    c.write(
+        "s.xyz",
+        "2\nLattice=\"20 0 0 0 20 0 0 0 20\" Properties=species:S:1:pos:R:3:velo:R:3 pbc=\"T T T\"\nCu 1 1 1 0 0 0\nCu 9 9 9 5000 0 0\n",
+    );
+    let o = c.run(&cu_input("file = \"s.xyz\"", &eam_cu(), "[run]\nsteps = 10"));
+    assert!(!o.status.success());
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(c.path("run.json")).unwrap()).unwrap();
+    assert_eq!(json["status"], "failed");
+    assert!(json["error"].as_str().unwrap().contains("atom 2 moved"), "{json}");
 }

@@ -41,101 +41,32 @@ use calcine_core::{AtomId, SimBox, SpeciesId, SpeciesTable, Vec3};
 
 use crate::lines::{sort_order, LineReader, Loc, MAX_RESERVED_ATOMS};
 use crate::numbers::{push_c_exp16, push_shortest};
-use crate::structure::atoms_sorted_by_id;
-use crate::{FrameRef, IoError, Structure};
-
-/// Whether dumped positions are wrapped into the box (`x`, `xs`) or unwrapped (`xu`, `xsu`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PositionKind {
-    Wrapped,
-    Unwrapped,
-}
-
-/// One frame of a LAMMPS dump, atoms sorted by id.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DumpFrame {
-    pub step: u64,
-    /// Simulation time in ps, when the dump has `ITEM: TIME`.
-    pub time: Option<f64>,
-    pub simbox: SimBox,
-    pub ids: Vec<AtomId>,
-    /// LAMMPS type `k` is `SpeciesId(k - 1)`.
-    pub species: Vec<SpeciesId>,
-    /// Positions in Å (scaled coordinates are converted).
-    pub positions: Vec<Vec3>,
-    pub position_kind: PositionKind,
-    pub images: Option<Vec<[i32; 3]>>,
-    /// Velocities in Å/ps.
-    pub velocities: Option<Vec<Vec3>>,
-    /// Forces in eV/Å.
-    pub forces: Option<Vec<Vec3>>,
-}
-
-impl DumpFrame {
-    pub fn n_atoms(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Unwrapped positions: as dumped for `xu`-style columns, `x + Σ image[k]·edge(k)`
-    /// with image flags, `None` for wrapped positions without image flags.
-    pub fn unwrapped_positions(&self) -> Option<Vec<Vec3>> {
-        match (self.position_kind, &self.images) {
-            (PositionKind::Unwrapped, _) => Some(self.positions.clone()),
-            (PositionKind::Wrapped, Some(images)) => Some(
-                self.positions
-                    .iter()
-                    .zip(images)
-                    .map(|(x, image)| {
-                        x + (0..3).map(|axis| self.simbox.edge(axis) * f64::from(image[axis])).sum::<Vec3>()
-                    })
-                    .collect(),
-            ),
-            (PositionKind::Wrapped, None) => None,
-        }
-    }
-
-    /// This frame as a [`Structure`] with the caller's species (missing velocities and
-    /// image flags are zeros; positions are not wrapped).
-    pub fn to_structure(&self, species: &SpeciesTable) -> Structure {
-        assert!(
-            self.species.iter().all(|s| s.index() < species.len()),
-            "species table has {} species, fewer than the dump's types",
-            species.len()
-        );
-        let n = self.n_atoms();
-        let order: Vec<usize> = (0..n).collect();
-        let ids: Vec<u64> = self.ids.iter().map(|id| id.0).collect();
-        let velocities = self.velocities.clone().unwrap_or_else(|| vec![Vec3::zeros(); n]);
-        let images = self.images.clone().unwrap_or_else(|| vec![[0; 3]; n]);
-        let atoms = atoms_sorted_by_id(&order, &ids, &self.species, &self.positions, &velocities, &images);
-        Structure { simbox: self.simbox.clone(), species: species.clone(), atoms }
-    }
-}
+use crate::{Frame, FrameReader, IoError, PositionKind};
 
 /// Streams the frames of a LAMMPS text dump. After an error the iterator ends.
 pub struct DumpReader<R> {
     lines: LineReader<R>,
-    n_types: usize,
+    species: SpeciesTable,
     failed: bool,
 }
 
 impl DumpReader<BufReader<File>> {
-    /// Opens a dump whose atom types run from 1 to `n_types`.
-    pub fn open(path: impl AsRef<Path>, n_types: usize) -> Result<Self, IoError> {
+    /// Opens a dump whose atom type k is species k − 1 of `species`.
+    pub fn open(path: impl AsRef<Path>, species: SpeciesTable) -> Result<Self, IoError> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| IoError::io(path, e))?;
-        Ok(Self::new(BufReader::new(file), path, n_types))
+        Ok(Self::new(BufReader::new(file), path, species))
     }
 }
 
 impl<R: BufRead> DumpReader<R> {
     /// A reader over any buffered input; `path` only labels error messages.
-    pub fn new(inner: R, path: impl Into<PathBuf>, n_types: usize) -> Self {
-        Self { lines: LineReader::new(inner, path.into()), n_types, failed: false }
+    pub fn new(inner: R, path: impl Into<PathBuf>, species: SpeciesTable) -> Self {
+        Self { lines: LineReader::new(inner, path.into()), species, failed: false }
     }
 
     /// The next frame, or `None` at the end of the file.
-    pub fn read_frame(&mut self) -> Result<Option<DumpFrame>, IoError> {
+    pub fn read_frame(&mut self) -> Result<Option<Frame>, IoError> {
         if self.failed {
             return Ok(None);
         }
@@ -166,7 +97,7 @@ impl<R: BufRead> DumpReader<R> {
         }
     }
 
-    fn read_frame_inner(&mut self) -> Result<Option<DumpFrame>, IoError> {
+    fn read_frame_inner(&mut self) -> Result<Option<Frame>, IoError> {
         if !self.lines.advance_non_blank()? {
             return Ok(None);
         }
@@ -246,12 +177,12 @@ impl<R: BufRead> DumpReader<R> {
                 None => atom_idx as u64 + 1,
             });
             let lammps_type = loc.i64(tokens[columns.lammps_type], "atom type")?;
-            if lammps_type < 1 || lammps_type as usize > self.n_types {
+            if lammps_type < 1 || lammps_type as usize > self.species.len() {
                 return Err(IoError::TypeOutOfRange {
                     path: loc.path.to_path_buf(),
                     line: loc.line,
                     lammps_type,
-                    n_types: self.n_types,
+                    n_types: self.species.len(),
                 });
             }
             species.push(SpeciesId(lammps_type as u32 - 1));
@@ -277,10 +208,11 @@ impl<R: BufRead> DumpReader<R> {
         fn permute<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {
             order.iter().map(|&k| values[k]).collect()
         }
-        Ok(Some(DumpFrame {
-            step,
+        Ok(Some(Frame {
+            step: Some(step),
             time,
             simbox,
+            species_table: self.species.clone(),
             ids: order.iter().map(|&k| AtomId(ids[k])).collect(),
             species: permute(&species, &order),
             positions: permute(&positions, &order),
@@ -288,6 +220,7 @@ impl<R: BufRead> DumpReader<R> {
             images: columns.image.map(|_| permute(&images, &order)),
             velocities: columns.velocity.map(|_| permute(&velocities, &order)),
             forces: columns.force.map(|_| permute(&forces, &order)),
+            info: Default::default(),
         }))
     }
 
@@ -345,8 +278,14 @@ impl<R: BufRead> DumpReader<R> {
     }
 }
 
+impl<R: BufRead> FrameReader for DumpReader<R> {
+    fn read_frame(&mut self) -> Result<Option<Frame>, IoError> {
+        DumpReader::read_frame(self)
+    }
+}
+
 impl<R: BufRead> Iterator for DumpReader<R> {
-    type Item = Result<DumpFrame, IoError>;
+    type Item = Result<Frame, IoError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.read_frame().transpose()
@@ -423,7 +362,7 @@ impl<W: Write> DumpWriter<W> {
     }
 
     /// Appends one frame.
-    pub fn write_frame(&mut self, frame: &FrameRef<'_>) -> Result<(), IoError> {
+    pub fn write_frame(&mut self, frame: &Frame) -> Result<(), IoError> {
         let text = self.format_frame(frame)?;
         self.out.write_all(text.as_bytes()).map_err(|e| IoError::io(&self.path, e))?;
         self.out.flush().map_err(|e| IoError::io(&self.path, e))
@@ -433,16 +372,17 @@ impl<W: Write> DumpWriter<W> {
         self.out
     }
 
-    fn format_frame(&self, frame: &FrameRef<'_>) -> Result<String, IoError> {
+    fn format_frame(&self, frame: &Frame) -> Result<String, IoError> {
         let order = frame.write_order(&self.path)?;
-        let simbox = frame.simbox;
+        let simbox = &frame.simbox;
         let mut out = String::with_capacity(512 + 200 * order.len());
         if self.write_time {
             out.push_str("ITEM: TIME\n");
-            push_shortest(&mut out, frame.time);
+            push_shortest(&mut out, frame.time.unwrap_or(0.0));
             out.push('\n');
         }
-        out.push_str(&format!("ITEM: TIMESTEP\n{}\nITEM: NUMBER OF ATOMS\n{}\n", frame.step, order.len()));
+        let step = frame.step.unwrap_or(0);
+        out.push_str(&format!("ITEM: TIMESTEP\n{step}\nITEM: NUMBER OF ATOMS\n{}\n", order.len()));
         let flags: Vec<&str> = simbox.periodic().iter().map(|&p| if p { "pp" } else { "ff" }).collect();
         let (lo, hi) = (simbox.lo(), simbox.hi());
         let mut bounds = [[lo.x, hi.x], [lo.y, hi.y], [lo.z, hi.z]];
@@ -466,7 +406,10 @@ impl<W: Write> DumpWriter<W> {
             }
             out.push('\n');
         }
-        out.push_str("ITEM: ATOMS id type x y z vx vy vz");
+        out.push_str("ITEM: ATOMS id type x y z");
+        if frame.velocities.is_some() {
+            out.push_str(" vx vy vz");
+        }
         if frame.forces.is_some() {
             out.push_str(" fx fy fz");
         }
@@ -483,11 +426,13 @@ impl<W: Write> DumpWriter<W> {
                 }
             };
             push3(&frame.positions[k]);
-            push3(&frame.velocities[k]);
-            if let Some(forces) = frame.forces {
+            if let Some(velocities) = &frame.velocities {
+                push3(&velocities[k]);
+            }
+            if let Some(forces) = &frame.forces {
                 push3(&forces[k]);
             }
-            if let Some(images) = frame.images {
+            if let Some(images) = &frame.images {
                 let [ix, iy, iz] = images[k];
                 out.push_str(&format!(" {ix} {iy} {iz}"));
             }

@@ -36,6 +36,10 @@ pub enum IoError {
     #[error("{}: file holds no frame", path.display())]
     Empty { path: PathBuf },
 
+    /// A file name whose extension names no format calcine knows.
+    #[error("{}: unknown format: use {known}", path.display())]
+    UnknownFormat { path: PathBuf, known: &'static str },
+
     /// The frame handed to a writer cannot be expressed in the format.
     #[error("{}: cannot write frame: {reason}", path.display())]
     Unwritable { path: PathBuf, reason: String },
@@ -57,7 +61,7 @@ impl IoError {
             | Self::UnknownSpecies { line, .. }
             | Self::DuplicateId { line, .. }
             | Self::TypeOutOfRange { line, .. } => Some(*line),
-            Self::Io { .. } | Self::Empty { .. } | Self::Unwritable { .. } => None,
+            Self::Io { .. } | Self::Empty { .. } | Self::Unwritable { .. } | Self::UnknownFormat { .. } => None,
         }
     }
 }

@@ -28,7 +28,7 @@ use calcine_core::{SimBox, SpeciesTable, Vec3};
 use crate::lines::{sort_order, LineReader, Loc};
 use crate::numbers::push_c_exp16;
 use crate::structure::{atoms_sorted_by_id, check_species_names};
-use crate::{FrameRef, IoError, Structure};
+use crate::{Frame, IoError, Structure};
 
 /// Reads a LAMMPS data file (`atom_style atomic`); see the module documentation.
 pub fn read_lammps_data(path: impl AsRef<Path>, species_names: &[&str]) -> Result<Structure, IoError> {
@@ -54,7 +54,7 @@ pub fn parse_lammps_data(
 
 /// Writes a LAMMPS data file (`atom_style atomic`, with image flags when the frame has
 /// them) at `path`.
-pub fn write_lammps_data(path: impl AsRef<Path>, frame: &FrameRef<'_>) -> Result<(), IoError> {
+pub fn write_lammps_data(path: impl AsRef<Path>, frame: &Frame) -> Result<(), IoError> {
     let path = path.as_ref();
     let text = format_lammps_data(frame, path)?;
     let mut file = File::create(path).map_err(|e| IoError::io(path, e))?;
@@ -63,20 +63,20 @@ pub fn write_lammps_data(path: impl AsRef<Path>, frame: &FrameRef<'_>) -> Result
 }
 
 /// Writes a LAMMPS data file into any output; `path` only labels error messages.
-pub fn write_lammps_data_to(mut out: impl Write, path: impl AsRef<Path>, frame: &FrameRef<'_>) -> Result<(), IoError> {
+pub fn write_lammps_data_to(mut out: impl Write, path: impl AsRef<Path>, frame: &Frame) -> Result<(), IoError> {
     let path = path.as_ref();
     let text = format_lammps_data(frame, path)?;
     out.write_all(text.as_bytes()).map_err(|e| IoError::io(path, e))?;
     out.flush().map_err(|e| IoError::io(path, e))
 }
 
-fn format_lammps_data(frame: &FrameRef<'_>, path: &Path) -> Result<String, IoError> {
+fn format_lammps_data(frame: &Frame, path: &Path) -> Result<String, IoError> {
     let order = frame.write_order(path)?;
-    check_species_names(frame.species_table, path)?;
-    let simbox = frame.simbox;
+    check_species_names(&frame.species_table, path)?;
+    let simbox = &frame.simbox;
     let (lo, hi) = (simbox.lo(), simbox.hi());
     let mut out = String::with_capacity(512 + 160 * order.len());
-    out.push_str(&format!("LAMMPS data file written by calcine, timestep = {}\n\n", frame.step));
+    out.push_str(&format!("LAMMPS data file written by calcine, timestep = {}\n\n", frame.step.unwrap_or(0)));
     out.push_str(&format!("{} atoms\n{} atom types\n\n", order.len(), frame.species_table.len()));
     for (axis, name) in ["x", "y", "z"].iter().enumerate() {
         push_numbers(&mut out, &[lo[axis], hi[axis]]);
@@ -97,17 +97,19 @@ fn format_lammps_data(frame: &FrameRef<'_>, path: &Path) -> Result<String, IoErr
         let lammps_type = frame.species[k].0 + 1;
         out.push_str(&format!("{} {lammps_type} ", frame.ids[k].0));
         push_numbers(&mut out, frame.positions[k].as_slice());
-        if let Some(images) = frame.images {
+        if let Some(images) = &frame.images {
             let [ix, iy, iz] = images[k];
             out.push_str(&format!(" {ix} {iy} {iz}"));
         }
         out.push('\n');
     }
-    out.push_str("\nVelocities\n\n");
-    for &k in &order {
-        out.push_str(&format!("{} ", frame.ids[k].0));
-        push_numbers(&mut out, frame.velocities[k].as_slice());
-        out.push('\n');
+    if let Some(velocities) = &frame.velocities {
+        out.push_str("\nVelocities\n\n");
+        for &k in &order {
+            out.push_str(&format!("{} ", frame.ids[k].0));
+            push_numbers(&mut out, velocities[k].as_slice());
+            out.push('\n');
+        }
     }
     Ok(out)
 }

@@ -1,48 +1,68 @@
 //! # Brief overview
 //!
-//! `calcine-io` reads and writes the files calcine exchanges with other codes: extended
-//! XYZ in ASE's dialect ([`extxyz`]), LAMMPS data files for `atom_style atomic`
-//! ([`lammps_data`]) and LAMMPS `dump custom` trajectories ([`dump`]). Readers return a
-//! [`Structure`] (box, species, owned atoms sorted by [`AtomId`](calcine_core::AtomId)) or
-//! stream frames one at a time, so a long trajectory never sits in memory. Writers take a
-//! [`FrameRef`] of borrowed per-atom slices and write each frame with a single
+//! `calcine-io` holds what calcine exchanges with files and with the code that watches a
+//! run. Formats: extended XYZ in ASE's dialect ([`extxyz`]), LAMMPS data files for
+//! `atom_style atomic` ([`lammps_data`]) and LAMMPS `dump custom` trajectories ([`dump`]).
+//! Every trajectory reader returns the one [`Frame`] type (atoms sorted by
+//! [`AtomId`](calcine_core::AtomId), box, species, step and time where the file states
+//! them) through the [`FrameReader`] trait, one frame at a time, so a long trajectory never
+//! sits in memory; [`open_frames`] picks the reader by extension. Starting configurations
+//! are [`Structure`]s. Writers take a `&Frame` and write each frame with a single
 //! `write_all` and a flush, so a later failure never leaves half a frame behind. Numbers
 //! are written so that they read back bit for bit. Every malformed input is an
 //! [`IoError`] displayed as `path:line: what is wrong`.
 //!
+//! A run meets its outputs through [`hooks`]: the [`StepHook`] trait with its
+//! [`StepView`], implemented here by the thermo CSV ([`ThermoCsv`], the schema of
+//! [`Thermo`]) and the trajectory ([`TrajectoryOutput`]). [`RunSummary`] is `run.json`.
+//!
 //! Units are LAMMPS `metal` throughout (Å, Å/ps, eV/Å, amu, ps); the only conversion is
 //! of ASE momenta ([`extxyz::ASE_VELOCITY_TO_ANGSTROM_PER_PS`]).
 //!
-//! It deliberately does not gather atoms from several ranks (the caller hands over slices
+//! It deliberately does not gather atoms from several ranks (the engine hands over frames
 //! already gathered in id order), wrap positions into the box on reading (see
 //! [`Structure::wrap_into_box`]), or read binary, compressed or molecular formats.
 //!
 //! ```ignore
-//! use calcine_io::{read_lammps_data, DumpWriter, ExtxyzReader};
+//! use calcine_io::{open_frames, read_lammps_data, DumpWriter};
 //!
 //! let structure = read_lammps_data("data.metal", &["Ni", "Cu"])?;
 //! let mut dump = DumpWriter::create("dump.custom")?;
-//! dump.write_frame(&structure.frame(0, 0.0))?;
+//! dump.write_frame(&structure.to_frame(0, 0.0))?;
 //!
-//! for frame in ExtxyzReader::open("traj.xyz", structure.species.clone())? {
-//!     let frame = frame?;
-//!     println!("step {:?}: {} atoms", frame.step, frame.structure.atoms.n_owned());
+//! let mut frames = open_frames("traj.xyz", structure.species.clone())?;
+//! while let Some(frame) = frames.read_frame()? {
+//!     println!("step {:?}: {} atoms", frame.step, frame.n_atoms());
 //! }
 //! ```
 
 pub mod dump;
 mod error;
 pub mod extxyz;
+mod frame;
+pub mod hooks;
 pub mod lammps_data;
 mod lines;
 mod numbers;
+mod outputs;
 mod structure;
+mod summary;
+mod table;
+mod thermo;
 
-pub use dump::{DumpFrame, DumpReader, DumpWriter, PositionKind};
+pub use dump::{DumpReader, DumpWriter};
 pub use error::IoError;
-pub use extxyz::{read_extxyz, read_extxyz_any_species, ExtxyzFrame, ExtxyzReader, ExtxyzWriter};
+pub use extxyz::{read_extxyz, read_extxyz_any_species, ExtxyzReader, ExtxyzWriter};
+pub use frame::{open_frames, Frame, FrameReader, PositionKind, TrajectoryFormat};
+pub use hooks::{HookError, Needs, RunInfo, StepHook, StepView};
 pub use lammps_data::{parse_lammps_data, read_lammps_data, write_lammps_data, write_lammps_data_to};
-pub use structure::{FrameRef, Structure};
+pub use outputs::{ThermoCsv, TrajectoryOutput, TrajectoryWriter};
+pub use structure::Structure;
+pub use summary::{
+    peak_rss_bytes, LoadSummary, MachineSummary, MemorySummary, RunSummary, ThermoSummary, RUN_SUMMARY_SCHEMA,
+};
+pub use table::write_per_atom_csv;
+pub use thermo::Thermo;
 
 #[cfg(test)]
 mod tests;

@@ -1,12 +1,14 @@
+use crate::forces::ForceState;
 use crate::integrate::{Integrator, ThermostatState};
-use crate::thermo::Thermo;
+use crate::thermo::compute_thermo;
 use crate::timers::{Section, Timers};
 use crate::MdError;
 use calcine_comm::Communicator;
-use calcine_core::{AtomId, Atoms, SimBox, SpeciesId, SpeciesTable, Vec3};
+use calcine_core::{AtomRecord, Atoms, SpeciesTable, Vec3};
 use calcine_domain::Domain;
-use calcine_neighbor::{spatial_order, ListStorage, NeighborList};
-use calcine_potential::{ForceInput, ForceOutput, Potential, Want};
+use calcine_io::{Frame, HookError, Needs, PositionKind, RunInfo, StepHook, StepView, Thermo};
+use calcine_neighbor::{ListStorage, NeighborList};
+use calcine_potential::{ForceOutput, Potential, Want};
 use std::time::Instant;
 
 /// Run settings that are not the integrator's.
@@ -27,40 +29,52 @@ pub struct MdSettings {
 
 impl Default for MdSettings {
     fn default() -> Self {
-        Self { timestep: 0.001, skin: 1.0, sort_every: 10, max_step_displacement: 2.0, list_storage: ListStorage::Auto }
+        Self {
+            timestep: calcine_core::units::DEFAULT_TIMESTEP,
+            skin: 1.0,
+            sort_every: 10,
+            max_step_displacement: 2.0,
+            list_storage: ListStorage::Auto,
+        }
     }
 }
 
-/// Owned atoms of the whole system, gathered on rank 0 and sorted by [`AtomId`].
+/// What [`Md::run`] reports.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Frame {
+pub struct RunStats {
+    /// Wall-clock seconds of the step loop (hooks' set-up excluded, their per-step work
+    /// included, as LAMMPS's "Loop time").
+    pub loop_seconds: f64,
+    /// Steps computed.
+    pub steps: u64,
+    /// The thermo at the first step and the last thermo computed.
+    pub first_thermo: Thermo,
+    pub last_thermo: Thermo,
+}
+
+/// Where a run stands when it fails: the error, and what had been done.
+#[derive(Debug)]
+pub struct RunFailure {
+    pub error: MdError,
+    /// The last step completed.
     pub step: u64,
-    pub time: f64,
-    pub simbox: SimBox,
-    pub ids: Vec<AtomId>,
-    pub species: Vec<SpeciesId>,
-    pub positions: Vec<Vec3>,
-    pub velocities: Vec<Vec3>,
-    pub forces: Vec<Vec3>,
-    pub images: Vec<[i32; 3]>,
+    pub loop_seconds: f64,
 }
 
 /// A molecular-dynamics run on one rank's share of the system.
 pub struct Md<C: Communicator> {
-    domain: Domain<C>,
-    atoms: Atoms,
+    state: ForceState<C>,
     species: SpeciesTable,
     masses: Vec<f64>,
     potential: Box<dyn Potential>,
-    neighbors: NeighborList,
-    out: ForceOutput,
     integrator: Integrator,
     thermostat: ThermostatState,
     settings: MdSettings,
     step: u64,
     n_atoms: u64,
-    n_rebuilds: u64,
     timers: Timers,
+    /// Whether the last force call computed energy and virial (thermo needs them).
+    energies_current: bool,
 }
 
 impl<C: Communicator> Md<C> {
@@ -80,11 +94,12 @@ impl<C: Communicator> Md<C> {
     }
 
     /// Checks the settings and keeps this rank's part of `atoms` (all ranks may pass the
-    /// whole system). Errors here are the same on every rank. Call [`Md::setup`] next.
-    /// Collective.
+    /// whole system). The run starts at step 0 with a fresh thermostat unless
+    /// [`Md::start_at`] says otherwise. Errors here are the same on every rank. Call
+    /// [`Md::setup`] next. Collective.
     pub fn build(
         domain: Domain<C>,
-        mut atoms: Atoms,
+        atoms: Atoms,
         species: SpeciesTable,
         potential: Box<dyn Potential>,
         integrator: Integrator,
@@ -100,38 +115,55 @@ impl<C: Communicator> Md<C> {
         if let Some((id, s)) = species.iter().find(|(_, s)| !(s.mass > 0.0 && s.mass.is_finite())) {
             return Err(MdError::Setup(format!("species '{}' (id {}) has no positive mass", s.name, id.0)));
         }
-        domain.retain_local(&mut atoms);
-        let mut n = [atoms.n_owned() as u64];
-        domain.comm().sum_u64(&mut n);
-        let mut neighbors = NeighborList::new(potential.neighbor_kind(), potential.cutoff(), settings.skin);
-        neighbors.set_storage(settings.list_storage);
-        let thermostat = integrator.init_state(n[0]);
-        let md = Self {
+        let state = ForceState::new(
             domain,
             atoms,
+            potential.neighbor_kind(),
+            potential.cutoff(),
+            settings.skin,
+            settings.list_storage,
+        );
+        let mut n = [state.atoms().n_owned() as u64];
+        state.comm().sum_u64(&mut n);
+        let thermostat = integrator.init_state(n[0]);
+        Ok(Self {
+            state,
             species,
             masses,
             potential,
-            neighbors,
-            out: ForceOutput::default(),
             integrator,
             thermostat,
             settings,
             step: 0,
             n_atoms: n[0],
-            n_rebuilds: 0,
             timers: Timers::default(),
-        };
-        Ok(md)
+            energies_current: false,
+        })
+    }
+
+    /// Starts the run at `step` (instead of 0) with the given thermostat state (instead of
+    /// a fresh one): what a restart needs. Random numbers are keyed by (seed, `AtomId`,
+    /// step), so they continue where the interrupted run would have gone on. Call before
+    /// [`Md::setup`].
+    pub fn start_at(&mut self, step: u64, thermostat: Option<ThermostatState>) {
+        self.step = step;
+        if let Some(state) = thermostat {
+            self.thermostat = state;
+        }
     }
 
     /// Builds ghosts and lists and computes the first forces. An error on any rank is an
     /// error on every rank; the engine (and its communicator) stays usable for reporting.
     /// Collective.
     pub fn setup(&mut self) -> Result<(), MdError> {
-        self.rebuild(0)?;
+        self.state.rebuild(self.step, self.settings.sort_every > 0, &mut self.timers)?;
+        self.state.check_separation(Self::MIN_SEPARATION, self.step)?;
         self.compute_forces(Want::ALL)
     }
+
+    /// Atoms closer than this (Å) at the start of a run overlap: no structure a run can
+    /// start from has them, and no potential gives finite forces there.
+    pub const MIN_SEPARATION: f64 = 0.1;
 
     pub fn step(&self) -> u64 {
         self.step
@@ -144,29 +176,36 @@ impl<C: Communicator> Md<C> {
         self.n_atoms
     }
     pub fn atoms(&self) -> &Atoms {
-        &self.atoms
+        self.state.atoms()
     }
     /// Mutable access to the atoms (for tests and tools); call [`Md::refresh`] afterwards.
     pub fn atoms_mut(&mut self) -> &mut Atoms {
-        &mut self.atoms
+        self.state.atoms_mut()
     }
     pub fn species(&self) -> &SpeciesTable {
         &self.species
     }
     pub fn domain(&self) -> &Domain<C> {
-        &self.domain
+        self.state.domain()
     }
     pub fn comm(&self) -> &C {
-        self.domain.comm()
+        self.state.comm()
     }
     pub fn forces(&self) -> &ForceOutput {
-        &self.out
+        self.state.output()
     }
     pub fn neighbors(&self) -> &NeighborList {
-        &self.neighbors
+        self.state.neighbors()
     }
     pub fn potential(&self) -> &dyn Potential {
         self.potential.as_ref()
+    }
+    pub fn integrator(&self) -> &Integrator {
+        &self.integrator
+    }
+    /// The thermostat's own variables (what a checkpoint saves).
+    pub fn thermostat_state(&self) -> &ThermostatState {
+        &self.thermostat
     }
     pub fn timers(&self) -> &Timers {
         &self.timers
@@ -175,7 +214,7 @@ impl<C: Communicator> Md<C> {
         &mut self.timers
     }
     pub fn n_rebuilds(&self) -> u64 {
-        self.n_rebuilds
+        self.state.n_rebuilds()
     }
     pub fn settings(&self) -> &MdSettings {
         &self.settings
@@ -183,14 +222,121 @@ impl<C: Communicator> Md<C> {
 
     /// Draws velocities at `temperature` K (see [`crate::create_velocities`]). Collective.
     pub fn create_velocities(&mut self, temperature: f64, seed: u64) {
-        crate::create_velocities(&mut self.atoms, &self.masses, temperature, seed, self.domain.comm());
+        let (atoms, _, comm) = self.state.parts_mut();
+        crate::create_velocities(atoms, &self.masses, temperature, seed, comm);
     }
 
     /// Re-migrates, rebuilds ghosts and lists and recomputes forces after the atoms were
     /// changed from outside. Collective.
     pub fn refresh(&mut self) -> Result<(), MdError> {
-        self.rebuild(self.step)?;
+        self.state.rebuild(self.step, self.sort_now(), &mut self.timers)?;
         self.compute_forces(Want::ALL)
+    }
+
+    /// Runs `steps` steps, calling `hooks` at the cadence each asks for (see [`StepHook`]):
+    /// `setup` with the state at the current step, `at_step` after each step a hook
+    /// needs, `finish` at the end, also when the run fails. Energies are computed only at
+    /// steps where some hook wants thermo. An error on any rank (in a step or a hook) ends
+    /// the run on every rank. Collective.
+    pub fn run(&mut self, steps: u64, hooks: &mut [&mut dyn StepHook]) -> Result<RunStats, RunFailure> {
+        let info = RunInfo {
+            first_step: self.step,
+            last_step: self.step + steps,
+            timestep: self.settings.timestep,
+            n_atoms: self.n_atoms,
+            rank: self.comm().rank(),
+            n_ranks: self.comm().size(),
+        };
+        let start = Instant::now();
+        let fail =
+            |error, step, start: Instant| RunFailure { error, step, loop_seconds: start.elapsed().as_secs_f64() };
+        if !self.energies_current {
+            if let Err(e) = self.compute_forces(Want::ALL) {
+                return Err(self.finish_hooks(hooks, fail(e, self.step, start)));
+            }
+        }
+        let needs = hooks.iter().filter_map(|h| h.needs(info.first_step)).fold(Needs::THERMO, Needs::union);
+        let first_thermo = self.thermo();
+        let frame = if needs.frame { self.gather_frame() } else { None };
+        let view = self.view(Some(&first_thermo), frame.as_ref());
+        let result = Self::agree(self.comm(), hooks.iter_mut().map(|h| h.setup(&info, &view)).find_map(Result::err));
+        drop(frame);
+        if let Err(e) = result {
+            return Err(self.finish_hooks(hooks, fail(e, self.step, start)));
+        }
+
+        self.timers.reset();
+        let loop_start = Instant::now();
+        let mut last_thermo = first_thermo.clone();
+        let mut called = vec![false; hooks.len()];
+        for step in info.first_step + 1..=info.last_step {
+            let mut needs: Option<Needs> = None;
+            for (k, hook) in hooks.iter().enumerate() {
+                let n = hook.needs(step);
+                called[k] = n.is_some();
+                needs = match (needs, n) {
+                    (Some(a), Some(b)) => Some(a.union(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+            let want = match needs {
+                Some(Needs { thermo: true, .. }) => Want { energy: true, virial: true, per_atom_energy: false },
+                _ => Want::FORCES_ONLY,
+            };
+            if let Err(e) = self.advance(want) {
+                return Err(self.finish_hooks(hooks, fail(e, self.step, loop_start)));
+            }
+            let Some(needs) = needs else { continue };
+            let t = Instant::now();
+            let thermo = needs.thermo.then(|| self.thermo());
+            let frame = if needs.frame { self.gather_frame() } else { None };
+            let view = self.view(thermo.as_ref(), frame.as_ref());
+            let local =
+                hooks.iter_mut().zip(&called).filter(|(_, &c)| c).map(|(h, _)| h.at_step(&view)).find_map(Result::err);
+            let result = Self::agree(self.comm(), local);
+            self.timers.add(Section::Output, t);
+            if let Some(t) = thermo {
+                last_thermo = t;
+            }
+            if let Err(e) = result {
+                return Err(self.finish_hooks(hooks, fail(e, self.step, loop_start)));
+            }
+        }
+        let loop_seconds = loop_start.elapsed().as_secs_f64();
+        let finished = hooks.iter_mut().map(|h| h.finish()).find_map(Result::err);
+        if let Err(e) = Self::agree(self.comm(), finished) {
+            return Err(fail(e, self.step, loop_start));
+        }
+        Ok(RunStats { loop_seconds, steps, first_thermo, last_thermo })
+    }
+
+    /// Lets every hook finish after a failure (their own errors then matter less than the
+    /// one that stopped the run).
+    fn finish_hooks(&self, hooks: &mut [&mut dyn StepHook], failure: RunFailure) -> RunFailure {
+        let finished = hooks.iter_mut().map(|h| h.finish()).find_map(Result::err);
+        let _ = Self::agree(self.comm(), finished);
+        failure
+    }
+
+    /// An error of a hook on any rank as an error on every rank. Collective.
+    fn agree(comm: &C, local: Option<HookError>) -> Result<(), MdError> {
+        if comm.any(local.is_some()) {
+            return Err(local.map(MdError::Hook).unwrap_or(MdError::OtherRank));
+        }
+        Ok(())
+    }
+
+    fn view<'a>(&'a self, thermo: Option<&'a Thermo>, frame: Option<&'a Frame>) -> StepView<'a> {
+        StepView {
+            step: self.step,
+            time: self.time(),
+            simbox: self.domain().simbox(),
+            species: &self.species,
+            atoms: self.atoms(),
+            forces: &self.forces().forces,
+            thermo,
+            frame,
+        }
     }
 
     /// Advances one timestep. `want` says what the force call should also compute (energy
@@ -199,40 +345,25 @@ impl<C: Communicator> Md<C> {
         let step = self.step + 1;
         let dt = self.settings.timestep;
         let t = Instant::now();
-        self.integrator.first_half(
-            &mut self.thermostat,
-            &mut self.atoms,
-            &self.out.forces,
-            &self.masses,
-            dt,
-            step,
-            self.domain.comm(),
-        );
+        let (atoms, forces, comm) = self.state.parts_mut();
+        self.integrator.first_half(&mut self.thermostat, atoms, forces, &self.masses, dt, step, comm);
         self.check_step_length(step)?;
         self.timers.add(Section::Modify, t);
 
         let t = Instant::now();
-        let moved = self.neighbors.needs_rebuild(&self.atoms);
-        let rebuild = self.domain.comm().any(moved);
+        let rebuild = self.state.needs_rebuild();
         self.timers.add(Section::Comm, t);
         if rebuild {
-            self.rebuild(step)?;
+            let sort = self.sort_now();
+            self.state.rebuild(step, sort, &mut self.timers)?;
         } else {
-            let t = Instant::now();
-            self.domain.forward_positions(&mut self.atoms);
-            self.timers.add(Section::Comm, t);
+            self.state.forward_positions(&mut self.timers);
         }
         self.compute_forces(want)?;
 
         let t = Instant::now();
-        self.integrator.second_half(
-            &mut self.thermostat,
-            &mut self.atoms,
-            &self.out.forces,
-            &self.masses,
-            dt,
-            self.domain.comm(),
-        );
+        let (atoms, forces, comm) = self.state.parts_mut();
+        self.integrator.second_half(&mut self.thermostat, atoms, forces, &self.masses, dt, comm);
         self.timers.add(Section::Modify, t);
         self.step = step;
         Ok(())
@@ -242,139 +373,94 @@ impl<C: Communicator> Md<C> {
     /// force call, so that call must have wanted them. Collective.
     pub fn thermo(&self) -> Thermo {
         let e_thermostat = self.integrator.thermostat_energy(&self.thermostat, self.n_atoms);
-        Thermo::compute(
-            self.domain.comm(),
+        let out = self.state.output();
+        compute_thermo(
+            self.comm(),
             self.step,
             self.time(),
-            &self.atoms,
+            self.atoms(),
             &self.masses,
-            &self.out.energy,
-            &self.out.virial,
-            self.domain.simbox().volume(),
+            &out.energy,
+            &out.virial,
+            self.domain().simbox().volume(),
             e_thermostat,
         )
     }
 
-    /// All owned atoms gathered on rank 0 in `AtomId` order (`None` on other ranks). Collective.
+    /// All owned atoms gathered on rank 0 in `AtomId` order, with velocities, forces and
+    /// image flags (`None` on other ranks). Collective.
     pub fn gather_frame(&self) -> Option<Frame> {
-        let n = self.atoms.n_owned();
-        let mut bytes = Vec::with_capacity(n * 112);
+        const WORDS: usize = AtomRecord::WORDS + 3;
+        let atoms = self.atoms();
+        let forces = &self.forces().forces;
+        let n = atoms.n_owned();
+        let mut words = Vec::with_capacity(n * WORDS);
         for i in 0..n {
-            bytes.extend_from_slice(&self.atoms.ids[i].0.to_le_bytes());
-            bytes.extend_from_slice(&(self.atoms.species[i].0 as u64).to_le_bytes());
-            for v in [self.atoms.positions[i], self.atoms.velocities[i], self.out.forces[i]] {
-                for c in v.iter() {
-                    bytes.extend_from_slice(&c.to_le_bytes());
-                }
-            }
-            for k in self.atoms.images[i] {
-                bytes.extend_from_slice(&(k as i64).to_le_bytes());
-            }
+            atoms.record(i).encode(&mut words);
+            words.extend(forces[i].iter().map(|c| c.to_bits()));
         }
-        let parts = self.domain.comm().gather_bytes(&bytes);
-        if self.domain.comm().rank() != 0 {
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let parts = self.comm().gather_bytes(&bytes);
+        if self.comm().rank() != 0 {
             return None;
         }
-        const RECORD: usize = 8 * 14;
-        let mut records: Vec<&[u8]> = parts.iter().flat_map(|p| p.chunks_exact(RECORD)).collect();
-        let word = |r: &[u8], k: usize| u64::from_le_bytes(r[8 * k..8 * k + 8].try_into().expect("8 bytes"));
-        records.sort_by_key(|r| word(r, 0));
-        let f = |r: &[u8], k: usize| f64::from_bits(word(r, k));
-        let v3 = |r: &[u8], k: usize| Vec3::new(f(r, k), f(r, k + 1), f(r, k + 2));
+        let mut all: Vec<u64> = Vec::with_capacity(self.n_atoms as usize * WORDS);
+        for part in &parts {
+            all.extend(part.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))));
+        }
+        let mut records: Vec<(AtomRecord, Vec3)> = all
+            .chunks_exact(WORDS)
+            .map(|w| {
+                let f = &w[AtomRecord::WORDS..];
+                (AtomRecord::decode(w), Vec3::new(f64::from_bits(f[0]), f64::from_bits(f[1]), f64::from_bits(f[2])))
+            })
+            .collect();
+        records.sort_by_key(|(r, _)| r.id);
         Some(Frame {
-            step: self.step,
-            time: self.time(),
-            simbox: self.domain.simbox().clone(),
-            ids: records.iter().map(|r| AtomId(word(r, 0))).collect(),
-            species: records.iter().map(|r| SpeciesId(word(r, 1) as u32)).collect(),
-            positions: records.iter().map(|r| v3(r, 2)).collect(),
-            velocities: records.iter().map(|r| v3(r, 5)).collect(),
-            forces: records.iter().map(|r| v3(r, 8)).collect(),
-            images: records.iter().map(|r| std::array::from_fn(|k| word(r, 11 + k) as i64 as i32)).collect(),
+            step: Some(self.step),
+            time: Some(self.time()),
+            simbox: self.domain().simbox().clone(),
+            species_table: self.species.clone(),
+            ids: records.iter().map(|(r, _)| r.id).collect(),
+            species: records.iter().map(|(r, _)| r.species).collect(),
+            positions: records.iter().map(|(r, _)| r.position).collect(),
+            position_kind: PositionKind::Wrapped,
+            velocities: Some(records.iter().map(|(r, _)| r.velocity).collect()),
+            forces: Some(records.iter().map(|(_, f)| *f).collect()),
+            images: Some(records.iter().map(|(r, _)| r.image).collect()),
+            info: Default::default(),
         })
     }
 
-    fn rebuild(&mut self, step: u64) -> Result<(), MdError> {
-        let t = Instant::now();
-        self.domain.migrate(&mut self.atoms, step)?;
-        self.timers.add(Section::Comm, t);
-        let t = Instant::now();
-        if self.settings.sort_every > 0 && self.n_rebuilds.is_multiple_of(self.settings.sort_every) {
-            let n = self.atoms.n_owned();
-            let order = spatial_order(&self.atoms.positions[..n], 0.5 * self.neighbors.list_radius());
-            self.atoms.permute_owned(&order);
-        }
-        self.timers.add(Section::Neighbor, t);
-        let t = Instant::now();
-        self.domain.build_ghosts(&mut self.atoms, self.neighbors.list_radius());
-        self.timers.add(Section::Comm, t);
-        let t = Instant::now();
-        let built = self.neighbors.build(&self.atoms);
-        let local =
-            built.err().map(|e| MdError::NonFinite { step, what: "position", id: self.atoms.ids[e.atom_idx].0 });
-        if self.domain.comm().any(local.is_some()) {
-            return Err(local.unwrap_or(MdError::OtherRank));
-        }
-        self.timers.add(Section::Neighbor, t);
-        self.n_rebuilds += 1;
-        tracing::debug!(
-            step,
-            n_ghost = self.atoms.n_ghost(),
-            n_entries = self.neighbors.n_entries(),
-            "neighbor rebuild"
-        );
-        Ok(())
+    /// Whether the rebuild about to happen sorts atoms (every `sort_every` rebuilds).
+    fn sort_now(&self) -> bool {
+        self.settings.sort_every > 0 && self.state.n_rebuilds().is_multiple_of(self.settings.sort_every)
     }
 
     fn compute_forces(&mut self, want: Want) -> Result<(), MdError> {
-        let t = Instant::now();
-        self.out.reset(self.atoms.n_owned(), self.atoms.n_total(), want);
-        let input = ForceInput { atoms: &self.atoms, neighbors: &self.neighbors, want };
-        let result = self.potential.compute(&input, &mut self.domain, &mut self.out);
-        self.timers.add(Section::Pair, t);
-        if self.domain.comm().any(result.is_err()) {
-            return Err(match result {
-                Err(e) => e.into(),
-                Ok(()) => MdError::OtherRank,
-            });
-        }
-        if self.out.ghost_forces {
-            let t = Instant::now();
-            self.domain.reverse_forces(&mut self.out.forces);
-            self.timers.add(Section::Comm, t);
-        }
-        // A NaN anywhere must stop every rank at this step.
-        let n = self.atoms.n_owned();
-        let bad = self.out.forces[..n].iter().position(|f| !(f.x.is_finite() && f.y.is_finite() && f.z.is_finite()));
-        let bad_energy = want.energy && !self.out.energy.value().is_finite();
-        let local = bad.map(|i| (self.atoms.ids[i].0, "force")).or(bad_energy.then_some((0, "energy")));
-        if self.domain.comm().any(local.is_some()) {
-            return Err(match local {
-                Some((id, what)) => MdError::NonFinite { step: self.step, what, id },
-                None => MdError::OtherRank,
-            });
-        }
+        self.energies_current = false;
+        self.state.compute(self.potential.as_ref(), want, self.step, &mut self.timers)?;
+        self.energies_current = want.energy && want.virial;
         Ok(())
     }
 
     fn check_step_length(&self, step: u64) -> Result<(), MdError> {
         let dt = self.settings.timestep;
         let limit = self.settings.max_step_displacement;
-        let n = self.atoms.n_owned();
+        let atoms = self.atoms();
         let mut local = None;
-        for i in 0..n {
-            let v = self.atoms.velocities[i];
-            let d = v.norm() * dt;
+        for i in 0..atoms.n_owned() {
+            let d = atoms.velocities[i].norm() * dt;
             if !(d <= limit) {
                 local = Some(if d.is_finite() {
-                    MdError::MovedTooFar { step, id: self.atoms.ids[i].0, distance: d, limit }
+                    MdError::MovedTooFar { step, id: atoms.ids[i].0, distance: d, limit }
                 } else {
-                    MdError::NonFinite { step, what: "velocity", id: self.atoms.ids[i].0 }
+                    MdError::NonFinite { step, what: "velocity", id: atoms.ids[i].0 }
                 });
                 break;
             }
         }
-        if self.domain.comm().any(local.is_some()) {
+        if self.comm().any(local.is_some()) {
             return Err(local.unwrap_or(MdError::OtherRank));
         }
         Ok(())

@@ -20,13 +20,24 @@ pub enum Integrator {
     NoseHoover { temperature: f64, damping: f64, chain: usize },
 }
 
-/// The thermostat's own variables (Nosé–Hoover chain positions, velocities and masses).
+/// The thermostat's own variables (Nosé–Hoover chain positions, velocities, forces and
+/// masses; empty for the other integrators): what a checkpoint saves to continue a run
+/// bit for bit.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ThermostatState {
-    eta: Vec<f64>,
-    eta_dot: Vec<f64>,
-    eta_dotdot: Vec<f64>,
-    eta_mass: Vec<f64>,
+    pub eta: Vec<f64>,
+    pub eta_dot: Vec<f64>,
+    pub eta_dotdot: Vec<f64>,
+    pub eta_mass: Vec<f64>,
+}
+
+impl Integrator {
+    /// Default thermostat damping time (ps): Langevin friction time, Nosé–Hoover period.
+    pub const DEFAULT_DAMPING: f64 = 0.1;
+    /// Default Nosé–Hoover chain length (LAMMPS `fix nvt`'s `tchain`).
+    pub const DEFAULT_CHAIN: usize = 3;
+    /// Default seed of initial velocities and Langevin noise.
+    pub const DEFAULT_SEED: u64 = 12345;
 }
 
 /// Atoms per rayon task in the integrator loops.

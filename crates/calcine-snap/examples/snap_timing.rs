@@ -8,13 +8,11 @@
 //!
 //! The optional arguments pick one evaluator or one potential.
 
-use calcine_comm::SerialComm;
 use calcine_core::lattice::{Lattice, LatticeKind};
 use calcine_core::rng::{uniform4, Stream};
 use calcine_core::{SpeciesId, Vec3};
-use calcine_domain::Domain;
-use calcine_neighbor::NeighborList;
-use calcine_potential::{ForceInput, ForceOutput, Potential, Want};
+use calcine_md::{prepare_single, Timers};
+use calcine_potential::{Potential, Want};
 use calcine_snap::{Evaluator, Snap};
 use std::path::Path;
 use std::time::Instant;
@@ -45,22 +43,17 @@ fn main() {
                 Snap::read(data.join(format!("{name}.snapcoeff")), data.join(format!("{name}.snapparam")), &[element])
                     .expect("potential reads")
                     .with_evaluator(evaluator);
-            let mut atoms = atoms.clone();
-            let mut domain = Domain::new(SerialComm::new(simbox.periodic()), simbox.clone());
-            domain.build_ghosts(&mut atoms, snap.cutoff() + 1.0);
-            let mut list = NeighborList::new(snap.neighbor_kind(), snap.cutoff(), 1.0);
-            list.build(&atoms).expect("finite positions");
-            let input = ForceInput { atoms: &atoms, neighbors: &list, want: Want::ALL };
-            let mut out = ForceOutput::default();
+            let mut state = prepare_single(&simbox, &atoms, snap.neighbor_kind(), snap.cutoff(), 1.0)
+                .expect("atoms are in the box");
+            let mut timers = Timers::default();
             let pools = [1, n_threads];
             for threads in pools.into_iter().take(if n_threads > 1 { 2 } else { 1 }) {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
                 let repeats = if evaluator == Evaluator::Kernel { 5 } else { 1 };
                 let mut best = f64::INFINITY;
                 for _ in 0..repeats {
-                    out.reset(atoms.n_owned(), atoms.n_total(), Want::ALL);
                     let start = Instant::now();
-                    pool.install(|| snap.compute(&input, &mut domain, &mut out)).expect("force call");
+                    pool.install(|| state.compute(&snap, Want::ALL, 0, &mut timers)).expect("force call");
                     best = best.min(start.elapsed().as_secs_f64());
                 }
                 println!(

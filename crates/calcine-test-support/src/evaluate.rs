@@ -1,8 +1,6 @@
-use calcine_comm::SerialComm;
 use calcine_core::{Atoms, SimBox, Vec3, Virial};
-use calcine_domain::Domain;
-use calcine_neighbor::NeighborList;
-use calcine_potential::{ForceInput, ForceOutput, Potential, PotentialError, Want};
+use calcine_md::{single_point, MdError};
+use calcine_potential::Potential;
 use std::collections::BTreeMap;
 
 /// Energy, forces and virial of one configuration.
@@ -17,30 +15,10 @@ pub struct Evaluation {
 }
 
 /// Evaluates `potential` on the owned atoms of `atoms` in `simbox` on one rank, through
-/// the real migration, ghost and neighbor-list code (skin `skin`).
-pub fn evaluate(
-    potential: &dyn Potential,
-    simbox: &SimBox,
-    atoms: &Atoms,
-    skin: f64,
-) -> Result<Evaluation, PotentialError> {
-    let mut atoms = atoms.clone();
-    atoms.clear_ghosts();
-    let mut domain = Domain::new(SerialComm::new(simbox.periodic()), simbox.clone());
-    domain.migrate(&mut atoms, 0).map_err(|e| PotentialError::Config(e.to_string()))?;
-    domain.build_ghosts(&mut atoms, potential.cutoff() + skin);
-    let mut list = NeighborList::new(potential.neighbor_kind(), potential.cutoff(), skin);
-    list.build(&atoms).map_err(|e| PotentialError::NonFinite {
-        potential: potential.name().to_string(),
-        what: "position",
-        id: atoms.ids[e.atom_idx].0,
-    })?;
-    let mut out = ForceOutput::default();
-    out.reset(atoms.n_owned(), atoms.n_total(), Want::ALL);
-    potential.compute(&ForceInput { atoms: &atoms, neighbors: &list, want: Want::ALL }, &mut domain, &mut out)?;
-    if out.ghost_forces {
-        domain.reverse_forces(&mut out.forces);
-    }
+/// the engine's migration, ghost, neighbor-list and force code (skin `skin`).
+pub fn evaluate(potential: &dyn Potential, simbox: &SimBox, atoms: &Atoms, skin: f64) -> Result<Evaluation, MdError> {
+    let state = single_point(potential, simbox, atoms, skin)?;
+    let (atoms, out) = (state.atoms(), state.output());
     let n = atoms.n_owned();
     Ok(Evaluation {
         energy: out.energy.value(),

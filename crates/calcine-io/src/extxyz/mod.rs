@@ -35,16 +35,17 @@
 //!   `1..=n` in file order without it) and `masses` (amu). Other columns are skipped by
 //!   their declared count.
 //! * Every other key (`energy=-1.2`, `step=10`, `Time=...`) is kept as a string in
-//!   [`ExtxyzFrame::info`]; `step` and `time` (any case) are also parsed into
-//!   [`ExtxyzFrame::step`] and [`ExtxyzFrame::time`] (ps).
+//!   [`Frame::info`]; `step` and `time` (any case) are also parsed into
+//!   [`Frame::step`] and [`Frame::time`] (ps).
 //! * A species name is looked up in the reader's species table. A name that is not there
 //!   is added with the mass from the `masses` column if the file has one, and is an
 //!   error otherwise; where both exist the table's mass wins.
 //!
 //! # Writing
 //!
-//! [`ExtxyzWriter`] writes `Lattice`, `Properties=species:S:1:pos:R:3:velo:R:3[:forces:R:3]:id:I:1`,
-//! `pbc`, `Origin` (only for a box whose lower corner is not 0), `Time` (ps) and `Step`,
+//! [`ExtxyzWriter`] writes `Lattice`, `Properties=species:S:1:pos:R:3[:velo:R:3][:forces:R:3]:id:I:1`
+//! (velocities and forces where the frame has them), `pbc`, `Origin` (only for a box whose
+//! lower corner is not 0), `Time` (ps) and `Step` (where the frame has them),
 //! with every number in shortest round-trip form so that ASE's `ase.io.read` and this
 //! reader get back bit-identical positions and velocities. ASE keeps `velo` as a plain
 //! per-atom array (`atoms.arrays["velo"]`, Å/ps), not as momenta.
@@ -54,12 +55,12 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use calcine_core::{SpeciesTable, Vec3};
+use calcine_core::{AtomId, SpeciesTable, Vec3};
 
 use crate::lines::{sort_order, LineReader, Loc, MAX_RESERVED_ATOMS};
 use crate::numbers::push_shortest;
-use crate::structure::{atoms_sorted_by_id, check_species_names};
-use crate::{FrameRef, IoError, Structure};
+use crate::structure::check_species_names;
+use crate::{Frame, FrameReader, IoError, PositionKind};
 
 use comment::{Header, Role};
 use lattice::{box_from_lattice, open_box};
@@ -77,35 +78,28 @@ pub const OPEN_BOX_MARGIN: f64 = 5.0;
 /// in ASE's own floating-point evaluation.
 pub const ASE_VELOCITY_TO_ANGSTROM_PER_PS: f64 = 98.22694788464064;
 
-/// One frame of an extended XYZ file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExtxyzFrame {
-    pub structure: Structure,
-    /// Forces in eV/Å, in the order of `structure.atoms`, if the file has a `forces` column.
-    pub forces: Option<Vec<Vec3>>,
-    /// The `step` key (any case), if present.
-    pub step: Option<u64>,
-    /// The `time` key (any case) in ps, if present.
-    pub time: Option<f64>,
-    /// Every comment-line key except `Lattice`, `Properties`, `pbc` and `Origin`, with
-    /// quotes removed. A comment line that is not `key=value` pairs is kept under `comment`.
-    pub info: BTreeMap<String, String>,
+/// Reads the first frame of an extended XYZ file.
+///
+/// What follows the frame must be the start of another frame (an atom count) or nothing:
+/// an atom line there means the frame's count is smaller than its atoms, an error rather
+/// than a silently truncated structure.
+pub fn read_extxyz(path: impl AsRef<Path>, species: &SpeciesTable) -> Result<Frame, IoError> {
+    read_first(ExtxyzReader::open(path.as_ref(), species.clone())?, path.as_ref())
 }
 
-/// Reads the first frame of an extended XYZ file.
-pub fn read_extxyz(path: impl AsRef<Path>, species: &SpeciesTable) -> Result<ExtxyzFrame, IoError> {
-    let path = path.as_ref();
-    let mut reader = ExtxyzReader::open(path, species.clone())?;
-    reader.read_frame()?.ok_or_else(|| IoError::Empty { path: path.to_path_buf() })
+fn read_first<R: BufRead>(mut reader: ExtxyzReader<R>, path: &Path) -> Result<Frame, IoError> {
+    let frame = reader.read_frame()?.ok_or_else(|| IoError::Empty { path: path.to_path_buf() })?;
+    reader.check_frame_start()?;
+    Ok(frame)
 }
 
 /// Reads the first frame of an extended XYZ file, taking every species name it meets into a
 /// new species table (in order of first appearance). Species without a `masses` column get a
 /// NaN mass, for the caller to fill in (from a potential file or the input).
-pub fn read_extxyz_any_species(path: impl AsRef<Path>) -> Result<ExtxyzFrame, IoError> {
+/// The frame must be followed by another frame or nothing, as for [`read_extxyz`].
+pub fn read_extxyz_any_species(path: impl AsRef<Path>) -> Result<Frame, IoError> {
     let path = path.as_ref();
-    let mut reader = ExtxyzReader::open(path, SpeciesTable::default())?.allow_new_species();
-    reader.read_frame()?.ok_or_else(|| IoError::Empty { path: path.to_path_buf() })
+    read_first(ExtxyzReader::open(path, SpeciesTable::default())?.allow_new_species(), path)
 }
 
 /// Streams the frames of an extended XYZ file, one at a time.
@@ -117,6 +111,9 @@ pub struct ExtxyzReader<R> {
     species: SpeciesTable,
     failed: bool,
     new_species: bool,
+    /// The count line and atom count of the last frame read, for the error when more atom
+    /// lines follow than it declares.
+    last_frame: Option<(usize, usize)>,
 }
 
 impl ExtxyzReader<BufReader<File>> {
@@ -130,7 +127,13 @@ impl ExtxyzReader<BufReader<File>> {
 impl<R: BufRead> ExtxyzReader<R> {
     /// A reader over any buffered input; `path` only labels error messages.
     pub fn new(inner: R, path: impl Into<PathBuf>, species: SpeciesTable) -> Self {
-        Self { lines: LineReader::new(inner, path.into()), species, failed: false, new_species: false }
+        Self {
+            lines: LineReader::new(inner, path.into()),
+            species,
+            failed: false,
+            new_species: false,
+            last_frame: None,
+        }
     }
 
     /// Accepts species names that are not in the table yet, adding them with a NaN mass
@@ -146,7 +149,7 @@ impl<R: BufRead> ExtxyzReader<R> {
     }
 
     /// The next frame, or `None` at the end of the file.
-    pub fn read_frame(&mut self) -> Result<Option<ExtxyzFrame>, IoError> {
+    pub fn read_frame(&mut self) -> Result<Option<Frame>, IoError> {
         if self.failed {
             return Ok(None);
         }
@@ -155,18 +158,35 @@ impl<R: BufRead> ExtxyzReader<R> {
         result
     }
 
-    fn read_frame_inner(&mut self) -> Result<Option<ExtxyzFrame>, IoError> {
+    /// Checks that what follows the last frame is the start of another frame or the end
+    /// of the file (consuming that line).
+    fn check_frame_start(&mut self) -> Result<(), IoError> {
+        if self.lines.advance_non_blank()? {
+            self.frame_count()?;
+        }
+        Ok(())
+    }
+
+    /// The atom count on the current line.
+    fn frame_count(&self) -> Result<usize, IoError> {
+        let loc = self.lines.loc();
+        let token = self.lines.line().trim();
+        token.parse::<usize>().map_err(|_| match self.last_frame {
+            Some((start, n)) if token.split_whitespace().count() >= 4 => loc.err(format!(
+                "the frame starting at line {start} declares {n} atoms, but more atom lines follow (found '{}' where the next frame's atom count should be)",
+                truncate(token)
+            )),
+            _ => loc.err(format!("expected the number of atoms of a frame, found '{}'", truncate(token))),
+        })
+    }
+
+    fn read_frame_inner(&mut self) -> Result<Option<Frame>, IoError> {
         if !self.lines.advance_non_blank()? {
             return Ok(None);
         }
         let count_loc_line = self.lines.line_no();
-        let n_atoms = {
-            let loc = self.lines.loc();
-            let token = self.lines.line().trim();
-            token
-                .parse::<usize>()
-                .map_err(|_| loc.err(format!("expected the number of atoms of a frame, found '{}'", truncate(token))))?
-        };
+        let n_atoms = self.frame_count()?;
+        self.last_frame = Some((count_loc_line, n_atoms));
         if !self.lines.advance()? {
             return Err(IoError::parse(self.lines.path(), count_loc_line, "file ends before the frame's comment line"));
         }
@@ -267,21 +287,35 @@ impl<R: BufRead> ExtxyzReader<R> {
             line: comment_line + 1 + second,
             id: ids[second],
         })?;
-        let images = vec![[0; 3]; n_atoms];
-        let atoms = atoms_sorted_by_id(&order, &ids, &species, &positions, &velocities, &images);
-        let forces = header.has(Role::Force).then(|| order.iter().map(|&k| forces[k]).collect());
-        Ok(Some(ExtxyzFrame {
-            structure: Structure { simbox, species: self.species.clone(), atoms },
-            forces,
+        fn permute<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {
+            order.iter().map(|&k| values[k]).collect()
+        }
+        let has_velocities = header.has(Role::Velocity) || header.has(Role::Momentum);
+        Ok(Some(Frame {
             step: header.step,
             time: header.time,
+            simbox,
+            species_table: self.species.clone(),
+            ids: order.iter().map(|&k| AtomId(ids[k])).collect(),
+            species: permute(&species, &order),
+            positions: permute(&positions, &order),
+            position_kind: PositionKind::Wrapped,
+            velocities: has_velocities.then(|| permute(&velocities, &order)),
+            forces: header.has(Role::Force).then(|| permute(&forces, &order)),
+            images: None,
             info: header.info,
         }))
     }
 }
 
+impl<R: BufRead> FrameReader for ExtxyzReader<R> {
+    fn read_frame(&mut self) -> Result<Option<Frame>, IoError> {
+        ExtxyzReader::read_frame(self)
+    }
+}
+
 impl<R: BufRead> Iterator for ExtxyzReader<R> {
-    type Item = Result<ExtxyzFrame, IoError>;
+    type Item = Result<Frame, IoError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.read_frame().transpose()
@@ -310,18 +344,14 @@ impl<W: Write> ExtxyzWriter<W> {
     }
 
     /// Appends one frame.
-    pub fn write_frame(&mut self, frame: &FrameRef<'_>) -> Result<(), IoError> {
+    pub fn write_frame(&mut self, frame: &Frame) -> Result<(), IoError> {
         self.write_frame_with_info(frame, &BTreeMap::new())
     }
 
     /// Appends one frame with extra comment-line keys (for example `energy`). Keys that
     /// calcine writes itself (`Lattice`, `Properties`, `pbc`, `Origin`, `Time`, `Step`)
     /// are skipped.
-    pub fn write_frame_with_info(
-        &mut self,
-        frame: &FrameRef<'_>,
-        info: &BTreeMap<String, String>,
-    ) -> Result<(), IoError> {
+    pub fn write_frame_with_info(&mut self, frame: &Frame, info: &BTreeMap<String, String>) -> Result<(), IoError> {
         let text = format_frame(frame, info, &self.path)?;
         self.out.write_all(text.as_bytes()).map_err(|e| IoError::io(&self.path, e))?;
         self.out.flush().map_err(|e| IoError::io(&self.path, e))
@@ -335,15 +365,15 @@ impl<W: Write> ExtxyzWriter<W> {
 /// The keys calcine interprets itself, compared without case.
 const RESERVED_KEYS: [&str; 6] = ["lattice", "properties", "pbc", "origin", "time", "step"];
 
-fn format_frame(frame: &FrameRef<'_>, info: &BTreeMap<String, String>, path: &Path) -> Result<String, IoError> {
+fn format_frame(frame: &Frame, info: &BTreeMap<String, String>, path: &Path) -> Result<String, IoError> {
     let order = frame.write_order(path)?;
-    check_species_names(frame.species_table, path)?;
+    check_species_names(&frame.species_table, path)?;
     let unwritable = |reason: String| IoError::Unwritable { path: path.to_path_buf(), reason };
 
     let mut out = String::with_capacity(128 + 160 * order.len());
     out.push_str(&order.len().to_string());
     out.push_str("\nLattice=\"");
-    let simbox = frame.simbox;
+    let simbox = &frame.simbox;
     for (axis, edge) in (0..3).map(|axis| (axis, simbox.edge(axis))) {
         for (k, value) in edge.iter().enumerate() {
             if axis + k > 0 {
@@ -352,7 +382,10 @@ fn format_frame(frame: &FrameRef<'_>, info: &BTreeMap<String, String>, path: &Pa
             push_shortest(&mut out, *value);
         }
     }
-    out.push_str("\" Properties=species:S:1:pos:R:3:velo:R:3");
+    out.push_str("\" Properties=species:S:1:pos:R:3");
+    if frame.velocities.is_some() {
+        out.push_str(":velo:R:3");
+    }
     if frame.forces.is_some() {
         out.push_str(":forces:R:3");
     }
@@ -365,9 +398,13 @@ fn format_frame(frame: &FrameRef<'_>, info: &BTreeMap<String, String>, path: &Pa
         push_vec3(&mut out, &simbox.lo());
         out.push('"');
     }
-    out.push_str(" Time=");
-    push_shortest(&mut out, frame.time);
-    out.push_str(&format!(" Step={}", frame.step));
+    if let Some(time) = frame.time {
+        out.push_str(" Time=");
+        push_shortest(&mut out, time);
+    }
+    if let Some(step) = frame.step {
+        out.push_str(&format!(" Step={step}"));
+    }
     for (key, value) in info {
         if RESERVED_KEYS.iter().any(|r| key.eq_ignore_ascii_case(r)) {
             continue;
@@ -389,9 +426,11 @@ fn format_frame(frame: &FrameRef<'_>, info: &BTreeMap<String, String>, path: &Pa
         out.push_str(&frame.species_table.get(frame.species[k]).name);
         out.push(' ');
         push_vec3(&mut out, &frame.positions[k]);
-        out.push(' ');
-        push_vec3(&mut out, &frame.velocities[k]);
-        if let Some(forces) = frame.forces {
+        if let Some(velocities) = &frame.velocities {
+            out.push(' ');
+            push_vec3(&mut out, &velocities[k]);
+        }
+        if let Some(forces) = &frame.forces {
             out.push(' ');
             push_vec3(&mut out, &forces[k]);
         }

@@ -3,13 +3,13 @@ use std::io::Cursor;
 use calcine_core::{AtomId, SimBox, SpeciesId, Vec3};
 
 use super::*;
-use crate::{DumpFrame, DumpReader, DumpWriter, FrameRef, PositionKind};
+use crate::{DumpReader, DumpWriter, Frame, PositionKind};
 
-fn read_text(text: &str, n_types: usize) -> Result<Vec<DumpFrame>, IoError> {
-    DumpReader::new(Cursor::new(text.to_string()), "mem.dump", n_types).collect()
+fn read_text(text: &str, n_types: usize) -> Result<Vec<Frame>, IoError> {
+    DumpReader::new(Cursor::new(text.to_string()), "mem.dump", types(n_types)).collect()
 }
 
-fn write_text(frames: &[FrameRef<'_>], with_time: bool) -> String {
+fn write_text(frames: &[Frame], with_time: bool) -> String {
     let mut writer = DumpWriter::new(Vec::new(), "mem.dump").with_time(with_time);
     for frame in frames {
         writer.write_frame(frame).unwrap();
@@ -35,8 +35,7 @@ fn orthogonal_layout_is_exactly_lammps() {
     let positions = [Vec3::new(1.0, 2.0, 3.0), Vec3::new(0.5, 0.25, 6.925180602620905)];
     let velocities = [Vec3::new(-0.1, 0.0, 0.0), Vec3::new(0.0, 1e-9, 2.0)];
     let forces = [Vec3::new(0.0, 0.0, -1.0), Vec3::new(3.0, 0.0, 0.0)];
-    let frame =
-        FrameRef::new(&simbox, &species, &ids, &kinds, &positions, &velocities).with_forces(&forces).at(100, 0.1);
+    let frame = with_forces(frame_of(&simbox, &species, &ids, &kinds, &positions, &velocities), &forces).at(100, 0.1);
     assert_eq!(
         write_text(&[frame], false),
         "ITEM: TIMESTEP\n100\nITEM: NUMBER OF ATOMS\n2\nITEM: BOX BOUNDS pp pp ff\n\
@@ -53,7 +52,7 @@ fn orthogonal_layout_is_exactly_lammps() {
 fn triclinic_bounds_follow_the_lammps_bounding_box() {
     let simbox = SimBox::triclinic(Vec3::new(0.0, 0.0, 0.0), [7.0, 7.0, 7.0], [1.0, -2.0, -0.5], [true; 3]).unwrap();
     let species = cu_ni();
-    let frame = FrameRef::new(&simbox, &species, &[], &[], &[], &[]);
+    let frame = frame_of(&simbox, &species, &[], &[], &[], &[]);
     let text = write_text(&[frame], false);
     let header: Vec<&str> = text.lines().skip(4).take(4).collect();
     assert_eq!(
@@ -74,13 +73,13 @@ fn triclinic_bounds_follow_the_lammps_bounding_box() {
 fn round_trip_triclinic_is_bit_identical_for_atoms() {
     let structure = sample_structure(triclinic_box(), 32, 77);
     let forces: Vec<Vec3> = structure.atoms.positions.iter().map(|x| x * 0.013).collect();
-    let frames = [structure.frame(10, 0.01).with_forces(&forces), structure.frame(20, 0.02)];
+    let frames = [with_forces(structure.to_frame(10, 0.01), &forces), structure.to_frame(20, 0.02)];
     let text = write_text(&frames, true);
     let back = read_text(&text, 2).unwrap();
     assert_eq!(back.len(), 2);
     let expected = sorted(&structure);
     for (k, frame) in back.iter().enumerate() {
-        assert_eq!(frame.step, 10 * (k as u64 + 1));
+        assert_eq!(frame.step, Some(10 * (k as u64 + 1)));
         assert_eq!(frame.time, Some(0.01 * (k as f64 + 1.0)));
         assert_eq!(frame.ids, expected.atoms.ids);
         assert_eq!(frame.species, expected.atoms.species);
@@ -99,8 +98,8 @@ fn round_trip_triclinic_is_bit_identical_for_atoms() {
         let expected_x = expected.atoms.unwrapped_position(k, &structure.simbox);
         assert!((x - expected_x).norm() < 1e-12);
     }
-    let restored = back[1].to_structure(&cu_ni());
-    assert_bits_eq(&restored.atoms.positions, &expected.atoms.positions, "to_structure positions");
+    let restored = back[1].clone().into_structure();
+    assert_bits_eq(&restored.atoms.positions, &expected.atoms.positions, "into_structure positions");
 }
 
 #[test]
@@ -109,11 +108,11 @@ fn round_trip_through_a_file() {
     let path = dir.path().join("dump.custom");
     let structure = sample_structure(orthogonal_box(), 20, 4);
     let mut writer = DumpWriter::create(&path).unwrap();
-    writer.write_frame(&structure.frame(0, 0.0)).unwrap();
+    writer.write_frame(&structure.to_frame(0, 0.0)).unwrap();
     // The frame is on disk as soon as write_frame returns.
     let on_disk = std::fs::read_to_string(&path).unwrap();
     assert_eq!(on_disk.lines().count(), 9 + 20);
-    let frames: Vec<DumpFrame> = DumpReader::open(&path, 2).unwrap().collect::<Result<_, _>>().unwrap();
+    let frames: Vec<Frame> = DumpReader::open(&path, cu_ni()).unwrap().collect::<Result<_, _>>().unwrap();
     assert_eq!(frames[0].simbox, structure.simbox);
     assert_bits_eq(&frames[0].positions, &sorted(&structure).atoms.positions, "positions");
 }
@@ -124,7 +123,7 @@ fn reads_lammps_style_dumps_with_extra_items_and_columns() {
                 ITEM: BOX BOUNDS ss pm pp\n0 10\n-5 5\n0 2\nITEM: ATOMS id type xs ys zs c_pe vx vy vz\n\
                 3 2 0.5 0.5 0.5 -3.5 1 2 3\n1 1 0 0 0 -3.4 4 5 6\n2 1 0.1 0.9 0.25 -3.3 7 8 9\n";
     let frame = read_text(text, 2).unwrap().remove(0);
-    assert_eq!(frame.step, 500);
+    assert_eq!(frame.step, Some(500));
     assert_eq!(frame.time, Some(0.5));
     assert_eq!(frame.simbox.periodic(), [false, false, true]);
     assert_eq!(frame.ids, vec![AtomId(1), AtomId(2), AtomId(3)]);
@@ -213,7 +212,7 @@ fn error_unsupported_headers() {
 #[test]
 fn reader_stops_after_an_error() {
     let text = TWO_ATOMS.to_string() + &with_line(10, "1 x 0 0 0") + TWO_ATOMS;
-    let mut reader = DumpReader::new(Cursor::new(text), "mem.dump", 2);
+    let mut reader = DumpReader::new(Cursor::new(text), "mem.dump", types(2));
     assert!(reader.next().unwrap().is_ok());
     assert_error_at(reader.next().unwrap().unwrap_err(), "mem.dump", 21, "atom type is 'x'");
     assert!(reader.next().is_none());

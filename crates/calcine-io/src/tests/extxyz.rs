@@ -5,17 +5,17 @@ use calcine_core::{AtomId, SimBox, SpeciesId, SpeciesTable, Vec3};
 
 use super::*;
 use crate::extxyz::{ASE_VELOCITY_TO_ANGSTROM_PER_PS, OPEN_BOX_MARGIN};
-use crate::{read_extxyz, ExtxyzFrame, ExtxyzReader, ExtxyzWriter, FrameRef};
+use crate::{read_extxyz, ExtxyzReader, ExtxyzWriter, Frame};
 
-fn read_text(text: &str, species: &SpeciesTable) -> Result<Vec<ExtxyzFrame>, IoError> {
+fn read_text(text: &str, species: &SpeciesTable) -> Result<Vec<Frame>, IoError> {
     ExtxyzReader::new(Cursor::new(text.to_string()), "mem.xyz", species.clone()).collect()
 }
 
-fn read_one(text: &str) -> Result<ExtxyzFrame, IoError> {
+fn read_one(text: &str) -> Result<Frame, IoError> {
     read_text(text, &cu_ni()).map(|mut frames| frames.remove(0))
 }
 
-fn write_text(frames: &[FrameRef<'_>]) -> String {
+fn write_text(frames: &[Frame]) -> String {
     let mut writer = ExtxyzWriter::new(Vec::new(), "mem.xyz");
     for frame in frames {
         writer.write_frame(frame).unwrap();
@@ -34,11 +34,11 @@ fn ase_velocity_unit_is_derived_from_codata_2014() {
 fn round_trip_orthogonal_is_bit_identical() {
     let structure = sample_structure(orthogonal_box(), 20, 11);
     let forces: Vec<Vec3> = structure.atoms.velocities.iter().map(|v| v * -3.1e-3).collect();
-    let text = write_text(&[structure.frame(1234, 1.234).with_forces(&forces)]);
+    let text = write_text(&[with_forces(structure.to_frame(1234, 1.234), &forces)]);
     let frame = read_one(&text).unwrap();
 
     let expected = sorted(&structure);
-    let got = &frame.structure;
+    let got = frame.clone().into_structure();
     assert_eq!(got.simbox, structure.simbox);
     assert_eq!(got.species, structure.species);
     assert_eq!(got.atoms.ids, expected.atoms.ids);
@@ -57,14 +57,14 @@ fn round_trip_orthogonal_is_bit_identical() {
 #[test]
 fn round_trip_triclinic_with_origin_is_bit_identical() {
     let structure = sample_structure(triclinic_box(), 32, 5);
-    let text = write_text(&[structure.frame(0, 0.0)]);
+    let text = write_text(&[structure.to_frame(0, 0.0)]);
     assert!(text.lines().nth(1).unwrap().contains("Origin=\"-1.25 0.5 3\""), "{text}");
     assert!(text.lines().nth(1).unwrap().contains("pbc=\"T T F\""), "{text}");
     let frame = read_one(&text).unwrap();
     let expected = sorted(&structure);
-    assert_eq!(frame.structure.simbox, structure.simbox);
-    assert_bits_eq(&frame.structure.atoms.positions, &expected.atoms.positions, "positions");
-    assert_bits_eq(&frame.structure.atoms.velocities, &expected.atoms.velocities, "velocities");
+    assert_eq!(frame.clone().into_structure().simbox, structure.simbox);
+    assert_bits_eq(&frame.clone().into_structure().atoms.positions, &expected.atoms.positions, "positions");
+    assert_bits_eq(&frame.clone().into_structure().atoms.velocities, &expected.atoms.velocities, "velocities");
     assert!(frame.forces.is_none());
 }
 
@@ -76,7 +76,7 @@ fn writer_layout_matches_ase_conventions() {
     let kinds = [SpeciesId(1), SpeciesId(0)];
     let positions = [Vec3::new(2.0, 2.0, 0.0), Vec3::new(0.1, 0.0, 1e-20)];
     let velocities = [Vec3::new(0.0, 0.0, 0.0), Vec3::new(1.5, -2.0, 0.25)];
-    let frame = FrameRef::new(&simbox, &species, &ids, &kinds, &positions, &velocities).at(10, 0.01);
+    let frame = frame_of(&simbox, &species, &ids, &kinds, &positions, &velocities).at(10, 0.01);
     let mut info = BTreeMap::new();
     info.insert("energy".to_string(), "-1.25".to_string());
     info.insert("config_type".to_string(), "bulk fcc".to_string());
@@ -108,14 +108,18 @@ fn multi_frame_file_streams_frame_by_frame() {
             for x in &mut structure.atoms.positions {
                 x.x += 0.01;
             }
-            writer.write_frame(&structure.frame(step * 100, step as f64 * 0.1)).unwrap();
+            writer.write_frame(&structure.to_frame(step * 100, step as f64 * 0.1)).unwrap();
         }
     }
     let reader = ExtxyzReader::open(&path, cu_ni()).unwrap();
-    let frames: Vec<ExtxyzFrame> = reader.collect::<Result<_, _>>().unwrap();
+    let frames: Vec<Frame> = reader.collect::<Result<_, _>>().unwrap();
     assert_eq!(frames.iter().map(|f| f.step.unwrap()).collect::<Vec<_>>(), vec![0, 100, 200]);
     let expected = sorted(&structure);
-    assert_bits_eq(&frames[2].structure.atoms.positions, &expected.atoms.positions, "last frame positions");
+    assert_bits_eq(
+        &frames[2].clone().into_structure().atoms.positions,
+        &expected.atoms.positions,
+        "last frame positions",
+    );
     assert_eq!(read_extxyz(&path, &cu_ni()).unwrap().step, Some(0));
 }
 
@@ -126,22 +130,22 @@ fn reads_ase_momenta_and_keeps_info() {
         Cu 0.0 0.0 0.0 63.546 0.0 0.0\n\
         Ni 2.5 2.5 0.0 0.0 -1.0 0.0\n";
     let frame = read_one(text).unwrap();
-    let v = &frame.structure.atoms.velocities;
+    let v = &frame.clone().into_structure().atoms.velocities;
     assert_eq!(v[0], Vec3::new(ASE_VELOCITY_TO_ANGSTROM_PER_PS, 0.0, 0.0));
     assert_eq!(v[1].y, -ASE_VELOCITY_TO_ANGSTROM_PER_PS / 58.6934);
     assert_eq!(frame.info["energy"], "-7.5");
     assert_eq!(frame.info["free_flag"], "T");
     assert!(frame.step.is_none());
-    assert_eq!(frame.structure.simbox.periodic(), [true; 3]);
-    assert_eq!(frame.structure.atoms.ids, vec![AtomId(1), AtomId(2)]);
+    assert_eq!(frame.clone().into_structure().simbox.periodic(), [true; 3]);
+    assert_eq!(frame.clone().into_structure().atoms.ids, vec![AtomId(1), AtomId(2)]);
 }
 
 #[test]
 fn default_properties_and_plain_comment() {
     let frame = read_one("1\nmade by hand\nNi 1 2 3\n").unwrap();
     assert_eq!(frame.info["comment"], "made by hand");
-    assert_eq!(frame.structure.atoms.positions[0], Vec3::new(1.0, 2.0, 3.0));
-    assert_eq!(frame.structure.atoms.velocities[0], Vec3::zeros());
+    assert_eq!(frame.clone().into_structure().atoms.positions[0], Vec3::new(1.0, 2.0, 3.0));
+    assert_eq!(frame.clone().into_structure().atoms.velocities[0], Vec3::zeros());
 }
 
 #[test]
@@ -151,7 +155,7 @@ fn unknown_columns_are_skipped_by_count() {
         7 8 Ni 0.5 1 2 3 T 0.1 0.2 0.3 9\n\
         7 8 Cu -0.5 1.5 2.5 3.5 F 0.4 0.5 0.6 4\n";
     let frame = read_one(text).unwrap();
-    let atoms = &frame.structure.atoms;
+    let atoms = &frame.clone().into_structure().atoms;
     assert_eq!(atoms.ids, vec![AtomId(4), AtomId(9)]);
     assert_eq!(atoms.species, vec![SpeciesId(0), SpeciesId(1)]);
     assert_eq!(atoms.positions[0], Vec3::new(1.5, 2.5, 3.5));
@@ -162,7 +166,7 @@ fn unknown_columns_are_skipped_by_count() {
 fn new_species_take_their_mass_from_the_masses_column() {
     let text = "2\nProperties=species:S:1:pos:R:3:masses:R:1\nAl 0 0 0 26.98\nCu 1 1 1 99.0\n";
     let frames = read_text(text, &cu_ni()).unwrap();
-    let species = &frames[0].structure.species;
+    let species = &frames[0].clone().into_structure().species;
     assert_eq!(species.names(), vec!["Cu", "Ni", "Al"]);
     assert_eq!(species.masses(), vec![63.546, 58.6934, 26.98]);
 }
@@ -178,7 +182,7 @@ fn general_lattice_is_rotated_into_lammps_form() {
         q = half / 2.0
     );
     let frame = read_one(&text).unwrap();
-    let simbox = &frame.structure.simbox;
+    let simbox = &frame.clone().into_structure().simbox;
     let (a, b, c) = (Vec3::new(0.0, half, half), Vec3::new(half, 0.0, half), Vec3::new(half, half, 0.0));
     let lx = a.norm();
     let xy = b.dot(&a) / lx;
@@ -192,9 +196,9 @@ fn general_lattice_is_rotated_into_lammps_form() {
     assert!(close(glx, lx) && close(gly, ly) && close(glz, lz), "{:?}", simbox.lengths());
     assert!(close(gxy, xy) && close(gxz, xz) && close(gyz, yz), "{:?}", simbox.tilt());
     // Rotation keeps fractional coordinates, lengths and angles.
-    let s = simbox.to_fractional(&frame.structure.atoms.positions[1]);
+    let s = simbox.to_fractional(&frame.clone().into_structure().atoms.positions[1]);
     assert!((s - Vec3::repeat(0.25)).norm() < 1e-12, "{s:?}");
-    let v = frame.structure.atoms.velocities[0];
+    let v = frame.clone().into_structure().atoms.velocities[0];
     assert!(close(v.norm(), 14f64.sqrt()));
     let f = frame.forces.as_ref().unwrap()[0];
     assert!(close(v.dot(&f), 3.0));
@@ -204,9 +208,9 @@ fn general_lattice_is_rotated_into_lammps_form() {
 fn left_handed_lattice_keeps_atoms_in_place() {
     let text = "2\nLattice=\"4 0 0 0 0 5 0 6 0\" Properties=species:S:1:pos:R:3\nCu 1 1 1\nNi 3 4 2\n";
     let frame = read_one(text).unwrap();
-    let simbox = &frame.structure.simbox;
+    let simbox = &frame.clone().into_structure().simbox;
     assert!((simbox.volume() - 120.0).abs() < 1e-9);
-    let positions = &frame.structure.atoms.positions;
+    let positions = &frame.clone().into_structure().atoms.positions;
     let original = (Vec3::new(3.0, 4.0, 2.0) - Vec3::new(1.0, 1.0, 1.0)).norm();
     assert!(((positions[1] - positions[0]).norm() - original).abs() < 1e-12);
     for x in positions {
@@ -218,7 +222,7 @@ fn left_handed_lattice_keeps_atoms_in_place() {
 #[test]
 fn missing_lattice_gives_an_open_box_around_the_atoms() {
     let frame = read_one("2\nProperties=species:S:1:pos:R:3 pbc=\"F F F\"\nCu -1 0 2\nNi 3 4 2\n").unwrap();
-    let simbox = &frame.structure.simbox;
+    let simbox = &frame.clone().into_structure().simbox;
     assert_eq!(simbox.periodic(), [false; 3]);
     assert_eq!(simbox.lo(), Vec3::new(-1.0, 0.0, 2.0) - Vec3::repeat(OPEN_BOX_MARGIN));
     assert_eq!(simbox.hi(), Vec3::new(3.0, 4.0, 2.0) + Vec3::repeat(OPEN_BOX_MARGIN));
@@ -322,13 +326,13 @@ fn empty_file_is_an_error_for_read_extxyz() {
 fn a_failed_write_leaves_no_partial_frame() {
     let structure = sample_structure(orthogonal_box(), 5, 9);
     let mut writer = ExtxyzWriter::new(Vec::new(), "out.xyz");
-    writer.write_frame(&structure.frame(1, 0.0)).unwrap();
+    writer.write_frame(&structure.to_frame(1, 0.0)).unwrap();
     let after_first = writer.into_inner();
 
     let duplicated = [AtomId(1), AtomId(1)];
     let kinds = [SpeciesId(0), SpeciesId(0)];
     let xs = [Vec3::zeros(); 2];
-    let bad = FrameRef::new(&structure.simbox, &structure.species, &duplicated, &kinds, &xs, &xs);
+    let bad = frame_of(&structure.simbox, &structure.species, &duplicated, &kinds, &xs, &xs);
     let mut writer = ExtxyzWriter::new(after_first.clone(), "out.xyz");
     let e = writer.write_frame(&bad).unwrap_err();
     assert_eq!(e.to_string(), "out.xyz: cannot write frame: atom id 1 appears twice");
@@ -338,7 +342,40 @@ fn a_failed_write_leaves_no_partial_frame() {
     species.find_or_add("bad name", 1.0);
     let ids = [AtomId(1)];
     let one = [SpeciesId(2)];
-    let frame = FrameRef::new(&structure.simbox, &species, &ids, &one, &xs[..1], &xs[..1]);
+    let frame = frame_of(&structure.simbox, &species, &ids, &one, &xs[..1], &xs[..1]);
     let e = ExtxyzWriter::new(Vec::new(), "out.xyz").write_frame(&frame).unwrap_err();
     assert!(matches!(e, IoError::Unwritable { .. }), "{e}");
+}
+
+#[test]
+fn a_count_smaller_than_the_atoms_that_follow_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("short.xyz");
+    std::fs::write(&path, "2\nProperties=species:S:1:pos:R:3\nCu 0 0 0\nCu 1 1 1\nCu 2 2 2\n").unwrap();
+    let e = read_extxyz(&path, &cu_ni()).unwrap_err();
+    let message = e.to_string();
+    assert!(message.starts_with(&format!("{}:5: ", path.display())), "{message}");
+    assert!(message.contains("the frame starting at line 1 declares 2 atoms, but more atom lines follow"), "{message}");
+    // A count that matches is fine, and so is a second frame after it.
+    std::fs::write(&path, "1\nProperties=species:S:1:pos:R:3\nCu 0 0 0\n\n1\n\nNi 1 1 1\n").unwrap();
+    assert_eq!(read_extxyz(&path, &cu_ni()).unwrap().n_atoms(), 1);
+}
+
+#[test]
+fn open_frames_picks_the_reader_by_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let structure = sample_structure(orthogonal_box(), 6, 21);
+    let xyz = dir.path().join("t.extxyz");
+    let dump = dir.path().join("t.lammpstrj");
+    ExtxyzWriter::create(&xyz).unwrap().write_frame(&structure.to_frame(3, 0.003)).unwrap();
+    crate::DumpWriter::create(&dump).unwrap().write_frame(&structure.to_frame(3, 0.003)).unwrap();
+    for path in [&xyz, &dump] {
+        let mut reader = crate::open_frames(path, cu_ni()).unwrap();
+        let frame = reader.read_frame().unwrap().unwrap();
+        assert_eq!(frame.step, Some(3));
+        assert_bits_eq(&frame.positions, &sorted(&structure).atoms.positions, "positions");
+        assert!(reader.read_frame().unwrap().is_none());
+    }
+    let e = crate::open_frames(dir.path().join("t.pdb"), cu_ni()).err().unwrap();
+    assert!(e.to_string().ends_with("t.pdb: unknown format: use .xyz/.extxyz or .dump/.lammpstrj"), "{e}");
 }

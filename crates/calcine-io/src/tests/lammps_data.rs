@@ -55,7 +55,7 @@ fn round_trip_orthogonal_is_bit_identical_and_names_come_back_from_masses() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.data");
     let structure = sample_structure(orthogonal_box(), 20, 21);
-    write_lammps_data(&path, &structure.frame(77, 0.0)).unwrap();
+    write_lammps_data(&path, &structure.to_frame(77, 0.0)).unwrap();
     let back = read_lammps_data(&path, &[]).unwrap();
     let expected = sorted(&structure);
     assert_eq!(back.simbox, structure.simbox);
@@ -77,7 +77,7 @@ fn round_trip_triclinic_is_bit_identical() {
         calcine_core::SimBox::triclinic(Vec3::zeros(), [7.23, 8.1, 9.3], [1.7, -0.9, 0.35], [true; 3]).unwrap();
     let structure = sample_structure(simbox, 13, 2);
     let mut out = Vec::new();
-    write_lammps_data_to(&mut out, "mem.data", &structure.frame(0, 0.0)).unwrap();
+    write_lammps_data_to(&mut out, "mem.data", &structure.to_frame(0, 0.0)).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(
         text.contains("1.7000000000000000e+00 -9.0000000000000002e-01 3.4999999999999998e-01 xy xz yz\n"),

@@ -9,13 +9,49 @@ use std::path::PathBuf;
 
 use calcine_core::{AtomId, Atoms, SimBox, Species, SpeciesId, SpeciesTable, Vec3};
 
-use crate::{IoError, Structure};
+use crate::{Frame, IoError, PositionKind, Structure};
 
 fn cu_ni() -> SpeciesTable {
     SpeciesTable::new(vec![
         Species { name: "Cu".to_string(), mass: 63.546 },
         Species { name: "Ni".to_string(), mass: 58.6934 },
     ])
+}
+
+/// A species table of `n` species (named T1, T2, …) for dumps with `n` atom types.
+fn types(n: usize) -> SpeciesTable {
+    SpeciesTable::new((1..=n).map(|k| Species { name: format!("T{k}"), mass: 1.0 }).collect())
+}
+
+/// A frame of the given atoms at step 0, time 0, with velocities and no forces or images.
+fn frame_of(
+    simbox: &SimBox,
+    species_table: &SpeciesTable,
+    ids: &[AtomId],
+    species: &[SpeciesId],
+    positions: &[Vec3],
+    velocities: &[Vec3],
+) -> Frame {
+    Frame {
+        step: Some(0),
+        time: Some(0.0),
+        simbox: simbox.clone(),
+        species_table: species_table.clone(),
+        ids: ids.to_vec(),
+        species: species.to_vec(),
+        positions: positions.to_vec(),
+        position_kind: PositionKind::Wrapped,
+        velocities: Some(velocities.to_vec()),
+        forces: None,
+        images: None,
+        info: Default::default(),
+    }
+}
+
+/// `frame` with forces.
+fn with_forces(mut frame: Frame, forces: &[Vec3]) -> Frame {
+    frame.forces = Some(forces.to_vec());
+    frame
 }
 
 /// A deterministic stream of awkward doubles in [0, 1) (xorshift64*).

@@ -128,11 +128,7 @@ pub fn synthetic_potential(
 /// Owned atoms with their periodic-image ghosts and a full neighbor list of radius
 /// `cutoff` + 1 Å, as the engine builds them.
 pub fn with_ghosts(simbox: &SimBox, atoms: &Atoms, cutoff: f64) -> (Atoms, NeighborList) {
-    let mut atoms = atoms.clone();
-    let mut domain = Domain::new(SerialComm::new(simbox.periodic()), simbox.clone());
-    domain.migrate(&mut atoms, 0).expect("atoms are in the box");
-    domain.build_ghosts(&mut atoms, cutoff + 1.0);
-    let mut list = NeighborList::new(NeighborKind::Full, cutoff, 1.0);
-    list.build(&atoms).expect("finite positions");
-    (atoms, list)
+    let state =
+        calcine_md::prepare_single(simbox, atoms, NeighborKind::Full, cutoff, 1.0).expect("atoms are in the box");
+    (state.atoms().clone(), state.neighbors().clone())
 }

@@ -151,5 +151,8 @@ fn results_do_not_depend_on_the_number_of_threads() {
 fn unknown_species_is_an_error() {
     let snap = Snap::read(potential_file("Ta06A.snapcoeff"), potential_file("Ta06A.snapparam"), &["Ta"]).unwrap();
     let (simbox, atoms) = perturbed_crystal(LatticeKind::Bcc, 3.3, [2, 2, 2], 0.1, |k| SpeciesId(u32::from(k == 3)));
-    assert!(matches!(evaluate(&snap, &simbox, &atoms, 1.0), Err(PotentialError::Config(_))));
+    assert!(matches!(
+        evaluate(&snap, &simbox, &atoms, 1.0),
+        Err(calcine_md::MdError::Potential(PotentialError::Config(_)))
+    ));
 }

@@ -1,0 +1,299 @@
+//! An MD input made ready to run: `calcine run` and `calcine validate`.
+
+use std::path::{Path, PathBuf};
+
+use calcine_comm::{Communicator, ProcGrid};
+use calcine_domain::Domain;
+use calcine_io::{StepHook, ThermoCsv, TrajectoryFormat, TrajectoryOutput};
+use calcine_md::{Integrator, Md, MdSettings};
+use calcine_potential::{NeighborKind, Potential};
+use sha2::{Digest, Sha256};
+
+use crate::budget::{available_memory, human_bytes, MemoryEstimate, RunShape};
+use crate::registry::build_potential;
+use crate::sections::{IntegratorSection, MdDocument};
+use crate::system::{apply_masses, build_system, AtomSource, System};
+use crate::{InputError, InputFile};
+
+/// Where a run's outputs go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputPlan {
+    pub directory: PathBuf,
+    pub thermo: PathBuf,
+    pub thermo_every: u64,
+    pub trajectory: Option<PathBuf>,
+    pub trajectory_every: u64,
+    /// `run.json`, the machine-readable summary.
+    pub summary: PathBuf,
+}
+
+/// Everything a run needs, checked: the whole system (a lattice not yet made), the
+/// potential, the integrator and settings, and where outputs go.
+pub struct MdJob {
+    pub file: InputFile<MdDocument>,
+    pub system: System,
+    pub potential: Box<dyn Potential>,
+    pub integrator: Integrator,
+    pub settings: MdSettings,
+    pub steps: u64,
+    /// Initial velocities are drawn at this temperature (K) when set.
+    pub initial_temperature: Option<f64>,
+    pub seed: u64,
+    pub output: OutputPlan,
+}
+
+impl std::fmt::Debug for MdJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MdJob")
+            .field("path", &self.file.path)
+            .field("atoms", &self.system.atoms.n_atoms())
+            .field("potential", &self.potential.name())
+            .field("integrator", &self.integrator)
+            .field("steps", &self.steps)
+            .finish()
+    }
+}
+
+impl MdJob {
+    /// Reads an input and checks everything that does not depend on the number of ranks:
+    /// keys and values, the structure (a lattice's size with checked arithmetic, without
+    /// making its atoms), the potential files and species, masses, and that the output
+    /// folder can be written.
+    pub fn read(path: &Path) -> Result<Self, InputError> {
+        let file: InputFile<MdDocument> = InputFile::read(path)?;
+        let doc = &file.doc;
+        let mut system = build_system(&file, &doc.system)?;
+        let potential = build_potential(&file, &doc.potential, &system.species)?;
+        apply_masses(&file, &doc.system, &mut system, potential.masses())?;
+
+        let run = &doc.run;
+        if !(run.timestep > 0.0 && run.timestep.is_finite()) {
+            return Err(
+                file.invalid("timestep", format!("timestep must be a positive number of ps, got {}", run.timestep))
+            );
+        }
+        if let Some(t) = run.temperature {
+            if !(t >= 0.0 && t.is_finite()) {
+                return Err(file.invalid("temperature", format!("temperature must be >= 0 K, got {t}")));
+            }
+        }
+        if !(run.max_step_displacement > 0.0) {
+            return Err(file.invalid(
+                "max_step_displacement",
+                format!("max_step_displacement must be a positive distance in Å, got {}", run.max_step_displacement),
+            ));
+        }
+        let integrator = match &doc.integrator {
+            IntegratorSection::Nve => Integrator::Nve,
+            IntegratorSection::Langevin { temperature, damping } => {
+                check_thermostat(&file, *temperature, *damping)?;
+                Integrator::Langevin { temperature: *temperature, damping: *damping, seed: run.seed }
+            }
+            IntegratorSection::NoseHoover { temperature, damping, chain } => {
+                check_thermostat(&file, *temperature, *damping)?;
+                if *chain == 0 {
+                    return Err(file.invalid("chain", "a Nosé–Hoover chain needs at least one thermostat"));
+                }
+                Integrator::NoseHoover { temperature: *temperature, damping: *damping, chain: *chain }
+            }
+        };
+        let nb = &doc.neighbor;
+        if !(nb.skin >= 0.0 && nb.skin.is_finite()) {
+            return Err(file.invalid("skin", format!("skin must be >= 0 Å, got {}", nb.skin)));
+        }
+        let out = &doc.output;
+        if out.thermo_every == 0 || out.trajectory_every == 0 {
+            let key = if out.thermo_every == 0 { "thermo_every" } else { "trajectory_every" };
+            return Err(file.invalid(key, "output intervals must be at least 1 step"));
+        }
+        if let Some(t) = &out.trajectory {
+            TrajectoryFormat::of(t).map_err(|_| {
+                file.invalid(
+                    "trajectory",
+                    format!("trajectory '{}': unknown format: use {}", t.display(), TrajectoryFormat::KNOWN),
+                )
+            })?;
+        }
+        check_output_directory(&out.directory).map_err(|message| file.invalid("directory", message))?;
+        let settings = MdSettings {
+            timestep: run.timestep,
+            skin: nb.skin,
+            sort_every: nb.sort_every,
+            max_step_displacement: run.max_step_displacement,
+            list_storage: nb.storage.into(),
+        };
+        let output = OutputPlan {
+            directory: out.directory.clone(),
+            thermo: out.directory.join(&out.thermo),
+            thermo_every: out.thermo_every,
+            trajectory: out.trajectory.as_ref().map(|t| out.directory.join(t)),
+            trajectory_every: out.trajectory_every,
+            summary: out.directory.join("run.json"),
+        };
+        let (steps, initial_temperature, seed) = (run.steps, run.temperature, run.seed);
+        Ok(Self { file, system, potential, integrator, settings, steps, initial_temperature, seed, output })
+    }
+
+    /// The processor grid for `ranks` ranks: the one forced by the user (which must have
+    /// `ranks` cells) or the one with the least subdomain surface for the box.
+    pub fn grid(&self, ranks: usize, forced: Option<[usize; 3]>) -> Result<[usize; 3], InputError> {
+        match forced {
+            Some(g) if g.iter().product::<usize>() != ranks => Err(InputError::Invalid {
+                at: "--grid".into(),
+                message: format!(
+                    "{}x{}x{} needs {} ranks, but the run has {ranks}",
+                    g[0],
+                    g[1],
+                    g[2],
+                    g.iter().product::<usize>()
+                ),
+            }),
+            Some(g) => Ok(g),
+            None => Ok(ProcGrid::choose(ranks, self.system.simbox.lengths())),
+        }
+    }
+
+    /// Estimates the memory of one rank on `grid` and refuses the run when `local_ranks`
+    /// ranks of it would not fit in the memory this machine has available.
+    pub fn check_memory(&self, grid: [usize; 3], local_ranks: usize) -> Result<MemoryEstimate, InputError> {
+        let estimate = MemoryEstimate::of(RunShape {
+            n_atoms: self.system.atoms.n_atoms() as f64,
+            simbox: &self.system.simbox,
+            grid,
+            list_radius: self.potential.cutoff() + self.settings.skin,
+            full_list: self.potential.neighbor_kind() == NeighborKind::Full,
+            read_whole: matches!(self.system.atoms, AtomSource::Given(_)),
+            packed: match self.settings.list_storage {
+                calcine_md::ListStorage::Packed => Some(true),
+                calcine_md::ListStorage::Plain => Some(false),
+                calcine_md::ListStorage::Auto => None,
+            },
+        });
+        if let Some(available) = available_memory() {
+            let per_rank = available / local_ranks.max(1) as f64;
+            if estimate.bytes_per_rank > per_rank {
+                return Err(InputError::TooLarge {
+                    at: self.file.at_file(),
+                    message: format!(
+                        "the run needs {}, more than the {} this machine has available{}: use more ranks (on more nodes), a smaller system or a shorter cutoff",
+                        estimate.describe(),
+                        human_bytes(per_rank),
+                        if local_ranks > 1 { format!(" per rank ({local_ranks} ranks here)") } else { String::new() }
+                    ),
+                });
+            }
+        }
+        Ok(estimate)
+    }
+
+    /// SHA-256 of the input file and of every file it names, in the order they were read.
+    pub fn inputs_sha256(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.file.text.as_bytes());
+        for path in self.file.named_files() {
+            hasher.update(path.to_string_lossy().as_bytes());
+            match std::fs::read(&path) {
+                Ok(bytes) => hasher.update(Sha256::digest(&bytes)),
+                Err(_) => hasher.update(b"unreadable"),
+            }
+        }
+        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The engine on `comm`, holding this rank's atoms (a lattice is made only where this
+    /// rank owns space): [`Md::build`], not yet [`Md::setup`]. Collective.
+    pub fn into_engine<C: Communicator>(self, comm: C) -> Result<(Md<C>, RunPlan), InputError> {
+        let MdJob { file, system, potential, integrator, settings, steps, initial_temperature, seed, output } = self;
+        let domain = Domain::new(comm, system.simbox.clone());
+        let simbox = system.simbox;
+        let atoms = system.atoms.into_atoms(|x| domain.owns_fractional(&simbox.to_fractional(x)));
+        let md = Md::build(domain, atoms, system.species, potential, integrator, settings)
+            .map_err(|e| InputError::Invalid { at: file.at_file(), message: e.to_string() })?;
+        Ok((md, RunPlan { steps, initial_temperature, seed, output }))
+    }
+}
+
+/// What remains of a job once its engine is built.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunPlan {
+    pub steps: u64,
+    pub initial_temperature: Option<f64>,
+    pub seed: u64,
+    pub output: OutputPlan,
+}
+
+/// The standard outputs of a run.
+#[derive(Debug)]
+pub struct Outputs {
+    pub thermo: ThermoCsv,
+    pub trajectory: Option<TrajectoryOutput>,
+}
+
+impl Outputs {
+    /// Creates the output folder and files (on rank 0, `write`; other ranks hold hooks
+    /// without files).
+    pub fn create(plan: &OutputPlan, write: bool) -> Result<Self, calcine_io::IoError> {
+        if write {
+            std::fs::create_dir_all(&plan.directory)
+                .map_err(|e| calcine_io::IoError::Io { path: plan.directory.clone(), source: e })?;
+        }
+        let thermo = ThermoCsv::create(&plan.thermo, plan.thermo_every, write)?;
+        let trajectory = match &plan.trajectory {
+            Some(t) => Some(TrajectoryOutput::create(t, plan.trajectory_every, write)?),
+            None => None,
+        };
+        Ok(Self { thermo, trajectory })
+    }
+
+    /// The hooks, for [`Md::run`].
+    pub fn hooks(&mut self) -> Vec<&mut dyn StepHook> {
+        let mut hooks: Vec<&mut dyn StepHook> = vec![&mut self.thermo];
+        if let Some(t) = &mut self.trajectory {
+            hooks.push(t);
+        }
+        hooks
+    }
+}
+
+fn check_thermostat<T>(file: &InputFile<T>, temperature: f64, damping: f64) -> Result<(), InputError> {
+    if !(temperature > 0.0 && temperature.is_finite()) {
+        return Err(file.invalid("temperature", format!("thermostat temperature must be positive, got {temperature}")));
+    }
+    if !(damping > 0.0 && damping.is_finite()) {
+        return Err(file.invalid("damping", format!("damping must be a positive time in ps, got {damping}")));
+    }
+    Ok(())
+}
+
+/// Whether outputs can be written in `dir`: it is a folder that takes a new file, or it
+/// does not exist yet and its nearest existing ancestor is such a folder (the run creates
+/// the rest). Leaves nothing behind.
+fn check_output_directory(dir: &Path) -> Result<(), String> {
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let mut existing = dir;
+    while !existing.exists() {
+        match existing.parent() {
+            Some(p) if !p.as_os_str().is_empty() => existing = p,
+            _ => {
+                existing = Path::new(".");
+                break;
+            }
+        }
+    }
+    if !existing.is_dir() {
+        return Err(format!(
+            "output folder '{}' cannot be made: '{}' is a file, not a folder",
+            dir.display(),
+            existing.display()
+        ));
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let probe = existing.join(format!(".calcine-write-test-{}-{nanos}", std::process::id()));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(format!("output folder '{}' cannot be written: {e}", existing.display())),
+    }
+}

@@ -1,0 +1,143 @@
+//! The one place that knows every potential: input styles to `Potential` objects
+//! (LAMMPS's `PairStyle(...)` lines, as one `match`).
+
+use calcine_core::SpeciesTable;
+use calcine_eam::Eam;
+use calcine_potential::{LennardJones, Overlay, Pairwise, Potential, Zbl};
+use calcine_snap::{Snap, SnapFiles};
+
+use crate::sections::PotentialSection;
+use crate::{InputError, InputFile};
+
+/// Builds the potential described by `p` for the run's species.
+pub fn build_potential<T>(
+    file: &InputFile<T>,
+    p: &PotentialSection,
+    species: &SpeciesTable,
+) -> Result<Box<dyn Potential>, InputError> {
+    let names = species.names();
+    let has = || names.join(", ");
+    Ok(match p {
+        PotentialSection::EamFuncfl { files, evaluator } => {
+            if let Some(name) = files.keys().find(|name| species.find(name).is_none()) {
+                return Err(file.invalid(
+                    "files",
+                    format!(
+                        "potential file given for species '{name}', which the structure does not have (it has: {})",
+                        has()
+                    ),
+                ));
+            }
+            let mut paths = Vec::new();
+            for name in &names {
+                let Some(path) = files.get(name) else {
+                    return Err(file.invalid(
+                        "files",
+                        format!("no funcfl file for species '{name}' (add it to files = {{ {name} = \"...\" }})"),
+                    ));
+                };
+                paths.push(file.resolve(path));
+            }
+            let eam =
+                Eam::funcfl(&paths, &names).map_err(|e| file.load_error("files", "loading the eam potential", e))?;
+            Box::new(eam.with_evaluator((*evaluator).into()))
+        }
+        PotentialSection::EamAlloy { file: path, evaluator } => {
+            let eam = Eam::setfl(file.resolve(path), &names)
+                .map_err(|e| file.load_error("file", "loading the eam/alloy potential", e))?;
+            Box::new(eam.with_evaluator((*evaluator).into()))
+        }
+        PotentialSection::EamFs { file: path, evaluator } => {
+            let eam = Eam::fs(file.resolve(path), &names)
+                .map_err(|e| file.load_error("file", "loading the eam/fs potential", e))?;
+            Box::new(eam.with_evaluator((*evaluator).into()))
+        }
+        PotentialSection::Lj { pairs, shift } => {
+            let mut table = Vec::new();
+            for pair in pairs {
+                let mut idx = [0usize; 2];
+                for (k, name) in pair.species.iter().enumerate() {
+                    idx[k] = species
+                        .find(name)
+                        .ok_or_else(|| {
+                            file.invalid(
+                                "species",
+                                format!(
+                                    "lj pair names species '{name}', which the structure does not have (it has: {})",
+                                    has()
+                                ),
+                            )
+                        })?
+                        .index();
+                }
+                table.push((idx[0], idx[1], pair.epsilon, pair.sigma, pair.cutoff));
+            }
+            let lj = LennardJones::new(species.len(), &table, *shift)
+                .map_err(|e| InputError::Invalid { at: file.at_key("pairs"), message: e.to_string() })?;
+            Box::new(Pairwise::new(lj))
+        }
+        PotentialSection::Zbl { inner, outer, z } => {
+            let mut charges = Vec::new();
+            for name in &names {
+                let Some(&zi) = z.get(name) else {
+                    return Err(file.invalid(
+                        "z",
+                        format!("no nuclear charge for species '{name}' (add it to z = {{ {name} = ... }})"),
+                    ));
+                };
+                charges.push(zi);
+            }
+            let zbl = Zbl::new(&charges, *inner, *outer)
+                .map_err(|e| InputError::Invalid { at: file.at_key("inner"), message: e.to_string() })?;
+            Box::new(Pairwise::new(zbl))
+        }
+        PotentialSection::Snap { evaluator, .. } => {
+            let (files, key) = snap_files(file, p)?;
+            files
+                .build(&names, (*evaluator).into())
+                .map_err(|e| file.load_error(key, "loading the snap potential", e))?
+        }
+        PotentialSection::Overlay { members } => {
+            let built = members.iter().map(|m| build_potential(file, m, species)).collect::<Result<Vec<_>, _>>()?;
+            Box::new(Overlay::new(built).map_err(|e| file.invalid("members", e.to_string()))?)
+        }
+    })
+}
+
+/// The files of a `style = "snap"` section, resolved, and the key errors about them
+/// should point at.
+fn snap_files<T>(file: &InputFile<T>, p: &PotentialSection) -> Result<(SnapFiles, &'static str), InputError> {
+    let PotentialSection::Snap { file: include, coeff, param, .. } = p else {
+        unreachable!("snap_files takes a snap section")
+    };
+    let resolve = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| file.resolve(p));
+    let key = if include.is_some() { "file" } else { "coeff" };
+    SnapFiles::from_keys(resolve(include), resolve(coeff), resolve(param))
+        .map(|f| (f, key))
+        .ok_or_else(|| file.invalid("style", SnapFiles::KEYS_HELP))
+}
+
+/// The SNAP part of a potential section (a `snap` style, or the last SNAP member of an
+/// overlay), built for `species`; `None` if there is none.
+pub fn find_snap<T>(file: &InputFile<T>, p: &PotentialSection, species: &[String]) -> Result<Option<Snap>, InputError> {
+    Ok(match p {
+        PotentialSection::Snap { evaluator, .. } => {
+            let (files, _) = snap_files(file, p)?;
+            Some(
+                files
+                    .snap(species, (*evaluator).into())
+                    .map_err(|e| file.load_error("style", "loading the snap potential", e))?,
+            )
+        }
+        PotentialSection::Overlay { members } => {
+            let mut found = None;
+            for m in members {
+                if let Some(s) = find_snap(file, m, species)? {
+                    found = Some(s);
+                }
+            }
+            found
+        }
+        _ => None,
+    })
+}

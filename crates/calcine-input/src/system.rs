@@ -1,0 +1,187 @@
+//! The atoms of a run (`[system]`): a lattice or a structure file.
+
+use calcine_core::lattice::{Lattice, LatticeKind};
+use calcine_core::{Atoms, SimBox, SpeciesId, SpeciesTable, Vec3};
+
+use crate::sections::SystemSection;
+use crate::{InputError, InputFile};
+
+/// Box, species and atoms of the whole system, before decomposition.
+#[derive(Debug)]
+pub struct System {
+    pub simbox: SimBox,
+    pub species: SpeciesTable,
+    pub atoms: AtomSource,
+}
+
+/// Where the atoms come from. A lattice is made only once the decomposition is known, each
+/// rank making its own atoms: a million-atom crystal is never held whole by every rank.
+#[derive(Debug)]
+pub enum AtomSource {
+    Given(Atoms),
+    Lattice(Lattice, SpeciesId),
+}
+
+impl AtomSource {
+    pub fn n_atoms(&self) -> usize {
+        match self {
+            AtomSource::Given(a) => a.n_owned(),
+            AtomSource::Lattice(l, _) => l.n_atoms(),
+        }
+    }
+
+    /// The atoms at which `keep(position)` holds (all of them for a structure file; the
+    /// engine keeps its own part of those).
+    pub fn into_atoms(self, keep: impl Fn(&Vec3) -> bool) -> Atoms {
+        match self {
+            AtomSource::Given(a) => a,
+            AtomSource::Lattice(l, s) => l.build_where(s, keep),
+        }
+    }
+}
+
+/// Checks a lattice's keys and counts its atoms with checked arithmetic; nothing is
+/// allocated, so an absurd replication is refused before it costs memory.
+pub(crate) fn lattice_of<T>(file: &InputFile<T>, s: &SystemSection) -> Result<Option<(Lattice, u64)>, InputError> {
+    let Some(kind) = &s.lattice else { return Ok(None) };
+    let lattice_kind: LatticeKind =
+        kind.get_ref().parse().map_err(|e: String| InputError::Invalid { at: file.at(kind), message: e })?;
+    let Some(a) = s.a else {
+        return Err(InputError::Invalid { at: file.at(kind), message: "the lattice needs its constant a (Å)".into() });
+    };
+    if !(a > 0.0 && a.is_finite()) {
+        return Err(file.invalid("a", format!("lattice constant a must be positive, got {a}")));
+    }
+    let cells = s.cells.unwrap_or([1, 1, 1]);
+    if cells.contains(&0) {
+        return Err(file.invalid("cells", format!("cells must all be at least 1, got {cells:?}")));
+    }
+    let mut lattice = Lattice::new(lattice_kind, a);
+    if let Some(c) = s.c_over_a {
+        if !(c > 0.0 && c.is_finite()) {
+            return Err(file.invalid("c_over_a", format!("c_over_a must be positive, got {c}")));
+        }
+        lattice.c_over_a = c;
+    }
+    let basis = lattice.n_atoms() as u64;
+    let n = cells.iter().try_fold(basis, |n, &c| n.checked_mul(c)).filter(|&n| usize::try_from(n).is_ok());
+    let Some(n) = n else {
+        return Err(file.invalid(
+            "cells",
+            format!("cells = {cells:?} makes more than 2^64 atoms ({basis} per cell): the number overflows"),
+        ));
+    };
+    let cells = cells.map(|c| c as usize);
+    Ok(Some((lattice.replicate(cells), n)))
+}
+
+/// Builds the system of an input's `[system]` table.
+pub(crate) fn build_system<T>(file: &InputFile<T>, s: &SystemSection) -> Result<System, InputError> {
+    let mut system = match (&s.lattice, &s.file) {
+        (Some(_), Some(f)) => {
+            return Err(InputError::Invalid {
+                at: file.at(f),
+                message: "give either lattice or file in [system], not both".into(),
+            })
+        }
+        (None, None) => {
+            return Err(InputError::Invalid {
+                at: file.at_file(),
+                message: "[system] needs a lattice (with a, cells, species) or a structure file".into(),
+            })
+        }
+        (Some(kind), None) => {
+            let (lattice, _) = lattice_of(file, s)?.expect("a lattice is given");
+            let Some(name) = &s.species else {
+                return Err(InputError::Invalid {
+                    at: file.at(kind),
+                    message: "the lattice needs a species name (species = \"Cu\")".into(),
+                });
+            };
+            let mut species = SpeciesTable::default();
+            let id = species.find_or_add(name.get_ref(), f64::NAN);
+            System { simbox: lattice.simbox(), species, atoms: AtomSource::Lattice(lattice, id) }
+        }
+        (None, Some(path)) => {
+            let resolved = file.resolve(path.get_ref());
+            let ext = resolved.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            let read_error = |e: calcine_io::IoError| InputError::Load {
+                at: file.at(path),
+                what: "reading the structure".into(),
+                cause: e.to_string(),
+            };
+            let structure = match ext.as_str() {
+                "xyz" | "extxyz" => {
+                    calcine_io::read_extxyz_any_species(&resolved).map_err(read_error)?.into_structure()
+                }
+                "data" | "lmp" | "lammps" => {
+                    let Some(types) = &s.types else {
+                        return Err(InputError::Invalid {
+                            at: file.at(path),
+                            message: "a LAMMPS data file needs types = [\"El1\", …] naming its atom types".into(),
+                        });
+                    };
+                    let names: Vec<&str> = types.get_ref().iter().map(String::as_str).collect();
+                    calcine_io::read_lammps_data(&resolved, &names).map_err(read_error)?
+                }
+                _ => {
+                    return Err(InputError::Invalid {
+                        at: file.at(path),
+                        message: format!(
+                            "cannot tell the format of '{}': use .xyz/.extxyz or .data/.lmp/.lammps",
+                            resolved.display()
+                        ),
+                    })
+                }
+            };
+            let mut structure = structure;
+            structure.wrap_into_box();
+            System { simbox: structure.simbox, species: structure.species, atoms: AtomSource::Given(structure.atoms) }
+        }
+    };
+    for (name, &mass) in &s.masses {
+        let Some(id) = system.species.find(name) else {
+            return Err(
+                file.invalid(name, format!("mass given for species '{name}', which the structure does not have"))
+            );
+        };
+        if !(mass > 0.0 && mass.is_finite()) {
+            return Err(file.invalid(name, format!("mass of '{name}' must be positive, got {mass}")));
+        }
+        system.species.get_mut(id).mass = mass;
+    }
+    if system.atoms.n_atoms() == 0 {
+        return Err(InputError::Invalid { at: file.at_file(), message: "the system has no atoms".into() });
+    }
+    Ok(system)
+}
+
+/// Fills in masses the potential prescribes (as LAMMPS's EAM styles do) unless the input
+/// set them, and checks that every species has one.
+pub(crate) fn apply_masses<T>(
+    file: &InputFile<T>,
+    s: &SystemSection,
+    system: &mut System,
+    from_potential: Option<Vec<f64>>,
+) -> Result<(), InputError> {
+    if let Some(masses) = from_potential {
+        for (k, m) in masses.into_iter().enumerate() {
+            let id = SpeciesId(k as u32);
+            if !s.masses.contains_key(&system.species.get(id).name) {
+                system.species.get_mut(id).mass = m;
+            }
+        }
+    }
+    for (_, sp) in system.species.iter() {
+        if !(sp.mass > 0.0 && sp.mass.is_finite()) {
+            return Err(InputError::Invalid {
+                at: file.at_file(),
+                message: format!(
+                    "checking masses: species '{}' has no mass: the structure file and the potential give none; add masses = {{ {} = … }} to [system]",
+                    sp.name, sp.name
+                ),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! `run.json`: the machine-readable summary every run writes beside its outputs, so that
+//! scripts, campaigns and benchmarks read numbers instead of scraping printed text.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::{IoError, Thermo};
+
+/// Version of the `run.json` layout; raised when a field changes meaning or is removed.
+pub const RUN_SUMMARY_SCHEMA: u32 = 1;
+
+/// Everything a script needs to know about a finished (or failed) run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub schema: u32,
+    /// "completed" or "failed".
+    pub status: String,
+    /// The error that ended a failed run.
+    pub error: Option<String>,
+    pub calcine_version: String,
+    /// The git commit calcine was built from (with `-dirty` for uncommitted changes), or
+    /// "unknown".
+    pub commit: String,
+    pub input: String,
+    /// SHA-256 of the input file and of every file it names (structure, potential), in
+    /// the order they were read.
+    pub inputs_sha256: String,
+    pub ranks: usize,
+    pub threads: usize,
+    pub grid: [usize; 3],
+    pub atoms: u64,
+    pub steps: u64,
+    /// The last step computed (a failed run stops before the planned last step).
+    pub last_step: u64,
+    /// Timestep in ps.
+    pub timestep: f64,
+    pub potential: String,
+    /// Seconds: set-up (reading, decomposition, first forces), the step loop, the whole
+    /// process up to writing this file.
+    pub setup_s: f64,
+    pub loop_s: f64,
+    pub wall_s: f64,
+    /// Loop time by section (LAMMPS's breakdown: Pair, Neigh, Comm, Output, Modify, Other).
+    pub sections_s: BTreeMap<String, f64>,
+    pub atom_steps_per_s: f64,
+    pub us_per_atom_step: f64,
+    pub neighbor_builds: u64,
+    pub memory: MemorySummary,
+    pub load: LoadSummary,
+    pub machine: MachineSummary,
+    pub first_thermo: Option<ThermoSummary>,
+    pub final_thermo: Option<ThermoSummary>,
+}
+
+/// Peak resident memory over all ranks and what the largest arrays hold.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemorySummary {
+    pub peak_rss_bytes: u64,
+    pub bytes_per_atom: f64,
+    pub atom_arrays_bytes_per_atom: f64,
+    pub neighbor_list_bytes_per_atom: f64,
+}
+
+/// Atoms per rank.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadSummary {
+    pub min_atoms_per_rank: f64,
+    pub max_atoms_per_rank: f64,
+    pub mean_atoms_per_rank: f64,
+    /// max/mean.
+    pub imbalance: f64,
+}
+
+/// Where the run ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct MachineSummary {
+    pub hostname: String,
+    pub cpu_model: String,
+    pub logical_cpus: usize,
+    /// 1-minute load average at the end of the run (0 where unknown).
+    pub load_average: f64,
+}
+
+impl MachineSummary {
+    /// This machine, read from the operating system (Linux `/proc`; "unknown" elsewhere).
+    pub fn this_machine() -> Self {
+        let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+        let cpu_model = read("/proc/cpuinfo")
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split(':').nth(1))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let hostname = read("/proc/sys/kernel/hostname").trim().to_string();
+        let load_average = read("/proc/loadavg").split_whitespace().next().and_then(|w| w.parse().ok()).unwrap_or(0.0);
+        Self {
+            hostname: if hostname.is_empty() { "unknown".into() } else { hostname },
+            cpu_model,
+            logical_cpus: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
+            load_average,
+        }
+    }
+}
+
+/// Thermo columns by name ([`Thermo::COLUMNS`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct ThermoSummary(pub BTreeMap<String, f64>);
+
+impl From<&Thermo> for ThermoSummary {
+    fn from(t: &Thermo) -> Self {
+        ThermoSummary(Thermo::COLUMNS.iter().map(|c| c.to_string()).zip(t.values()).collect())
+    }
+}
+
+impl RunSummary {
+    /// Writes the summary as pretty JSON to `path`, through a temporary file renamed into
+    /// place, so a reader never sees half a summary.
+    pub fn write(&self, path: &Path) -> Result<(), IoError> {
+        let mut text = serde_json::to_string_pretty(self).expect("a run summary serializes");
+        text.push('\n');
+        let tmp = path.with_extension("json.tmp");
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| IoError::io(path, e))
+    }
+}
+
+/// This process's peak resident memory (VmHWM) in bytes, or 0 where `/proc` is missing.
+pub fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
+        .map(|kib| kib * 1024)
+        .unwrap_or(0)
+}
