@@ -53,10 +53,10 @@ run_case() { # name, ranks, threads -> output dir
   sed "s|directory = \"out\"|directory = \"$dir\"|" "$work/$1.toml" > "$dir/in.toml"
   timeout 300 "$mpirun" -np "$2" "$bin" --quiet --threads "$3" run "$dir/in.toml" > "$dir/stdout" 2> "$dir/stderr" || {
     fail "$1 on $2 ranks x $3 threads exited with an error: $(tail -n 3 "$dir/stderr")"; return; }
-  if grep -q "on $2 rank(s)" "$dir/stdout"; then
+  if grep -q "\"ranks\": $2," "$dir/run.json"; then
     ok "$1: communicator has $2 ranks"
   else
-    fail "$1: expected $2 ranks, calcine reported: $(grep 'Loop time' "$dir/stdout")"
+    fail "$1: expected $2 ranks, run.json says: $(grep .ranks. "$dir/run.json")"
   fi
 }
 
