@@ -34,6 +34,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "calcine-md",
         ],
     ),
+    ("calcine-transport", &["calcine-core", "calcine-comm", "calcine-io"]),
     ("calcine-test-support", &["calcine-core", "calcine-neighbor", "calcine-potential", "calcine-md"]),
 ];
 

@@ -1,0 +1,5 @@
+//! Tests against exact results: direct sums, random walks with known D, Ornstein–Uhlenbeck
+//! velocities, bound pairs, vacancy kinetic Monte Carlo with known correlation factors.
+
+mod correlators;
+pub(crate) mod walks;
