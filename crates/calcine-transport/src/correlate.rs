@@ -341,8 +341,8 @@ impl SelfSpectrum {
         self.n_series
     }
 
-    /// Σ over the series of MSD(m), m = 0..N−1.
-    pub fn msd_sum(&self, plan: &FftPlan) -> Vec<f64> {
+    /// Σ over the series of Σ_k r(k)·r(k+m), from the summed power spectrum.
+    fn lagged_sum(&self, plan: &FftPlan) -> Vec<f64> {
         let len = self.power.len();
         // The packed transforms give |A|² + |B|² only after symmetrising k and −k.
         let spectrum: Vec<f64> = (0..len)
@@ -351,7 +351,18 @@ impl SelfSpectrum {
                 0.5 * (self.power[k] as f64 + self.power[j] as f64) / self.scale_power
             })
             .collect();
-        let lagged = plan.inverse_real(&spectrum);
+        plan.inverse_real(&spectrum)
+    }
+
+    /// Σ over the series of the correlation C(m) = 1/(N−m) Σ_k r(k)·r(k+m), m = 0..N−1
+    /// (for velocities: the summed velocity autocorrelation).
+    pub fn correlation_sum(&self, plan: &FftPlan) -> Vec<f64> {
+        self.lagged_sum(plan).iter().enumerate().map(|(m, s)| s / (self.n - m) as f64).collect()
+    }
+
+    /// Σ over the series of MSD(m), m = 0..N−1.
+    pub fn msd_sum(&self, plan: &FftPlan) -> Vec<f64> {
+        let lagged = self.lagged_sum(plan);
         let d: Vec<f64> = self.squares.iter().map(|&w| w as f64 / self.scale_square).collect();
         let sums = PrefixSums::new(&d);
         (0..self.n).map(|m| (sums.window_sum(m) - 2.0 * lagged[m]) / (self.n - m) as f64).collect()

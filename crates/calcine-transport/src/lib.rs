@@ -4,10 +4,20 @@
 //!
 //! It deliberately does not run dynamics or depend on `calcine-md`.
 
+pub mod analysis;
 pub mod correlate;
+mod error;
+pub mod fit;
 pub mod multitau;
+pub mod onsager;
+pub mod spec;
+mod store;
 
+pub use analysis::{analyse_frames, Analysis, Correlations};
+pub use error::TransportError;
 pub use multitau::{MultiTau, MultiTauCurves};
+pub use onsager::{estimate, EstimateOptions, TransportResults};
+pub use spec::{Drift, FitWindow, Method, Reference, SpeciesSpec, TransportSpec, Unwrap};
 
 /// A value with its standard error.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]

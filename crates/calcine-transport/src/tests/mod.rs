@@ -2,4 +2,6 @@
 //! velocities, bound pairs, vacancy kinetic Monte Carlo with known correlation factors.
 
 mod correlators;
+mod estimators;
+mod uncertainty;
 pub(crate) mod walks;
