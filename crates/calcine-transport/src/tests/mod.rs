@@ -2,6 +2,8 @@
 //! velocities, bound pairs, vacancy kinetic Monte Carlo with known correlation factors.
 
 mod correlators;
+mod errors;
 mod estimators;
+mod green_kubo;
 mod uncertainty;
 pub(crate) mod walks;
