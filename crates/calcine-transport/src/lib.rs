@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod correlate;
 mod error;
 pub mod fit;
+pub mod kinoson;
 pub mod multitau;
 pub mod onsager;
 pub mod spec;

@@ -5,5 +5,6 @@ mod correlators;
 mod errors;
 mod estimators;
 mod green_kubo;
+mod kmc;
 mod uncertainty;
 pub(crate) mod walks;

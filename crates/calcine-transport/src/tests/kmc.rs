@@ -1,0 +1,205 @@
+//! Vacancy-mediated diffusion from a small kinetic Monte Carlo generator: one vacancy on a
+//! periodic fcc or bcc lattice, every vacancy-neighbour exchange at the same rate. The
+//! tracer correlation factors are known exactly (transport.md §5.3: fcc 0.78145142, bcc
+//! 0.727194), and with one component and one vacancy the Haven ratio equals f.
+
+use calcine_core::rng::{uniform4, Stream};
+use calcine_core::{SimBox, Vec3};
+
+use super::estimators::{analyse, spec_of};
+use super::walks::{table, Cubic, Generated};
+use crate::kinoson::{kinosons, Hop, HopDetector, KinosonOptions, Sites};
+use crate::spec::Drift;
+
+/// A periodic cubic lattice of `cells`³ conventional cells (lattice constant `a`), with
+/// sites on integer points in units of a/2.
+pub struct Lattice {
+    pub a: f64,
+    pub cells: usize,
+    pub points: Vec<[i64; 3]>,
+    pub jumps: Vec<[i64; 3]>,
+    index: Vec<i64>,
+}
+
+impl Lattice {
+    pub fn new(kind: Cubic, cells: usize, a: f64) -> Self {
+        let m = 2 * cells as i64;
+        let on = |p: [i64; 3]| match kind {
+            Cubic::Sc => p.iter().all(|x| x % 2 == 0),
+            Cubic::Bcc => p.iter().all(|x| x % 2 == 0) || p.iter().all(|x| x % 2 == 1),
+            Cubic::Fcc => (p[0] + p[1] + p[2]) % 2 == 0,
+        };
+        let mut points = Vec::new();
+        let mut index = vec![-1i64; (m * m * m) as usize];
+        for x in 0..m {
+            for y in 0..m {
+                for z in 0..m {
+                    if on([x, y, z]) {
+                        index[((x * m + y) * m + z) as usize] = points.len() as i64;
+                        points.push([x, y, z]);
+                    }
+                }
+            }
+        }
+        let jumps = kind.jumps().iter().map(|j| j.map(|x| (2.0 * x).round() as i64)).collect();
+        Self { a, cells, points, jumps, index }
+    }
+
+    pub fn site(&self, p: [i64; 3]) -> usize {
+        let m = 2 * self.cells as i64;
+        let w = p.map(|x| x.rem_euclid(m));
+        self.index[((w[0] * m + w[1]) * m + w[2]) as usize] as usize
+    }
+
+    pub fn position(&self, site: usize) -> Vec3 {
+        Vec3::from(self.points[site].map(|x| x as f64 * 0.5 * self.a))
+    }
+
+    pub fn simbox(&self) -> SimBox {
+        SimBox::cubic(self.cells as f64 * self.a).unwrap()
+    }
+
+    /// Jump length.
+    pub fn jump_length(&self) -> f64 {
+        let j = self.jumps[0];
+        0.5 * self.a * ((j[0] * j[0] + j[1] * j[1] + j[2] * j[2]) as f64).sqrt()
+    }
+}
+
+/// `n_jumps` vacancy jumps at rate `w` per neighbour, vacancy starting on site 0; atom i
+/// starts on site i + 1. Returns the hops.
+pub fn vacancy_kmc(lattice: &Lattice, w: f64, n_jumps: usize, seed: u64) -> Vec<Hop> {
+    let z = lattice.jumps.len();
+    let mut occupant: Vec<Option<usize>> = (0..lattice.points.len()).map(|s| s.checked_sub(1)).collect();
+    let mut vacancy = 0usize;
+    let mut time = 0.0;
+    let mut hops = Vec::with_capacity(n_jumps);
+    for n in 0..n_jumps {
+        let u = uniform4(seed, Stream::Test, 0, n as u64);
+        time += -u[0].ln() / (z as f64 * w);
+        let j = lattice.jumps[((u[1] * z as f64) as usize).min(z - 1)];
+        let p = lattice.points[vacancy];
+        let target = lattice.site([p[0] + j[0], p[1] + j[1], p[2] + j[2]]);
+        let atom = occupant[target].take().expect("neighbours of the vacancy are occupied");
+        occupant[vacancy] = Some(atom);
+        hops.push(Hop { time, atom, from: target, to: vacancy });
+        vacancy = target;
+    }
+    hops
+}
+
+/// Frames every `dt` of the atoms' unwrapped positions, replaying the hops.
+pub fn frames_of(lattice: &Lattice, hops: Vec<Hop>, dt: f64, n_frames: usize) -> impl calcine_io::FrameReader {
+    let n_atoms = lattice.points.len() - 1;
+    let mut x: Vec<Vec3> = (0..n_atoms).map(|i| lattice.position(i + 1)).collect();
+    let mut next = 0;
+    let simbox = lattice.simbox();
+    let tab = table(&[("Cu", 63.55)]);
+    let a = lattice.a;
+    let points = lattice.points.clone();
+    let cells = lattice.cells as i64;
+    Generated::new(move |k| {
+        if k >= n_frames {
+            return None;
+        }
+        let t = k as f64 * dt;
+        while next < hops.len() && hops[next].time <= t {
+            let h = hops[next];
+            let (p, q) = (points[h.from], points[h.to]);
+            let m = 2 * cells;
+            for c in 0..3 {
+                // The shortest periodic step in units of a/2.
+                let d = (q[c] - p[c] + m / 2).rem_euclid(m) - m / 2;
+                x[h.atom][c] += d as f64 * 0.5 * a;
+            }
+            next += 1;
+        }
+        let paths: Vec<Vec<[f64; 3]>> = x.iter().map(|v| vec![[v.x, v.y, v.z]]).collect();
+        let mut f =
+            super::walks::frame_of(&paths, &vec![0; n_atoms], &tab, &simbox, 0, dt, super::walks::Layout::Unwrapped);
+        f.time = Some(t);
+        f.step = Some(k as u64);
+        Some(f)
+    })
+}
+
+fn check_lattice(kind: Cubic, cells: usize, exact_f: f64, n_jumps: usize, seed: u64) {
+    let (a, w) = (1.0, 1.0);
+    let lattice = Lattice::new(kind, cells, a);
+    let n_atoms = lattice.points.len() - 1;
+    let hops = vacancy_kmc(&lattice, w, n_jumps, seed);
+    let duration = hops.last().unwrap().time;
+    // MSD route (and the Haven ratio): D* from the trajectory, D0 = z·w·ℓ²/(2d·N).
+    let z = lattice.jumps.len() as f64;
+    let d0 = z * w * lattice.jump_length().powi(2) / (6.0 * n_atoms as f64);
+    let n_frames = 1500;
+    let dt = duration / n_frames as f64;
+    let mut reader = frames_of(&lattice, hops.clone(), dt, n_frames);
+    let mut spec = spec_of(&[("Cu", 1.0)], 1000.0);
+    spec.drift = Drift::None;
+    let clock = std::time::Instant::now();
+    let r = analyse(&mut reader, &spec);
+    eprintln!("{kind:?}: MSD route {:.2} s", clock.elapsed().as_secs_f64());
+    let clock = std::time::Instant::now();
+    let f_msd = r.diffusion[0].value / d0;
+    let f_msd_se = r.diffusion[0].std_error / d0;
+    let haven = r.haven_ratio.unwrap();
+    eprintln!(
+        "{kind:?}: f by MSD {f_msd:.5} ± {f_msd_se:.5}, Haven ratio {:.4} ± {:.4}, exact f {exact_f}",
+        haven.value, haven.std_error
+    );
+    assert!((f_msd / exact_f - 1.0).abs() < 0.01, "{kind:?}: f by MSD {f_msd} ± {f_msd_se}, exact {exact_f}");
+    assert!((haven.value - f_msd).abs() < 3.0 * haven.std_error, "{kind:?}: Haven ratio {haven:?} vs f {f_msd}");
+    // Kinoson route.
+    let positions: Vec<Vec3> = (0..lattice.points.len()).map(|s| lattice.position(s)).collect();
+    let sites = Sites::new(positions, lattice.simbox(), 3.0 * a + 1e-6);
+    let initial: Vec<usize> = (1..=n_atoms).collect();
+    // The kinoson estimator converges much faster than the MSD: an eighth of the hops.
+    let part = &hops[..n_jumps / 8];
+    let options = KinosonOptions { duration: Some(part.last().unwrap().time), blocks: 10 };
+    let k = kinosons(&sites, &initial, &vec![0; n_atoms], &["Cu".into()], part, options).unwrap();
+    let f = k.correlation_factor[0];
+    eprintln!("{kind:?}: kinoson route {:.2} s", clock.elapsed().as_secs_f64());
+    eprintln!(
+        "{kind:?}: f by kinosons {:.5} ± {:.5} (training {:.5}), D0 {:.5e} (exact {d0:.5e}), {} stars, {} hops",
+        f.value,
+        f.std_error,
+        k.diffusion_training[0] / k.uncorrelated[0].value,
+        k.uncorrelated[0].value,
+        k.basis_size,
+        part.len()
+    );
+    assert!((f.value / exact_f - 1.0).abs() < 0.01, "{kind:?}: f by kinosons {f:?}, exact {exact_f}");
+    assert!(k.kinosons.iter().all(|k| k[0] >= 0.0), "kinosons are non-negative");
+    let total: f64 = k.kinosons.iter().map(|k| k[0]).sum();
+    assert!((total - k.diffusion[0].value).abs() < 1e-9 * total, "D is the sum of the kinosons");
+    assert!((k.uncorrelated[0].value / d0 - 1.0).abs() < 0.02, "D0 from hops {:?} vs {d0}", k.uncorrelated[0]);
+}
+
+#[test]
+fn fcc_vacancy_correlation_factor_by_msd_and_by_kinosons() {
+    check_lattice(Cubic::Fcc, 7, 0.78145142, 400_000, 3);
+}
+
+#[test]
+fn bcc_vacancy_correlation_factor_by_msd_and_by_kinosons() {
+    check_lattice(Cubic::Bcc, 9, 0.727194, 400_000, 4);
+}
+
+#[test]
+fn hop_detection_filters_recrossings() {
+    // Two sites 2 Å apart; an atom visits the other site briefly (recrossing), then hops.
+    let simbox = SimBox::cubic(10.0).unwrap();
+    let sites = Sites::new(vec![Vec3::new(1.0, 1.0, 1.0), Vec3::new(3.0, 1.0, 1.0)], simbox, 2.5);
+    let mut detector = HopDetector::new(0.25);
+    let path = [1.0, 1.1, 2.9, 1.2, 1.0, 2.8, 3.0, 3.1, 2.9, 3.0];
+    for (k, x) in path.iter().enumerate() {
+        detector.push(&sites, k as f64 * 0.1, &[Vec3::new(*x, 1.0, 1.0)]);
+    }
+    let (initial, hops, duration) = detector.finish();
+    assert_eq!(initial, vec![0]);
+    assert_eq!(hops.len(), 1, "{hops:?}");
+    assert_eq!((hops[0].from, hops[0].to), (0, 1));
+    assert!((hops[0].time - 0.5).abs() < 1e-12, "the hop is dated at its arrival");
+    assert!((duration - 0.9).abs() < 1e-12);
+}
