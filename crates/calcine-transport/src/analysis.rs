@@ -32,6 +32,8 @@ pub struct Correlations {
     pub counts: Vec<usize>,
     /// Atoms in the whole system.
     pub n_atoms: usize,
+    /// Atoms of every species of the trajectory: the analysed ones first, in order.
+    pub composition: Vec<(String, usize)>,
     pub n_frames: usize,
     /// Time between frames in ps.
     pub interval: f64,
@@ -110,6 +112,7 @@ enum SelfTerms {
 #[derive(Debug)]
 struct State {
     ids: Vec<u64>,
+    composition: Vec<(String, usize)>,
     species_of: Vec<u32>,
     names: Vec<String>,
     groups: Vec<Vec<usize>>,
@@ -286,7 +289,21 @@ impl Analysis {
             }
             Method::Fft => None,
         };
+        let mut composition: Vec<(String, usize)> = spec.species.iter().map(|s| (s.name.clone(), 0)).collect();
+        for name in &names {
+            if !composition.iter().any(|(n, _)| n == name) {
+                composition.push((name.clone(), 0));
+            }
+        }
+        for &s in &species_of {
+            let name = &names[s as usize];
+            if let Some(entry) = composition.iter_mut().find(|(n, _)| n == name) {
+                entry.1 += 1;
+            }
+        }
+        composition.retain(|(_, n)| *n > 0);
         self.state = Some(State {
+            composition,
             ids: frame.ids.iter().map(|id| id.0).collect(),
             species_of,
             names,
@@ -571,6 +588,7 @@ impl Analysis {
             species: spec.species.clone(),
             counts,
             n_atoms: st.ids.len(),
+            composition: st.composition.clone(),
             n_frames: n,
             interval,
             volume,

@@ -5,6 +5,7 @@ mod correlators;
 mod errors;
 mod estimators;
 mod green_kubo;
+mod hook;
 mod kmc;
 mod uncertainty;
 pub(crate) mod walks;

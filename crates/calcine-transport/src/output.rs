@@ -1,0 +1,174 @@
+//! What an analysis writes: the results as JSON with units, the same Onsager tensors in
+//! ReactCA's `TransportDoc` layout, every correlation curve as CSV, and kinoson tables.
+//! Numbers are written in Rust's shortest round-trip form; each file is written whole
+//! with one `write_all`.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use crate::analysis::Correlations;
+use crate::correlate::pair_index;
+use crate::kinoson::KinosonResults;
+use crate::onsager::{running_integral, TransportResults, PER_EV_CM_S};
+use crate::TransportError;
+
+fn write_file(path: &Path, text: &str) -> Result<(), TransportError> {
+    let err = |source| TransportError::Write { path: path.to_path_buf(), source };
+    let mut file = std::fs::File::create(path).map_err(err)?;
+    file.write_all(text.as_bytes()).and_then(|()| file.flush()).map_err(err)
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("results serialise");
+    s.push('\n');
+    s
+}
+
+/// Writes the results as pretty JSON.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), TransportError> {
+    write_file(path, &json(value))
+}
+
+/// Onsager tensors in the layout of ReactCA's `TransportDoc` (L in 1/(eV·cm·s), number
+/// basis; volume in Å³).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TransportDoc {
+    pub reduced_formula: String,
+    pub temperature: f64,
+    pub species: Vec<String>,
+    pub mapping: std::collections::BTreeMap<String, usize>,
+    #[serde(rename = "L_tensor")]
+    pub l_tensor: Vec<Vec<f64>>,
+    #[serde(rename = "L_tensor_self")]
+    pub l_tensor_self: Vec<Vec<f64>>,
+    #[serde(rename = "L_tensor_dis")]
+    pub l_tensor_dis: Vec<Vec<f64>>,
+    pub volume: f64,
+    pub metadata: String,
+}
+
+/// The reduced formula of a composition (counts divided by their greatest common divisor,
+/// in the order given, counts of 1 omitted).
+pub fn reduced_formula(composition: &[(String, usize)]) -> String {
+    fn gcd(a: usize, b: usize) -> usize {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+    let g = composition.iter().fold(0, |g, (_, n)| gcd(g, *n)).max(1);
+    composition
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| if n / g == 1 { s.clone() } else { format!("{s}{}", n / g) })
+        .collect()
+}
+
+impl TransportDoc {
+    pub fn new(results: &TransportResults, composition: &[(String, usize)], metadata: &str) -> Self {
+        let m = |l: &Vec<Vec<crate::Estimate>>| -> Vec<Vec<f64>> {
+            l.iter().map(|row| row.iter().map(|e| e.value * PER_EV_CM_S).collect()).collect()
+        };
+        Self {
+            reduced_formula: reduced_formula(composition),
+            temperature: results.temperature,
+            species: results.species.clone(),
+            mapping: results.species.iter().enumerate().map(|(i, s)| (s.clone(), i)).collect(),
+            l_tensor: m(&results.onsager),
+            l_tensor_self: m(&results.onsager_self),
+            l_tensor_dis: m(&results.onsager_distinct),
+            volume: results.volume,
+            metadata: metadata.to_string(),
+        }
+    }
+}
+
+/// Every correlation curve against lag time: self MSDs per species, the collective
+/// ⟨ΔX_i·ΔX_j⟩ of every pair (in the trajectory's frame), the charge MSD, and with
+/// velocities the velocity correlations and their running Green–Kubo integrals.
+pub fn curves_csv(corr: &Correlations) -> String {
+    let s = corr.n_species();
+    let names: Vec<&str> = corr.species.iter().map(|x| x.name.as_str()).collect();
+    let charges: Vec<f64> = corr.species.iter().map(|x| x.charge).collect();
+    let charged = charges.iter().any(|&z| z != 0.0);
+    let mut header = vec!["time_ps".to_string(), "lag_frames".into(), "origins".into()];
+    header.extend(names.iter().map(|n| format!("msd_{n}_A2")));
+    for i in 0..s {
+        for j in i..s {
+            header.push(format!("collective_{}_{}_A2", names[i], names[j]));
+        }
+    }
+    if charged {
+        header.push("charge_msd_e2A2".into());
+    }
+    let gk = corr.self_vacf.as_ref().zip(corr.collective_vcf.as_ref());
+    let mut integrals = Vec::new();
+    if let Some((vacf, vcf)) = gk {
+        header.extend(names.iter().map(|n| format!("vacf_{n}_A2_per_ps2")));
+        header.extend(names.iter().map(|n| format!("gk_integral_{n}_A2_per_ps")));
+        for i in 0..s {
+            for j in i..s {
+                header.push(format!("vcf_{}_{}_A2_per_ps2", names[i], names[j]));
+            }
+        }
+        integrals = vacf.iter().chain(vcf.iter()).map(|c| running_integral(c, corr.interval)).collect();
+    }
+    let mut out = header.join(",");
+    out.push('\n');
+    let times = corr.lag_times();
+    for k in 0..corr.lags.len() {
+        let _ = write!(out, "{:?},{},{}", times[k], corr.lags[k], corr.origins[k]);
+        for c in &corr.self_msd {
+            let _ = write!(out, ",{:?}", c[k]);
+        }
+        for c in &corr.collective {
+            let _ = write!(out, ",{:?}", c[k]);
+        }
+        if charged {
+            let mut q = 0.0;
+            for i in 0..s {
+                for j in 0..s {
+                    q += charges[i] * charges[j] * corr.collective[pair_index(i, j, s)][k];
+                }
+            }
+            let _ = write!(out, ",{q:?}");
+        }
+        if let Some((vacf, vcf)) = gk {
+            for c in vacf {
+                let _ = write!(out, ",{:?}", c[k]);
+            }
+            for c in &integrals[..s] {
+                let _ = write!(out, ",{:?}", c[k]);
+            }
+            for c in vcf {
+                let _ = write!(out, ",{:?}", c[k]);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn write_curves_csv(path: &Path, corr: &Correlations) -> Result<(), TransportError> {
+    write_file(path, &curves_csv(corr))
+}
+
+/// Per-hop records: time, atom, species, sites, displacement, kinoson.
+pub fn hops_csv(results: &KinosonResults) -> String {
+    let mut out = String::from("time_ps,atom,species,from,to,dx_A,dy_A,dz_A,kinoson_A2_per_ps\n");
+    for h in &results.hops {
+        let d = h.displacement;
+        let _ = writeln!(
+            out,
+            "{:?},{},{},{},{},{:?},{:?},{:?},{:?}",
+            h.time, h.atom, h.species, h.from, h.to, d[0], d[1], d[2], h.kinoson
+        );
+    }
+    out
+}
+
+pub fn write_hops_csv(path: &Path, results: &KinosonResults) -> Result<(), TransportError> {
+    write_file(path, &hops_csv(results))
+}
