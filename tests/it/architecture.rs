@@ -20,6 +20,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "calcine-md",
         &["calcine-core", "calcine-comm", "calcine-domain", "calcine-io", "calcine-neighbor", "calcine-potential"],
     ),
+    ("calcine-transport", &["calcine-core", "calcine-comm", "calcine-io"]),
     (
         "calcine-input",
         &[
@@ -32,9 +33,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "calcine-eam",
             "calcine-snap",
             "calcine-md",
+            "calcine-transport",
         ],
     ),
-    ("calcine-transport", &["calcine-core", "calcine-comm", "calcine-io"]),
     ("calcine-test-support", &["calcine-core", "calcine-neighbor", "calcine-potential", "calcine-md"]),
 ];
 

@@ -3,6 +3,7 @@
 mod descriptors;
 mod report;
 mod run;
+mod transport;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -114,6 +115,12 @@ enum Command {
         #[arg(long, short, default_value = "descriptors.csv")]
         output: PathBuf,
     },
+    /// Transport coefficients from trajectories (a `[transport]` input): diffusion, Onsager
+    /// L_ij (self and distinct), conductivity, Haven ratio, transference numbers, kinosons.
+    Transport {
+        /// The input file.
+        input: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -136,6 +143,7 @@ fn main() -> ExitCode {
     let result: Result<()> = match &cli.command {
         Command::Run { input } => run::run(input, cli.quiet, &par),
         Command::Validate { input, ranks } => run::validate(input, *ranks as usize, cli.grid),
+        Command::Transport { input } => transport::transport(input, cli.quiet, &par),
         Command::Descriptors { input, output } => {
             if par.size() > 1 {
                 Err(anyhow::anyhow!("calcine descriptors runs on one rank (started on {})", par.size()))

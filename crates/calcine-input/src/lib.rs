@@ -30,12 +30,14 @@ mod md_job;
 mod registry;
 pub mod sections;
 mod system;
+pub mod transport;
 
 pub use budget::{available_memory, MemoryEstimate, RunShape};
 pub use file::{line_of_offset, InputError, InputFile};
 pub use md_job::{MdJob, OutputPlan, Outputs, RunPlan};
 pub use registry::{build_potential, find_snap};
 pub use system::{AtomSource, System};
+pub use transport::TransportJob;
 
 use std::path::Path;
 

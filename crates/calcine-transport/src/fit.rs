@@ -51,7 +51,7 @@ pub enum Noise {
     /// one-frame increments have excess fourth moment `excess` (Å⁴).
     Msd { walkers: f64, excess: f64 },
     /// A cross term ⟨ΔA·ΔB⟩ of two collective walkers whose own MSDs have slopes
-    /// `slope_aa`, `slope_bb` (per ps).
+    /// `slope_aa`, `slope_bb` (per ps in [`gls_fit`], per frame in [`covariance`]).
     Cross { slope_aa: f64, slope_bb: f64 },
 }
 
@@ -74,8 +74,8 @@ pub fn overlap_sums(frames: usize, n: usize, m: usize) -> (f64, f64) {
 /// The dimensionality of the displacements.
 pub const DIMENSIONS: usize = 3;
 
-/// The covariance matrix of a curve at the given lags (frames) under `noise`, for a
-/// current slope estimate `slope` (per frame).
+/// The covariance matrix of a curve at the given lags (frames) under `noise` (its slopes
+/// per frame), for a current slope estimate `slope` (per frame).
 pub fn covariance(frames: usize, lags: &[u64], noise: Noise, slope: f64) -> DMatrix<f64> {
     let d = DIMENSIONS as f64;
     let (a, excess, walkers) = match noise {
@@ -177,6 +177,13 @@ pub fn gls_fit(
     if indices.len() < 2 {
         return Err(TransportError::Invalid("a fit needs at least two lags in its window".into()));
     }
+    // The model's slopes are per frame.
+    let noise = match noise {
+        Noise::Cross { slope_aa, slope_bb } => {
+            Noise::Cross { slope_aa: slope_aa * interval, slope_bb: slope_bb * interval }
+        }
+        other => other,
+    };
     let fit_lags: Vec<u64> = indices.iter().map(|&i| lags[i]).collect();
     let t: Vec<f64> = fit_lags.iter().map(|&l| l as f64 * interval).collect();
     let y: Vec<f64> = indices.iter().map(|&i| curve[i]).collect();

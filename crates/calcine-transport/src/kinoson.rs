@@ -580,3 +580,43 @@ pub fn read_hop_list(path: &Path) -> Result<Vec<Hop>, TransportError> {
     }
     Ok(hops)
 }
+
+/// Hops found in a trajectory, with the atoms' first sites and species.
+#[derive(Debug, Clone)]
+pub struct DetectedHops {
+    pub hops: Vec<Hop>,
+    pub initial: Vec<usize>,
+    pub species: Vec<usize>,
+    pub names: Vec<String>,
+    pub duration: f64,
+}
+
+/// Streams a trajectory through a [`HopDetector`]. Frame times are `k·frame_interval`
+/// when given, else the frames' times, else step × `timestep`.
+pub fn detect_hops(
+    reader: &mut dyn calcine_io::FrameReader,
+    sites: &Sites,
+    residence: f64,
+    frame_interval: Option<f64>,
+    timestep: Option<f64>,
+) -> Result<DetectedHops, TransportError> {
+    let mut detector = HopDetector::new(residence);
+    let mut k = 0usize;
+    let mut first: Option<(Vec<usize>, Vec<String>)> = None;
+    while let Some(frame) = reader.read_frame()? {
+        let time = match (frame_interval, frame.time, frame.step, timestep) {
+            (Some(dt), ..) => k as f64 * dt,
+            (None, Some(t), ..) => t,
+            (None, None, Some(step), Some(ts)) => step as f64 * ts,
+            _ => return Err(TransportError::NoTime { frame: k }),
+        };
+        if first.is_none() {
+            first = Some((frame.species.iter().map(|s| s.index()).collect(), frame.species_table.names()));
+        }
+        detector.push(sites, time, &frame.positions);
+        k += 1;
+    }
+    let Some((species, names)) = first else { return Err(TransportError::Empty) };
+    let (initial, hops, duration) = detector.finish();
+    Ok(DetectedHops { hops, initial, species, names, duration })
+}

@@ -172,3 +172,60 @@ pub fn hops_csv(results: &KinosonResults) -> String {
 pub fn write_hops_csv(path: &Path, results: &KinosonResults) -> Result<(), TransportError> {
     write_file(path, &hops_csv(results))
 }
+
+/// Writes one run's outputs into `dir` (created if needed): `transport<tag>.json`,
+/// `transport_doc<tag>.json` and `curves<tag>.csv`. Returns the paths written.
+pub fn write_run_outputs(
+    dir: &Path,
+    tag: &str,
+    corr: &Correlations,
+    results: &TransportResults,
+    metadata: &str,
+) -> Result<Vec<std::path::PathBuf>, TransportError> {
+    std::fs::create_dir_all(dir).map_err(|source| TransportError::Write { path: dir.to_path_buf(), source })?;
+    let json_path = dir.join(format!("transport{tag}.json"));
+    let doc_path = dir.join(format!("transport_doc{tag}.json"));
+    let csv_path = dir.join(format!("curves{tag}.csv"));
+    write_json(&json_path, results)?;
+    write_json(&doc_path, &TransportDoc::new(results, &corr.composition, metadata))?;
+    write_curves_csv(&csv_path, corr)?;
+    Ok(vec![json_path, doc_path, csv_path])
+}
+
+/// An Arrhenius fit per species of the tracer D (and of σ when every run has one).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ArrheniusReport {
+    pub temperatures: Vec<f64>,
+    pub species: Vec<String>,
+    /// Per species: the D values (Å²/ps) and their fit.
+    pub diffusion: Vec<Vec<crate::Estimate>>,
+    pub diffusion_fits: Vec<Option<crate::fit::ArrheniusFit>>,
+    /// σ (S/m) and its fit.
+    pub conductivity: Option<Vec<crate::Estimate>>,
+    pub conductivity_fit: Option<crate::fit::ArrheniusFit>,
+}
+
+impl ArrheniusReport {
+    /// Fits the results of several runs; a quantity that cannot be fitted (a value that is
+    /// not positive) gets no fit.
+    pub fn new(results: &[TransportResults]) -> Self {
+        let temperatures: Vec<f64> = results.iter().map(|r| r.temperature).collect();
+        let species = results[0].species.clone();
+        let diffusion: Vec<Vec<crate::Estimate>> =
+            (0..species.len()).map(|i| results.iter().map(|r| r.diffusion[i]).collect()).collect();
+        let diffusion_fits = diffusion.iter().map(|d| crate::fit::arrhenius(&temperatures, d).ok()).collect();
+        let conductivity: Option<Vec<crate::Estimate>> = results.iter().map(|r| r.conductivity).collect();
+        let conductivity_fit = conductivity.as_ref().and_then(|c| crate::fit::arrhenius(&temperatures, c).ok());
+        Self { temperatures, species, diffusion, diffusion_fits, conductivity, conductivity_fit }
+    }
+}
+
+/// Writes kinoson results: `kinosons.json` and `hops.csv` in `dir`.
+pub fn write_kinoson_outputs(dir: &Path, results: &KinosonResults) -> Result<Vec<std::path::PathBuf>, TransportError> {
+    std::fs::create_dir_all(dir).map_err(|source| TransportError::Write { path: dir.to_path_buf(), source })?;
+    let json_path = dir.join("kinosons.json");
+    let csv_path = dir.join("hops.csv");
+    write_json(&json_path, results)?;
+    write_hops_csv(&csv_path, results)?;
+    Ok(vec![json_path, csv_path])
+}

@@ -114,3 +114,40 @@ fn arrhenius_fit_recovers_activation_energy_and_prefactor() {
     assert!((120..=155).contains(&within), "{within} of 200 within one standard error (expect ~137)");
     assert!(fit::arrhenius(&[500.0], &exact[..1]).is_err());
 }
+
+#[test]
+fn cross_term_errors_match_the_spread_over_200_trajectories() {
+    // Independent Brownian cations and anions: L+- = 0 on average, and its reported
+    // standard error must match the spread of the estimates.
+    use super::walks::table;
+    let trials = 200u64;
+    let (dt, frames, n) = (0.1, 300, 4u64);
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    for t in 0..trials {
+        let mut paths = Vec::new();
+        let mut species = Vec::new();
+        for i in 0..2 * n {
+            paths.push(brownian(9000 + t, i, frames, if i < n { 0.8 } else { 0.3 }, dt, [0.0; 3]));
+            species.push(u32::from(i >= n));
+        }
+        let mut reader = reader_of(
+            paths,
+            species,
+            table(&[("Li", 6.94), ("F", 19.0)]),
+            SimBox::cubic(30.0).unwrap(),
+            dt,
+            Layout::Unwrapped,
+        );
+        let r = analyse(&mut reader, &spec_of(&[("Li", 1.0), ("F", -1.0)], 300.0));
+        values.push(r.onsager[0][1].value);
+        errors.push(r.onsager[0][1].std_error);
+    }
+    let m = trials as f64;
+    let mean = values.iter().sum::<f64>() / m;
+    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m - 1.0)).sqrt();
+    let se = errors.iter().sum::<f64>() / m;
+    eprintln!("L+-: reported error {se:.4e}, spread {sd:.4e}, ratio {:.3}, mean {mean:.3e}", se / sd);
+    assert!((se / sd - 1.0).abs() < 0.2, "L+-: reported error {se:.4e}, spread {sd:.4e}");
+    assert!(mean.abs() < 4.0 * sd / m.sqrt(), "L+- mean {mean} is not 0");
+}

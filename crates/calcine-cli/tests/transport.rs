@@ -1,0 +1,121 @@
+//! `calcine transport` end to end on a generated LAMMPS dump of Brownian ions with known
+//! diffusion coefficients, and its refusals.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use calcine_core::rng::{gaussian3, Stream};
+
+/// Writes `frames` frames of `n` cations (type 1, D = 0.6 Å²/ps) and `n` anions (type 2,
+/// D = 0.2 Å²/ps) doing Brownian motion, frames 0.05 ps apart, wrapped into a 20 Å box
+/// with image flags.
+fn brownian_dump(path: &Path, n: usize, frames: usize) {
+    let (dt, l): (f64, f64) = (0.05, 20.0);
+    let d: [f64; 2] = [0.6, 0.2];
+    let mut x: Vec<[f64; 3]> =
+        (0..2 * n).map(|i| [(i % 7) as f64 * 2.5, (i / 7 % 7) as f64 * 2.5, (i / 49) as f64 * 2.5]).collect();
+    let mut text = String::new();
+    for k in 0..frames {
+        let _ = write!(
+            text,
+            "ITEM: TIMESTEP\n{k}\nITEM: NUMBER OF ATOMS\n{}\nITEM: BOX BOUNDS pp pp pp\n0 {l}\n0 {l}\n0 {l}\nITEM: ATOMS id type x y z ix iy iz\n",
+            2 * n
+        );
+        for (i, p) in x.iter().enumerate() {
+            let image = p.map(|c| (c / l).floor());
+            let w: Vec<f64> = (0..3).map(|c| p[c] - image[c] * l).collect();
+            let _ = writeln!(
+                text,
+                "{} {} {:?} {:?} {:?} {} {} {}",
+                i + 1,
+                i % 2 + 1,
+                w[0],
+                w[1],
+                w[2],
+                image[0],
+                image[1],
+                image[2]
+            );
+        }
+        for (i, p) in x.iter_mut().enumerate() {
+            let g = gaussian3(17, Stream::Test, i as u64, k as u64);
+            let s = (2.0 * d[i % 2] * dt).sqrt();
+            for c in 0..3 {
+                p[c] += s * g[c];
+            }
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn run_transport(dir: &Path, input: &str) -> Output {
+    let p = dir.join("in.toml");
+    std::fs::write(&p, input).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_calcine"))
+        .arg("--quiet")
+        .arg("transport")
+        .arg(&p)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn input(extra: &str) -> String {
+    format!(
+        "[transport]\ntrajectory = \"ions.dump\"\ntemperature = 600\nspecies = [\"Li\", \"F\"]\ncharges = {{ Li = 1, F = -1 }}\ntypes = [\"Li\", \"F\"]\nmasses = {{ Li = 6.94, F = 19.0 }}\nframe_interval = 0.05\ndirectory = \"out\"\n{extra}"
+    )
+}
+
+fn dir_with_dump() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    brownian_dump(&dir.path().join("ions.dump"), 60, 800);
+    dir
+}
+
+#[test]
+fn transport_of_brownian_ions_gives_their_diffusion_coefficients() {
+    let dir = dir_with_dump();
+    let out = run_transport(dir.path(), &input(""));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stderr: {}\nstdout: {stdout}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Fit window:") && stdout.contains("automatic"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/transport.json")).unwrap()).unwrap();
+    for (i, exact) in [0.6, 0.2].into_iter().enumerate() {
+        let d = &json["diffusion"][i];
+        let (v, e) = (d["value"].as_f64().unwrap(), d["std_error"].as_f64().unwrap());
+        // The centre of mass of 120 atoms is removed: D is lowered by about 1/120.
+        assert!((v - exact).abs() < 3.0 * e + 0.01 * exact, "species {i}: D = {v} ± {e}, exact {exact}");
+    }
+    let h = &json["haven_ratio"];
+    assert!((h["value"].as_f64().unwrap() - 1.0).abs() < 3.0 * h["std_error"].as_f64().unwrap() + 0.02);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/transport_doc.json")).unwrap()).unwrap();
+    assert_eq!(doc["reduced_formula"], "LiF");
+    assert_eq!(doc["species"][1], "F");
+    let csv = std::fs::read_to_string(dir.path().join("out/curves.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 801, "a header and one row per lag");
+}
+
+#[test]
+fn transport_refuses_what_it_cannot_analyse() {
+    let dir = dir_with_dump();
+    let cases: [(&str, &str); 3] = [
+        ("species = [\"Na\"]\n", "species 'Na' is not in the trajectory"),
+        ("fit_start = 30\nfit_end = 45\n", "fit window 30 to 45 ps is outside the data"),
+        ("fixed_box = true\nunwrap = \"sideways\"\n", "in.toml:11: unknown variant `sideways`"),
+    ];
+    for (extra, expected) in cases {
+        let text = if extra.starts_with("species") {
+            input("").replace("species = [\"Li\", \"F\"]\ncharges = { Li = 1, F = -1 }\n", extra)
+        } else {
+            input(extra)
+        };
+        let out = run_transport(dir.path(), &text);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{extra}: should fail");
+        assert!(stderr.contains(expected), "{extra}: stderr {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
