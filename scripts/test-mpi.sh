@@ -7,7 +7,9 @@
 #     and for a triclinic cell, with packed list rows, and with plain rows on 3 ranks,
 #     and for SNAP (W + ZBL), whose pair terms are reverse-summed in fixed point;
 #  3. an invalid state on one rank (two atoms too close) stops every rank with one clear
-#     message and a non-zero exit, within seconds.
+#     message and a non-zero exit, within seconds;
+#  4. calcine transport (per-atom work split over ranks and threads) writes byte-identical
+#     results, curves and TransportDoc on 1, 2, 3 and 4 ranks and with 2 threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$PWD/target/release/calcine"
@@ -192,6 +194,59 @@ if [ "$code" -ne 0 ] && [ "$code" -ne 124 ] && grep -q "left the box" "$work/lea
 else
   fail "error mid-run: exit $code, $rows thermo rows ($complete incomplete); stderr: $(head -c 600 "$work/leave.err")"
 fi
+
+echo "== MPI: calcine transport byte-identical on 1-4 ranks and 1-2 threads (FFT and multi-tau) =="
+.venv/bin/python - "$work/ions.dump" <<'PY'
+import sys
+import numpy as np
+rng = np.random.default_rng(5)
+n, frames, box, dt = 101, 300, 15.0, 0.05
+types = np.array([1 + (i % 3 == 0) for i in range(n)])
+d = np.where(types == 1, 0.5, 0.15)
+x = rng.uniform(0, box, (n, 3))
+with open(sys.argv[1], "w") as f:
+    for k in range(frames):
+        image = np.floor(x / box).astype(int)
+        w = x - image * box
+        f.write(f"ITEM: TIMESTEP\n{k * 50}\nITEM: NUMBER OF ATOMS\n{n}\nITEM: BOX BOUNDS pp pp pp\n0 {box}\n0 {box}\n0 {box}\nITEM: ATOMS id type x y z ix iy iz\n")
+        for i in range(n):
+            f.write(f"{i + 1} {types[i]} {float(w[i,0])!r} {float(w[i,1])!r} {float(w[i,2])!r} {image[i,0]} {image[i,1]} {image[i,2]}\n")
+        x += rng.normal(size=(n, 3)) * np.sqrt(2 * d * dt)[:, None]
+PY
+for method in fft multi-tau; do
+  for case in "1 1" "2 1" "3 1" "4 1" "2 2"; do
+    set -- $case
+    dir="$work/transport-$method-np$1-t$2"
+    mkdir -p "$dir"
+    cat > "$dir/in.toml" <<TOML
+[transport]
+trajectory = "$work/ions.dump"
+temperature = 800
+species = ["Li", "Cl"]
+charges = { Li = 1, Cl = -1 }
+types = ["Li", "Cl"]
+masses = { Li = 6.94, Cl = 35.45 }
+timestep = 0.001
+method = "$method"
+directory = "$dir/out"
+TOML
+    if (cd "$dir" && timeout 300 "$mpirun" -np "$1" "$bin" --quiet --threads "$2" transport in.toml > stdout 2> stderr); then
+      :
+    else
+      fail "transport $method on $1 ranks x $2 threads exited with an error: $(tail -n 3 "$dir/stderr")"
+    fi
+  done
+  ref="$work/transport-$method-np1-t1/out"
+  for other in np2-t1 np3-t1 np4-t1 np2-t2; do
+    o="$work/transport-$method-$other/out"
+    if cmp -s "$ref/transport.json" "$o/transport.json" && cmp -s "$ref/curves.csv" "$o/curves.csv" \
+      && cmp -s "$ref/transport_doc.json" "$o/transport_doc.json"; then
+      ok "transport ($method): $other byte-identical to np1-t1 ($(wc -l < "$ref/curves.csv") curve rows)"
+    else
+      fail "transport ($method): $other differs from np1-t1"
+    fi
+  done
+done
 
 echo "MPI tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
