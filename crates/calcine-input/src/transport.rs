@@ -43,7 +43,7 @@ pub struct RunEntry {
 #[serde(deny_unknown_fields)]
 pub struct TransportSection {
     /// The trajectory: `.xyz`/`.extxyz` or `.dump`/`.lammpstrj` (and what `open_frames`
-    /// reads), relative to the input file.
+    /// reads), relative to the input file; `{rank}` in the name stands for the rank.
     pub trajectory: Option<PathBuf>,
     /// Temperature in K of `trajectory`.
     pub temperature: Option<f64>,
@@ -151,8 +151,17 @@ pub struct KinosonSection {
 /// A trajectory to analyse and its temperature.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransportRun {
+    /// The trajectory; `{rank}` in it stands for the rank that reads it (a copy or a pipe
+    /// per rank).
     pub trajectory: PathBuf,
     pub temperature: f64,
+}
+
+impl TransportRun {
+    /// The trajectory that rank `rank` reads.
+    pub fn trajectory_for(&self, rank: usize) -> PathBuf {
+        PathBuf::from(self.trajectory.to_string_lossy().replace("{rank}", &rank.to_string()))
+    }
 }
 
 /// What a kinoson analysis needs.
@@ -230,8 +239,12 @@ impl TransportJob {
             }
             calcine_io::TrajectoryFormat::of(&r.trajectory)
                 .map_err(|e| file.load_error("trajectory", "unknown trajectory format", e))?;
-            if !r.trajectory.exists() {
-                return Err(file.load_error("trajectory", format!("{}", r.trajectory.display()), "no such file"));
+            if !r.trajectory_for(0).exists() {
+                return Err(file.load_error(
+                    "trajectory",
+                    format!("{}", r.trajectory_for(0).display()),
+                    "no such file",
+                ));
             }
         }
         if t.species.is_empty() {

@@ -636,9 +636,10 @@ fn self_spectra(
         }
         let end = end.max(start + 1);
         let last_atom = pairs[end - 1].2.unwrap_or(pairs[end - 1].1) + 1;
-        let series = store.read_atoms(first_atom..last_atom)?;
-        let series: Vec<Vec<[f64; 3]>> =
-            if centre { series.iter().map(|s| correlate::centred(s)).collect() } else { series };
+        let mut series = store.read_atoms(first_atom..last_atom)?;
+        if centre {
+            series.par_iter_mut().for_each(|s| correlate::centre_in_place(s));
+        }
         let part: Vec<SelfSpectrum> = pairs[start..end]
             .par_iter()
             .fold(

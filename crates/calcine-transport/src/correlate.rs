@@ -148,6 +148,12 @@ pub fn centred(series: &Series) -> Vec<[f64; 3]> {
     series.iter().map(|x| [x[0] - mean[0], x[1] - mean[1], x[2] - mean[2]]).collect()
 }
 
+/// Subtracts the series' mean (per component), as [`centred`] does.
+pub fn centre_in_place(series: &mut [[f64; 3]]) {
+    let centred = centred(series);
+    series.copy_from_slice(&centred);
+}
+
 /// The three component spectra of a series.
 pub fn spectra(plan: &FftPlan, series: &Series) -> Vec<Vec<Complex64>> {
     (0..3).map(|c| plan.forward_real(series.iter().map(move |x| x[c]))).collect()

@@ -72,10 +72,11 @@ impl SeriesStore {
         Ok(())
     }
 
-    /// Atoms per batch so that a batch's series fit the budget (at least 2).
+    /// Atoms per batch so that a batch's series take a quarter of the budget (at least 2):
+    /// with the transforms' buffers the peak then stays near the budget.
     pub fn batch_atoms(&self) -> usize {
         let per_atom = 24 * self.n_frames.max(1);
-        (self.budget / per_atom).max(2)
+        (self.budget / 4 / per_atom).max(2)
     }
 
     /// The series of atoms `range` (one `Vec` of `n_frames` vectors each).
