@@ -87,10 +87,48 @@ pub fn analyse_frames(
     progress: &mut dyn FnMut(usize),
 ) -> Result<Correlations, TransportError> {
     let mut analysis = Analysis::new(spec.clone(), comm.rank(), comm.size())?;
-    while let Some(frame) = reader.read_frame()? {
-        analysis.push(&frame)?;
-        progress(analysis.n_frames());
+    if rayon::current_num_threads() < 2 {
+        while let Some(frame) = reader.read_frame()? {
+            analysis.push(&frame)?;
+            progress(analysis.n_frames());
+        }
+        return analysis.finish(comm);
     }
+    // With threads to spare, parsing (this thread) overlaps the analysis (a worker fed
+    // through a short queue); the frames reach the analysis in the same order either way.
+    let analysis = std::thread::scope(|scope| -> Result<Analysis, TransportError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Frame>(4);
+        let worker = scope.spawn(move || -> Result<Analysis, TransportError> {
+            for frame in rx {
+                analysis.push(&frame)?;
+            }
+            Ok(analysis)
+        });
+        let mut read = 0;
+        let mut failure = None;
+        loop {
+            match reader.read_frame() {
+                Ok(Some(frame)) => {
+                    if tx.send(frame).is_err() {
+                        break;
+                    }
+                    read += 1;
+                    progress(read);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let analysis = worker.join().expect("the analysis thread does not panic")?;
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(analysis),
+        }
+    })?;
     analysis.finish(comm)
 }
 
