@@ -119,3 +119,67 @@ fn transport_refuses_what_it_cannot_analyse() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// A vacancy walk on a simple cubic lattice (4³ sites, a = 2 Å, every exchange at rate 1
+/// per ps) as a hop list, with the sites and the starting atoms as extended XYZ.
+fn vacancy_files(dir: &Path) -> f64 {
+    use calcine_core::rng::uniform4;
+    let (m, a) = (4i64, 2.0);
+    let site = |p: [i64; 3]| ((p[0].rem_euclid(m) * m + p[1].rem_euclid(m)) * m + p[2].rem_euclid(m)) as usize;
+    let coords = |s: usize| [s as i64 / (m * m), s as i64 / m % m, s as i64 % m];
+    let xyz = |n: usize, skip: Option<usize>| {
+        let mut text = format!("{n}\nLattice=\"8 0 0 0 8 0 0 0 8\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\n");
+        for s in 0..64 {
+            if Some(s) != skip {
+                let c = coords(s);
+                let _ = writeln!(text, "Cu {} {} {}", c[0] as f64 * a, c[1] as f64 * a, c[2] as f64 * a);
+            }
+        }
+        text
+    };
+    std::fs::write(dir.join("sites.xyz"), xyz(64, None)).unwrap();
+    std::fs::write(dir.join("start.xyz"), xyz(63, Some(0))).unwrap();
+    // Atom k starts on site k + 1.
+    let mut occupant: Vec<Option<usize>> = (0..64).map(|s: usize| s.checked_sub(1)).collect();
+    let (mut vacancy, mut time) = (0usize, 0.0);
+    let jumps = [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]];
+    let mut hops = String::from("time,atom,from,to\n");
+    for n in 0..20000u64 {
+        let u = uniform4(9, Stream::Test, 0, n);
+        time += -u[0].ln() / 6.0;
+        let j = jumps[((u[1] * 6.0) as usize).min(5)];
+        let p = coords(vacancy);
+        let target = site([p[0] + j[0], p[1] + j[1], p[2] + j[2]]);
+        let atom = occupant[target].take().unwrap();
+        occupant[vacancy] = Some(atom);
+        let _ = writeln!(hops, "{time:?},{atom},{target},{vacancy}");
+        vacancy = target;
+    }
+    std::fs::write(dir.join("hops.csv"), hops).unwrap();
+    time
+}
+
+#[test]
+fn kinosons_from_a_hop_list() {
+    let dir = dir_with_dump();
+    let duration = vacancy_files(dir.path());
+    let text = format!(
+        "{}\n[kinosons]\nsites = \"sites.xyz\"\nhops = \"hops.csv\"\ninitial = \"start.xyz\"\ncutoff = 4.1\nduration = {duration:?}\n",
+        input("")
+    );
+    let out = run_transport(dir.path(), &text);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Kinosons Cu: 20000 hops of 63 atoms"), "{stdout}");
+    let k: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/kinosons.json")).unwrap()).unwrap();
+    // D0 = z·w·ℓ²/(6·N) exactly in expectation; f is bounded below by the exact sc value.
+    let d0 = k["uncorrelated"][0]["value"].as_f64().unwrap();
+    let exact_d0 = 6.0 * 4.0 / (6.0 * 63.0);
+    assert!((d0 / exact_d0 - 1.0).abs() < 0.05, "D0 {d0} vs {exact_d0}");
+    let f = k["correlation_factor"][0]["value"].as_f64().unwrap();
+    eprintln!("kinosons on sc: D0 {d0} (exact {exact_d0}), f {f}");
+    assert!(f > 0.653109 * 0.99 && f < 0.8, "f = {f} (exact sc value 0.653109; the basis gives an upper bound)");
+    let hops = std::fs::read_to_string(dir.path().join("out/hops.csv")).unwrap();
+    assert_eq!(hops.lines().count(), 20001);
+}
