@@ -198,6 +198,20 @@ pub fn gls_fit(
         let per_frame = slope.abs() * interval;
         let floor = 1e-300_f64.max(y.iter().fold(0.0f64, |m, v| m.max(v.abs())) * 1e-12 / t[k - 1].max(1e-300));
         let cov = covariance(frames, &fit_lags, noise, per_frame.max(floor * interval));
+        // A curve that is zero to rounding (the solvent in its own frame) has no noise in
+        // the model: fit it without weights and state no error bar.
+        let scale = cov.diagonal().max();
+        if !(scale > 1e-250) || !scale.is_finite() {
+            let (a, b) = ols(&t, &y);
+            return Ok(LineFit {
+                slope: Estimate::new(b, f64::NAN),
+                intercept: Estimate::new(a, f64::NAN),
+                covariance: [[f64::NAN; 2]; 2],
+                start: t[0],
+                end: t[k - 1],
+                points: k,
+            });
+        }
         let chol = cholesky_with_jitter(cov)?;
         let wx = chol.solve(&x);
         let wy = chol.solve(&yv);

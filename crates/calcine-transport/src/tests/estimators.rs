@@ -247,3 +247,41 @@ fn multiple_tau_agrees_with_the_fft_within_errors() {
     assert!((a.value - b.value).abs() < 3.0 * a.std_error.max(b.std_error), "multi-tau {a:?} vs FFT {b:?}");
     assert!(within(a.value, 0.4, a.std_error, 3.0), "multi-tau D {a:?}");
 }
+
+#[test]
+fn the_solvent_fixed_frame_is_the_linear_transform_of_the_barycentric_one() {
+    // L^0_ij = L_ij − r_i L_0j − r_j L_i0 + r_i r_j L_00, r_i = N_i/N_0; the solvent has no
+    // flux in its own frame. Every fit uses a covariance of the same shape, so the fitted
+    // slopes transform exactly like the curves.
+    use crate::spec::Reference;
+    let (dt, frames) = (0.1, 400);
+    let mut paths = Vec::new();
+    let mut species = Vec::new();
+    for i in 0..30u64 {
+        paths.push(brownian(111, i, frames, if i < 10 { 0.2 } else { 0.6 }, dt, [0.0; 3]));
+        species.push(u32::from(i >= 10));
+    }
+    let run = |reference: Reference| {
+        let mut spec = spec_of(&[("O", 0.0), ("Li", 1.0)], 500.0);
+        spec.reference = reference;
+        let mut reader = reader_of(
+            paths.clone(),
+            species.clone(),
+            table(&[("O", 16.0), ("Li", 6.94)]),
+            SimBox::cubic(20.0).unwrap(),
+            dt,
+            Layout::Unwrapped,
+        );
+        analyse(&mut reader, &spec)
+    };
+    let bary = run(Reference::Barycentric);
+    let rel = run(Reference::Relative("O".into()));
+    let r = 20.0 / 10.0;
+    let l = |i: usize, j: usize| bary.onsager[i][j].value;
+    let expected = l(1, 1) - 2.0 * r * l(0, 1) + r * r * l(0, 0);
+    let got = rel.onsager[1][1].value;
+    assert!((got - expected).abs() < 1e-9 * expected.abs(), "L'(Li,Li) = {got}, transform gives {expected}");
+    assert!(rel.onsager[0][0].value.abs() < 1e-12 * l(0, 0), "the solvent's own L is {}", rel.onsager[0][0].value);
+    assert!(rel.onsager[0][1].value.abs() < 1e-12 * l(0, 0));
+    assert_eq!(rel.reference_frame, "relative to O");
+}
