@@ -16,7 +16,10 @@ pub struct SeriesStore {
     width: usize,
     n_frames: usize,
     budget: usize,
-    memory: Vec<f64>,
+    /// Frames in memory, in chunks of `chunk_frames` frames (allocated whole, so memory
+    /// never overshoots by a doubling).
+    memory: Vec<Vec<f64>>,
+    chunk_frames: usize,
     spill: Option<Spill>,
     dir: PathBuf,
 }
@@ -31,7 +34,8 @@ impl SeriesStore {
     /// A store for `width` atoms per frame that keeps at most `budget` bytes in memory;
     /// a scratch file, if needed, goes in `dir`.
     pub fn new(width: usize, budget: usize, dir: &Path) -> Self {
-        Self { width, n_frames: 0, budget, memory: Vec::new(), spill: None, dir: dir.to_path_buf() }
+        let chunk_frames = ((1 << 20) / (24 * width.max(1))).max(1);
+        Self { width, n_frames: 0, budget, memory: Vec::new(), chunk_frames, spill: None, dir: dir.to_path_buf() }
     }
 
     /// Whether the frames went to a scratch file.
@@ -46,18 +50,25 @@ impl SeriesStore {
     /// Appends one frame (`width` vectors).
     pub fn push(&mut self, frame: &[[f64; 3]]) -> Result<(), TransportError> {
         assert_eq!(frame.len(), self.width);
-        if self.spill.is_none() && (self.memory.len() + 3 * self.width) * 8 > self.budget && self.width > 0 {
+        let in_memory = 24 * self.width * (self.n_frames + 1);
+        if self.spill.is_none() && in_memory > self.budget && self.width > 0 {
             let file = tempfile::tempfile_in(&self.dir).map_err(|e| self.scratch_error(e))?;
             let reader = file.try_clone().map_err(|e| self.scratch_error(e))?;
             let mut writer = BufWriter::with_capacity(1 << 20, file);
-            let bytes: Vec<u8> = self.memory.iter().flat_map(|x| x.to_le_bytes()).collect();
-            writer.write_all(&bytes).map_err(|e| self.scratch_error(e))?;
-            self.memory = Vec::new();
+            for chunk in std::mem::take(&mut self.memory) {
+                let bytes: Vec<u8> = chunk.iter().flat_map(|x| x.to_le_bytes()).collect();
+                writer.write_all(&bytes).map_err(|e| self.scratch_error(e))?;
+            }
             self.spill = Some(Spill { writer, file: reader });
             tracing::info!(dir = %self.dir.display(), "per-atom series exceed the memory budget: using a scratch file");
         }
         match &mut self.spill {
-            None => self.memory.extend(frame.iter().flatten()),
+            None => {
+                if self.n_frames.is_multiple_of(self.chunk_frames) {
+                    self.memory.push(Vec::with_capacity(3 * self.width * self.chunk_frames));
+                }
+                self.memory.last_mut().expect("a chunk").extend(frame.iter().flatten());
+            }
             Some(spill) => {
                 let mut bytes = Vec::with_capacity(24 * frame.len());
                 for x in frame.iter().flatten() {
@@ -86,7 +97,8 @@ impl SeriesStore {
         match &mut self.spill {
             None => {
                 for k in 0..n {
-                    let row = &self.memory[3 * self.width * k..3 * self.width * (k + 1)];
+                    let (c, i) = (k / self.chunk_frames, k % self.chunk_frames);
+                    let row = &self.memory[c][3 * self.width * i..3 * self.width * (i + 1)];
                     for (series, a) in out.iter_mut().zip(range.clone()) {
                         series.push([row[3 * a], row[3 * a + 1], row[3 * a + 2]]);
                     }

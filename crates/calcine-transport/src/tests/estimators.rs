@@ -285,3 +285,29 @@ fn the_solvent_fixed_frame_is_the_linear_transform_of_the_barycentric_one() {
     assert!(rel.onsager[0][1].value.abs() < 1e-12 * l(0, 0));
     assert_eq!(rel.reference_frame, "relative to O");
 }
+
+#[test]
+fn a_scratch_file_gives_the_same_bits_as_memory() {
+    let (dt, frames, walkers) = (0.1, 300, 9u64);
+    let paths: Vec<Vec<[f64; 3]>> = (0..walkers).map(|i| brownian(121, i, frames, 0.5, dt, [1.0; 3])).collect();
+    let run = |budget: usize| {
+        let mut spec = spec_of(&[("Li", 1.0)], 300.0);
+        spec.memory_budget = budget;
+        let mut reader = reader_of(
+            paths.clone(),
+            vec![0; walkers as usize],
+            table(&[("Li", 6.94)]),
+            SimBox::cubic(10.0).unwrap(),
+            dt,
+            Layout::Images,
+        );
+        let corr = crate::analyse_frames(&mut reader, &spec, &SerialComm::default(), &mut |_| {}).unwrap();
+        (corr.spilled, corr.self_msd[0].clone())
+    };
+    let (spilled_big, in_memory) = run(1 << 28);
+    // 2 kB: the frames go to a scratch file after a few frames, and atoms are read back
+    // two at a time.
+    let (spilled, from_file) = run(2048);
+    assert!(!spilled_big && spilled);
+    assert!(in_memory.iter().zip(&from_file).all(|(a, b)| a.to_bits() == b.to_bits()));
+}
