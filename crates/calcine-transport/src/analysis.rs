@@ -143,7 +143,7 @@ pub struct Analysis {
 
 #[derive(Debug)]
 enum SelfTerms {
-    Fft { store: SeriesStore, velocities: Option<SeriesStore> },
+    Fft { store: Box<SeriesStore>, velocities: Option<Box<SeriesStore>> },
     MultiTau(Vec<MultiTau>),
 }
 
@@ -306,8 +306,8 @@ impl Analysis {
         let n_owned = owned.len();
         let self_terms = match spec.method {
             Method::Fft => SelfTerms::Fft {
-                store: SeriesStore::new(n_owned, spec.memory_budget, &scratch),
-                velocities: green_kubo.then(|| SeriesStore::new(n_owned, spec.memory_budget, &scratch)),
+                store: Box::new(SeriesStore::new(n_owned, spec.memory_budget, &scratch)),
+                velocities: green_kubo.then(|| Box::new(SeriesStore::new(n_owned, spec.memory_budget, &scratch))),
             },
             Method::MultiTau { points, factor } => {
                 if factor < 2 || points < 2 * factor || !points.is_multiple_of(factor) {
