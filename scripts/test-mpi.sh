@@ -149,6 +149,25 @@ PY
   then ok "half-list reference: $n ranks agree with 1 rank"; else fail "half-list reference: $n ranks differ from 1 rank"; fi
 done
 
+echo "== MPI: a run resumed from a checkpoint on another rank or thread count is byte-identical =="
+# The hot crystal again: stopped at step 230 with checkpoints every 70 steps (the last at
+# 210), then resumed to step 500 on another rank or thread count.
+sed 's|^trajectory_every = 100|trajectory_every = 100\ncheckpoint_every = 70|' "$work/hot.toml" > "$work/restart.toml"
+for case in "1 1 2 1" "1 1 1 2" "3 1 2 1" "2 2 1 1"; do
+  set -- $case
+  dir="$work/restart-$1x$2-$3x$4"
+  mkdir -p "$dir"
+  sed "s|directory = \"out\"|directory = \"$dir\"|" "$work/restart.toml" > "$dir/in.toml"
+  sed 's/^steps = 500/steps = 230/' "$dir/in.toml" > "$dir/first.toml"
+  if timeout 300 "$mpirun" -np "$1" "$bin" --quiet --threads "$2" run "$dir/first.toml" > /dev/null 2> "$dir/stderr" \
+    && timeout 300 "$mpirun" -np "$3" "$bin" --quiet --threads "$4" run --resume "$dir/in.toml" > /dev/null 2>> "$dir/stderr" \
+    && cmp -s "$work/hot-np1-t1/thermo.csv" "$dir/thermo.csv" && cmp -s "$work/hot-np1-t1/traj.xyz" "$dir/traj.xyz"; then
+    ok "restart: $1 rank(s) x $2 thread(s) -> $3 rank(s) x $4 thread(s) byte-identical to the uninterrupted run"
+  else
+    fail "restart: $1x$2 -> $3x$4 differs or failed: $(tail -n 3 "$dir/stderr")"
+  fi
+done
+
 echo "== MPI: an error on one rank stops all ranks =="
 cat > "$work/close.xyz" <<XYZ
 4

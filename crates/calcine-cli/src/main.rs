@@ -22,6 +22,9 @@ Examples:
       Per-atom SNAP bispectrum components of the input's structure (compute sna/atom).
   calcine run md.toml --threads 4
       Use 4 threads (default: RAYON_NUM_THREADS, or all cores).
+  calcine run md.toml --resume
+      Continue a run that was killed or stopped (Ctrl-C, SIGTERM, a job's time limit)
+      from its last checkpoint ([output] checkpoint_every = N).
   RUST_LOG=debug calcine run md.toml
       Show neighbor-list rebuilds and other details on stderr.
 
@@ -45,6 +48,7 @@ A minimal input file (all keys: docs/input.md):
   directory = \"runs/cu\"
   thermo_every = 10
   trajectory = \"traj.xyz\"        # or traj.dump for a LAMMPS dump
+  checkpoint_every = 1000         # for --resume after a crash or a time limit
 ";
 
 /// Molecular dynamics for materials: EAM, SNAP, LJ, ZBL (ACE to come), LAMMPS units and
@@ -91,6 +95,14 @@ enum Command {
     Run {
         /// The input file.
         input: PathBuf,
+        /// Continue the run from the checkpoint in its output folder: outputs are cut back
+        /// to the checkpoint's step and appended to, so they end up as an uninterrupted
+        /// run's would. Works on any number of ranks and threads.
+        #[arg(long, conflicts_with = "overwrite")]
+        resume: bool,
+        /// Replace the outputs of an earlier run in the output folder (refused otherwise).
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Check an input file without running it: parses it, reads the structure and the
     /// potential files, maps species, estimates the memory per rank, computes the first
@@ -118,6 +130,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
+    // Caught from the very start, so a run stopped during its set-up still ends cleanly.
+    let signals = match run::Signals::register() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot install signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     pin_mmap_threshold();
     let cli = Cli::parse();
     let par = run::Parallel {
@@ -125,6 +145,7 @@ fn main() -> ExitCode {
         universe: calcine_comm::MpiUniverse::init(),
         grid: cli.grid,
         started,
+        signals: signals.clone(),
     };
     init_logging(cli.quiet || par.rank() != 0);
     if let Some(n) = cli.threads {
@@ -134,7 +155,9 @@ fn main() -> ExitCode {
         }
     }
     let result: Result<()> = match &cli.command {
-        Command::Run { input } => run::run(input, cli.quiet, &par),
+        Command::Run { input, resume, overwrite } => {
+            run::run(input, run::RunOptions { quiet: cli.quiet, resume: *resume, overwrite: *overwrite }, &par)
+        }
         Command::Validate { input, ranks } => run::validate(input, *ranks as usize, cli.grid),
         Command::Descriptors { input, output } => {
             if par.size() > 1 {
@@ -144,15 +167,16 @@ fn main() -> ExitCode {
             }
         }
     };
+    let code = ExitCode::from(signals.exit_code());
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is::<run::ReportedElsewhere>() => ExitCode::FAILURE,
+        Err(e) if e.is::<run::ReportedElsewhere>() => code,
         Err(e) => {
             // Errors found while reading the input are the same on every rank: say them once.
             if par.rank() == 0 {
                 eprintln!("error: {}", report::error_text(&e));
             }
-            ExitCode::FAILURE
+            code
         }
     }
 }

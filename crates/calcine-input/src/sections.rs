@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use calcine_io::{ThermoCsv, TrajectoryOutput};
+use calcine_io::OutputSpec;
 use calcine_md::{Integrator, MdSettings};
 use serde::Deserialize;
 use toml::Spanned;
@@ -232,16 +232,19 @@ pub struct OutputSection {
     /// Trajectory file: `.xyz`/`.extxyz` (extended XYZ) or `.dump`/`.lammpstrj` (LAMMPS dump).
     pub trajectory: Option<PathBuf>,
     pub trajectory_every: u64,
+    /// Steps between checkpoints (none by default; an interrupted run writes one anyway).
+    pub checkpoint_every: Option<u64>,
 }
 
 impl Default for OutputSection {
     fn default() -> Self {
         Self {
             directory: PathBuf::from("."),
-            thermo: PathBuf::from(ThermoCsv::DEFAULT_FILE),
-            thermo_every: ThermoCsv::DEFAULT_EVERY,
+            thermo: PathBuf::from(OutputSpec::DEFAULT_THERMO),
+            thermo_every: OutputSpec::DEFAULT_THERMO_EVERY,
             trajectory: None,
-            trajectory_every: TrajectoryOutput::DEFAULT_EVERY,
+            trajectory_every: OutputSpec::DEFAULT_TRAJECTORY_EVERY,
+            checkpoint_every: None,
         }
     }
 }

@@ -103,7 +103,7 @@ pub(crate) fn build_system<T>(file: &InputFile<T>, s: &SystemSection) -> Result<
             System { simbox: lattice.simbox(), species, atoms: AtomSource::Lattice(lattice, id) }
         }
         (None, Some(path)) => {
-            let resolved = file.resolve(path.get_ref());
+            let resolved = file.resolve_structure(path.get_ref());
             let ext = resolved.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
             let read_error = |e: calcine_io::IoError| InputError::Load {
                 at: file.at(path),
