@@ -16,6 +16,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("calcine-eam", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
     ("calcine-snap", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
     ("calcine-md", &["calcine-core", "calcine-comm", "calcine-domain", "calcine-neighbor", "calcine-potential"]),
+    ("calcine-automaton", &["calcine-core", "calcine-comm"]),
     (
         "calcine-test-support",
         &["calcine-core", "calcine-comm", "calcine-domain", "calcine-neighbor", "calcine-potential"],

@@ -1,0 +1,144 @@
+//! Tests against ReactCA's shipped fixtures (`tests/data/reactca/`) and exact invariants.
+
+use crate::engine::{element_totals, initial_lattice, run, Record};
+use crate::library::{Library, FREE_SPACE};
+use crate::recipe::{Mode, Recipe};
+use crate::rules::{fresh_amount, Changes, Draws, Rules};
+use crate::scoring::ScoreParams;
+use calcine_comm::SerialComm;
+use std::path::{Path, PathBuf};
+
+pub(crate) fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/reactca").join(rel)
+}
+
+fn fixture_library() -> Library {
+    Library::read_reactca(&data("batio3_library.json")).unwrap()
+}
+
+fn fixture_recipe(mode: Mode) -> Recipe {
+    let mut r = Recipe::read(&data("batio3_recipe.json")).unwrap();
+    r.mode = mode;
+    r
+}
+
+#[test]
+fn fixture_library_loads_and_every_reaction_balances() {
+    let lib = fixture_library();
+    assert_eq!(lib.phases.len(), 30, "29 phases and Free Space");
+    let rx = lib.at(1000.0).unwrap();
+    assert_eq!(rx.len(), 573);
+    let id = |n: &str| lib.phases.id(n).unwrap();
+    let r = rx
+        .iter()
+        .find(|r| r.products.len() == 1 && r.products[0].phase == id("Ba4Ti13O30") && r.reactants.len() == 2)
+        .unwrap();
+    let nu = |p: &str| r.reactants.iter().chain(&r.products).find(|t| t.phase == id(p)).unwrap().moles;
+    assert_eq!((nu("BaO"), nu("TiO2"), nu("Ba4Ti13O30")), (4, 13, 1));
+    // Every reaction conserves every element with its integer coefficients.
+    for r in rx.iter().filter(|r| !r.identity) {
+        for el in &lib.phases.elements {
+            let count = |t: &crate::library::Term| {
+                t.moles as i64 * *lib.phases.get(t.phase).composition.get(el).unwrap_or(&0) as i64
+            };
+            let left: i64 = r.reactants.iter().map(count).sum();
+            let right: i64 = r.products.iter().map(count).sum();
+            assert_eq!(left, right, "{el} in {}", r.label(&lib.phases));
+        }
+    }
+    assert!(matches!(lib.at(1100.0), Err(crate::AutomatonError::MissingTemperature { .. })));
+}
+
+/// ReactCA's own scores in the shipped library are reproduced by our scorer with the
+/// constants of that time, reaction by reaction.
+#[test]
+fn scorer_reproduces_the_shipped_library_scores() {
+    let lib = fixture_library();
+    let p = ScoreParams::legacy_2023();
+    let mut n = 0;
+    for r in lib.at(1000.0).unwrap().iter().filter(|r| !r.identity) {
+        let reactants: Vec<_> = r.reactants.iter().map(|t| t.phase).collect();
+        let s = p.score(&lib.phases, &reactants, r.energy_per_atom.unwrap(), 1000.0);
+        let rel = (s - r.score).abs() / r.score.abs().max(1e-300);
+        assert!(rel < 1e-9 || (s - r.score).abs() < 1e-15, "{}: {s} vs {}", r.label(&lib.phases), r.score);
+        n += 1;
+    }
+    assert_eq!(n, 552);
+}
+
+/// Runs the fixture in exact mode: every product of ReactCA's integration test appears, and
+/// every element is conserved exactly at every recorded sweep.
+#[test]
+fn batio3_fixture_forms_every_product_and_conserves_elements_exactly() {
+    let lib = fixture_library();
+    let mut recipe = fixture_recipe(Mode::Exact);
+    recipe.realisations = 3;
+    let res = run(&recipe, &lib, &SerialComm::new([true; 3]), &|_| {}).unwrap();
+    assert_eq!(res.realisations.len(), 3);
+    for real in &res.realisations {
+        assert_eq!(real.records.len(), 4, "sweeps 0..=3");
+        let first = element_totals(&lib, &real.records[0]);
+        for rec in &real.records {
+            assert_eq!(element_totals(&lib, rec), first, "sweep {}", rec.sweep);
+        }
+        let last = real.records.last().unwrap();
+        for p in ["BaTiO3", "Ba2TiO4", "BaTi2O5", "Ba4Ti13O30"] {
+            assert!(last.amounts[lib.phases.id(p).unwrap() as usize] > 0, "{p} missing in realisation {}", real.index);
+        }
+    }
+}
+
+/// Exactness event by event: each single visit keeps cells + pool + gases element-balanced.
+#[test]
+fn every_single_visit_conserves_every_element() {
+    let lib = fixture_library();
+    let mut recipe = fixture_recipe(Mode::Exact);
+    recipe.size = 6;
+    let rules = Rules::new(&lib, lib.at(1000.0).unwrap(), 1000.0, Mode::Exact, 0.0, &[]).unwrap();
+    let mut phase = initial_lattice(&recipe, &lib, 7).unwrap();
+    let mut amount: Vec<u64> =
+        phase.iter().map(|&p| if p == FREE_SPACE { 0 } else { fresh_amount(lib.phases.get(p).molar_volume) }).collect();
+    let np = lib.phases.len();
+    let mut pool = vec![0i128; np];
+    let mut gas = vec![0i128; np];
+    let totals = |phase: &[u16], amount: &[u64], pool: &[i128], gas: &[i128]| {
+        let mut amounts = pool.to_vec();
+        for (p, a) in phase.iter().zip(amount) {
+            amounts[*p as usize] += *a as i128;
+        }
+        element_totals(&lib, &Record { sweep: 0.0, temperature: 0.0, amounts, gases: gas.to_vec() })
+    };
+    let start = totals(&phase, &amount, &pool, &gas);
+    let l = 6usize;
+    let mut events = 0;
+    for v in 0..40_000u64 {
+        let mut d = Draws::new(3, v, 0);
+        let i = d.below((l * l * l) as u64) as usize;
+        let (x, y, z) = (i / 36, (i / 6) % 6, i % 6);
+        let w = |a: usize, s: isize| (a as isize + s).rem_euclid(6) as usize;
+        let id = |x, y, z| (x * 6 + y) * 6 + z;
+        let nb = [
+            id(w(x, -1), y, z),
+            id(w(x, 1), y, z),
+            id(x, w(y, -1), z),
+            id(x, w(y, 1), z),
+            id(x, y, w(z, -1)),
+            id(x, y, w(z, 1)),
+        ];
+        let mut ch = Changes::new(np);
+        rules.visit(i, &nb, &phase, &amount, &mut d, &mut ch);
+        if !ch.writes.is_empty() {
+            events += 1;
+        }
+        for (c, p, a) in ch.writes {
+            phase[c] = p;
+            amount[c] = a;
+        }
+        for k in 0..np {
+            pool[k] += ch.pool[k];
+            gas[k] += ch.gas[k];
+        }
+        assert_eq!(totals(&phase, &amount, &pool, &gas), start, "after visit {v}");
+    }
+    assert!(events > 200, "only {events} visits changed anything");
+}
