@@ -34,9 +34,12 @@ pub struct Realisation {
 #[derive(Debug, Clone)]
 pub struct RunResult {
     pub realisations: Vec<Realisation>,
-    /// Element symbols and, per record, the element totals are derivable from the records
-    /// and the phase compositions; this is the initial total per element.
+    /// The element symbols of the library.
     pub elements: Vec<String>,
+    /// The phase of each cell of the middle z plane of realisation 0 at the end, row-major
+    /// over (x, y).
+    pub final_slice: Vec<PhaseId>,
+    pub slice_edge: usize,
 }
 
 /// Progress reports: sweeps done out of the total over all realisations this rank runs.
@@ -163,26 +166,29 @@ pub fn run(
         let d = done.fetch_add((sweeps * 1000.0) as u64, std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0 + sweeps;
         progress(Progress { done: d, total: sweeps_each * n_real as f64 });
     };
+    let slice = std::sync::Mutex::new(Vec::new());
     let realisations: Vec<Realisation> = match (recipe.mode, comm.size()) {
         (Mode::Exact, 1) => (0..n_real)
             .into_par_iter()
-            .map(|r| ctx.run_exact(r, &SerialComm::new([true; 3]), &report))
+            .map(|r| ctx.run_exact(r, &SerialComm::new([true; 3]), &report, &slice))
             .collect::<Result<_>>()?,
-        (Mode::Exact, _) => (0..n_real).map(|r| ctx.run_exact(r, comm, &report)).collect::<Result<_>>()?,
+        (Mode::Exact, _) => (0..n_real).map(|r| ctx.run_exact(r, comm, &report, &slice)).collect::<Result<_>>()?,
         (Mode::ReactcaCompatible, _) => {
             let mine: Vec<usize> = (0..n_real).filter(|r| r % comm.size() == comm.rank()).collect();
             let local: Vec<Realisation> =
-                mine.into_par_iter().map(|r| ctx.run_compatible(r, &report)).collect::<Result<_>>()?;
+                mine.into_par_iter().map(|r| ctx.run_compatible(r, &report, &slice)).collect::<Result<_>>()?;
             let bytes = serde_json::to_vec(&local).expect("records serialise");
             let mut all: Vec<Realisation> = Vec::new();
             for b in comm.gather_bytes(&bytes) {
                 all.extend(serde_json::from_slice::<Vec<Realisation>>(&b).expect("records deserialise"));
             }
             all.sort_by_key(|r| r.index);
+            // Realisation 0 runs on rank 0, which holds its slice.
             all
         }
     };
-    Ok(RunResult { realisations, elements: library.phases.elements.clone() })
+    let final_slice = slice.into_inner().expect("no thread panicked");
+    Ok(RunResult { realisations, elements: library.phases.elements.clone(), final_slice, slice_edge: recipe.size })
 }
 
 struct Ctx<'a> {
@@ -201,7 +207,13 @@ impl Ctx<'_> {
     }
 
     /// One realisation in exact mode, decomposed over `comm`.
-    fn run_exact(&self, r: usize, comm: &dyn Communicator, report: &(dyn Fn(f64) + Sync)) -> Result<Realisation> {
+    fn run_exact(
+        &self,
+        r: usize,
+        comm: &dyn Communicator,
+        report: &(dyn Fn(f64) + Sync),
+        slice: &std::sync::Mutex<Vec<PhaseId>>,
+    ) -> Result<Realisation> {
         let seed = realisation_seed(self.recipe.seed, r);
         let l = self.recipe.size;
         let grid = comm.grid().clone();
@@ -300,6 +312,25 @@ impl Ctx<'_> {
         }
         let mut v = [visits];
         comm.sum_u64(&mut v);
+        if r == 0 {
+            // The middle z plane, gathered on rank 0 in global order.
+            let z = l / 2;
+            let mut mine = Vec::new();
+            for &(i, gid) in &owned {
+                if gid as usize % l == z {
+                    mine.extend_from_slice(&gid.to_le_bytes());
+                    mine.extend_from_slice(&lat.phase[i].to_le_bytes());
+                }
+            }
+            let mut plane = vec![FREE_SPACE; l * l];
+            for b in comm.gather_bytes(&mine) {
+                for rec in b.chunks_exact(10) {
+                    let gid = u64::from_le_bytes(rec[..8].try_into().expect("8 bytes")) as usize;
+                    plane[gid / l] = PhaseId::from_le_bytes(rec[8..].try_into().expect("2 bytes"));
+                }
+            }
+            *slice.lock().expect("no thread panicked") = plane;
+        }
         Ok(Realisation { index: r, records, visits: v[0] })
     }
 
@@ -328,7 +359,12 @@ impl Ctx<'_> {
     }
 
     /// One realisation in ReactCA-compatible mode: random sites in sequence.
-    fn run_compatible(&self, r: usize, report: &(dyn Fn(f64) + Sync)) -> Result<Realisation> {
+    fn run_compatible(
+        &self,
+        r: usize,
+        report: &(dyn Fn(f64) + Sync),
+        slice: &std::sync::Mutex<Vec<PhaseId>>,
+    ) -> Result<Realisation> {
         let seed = realisation_seed(self.recipe.seed, r);
         let l = self.recipe.size;
         let n_cells = l * l * l;
@@ -410,6 +446,9 @@ impl Ctx<'_> {
                 }
             }
         }
+        if r == 0 {
+            *slice.lock().expect("no thread panicked") = (0..l * l).map(|k| phase[k * l + l / 2]).collect();
+        }
         Ok(Realisation { index: r, records, visits: update })
     }
 }
@@ -450,7 +489,7 @@ fn visit_colour(
             }
         }
     };
-    if xs.len() * ys.len() * zs.len() < 2048 {
+    if xs.len() * ys.len() * zs.len() < 512 {
         let mut acc = (Changes::new(np), 0);
         for &x in &xs {
             work(x, &mut acc);

@@ -30,6 +30,7 @@ pub mod error;
 pub mod formula;
 pub mod lattice;
 pub mod library;
+pub mod output;
 pub mod recipe;
 pub mod rules;
 pub mod scoring;

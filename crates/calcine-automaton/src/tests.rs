@@ -188,3 +188,134 @@ fn reactca_compatible_mode_agrees_with_reactca() {
         assert!(z < 3.0, "{name}: ReactCA {m1} ± {s1}, calcine {m2} ± {s2} (z = {z:.2})");
     }
 }
+
+fn outputs(recipe: &Recipe, lib: &Library, threads: usize) -> Vec<String> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let res = pool.install(|| run(recipe, lib, &SerialComm::new([true; 3]), &|_| {})).unwrap();
+    vec![
+        crate::output::fractions_csv(lib, &res),
+        crate::output::summary_csv(lib, &res),
+        crate::output::result_json(recipe, lib, &res),
+        crate::output::slice_csv(lib, &res),
+    ]
+}
+
+/// The same bytes with 1 and 2 threads, both when colour classes are split over threads
+/// (L = 24: 512 sites per class) and when realisations run side by side.
+#[test]
+fn outputs_are_identical_on_one_and_two_threads() {
+    let lib = fixture_library();
+    let mut recipe = fixture_recipe(Mode::Exact);
+    recipe.size = 24;
+    recipe.realisations = 2;
+    recipe.seed = 11;
+    recipe.schedule = vec![
+        crate::Stage::Heat { temperature: 1000.0, duration: 1.5 },
+        crate::Stage::Regrind,
+        crate::Stage::Heat { temperature: 1000.0, duration: 1.0 },
+    ];
+    let one = outputs(&recipe, &lib, 1);
+    let two = outputs(&recipe, &lib, 2);
+    assert_eq!(one, two);
+    assert!(one[0].lines().count() > 10);
+    recipe.seed = 12;
+    assert_ne!(outputs(&recipe, &lib, 2)[0], one[0], "the seed matters");
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const TOML_RECIPE: &str = r#"
+library = "LIB"
+size = 15
+realisations = 2
+seed = 4
+mode = "exact"
+
+[precursors]
+BaO = 1
+TiO2 = 1
+
+[[schedule]]
+kind = "hold"
+temperature = 1000
+duration = 3
+"#;
+
+#[test]
+fn toml_recipe_reads_like_the_json_recipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib_path = data("batio3_library.json");
+    let p = write(dir.path(), "r.toml", &TOML_RECIPE.replace("LIB", lib_path.to_str().unwrap()));
+    let t = Recipe::read(&p).unwrap();
+    let mut j = fixture_recipe(Mode::Exact);
+    j.realisations = 2;
+    j.seed = 4;
+    assert_eq!(t.schedule, j.schedule);
+    assert_eq!(t.precursors, j.precursors);
+    let lib = fixture_library();
+    assert_eq!(outputs(&t, &lib, 2)[0], outputs(&j, &lib, 2)[0]);
+    // Ramps expand as ReactCA's HeatingStep.sweep: 500, 600, …, 900, then 950.
+    let ramp = TOML_RECIPE.replace(
+        "kind = \"hold\"\ntemperature = 1000\nduration = 3",
+        "kind = \"ramp\"\nfrom = 500\nto = 950\nstep = 100\nduration = 1",
+    );
+    let r = Recipe::read(&write(dir.path(), "ramp.toml", &ramp)).unwrap();
+    let temps: Vec<f64> = r
+        .schedule
+        .iter()
+        .map(|s| if let crate::Stage::Heat { temperature, .. } = s { *temperature } else { 0.0 })
+        .collect();
+    assert_eq!(temps, [500.0, 600.0, 700.0, 800.0, 900.0, 950.0]);
+}
+
+/// Clear errors that name the file and the key (issue 12, item 7).
+#[test]
+fn bad_inputs_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib_path = data("batio3_library.json");
+    let good = TOML_RECIPE.replace("LIB", lib_path.to_str().unwrap());
+    let err = |name: &str, text: &str| -> String {
+        let p = write(dir.path(), name, text);
+        match Recipe::read(&p) {
+            Err(e) => e.to_string(),
+            Ok(r) => {
+                let lib = Library::read_reactca(r.library.as_deref().unwrap()).map_err(|e| e.to_string());
+                match lib {
+                    Err(e) => e,
+                    Ok(lib) => run(&r, &lib, &SerialComm::new([true; 3]), &|_| {}).expect_err("an error").to_string(),
+                }
+            }
+        }
+    };
+    let e = err("typo.toml", &good.replace("seed = 4", "sead = 4"));
+    assert!(e.contains("typo.toml") && e.contains("sead"), "{e}");
+    let e = err("kind.toml", &good.replace("kind = \"hold\"", "kind = \"soak\""));
+    assert!(e.contains("soak"), "{e}");
+    let e = err("ratio.toml", &good.replace("TiO2 = 1", "TiO2 = -1"));
+    assert!(e.contains("precursors.TiO2"), "{e}");
+    let e = err("missing.toml", &good.replace("TiO2 = 1", "SrO = 1"));
+    assert!(e.contains("SrO") && e.contains("not in the library"), "{e}");
+    let e = err("fill.toml", &good.replace("TiO2 = 1", "TiO2 = 1e-6"));
+    assert!(e.contains("cannot fill the lattice") && e.contains("TiO2"), "{e}");
+    let e = err("temp.toml", &good.replace("temperature = 1000", "temperature = 1200"));
+    assert!(e.contains("1200") && e.contains("1000 K"), "{e}");
+    // A library whose reaction does not balance.
+    let text = std::fs::read_to_string(&lib_path).unwrap().replacen("\"BaTiO3\": 65.57}", "\"BaTiO3\": 95.57}", 1);
+    let bad_lib = write(dir.path(), "bad_library.json", &text);
+    let e = Library::read_reactca(&bad_lib).unwrap_err().to_string();
+    assert!(e.contains("not balanced") && e.contains("BaTiO3"), "{e}");
+    let e = Library::read_reactca(&write(dir.path(), "broken.json", "{\"phases\": {}}")).unwrap_err().to_string();
+    assert!(e.contains("broken.json") && e.contains("phases.phases"), "{e}");
+    let e = Recipe::read(&write(
+        dir.path(),
+        "r.json",
+        "{\"reactant_amounts\": {\"BaO\": 1}, \"heating_schedule\": {\"steps\": [{\"temperature\": 1000}]}}",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("heating_schedule.steps[0].duration"), "{e}");
+}
