@@ -2,6 +2,7 @@
 
 mod descriptors;
 mod input;
+mod react;
 mod registry;
 mod run;
 mod system;
@@ -100,6 +101,25 @@ enum Command {
         #[arg(long, short, default_value = "descriptors.csv")]
         output: PathBuf,
     },
+    /// Run the reaction cellular automaton (ReactCA class) on a recipe: calcine's TOML
+    /// recipe or ReactCA's JSON recipe (with --library); writes fractions, their spread over
+    /// realisations, a JSON result and a lattice slice.
+    React {
+        /// The recipe (.toml, or ReactCA's .json).
+        recipe: PathBuf,
+        /// ReactCA's JSON reaction library, for a JSON recipe (overrides a TOML recipe's).
+        #[arg(long)]
+        library: Option<PathBuf>,
+        /// The output folder.
+        #[arg(long, short, default_value = "react-out")]
+        output: PathBuf,
+        /// Number of realisations (overrides the recipe's).
+        #[arg(long)]
+        realisations: Option<usize>,
+        /// Random seed (overrides the recipe's).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -120,6 +140,17 @@ fn main() -> ExitCode {
     let result: Result<()> = match &cli.command {
         Command::Run { input } => run::run(input, cli.quiet, &par),
         Command::Validate { input } => run::validate(input),
+        Command::React { recipe, library, output, realisations, seed } => react::react(
+            &react::ReactArgs {
+                recipe: recipe.clone(),
+                library: library.clone(),
+                output: output.clone(),
+                realisations: *realisations,
+                seed: *seed,
+            },
+            cli.quiet,
+            &par,
+        ),
         Command::Descriptors { input, output } => {
             if par.size() > 1 {
                 Err(anyhow::anyhow!("calcine descriptors runs on one rank (started on {})", par.size()))
