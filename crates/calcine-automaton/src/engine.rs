@@ -151,8 +151,11 @@ pub fn run(
         if let Stage::Heat { temperature, .. } = s {
             let key = temperature.to_bits() as i64;
             if let std::collections::hash_map::Entry::Vacant(e) = rules.entry(key) {
-                let rx = library.at(*temperature)?;
-                e.insert(Rules::new(&library, rx, *temperature, recipe.mode, recipe.inertia, &atmosphere)?);
+                let rx = match &recipe.rescore {
+                    None => library.at(*temperature)?.to_vec(),
+                    Some(params) => library.rescored(params, *temperature)?,
+                };
+                e.insert(Rules::new(&library, &rx, *temperature, recipe.mode, recipe.inertia, &atmosphere)?);
             }
         }
     }
@@ -251,6 +254,7 @@ impl Ctx<'_> {
         let colours: Vec<[usize; 3]> =
             (0..k).flat_map(|a| (0..k).flat_map(move |b| (0..k).map(move |c| [a, b, c]))).collect();
         let mut sweep: u64 = 0;
+        let mut elapsed = 0.0;
         let mut regrinds: u64 = 0;
         let mut visits: u64 = 0;
         for stage in &self.recipe.schedule {
@@ -287,10 +291,11 @@ impl Ctx<'_> {
                             }
                         }
                         sweep += 1;
+                        elapsed += fraction;
                         redeposit(&mut lat, &owned, &mut pool, comm);
                         report(fraction);
                         if sweep.is_multiple_of(every) || left <= 1e-12 {
-                            let rec = self.record_exact(&lat, &owned, &pool, &gas, comm, sweep as f64, temperature);
+                            let rec = self.record_exact(&lat, &owned, &pool, &gas, comm, elapsed, temperature);
                             let now = element_totals(self.library, &rec);
                             for (e, (a, b)) in initial_elements.iter().zip(&now).enumerate() {
                                 if a != b {

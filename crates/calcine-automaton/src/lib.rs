@@ -25,6 +25,7 @@
 //! ```
 
 mod balance;
+pub mod builder;
 pub mod engine;
 pub mod error;
 pub mod formula;

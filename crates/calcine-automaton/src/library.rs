@@ -154,6 +154,31 @@ impl Library {
         }
     }
 
+    /// The reactions of the library temperature nearest to `temperature`, scored at
+    /// `temperature` with `params` from their ΔG (`energy_per_atom`, as the library gives
+    /// it at its own temperature). Identity reactions keep their score.
+    pub fn rescored(&self, params: &crate::scoring::ScoreParams, temperature: f64) -> Result<Vec<Reaction>> {
+        let (&t, rx) = self
+            .temperatures
+            .iter()
+            .min_by(|a, b| (*a.0 as f64 - temperature).abs().total_cmp(&(*b.0 as f64 - temperature).abs()))
+            .expect("a library has temperatures");
+        rx.iter()
+            .map(|r| {
+                let mut r = r.clone();
+                if !r.identity {
+                    let dg = r.energy_per_atom.ok_or_else(|| AutomatonError::Setting {
+                        key: "rescore".into(),
+                        reason: format!("reaction {} at {t} K has no energy_per_atom", r.label(&self.phases)),
+                    })?;
+                    let reactants: Vec<PhaseId> = r.reactants.iter().map(|x| x.phase).collect();
+                    r.score = params.score(&self.phases, &reactants, dg, temperature);
+                }
+                Ok(r)
+            })
+            .collect()
+    }
+
     /// Reads ReactCA's `ReactionLibrary` JSON (monty format, unchanged).
     pub fn read_reactca(path: &Path) -> Result<Library> {
         let text = std::fs::read_to_string(path).map_err(|source| AutomatonError::Io { path: path.into(), source })?;

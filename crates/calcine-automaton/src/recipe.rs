@@ -38,6 +38,10 @@ pub struct Recipe {
     pub name: Option<String>,
     /// The reaction library (ReactCA JSON); resolved against the recipe's folder.
     pub library: Option<PathBuf>,
+    /// Or a phase table (CSV or JSON) to build the library from ([`crate::builder`]),
+    /// scored with `score`.
+    pub phase_table: Option<PathBuf>,
+    pub score: crate::scoring::ScoreParams,
     /// Precursor formula and mole ratio, in the recipe's order.
     pub precursors: Vec<(String, f64)>,
     /// Lattice edge (cells); the lattice is size³.
@@ -55,6 +59,9 @@ pub struct Recipe {
     pub schedule: Vec<Stage>,
     /// Record the phase amounts every this many sweeps.
     pub record_every: f64,
+    /// Score the reactions at each schedule temperature with these constants (from the
+    /// ΔG of the nearest library temperature) instead of taking the library's scores.
+    pub rescore: Option<crate::scoring::ScoreParams>,
 }
 
 impl Recipe {
@@ -65,12 +72,38 @@ impl Recipe {
             Some("json") => Recipe::from_reactca_json(&text, path)?,
             _ => Recipe::from_toml(&text, path)?,
         };
-        if let Some(lib) = &r.library {
-            if lib.is_relative() {
-                r.library = Some(path.parent().unwrap_or(Path::new(".")).join(lib));
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for p in [&mut r.library, &mut r.phase_table].into_iter().flatten() {
+            if p.is_relative() {
+                *p = dir.join(&*p);
             }
         }
         Ok(r)
+    }
+
+    /// The library the recipe names: ReactCA's JSON, or one built from the phase table and
+    /// scored at the schedule's temperatures.
+    pub fn load_library(&self) -> Result<crate::Library> {
+        match (&self.library, &self.phase_table) {
+            (Some(lib), _) => crate::Library::read_reactca(lib),
+            (None, Some(table)) => {
+                let rows = crate::builder::read_phase_table(table)?;
+                let mut temps: Vec<f64> = self
+                    .schedule
+                    .iter()
+                    .filter_map(|s| if let Stage::Heat { temperature, .. } = s { Some(*temperature) } else { None })
+                    .collect();
+                temps.sort_by(f64::total_cmp);
+                temps.dedup();
+                crate::builder::build_library(&rows, &temps, &self.score)
+            }
+            (None, None) => Err(AutomatonError::Setting {
+                key: "library".into(),
+                reason:
+                    "the recipe names no library (give 'library' or 'phases', or --library for a ReactCA JSON recipe)"
+                        .into(),
+            }),
+        }
     }
 
     /// Total sweeps of the schedule.
@@ -173,6 +206,8 @@ impl Recipe {
         let r = Recipe {
             name: obj.get("name").and_then(Value::as_str).map(str::to_string),
             library: None,
+            phase_table: None,
+            score: crate::scoring::ScoreParams::current(),
             precursors,
             size: uint("simulation_size", 15)? as usize,
             realisations: uint("num_realizations", 3)? as usize,
@@ -188,6 +223,7 @@ impl Recipe {
             exact_phase_set,
             schedule,
             record_every: 1.0,
+            rescore: None,
         };
         r.check(path)?;
         Ok(r)
@@ -242,9 +278,22 @@ impl Recipe {
                 _ => Err(key(&format!("precursors.{f}"), "expected a number (mole ratio)".into())),
             })
             .collect::<Result<Vec<_>>>()?;
+        if t.library.is_some() == t.phases.is_some() {
+            return Err(key(
+                "library",
+                "give exactly one of 'library' (ReactCA JSON) and 'phases' (a phase table)".into(),
+            ));
+        }
+        let preset = |k: &str, v: &str| match v {
+            "current" => Ok(crate::scoring::ScoreParams::current()),
+            "legacy-2023" => Ok(crate::scoring::ScoreParams::legacy_2023()),
+            other => Err(key(k, format!("'{other}': expected \"current\" or \"legacy-2023\""))),
+        };
         let r = Recipe {
             name: t.name,
-            library: Some(PathBuf::from(t.library)),
+            library: t.library.map(PathBuf::from),
+            phase_table: t.phases.map(PathBuf::from),
+            score: preset("score", t.score.as_deref().unwrap_or("current"))?,
             precursors,
             size: t.size,
             realisations: t.realisations,
@@ -257,6 +306,7 @@ impl Recipe {
             exact_phase_set: t.exact_phase_set,
             schedule,
             record_every: t.record_every,
+            rescore: t.rescore.as_deref().map(|v| preset("rescore", v)).transpose()?,
         };
         r.check(path)?;
         Ok(r)
@@ -316,7 +366,9 @@ impl Recipe {
 #[serde(deny_unknown_fields)]
 struct TomlRecipe {
     name: Option<String>,
-    library: String,
+    library: Option<String>,
+    phases: Option<String>,
+    score: Option<String>,
     precursors: toml::value::Table,
     #[serde(default = "default_size")]
     size: usize,
@@ -337,6 +389,7 @@ struct TomlRecipe {
     exact_phase_set: Option<Vec<String>>,
     #[serde(default = "default_record_every")]
     record_every: f64,
+    rescore: Option<String>,
     schedule: Vec<TomlStage>,
 }
 

@@ -319,3 +319,69 @@ fn bad_inputs_give_clear_errors() {
     .to_string();
     assert!(e.contains("heating_schedule.steps[0].duration"), "{e}");
 }
+
+/// A Ba–Ti–O phase table (molar volumes and melting points of ReactCA's fixture; ΔG_f at
+/// 300 K per atom of the Materials Project entries in ReactCA's `batio_enumeration.json`,
+/// taken as temperature-independent here).
+const PHASE_TABLE: &str = "formula,molar_volume,melting_point,delta_h,delta_s
+BaO,43.453575205003915,2297,-2.824,0
+TiO2,34.39198612741486,2093,-3.492,0
+BaTiO3,65.57310741671338,2252,-3.492,0
+Ba2TiO4,126.13821233357227,2131,-3.399,0
+BaTi2O5,110.85475617991091,2220,-3.532,0
+Ba4Ti13O30,612.5607932639558,2172,-3.527,0
+";
+
+#[test]
+fn library_builder_enumerates_balanced_scored_reactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(dir.path(), "phases.csv", PHASE_TABLE);
+    let rows = crate::builder::read_phase_table(&table).unwrap();
+    let params = ScoreParams::current();
+    let lib = crate::builder::build_library(&rows, &[1000.0, 1400.0], &params).unwrap();
+    let id = |n: &str| lib.phases.id(n).unwrap();
+    let rx = lib.at(1000.0).unwrap();
+    let r = rx
+        .iter()
+        .find(|r| {
+            r.reactants.len() == 2
+                && r.products.len() == 1
+                && r.products[0].phase == id("BaTiO3")
+                && r.reactants.iter().any(|t| t.phase == id("BaO"))
+        })
+        .expect("BaO + TiO2 -> BaTiO3");
+    // ΔG per atom of reactants: (5·(−3.492) − 2·(−2.824) − 3·(−3.492)) / 5.
+    let dg = (5.0 * -3.492 - 2.0 * -2.824 - 3.0 * -3.492) / 5.0;
+    assert!((r.energy_per_atom.unwrap() - dg).abs() < 1e-12);
+    assert_eq!(r.reactants.iter().map(|t| t.volume).collect::<Vec<_>>(), [43.45, 34.39]);
+    let want = params.tammann(1000.0 / 2093.0) * params.gate(dg);
+    assert!((r.score - want).abs() < 1e-15 * want);
+    let r14 = lib.at(1400.0).unwrap().iter().find(|x| x.reactants == r.reactants && x.products == r.products).unwrap();
+    assert!(r14.score > 10.0 * r.score, "Tammann onset grows with temperature");
+    // Decompositions of BaTi2O5 into BaTiO3 + TiO2 and the like are enumerated too.
+    assert!(rx.iter().any(|r| r.reactants.len() == 1 && r.products.len() == 2));
+    let toml = format!(
+        "phases = \"{}\"\nsize = 9\nrealisations = 1\n[precursors]\nBaO = 1\nTiO2 = 1\n[[schedule]]\nkind = \"ramp\"\nfrom = 1000\nto = 1400\nstep = 400\nduration = 2\n",
+        table.display()
+    );
+    let recipe = Recipe::read(&write(dir.path(), "built.toml", &toml)).unwrap();
+    let lib = recipe.load_library().unwrap();
+    let res = run(&recipe, &lib, &SerialComm::new([true; 3]), &|_| {}).unwrap();
+    let last = res.realisations[0].records.last().unwrap();
+    assert!(last.amounts[id("BaTiO3") as usize] > 0);
+    assert_eq!(element_totals(&lib, last), element_totals(&lib, &res.realisations[0].records[0]));
+}
+
+/// `rescore` scores a ReactCA library at other temperatures with ReactCA's formulas; at
+/// the library's own temperature, with the constants it was made with, nothing changes.
+#[test]
+fn rescoring_reproduces_the_library_at_its_temperature() {
+    let lib = fixture_library();
+    let again = lib.rescored(&ScoreParams::legacy_2023(), 1000.0).unwrap();
+    for (a, b) in lib.at(1000.0).unwrap().iter().zip(&again) {
+        assert!((a.score - b.score).abs() <= 1e-9 * a.score.abs() + 1e-15, "{}", a.label(&lib.phases));
+    }
+    let hot = lib.rescored(&ScoreParams::legacy_2023(), 1400.0).unwrap();
+    let k = lib.at(1000.0).unwrap().iter().position(|r| !r.identity && r.reactants.len() == 2).unwrap();
+    assert!(hot[k].score > lib.at(1000.0).unwrap()[k].score);
+}

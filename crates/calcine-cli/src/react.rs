@@ -31,10 +31,10 @@ pub fn react(args: &ReactArgs, quiet: bool, par: &Parallel) -> Result<()> {
         recipe.seed = s;
     }
     recipe.check(&args.recipe)?;
-    let Some(lib_path) = recipe.library.clone() else {
+    if recipe.library.is_none() && recipe.phase_table.is_none() {
         bail!("{}: a ReactCA JSON recipe names no library; give one with --library", args.recipe.display())
-    };
-    let library = Library::read_reactca(&lib_path)?;
+    }
+    let library = recipe.load_library()?;
     let size = par.size();
     let l = recipe.size as f64;
     let dims = match par.grid {
