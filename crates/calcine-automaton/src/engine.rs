@@ -228,8 +228,8 @@ impl Ctx<'_> {
         }
         let mut lat = Lattice::new(l, grid.dims, grid.coords);
         let global = initial_lattice(self.recipe, self.library, seed)?;
-        let owned: Vec<(usize, u64)> = lat.owned_cells().collect();
-        for &(i, gid) in &owned {
+        for c in Lattice::coords(lat.n) {
+            let (i, gid) = (lat.owned(c), lat.global_id(c));
             let p = global[gid as usize];
             lat.phase[i] = p;
             lat.amount[i] = if p == FREE_SPACE { 0 } else { fresh_amount(self.library.phases.get(p).molar_volume) };
@@ -246,7 +246,7 @@ impl Ctx<'_> {
                 None
             }
         });
-        let rec0 = self.record_exact(&lat, &owned, &pool, &gas, comm, 0.0, first_t.unwrap_or(0.0));
+        let rec0 = self.record_exact(&lat, &pool, &gas, comm, 0.0, first_t.unwrap_or(0.0));
         let initial_elements = element_totals(self.library, &rec0);
         records.push(rec0);
         let every = self.recipe.record_every.round().max(1.0) as u64;
@@ -261,7 +261,7 @@ impl Ctx<'_> {
             match *stage {
                 Stage::Regrind => {
                     regrinds += 1;
-                    regrind(&mut lat, &owned, comm, seed, regrinds);
+                    regrind(&mut lat, comm, seed, regrinds);
                 }
                 Stage::Heat { temperature, duration } => {
                     let rules = self.rules_at(temperature);
@@ -292,10 +292,10 @@ impl Ctx<'_> {
                         }
                         sweep += 1;
                         elapsed += fraction;
-                        redeposit(&mut lat, &owned, &mut pool, comm);
+                        redeposit(&mut lat, &mut pool, comm);
                         report(fraction);
                         if sweep.is_multiple_of(every) || left <= 1e-12 {
-                            let rec = self.record_exact(&lat, &owned, &pool, &gas, comm, elapsed, temperature);
+                            let rec = self.record_exact(&lat, &pool, &gas, comm, elapsed, temperature);
                             let now = element_totals(self.library, &rec);
                             for (e, (a, b)) in initial_elements.iter().zip(&now).enumerate() {
                                 if a != b {
@@ -321,7 +321,7 @@ impl Ctx<'_> {
             // The middle z plane, gathered on rank 0 in global order.
             let z = l / 2;
             let mut mine = Vec::new();
-            for &(i, gid) in &owned {
+            for (i, gid) in lat.owned_cells() {
                 if gid as usize % l == z {
                     mine.extend_from_slice(&gid.to_le_bytes());
                     mine.extend_from_slice(&lat.phase[i].to_le_bytes());
@@ -343,7 +343,6 @@ impl Ctx<'_> {
     fn record_exact(
         &self,
         lat: &Lattice,
-        owned: &[(usize, u64)],
         pool: &[i128],
         gas: &[i128],
         comm: &dyn Communicator,
@@ -352,7 +351,7 @@ impl Ctx<'_> {
     ) -> Record {
         let np = self.n_phases();
         let mut buf = vec![0i128; 2 * np];
-        for &(i, _) in owned {
+        for (i, _) in lat.owned_cells() {
             buf[lat.phase[i] as usize] += lat.amount[i] as i128;
         }
         for (b, p) in buf.iter_mut().zip(pool) {
@@ -522,10 +521,10 @@ fn visit_colour(
 
 /// Spreads each phase's pool evenly over the cells of that phase (whole quanta; the
 /// remainder stays pooled, held by rank 0).
-fn redeposit(lat: &mut Lattice, owned: &[(usize, u64)], pool: &mut [i128], comm: &dyn Communicator) {
+fn redeposit(lat: &mut Lattice, pool: &mut [i128], comm: &dyn Communicator) {
     let np = pool.len();
     let mut counts = vec![0u64; np];
-    for &(i, _) in owned {
+    for (i, _) in lat.owned_cells() {
         counts[lat.phase[i] as usize] += 1;
     }
     comm.sum_u64(&mut counts);
@@ -537,7 +536,8 @@ fn redeposit(lat: &mut Lattice, owned: &[(usize, u64)], pool: &mut [i128], comm:
             share[p] = (total[p] / counts[p] as i128) as u64;
         }
     }
-    for &(i, _) in owned {
+    for c in Lattice::coords(lat.n) {
+        let i = lat.owned(c);
         let p = lat.phase[i] as usize;
         lat.amount[i] += share[p];
     }
@@ -549,9 +549,9 @@ fn redeposit(lat: &mut Lattice, owned: &[(usize, u64)], pool: &mut [i128], comm:
 
 /// A random reshuffle of every cell of the lattice (gathered on rank 0, shuffled with the
 /// counter-based generator, sent back).
-fn regrind(lat: &mut Lattice, owned: &[(usize, u64)], comm: &dyn Communicator, seed: u64, k: u64) {
-    let mut mine = Vec::with_capacity(owned.len() * 18);
-    for &(i, gid) in owned {
+fn regrind(lat: &mut Lattice, comm: &dyn Communicator, seed: u64, k: u64) {
+    let mut mine = Vec::with_capacity(lat.n.iter().product::<usize>() * 18);
+    for (i, gid) in lat.owned_cells() {
         mine.extend_from_slice(&gid.to_le_bytes());
         mine.extend_from_slice(&lat.phase[i].to_le_bytes());
         mine.extend_from_slice(&lat.amount[i].to_le_bytes());
@@ -577,7 +577,8 @@ fn regrind(lat: &mut Lattice, owned: &[(usize, u64)], comm: &dyn Communicator, s
         }
     }
     comm.broadcast_bytes(&mut all);
-    for &(i, gid) in owned {
+    for c in Lattice::coords(lat.n) {
+        let (i, gid) = (lat.owned(c), lat.global_id(c));
         let o = gid as usize * 10;
         lat.phase[i] = PhaseId::from_le_bytes(all[o..o + 2].try_into().expect("2 bytes"));
         lat.amount[i] = u64::from_le_bytes(all[o + 2..o + 10].try_into().expect("8 bytes"));

@@ -83,6 +83,12 @@ impl Lattice {
         (0..self.n[axis]).filter(|&x| axis_colour(self.lo[axis] + x, self.edge) == c).collect()
     }
 
+    /// Every owned coordinate of a block of `n` cells, in local order (borrows nothing, so
+    /// the lattice can be changed while iterating).
+    pub fn coords(n: [usize; 3]) -> impl Iterator<Item = [usize; 3]> {
+        (0..n[0]).flat_map(move |x| (0..n[1]).flat_map(move |y| (0..n[2]).map(move |z| [x, y, z])))
+    }
+
     /// Every owned cell, as (local index, global id), in local order.
     pub fn owned_cells(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
         let n = self.n;

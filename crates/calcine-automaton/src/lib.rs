@@ -35,6 +35,7 @@ pub mod output;
 pub mod recipe;
 pub mod rules;
 pub mod scoring;
+pub mod transport;
 
 pub use engine::{run, Progress, Realisation, Record, RunResult};
 pub use error::{AutomatonError, Result};

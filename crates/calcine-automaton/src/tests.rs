@@ -6,6 +6,7 @@ use crate::recipe::{Mode, Recipe};
 use crate::rules::{fresh_amount, Changes, Draws, Rules};
 use crate::scoring::ScoreParams;
 use calcine_comm::SerialComm;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub(crate) fn data(rel: &str) -> PathBuf {
@@ -384,4 +385,43 @@ fn rescoring_reproduces_the_library_at_its_temperature() {
     let hot = lib.rescored(&ScoreParams::legacy_2023(), 1400.0).unwrap();
     let k = lib.at(1000.0).unwrap().iter().position(|r| !r.identity && r.reactants.len() == 2).unwrap();
     assert!(hot[k].score > lib.at(1000.0).unwrap()[k].score);
+}
+
+/// ReactCA's bundled Onsager tensors: read as ReactCA does, and L(T) continuous with the
+/// Arrhenius interpolation where the nearest tabulated temperature jumps.
+#[test]
+fn transport_table_and_arrhenius_interpolation() {
+    use crate::transport::{flux, Interpolation, TransportTable};
+    let t = TransportTable::read(&data("Ba-Ti-O.json")).unwrap();
+    assert_eq!(t.phases.len(), 11);
+    assert!(t.phases.values().all(|(_, ts)| ts.len() == 5));
+    let (species, l) = t.at("BaTiO3", 1000.0, Interpolation::Nearest).unwrap();
+    let k = |s: &str| species.iter().position(|x| x == s).unwrap();
+    // The values quoted from the file in ReactCA's notes (1/(cm·s·eV)).
+    for (a, b, want) in [
+        ("Ba", "Ba", 4.6e17),
+        ("Ti", "Ti", 7.6e17),
+        ("O", "O", 8.8e18),
+        ("Ba", "Ti", -5.3e17),
+        ("Ba", "O", -1.8e18),
+        ("Ti", "O", 2.2e18),
+    ] {
+        let got = l[k(a)][k(b)];
+        assert!((got - want).abs() < 0.06 * want.abs(), "L_{a}{b} = {got:e}, ReactCA notes {want:e}");
+    }
+    // Across 1125 K (halfway between 1000 and 1250 K) nearest jumps, Arrhenius does not.
+    let diag = |t_: f64, how| {
+        let (_, l) = t.at("BaTiO3", t_, how).unwrap();
+        l[k("O")][k("O")]
+    };
+    let jump = |how| (diag(1125.0 + 1e-6, how) - diag(1125.0 - 1e-6, how)).abs() / diag(1125.0, how).abs();
+    assert!(jump(Interpolation::Nearest) > 1e-3, "nearest should jump");
+    assert!(jump(Interpolation::Arrhenius) < 1e-6, "Arrhenius is continuous");
+    // Cross terms matter: the flux with the full tensor differs from the diagonal one.
+    let dmu: BTreeMap<String, f64> = [("Ba".to_string(), -0.5), ("Ti".to_string(), 0.2), ("O".to_string(), 0.1)].into();
+    let full = flux(species, &l, &dmu);
+    let diag_only: Vec<Vec<f64>> =
+        (0..3).map(|i| (0..3).map(|j| if i == j { l[i][j] } else { 0.0 }).collect()).collect();
+    let d = flux(species, &diag_only, &dmu);
+    assert!((full[k("O")] - d[k("O")]).abs() > 0.5 * d[k("O")].abs(), "{full:?} vs {d:?}");
 }
