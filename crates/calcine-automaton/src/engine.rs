@@ -280,7 +280,7 @@ impl Ctx<'_> {
                             for &(i, p, a) in &ch.writes {
                                 lat.phase[i] = p;
                                 lat.amount[i] = a;
-                                if !is_owned(&lat, i, n_own) {
+                                if !is_owned(i, n_own) {
                                     lat.mark_written(i);
                                 }
                             }
@@ -457,11 +457,11 @@ impl Ctx<'_> {
     }
 }
 
-fn is_owned(lat: &Lattice, i: usize, n: [usize; 3]) -> bool {
+/// Whether local index `i` of a block of `n` owned cells (one ghost layer) is owned.
+fn is_owned(i: usize, n: [usize; 3]) -> bool {
     let sx = (n[1] + 2) * (n[2] + 2);
     let sy = n[2] + 2;
     let (x, y, z) = (i / sx, (i % sx) / sy, i % sy);
-    let _ = lat;
     (1..=n[0]).contains(&x) && (1..=n[1]).contains(&y) && (1..=n[2]).contains(&z)
 }
 

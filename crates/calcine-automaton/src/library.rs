@@ -304,10 +304,7 @@ pub(crate) fn build_reaction(
     energy_per_atom: Option<f64>,
     cache: &mut HashMap<(Vec<PhaseId>, Vec<PhaseId>), Vec<u64>>,
 ) -> Result<Reaction> {
-    let mut rs: Vec<PhaseId> = reactants.iter().map(|x| x.0).collect();
-    let mut ps: Vec<PhaseId> = products.iter().map(|x| x.0).collect();
-    rs.sort_unstable();
-    ps.sort_unstable();
+    let (rs, ps) = key_of(&reactants, &products);
     let identity = rs == ps;
     let label = || {
         let side = |t: &[(PhaseId, f64)]| {
@@ -335,23 +332,28 @@ pub(crate) fn build_reaction(
             m
         }
     };
-    // The cache is keyed by sorted phases; map the coefficients back to this order.
-    let all: Vec<(PhaseId, f64)> = reactants.iter().chain(&products).copied().collect();
+    // The coefficients come in the order of the sorted phases (the cache key); map them
+    // back to the library's order.
+    let (sorted_r, sorted_p) = &key_of(&reactants, &products);
     let nu_of = |p: PhaseId, reactant: bool| -> u64 {
-        let mut sorted_r: Vec<PhaseId> = reactants.iter().map(|x| x.0).collect();
-        let mut sorted_p: Vec<PhaseId> = products.iter().map(|x| x.0).collect();
-        sorted_r.sort_unstable();
-        sorted_p.sort_unstable();
         if reactant {
             moles[sorted_r.iter().position(|&x| x == p).expect("phase in reaction")]
         } else {
             moles[sorted_r.len() + sorted_p.iter().position(|&x| x == p).expect("phase in reaction")]
         }
     };
-    let _ = all;
     let r = reactants.iter().map(|&(phase, volume)| Term { phase, volume, moles: nu_of(phase, true) }).collect();
     let p = products.iter().map(|&(phase, volume)| Term { phase, volume, moles: nu_of(phase, false) }).collect();
     Ok(Reaction { reactants: r, products: p, score, energy_per_atom, identity })
+}
+
+/// The phases of each side, sorted.
+fn key_of(reactants: &[(PhaseId, f64)], products: &[(PhaseId, f64)]) -> (Vec<PhaseId>, Vec<PhaseId>) {
+    let mut rs: Vec<PhaseId> = reactants.iter().map(|x| x.0).collect();
+    let mut ps: Vec<PhaseId> = products.iter().map(|x| x.0).collect();
+    rs.sort_unstable();
+    ps.sort_unstable();
+    (rs, ps)
 }
 
 /// Integer coefficients (reactants sorted by id, then products sorted by id) that balance

@@ -384,7 +384,7 @@ impl Rules {
                 if rx.solid_reactants.len() == 1 {
                     for &c in cells {
                         if phase[c] == rx.solid_reactants[0].0 {
-                            self.single_event(c, rx, phase, amount, draws, out);
+                            self.single_event(c, rx, amount, draws, out);
                         }
                     }
                 } else if let (Some(j), 2) = (partner, rx.solid_reactants.len()) {
@@ -460,15 +460,7 @@ impl Rules {
         }
     }
 
-    fn single_event(
-        &self,
-        c: usize,
-        rx: &Compiled,
-        phase: &[PhaseId],
-        amount: &[u64],
-        draws: &mut Draws,
-        out: &mut Changes,
-    ) {
+    fn single_event(&self, c: usize, rx: &Compiled, amount: &[u64], draws: &mut Draws, out: &mut Changes) {
         let (a, nu, _) = rx.solid_reactants[0];
         let n = amount[c];
         let vol = cell_volume(n, self.molar_volume(a));
@@ -482,7 +474,6 @@ impl Rules {
         out.pool[a as usize] += (n - nu * extent) as i128;
         self.gases(rx, extent, out);
         self.place(&[c], rx, extent, &[1.0], draws, out);
-        let _ = phase;
     }
 
     fn pair_event(
