@@ -19,6 +19,8 @@ pub struct Record {
     pub temperature: f64,
     pub amounts: Vec<i128>,
     pub gases: Vec<i128>,
+    /// The part of `amounts` held in the pool (exact mode; see [`crate::rules::Rules::visit`]).
+    pub pooled: Vec<i128>,
 }
 
 /// One realisation's history.
@@ -350,16 +352,23 @@ impl Ctx<'_> {
         temperature: f64,
     ) -> Record {
         let np = self.n_phases();
-        let mut buf = vec![0i128; 2 * np];
+        let mut buf = vec![0i128; 3 * np];
         for (i, _) in lat.owned_cells() {
             buf[lat.phase[i] as usize] += lat.amount[i] as i128;
         }
         for (b, p) in buf.iter_mut().zip(pool) {
             *b += p;
         }
-        buf[np..].copy_from_slice(gas);
+        buf[np..2 * np].copy_from_slice(gas);
+        buf[2 * np..].copy_from_slice(pool);
         comm.sum_i128(&mut buf);
-        Record { sweep, temperature, amounts: buf[..np].to_vec(), gases: buf[np..].to_vec() }
+        Record {
+            sweep,
+            temperature,
+            amounts: buf[..np].to_vec(),
+            gases: buf[np..2 * np].to_vec(),
+            pooled: buf[2 * np..].to_vec(),
+        }
     }
 
     /// One realisation in ReactCA-compatible mode: random sites in sequence.
@@ -384,7 +393,7 @@ impl Ctx<'_> {
             for (p, a) in phase.iter().zip(amount) {
                 amounts[*p as usize] += *a as i128;
             }
-            Record { sweep, temperature: t, amounts, gases: gas.to_vec() }
+            Record { sweep, temperature: t, amounts, gases: gas.to_vec(), pooled: vec![0; np] }
         };
         let first_t = self.recipe.schedule.iter().find_map(|s| {
             if let Stage::Heat { temperature, .. } = s {

@@ -138,10 +138,12 @@ pub fn result_json(recipe: &Recipe, library: &Library, result: &RunResult) -> St
                         .zip(element_totals(library, rec))
                         .map(|(e, t)| (e.clone(), json!(t.to_string())))
                         .collect();
+                    let pooled: f64 = rec.pooled.iter().sum::<i128>() as f64 / QUANTA;
                     json!({
                         "sweep": rec.sweep,
                         "temperature": rec.temperature,
                         "moles": moles,
+                        "pooled_moles": pooled,
                         "mole_fraction": mole_fraction,
                         "atmosphere_taken": taken,
                         "element_quanta": elements,

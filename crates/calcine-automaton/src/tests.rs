@@ -83,6 +83,9 @@ fn batio3_fixture_forms_every_product_and_conserves_elements_exactly() {
             assert_eq!(element_totals(&lib, rec), first, "sweep {}", rec.sweep);
         }
         let last = real.records.last().unwrap();
+        let pooled: i128 = last.pooled.iter().sum();
+        let total: i128 = last.amounts.iter().sum();
+        assert!(pooled * 1000 < total, "pooled {pooled} of {total} quanta");
         for p in ["BaTiO3", "Ba2TiO4", "BaTi2O5", "Ba4Ti13O30"] {
             assert!(last.amounts[lib.phases.id(p).unwrap() as usize] > 0, "{p} missing in realisation {}", real.index);
         }
@@ -107,7 +110,7 @@ fn every_single_visit_conserves_every_element() {
         for (p, a) in phase.iter().zip(amount) {
             amounts[*p as usize] += *a as i128;
         }
-        element_totals(&lib, &Record { sweep: 0.0, temperature: 0.0, amounts, gases: gas.to_vec() })
+        element_totals(&lib, &Record { sweep: 0.0, temperature: 0.0, amounts, gases: gas.to_vec(), pooled: Vec::new() })
     };
     let start = totals(&phase, &amount, &pool, &gas);
     let l = 6usize;

@@ -131,5 +131,12 @@ fn report(
             if v.len() > 1 { (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
         println!("  {:<14} {mean:.6} ± {std:.6}", library.phases.phases[p].name);
     }
+    let (pooled, total) =
+        result.realisations.iter().filter_map(|r| r.records.last()).fold((0i128, 0i128), |acc, rec| {
+            (acc.0 + rec.pooled.iter().sum::<i128>(), acc.1 + rec.amounts.iter().sum::<i128>())
+        });
+    if pooled > 0 {
+        println!("Pooled (placed after each sweep): {:.3e} of all moles at the end", pooled as f64 / total as f64);
+    }
     println!("Wrote fractions.csv, summary.csv, result.json and slice.csv in {}", dir.display());
 }
