@@ -113,8 +113,15 @@ pub fn read_phase_table(path: &Path) -> Result<Vec<PhaseRow>> {
     Ok(rows)
 }
 
-/// Builds a library scored at `temperatures` from `rows`.
-pub fn build_library(rows: &[PhaseRow], temperatures: &[f64], params: &ScoreParams) -> Result<Library> {
+/// Builds a library scored at `temperatures` from `rows`; with `diffusion`, reactions
+/// between two solids with ΔG ≤ 0.01 eV/atom take the diffusion-limited score
+/// ([`crate::diffusion`]).
+pub fn build_library(
+    rows: &[PhaseRow],
+    temperatures: &[f64],
+    params: &ScoreParams,
+    diffusion: Option<&crate::diffusion::DiffusionScorer>,
+) -> Result<Library> {
     let mut phases = Vec::new();
     for r in rows {
         let composition = parse_formula(&r.formula)?;
@@ -176,6 +183,7 @@ pub fn build_library(rows: &[PhaseRow], temperatures: &[f64], params: &ScorePara
     let mut temperatures_map = BTreeMap::new();
     let mut cache = HashMap::new();
     for &t in temperatures {
+        let domains = diffusion.map(|_| crate::diffusion::domains(&set, rows, t));
         let mut rx: Vec<Reaction> = Vec::with_capacity(found.len());
         for (r, p) in &found {
             let g = |side: &[(PhaseId, u64)]| -> f64 {
@@ -184,7 +192,14 @@ pub fn build_library(rows: &[PhaseRow], temperatures: &[f64], params: &ScorePara
             let n_atoms: f64 = r.iter().map(|&(ph, nu)| nu as f64 * atoms(ph)).sum();
             let dg = (g(p) - g(r)) / n_atoms;
             let ids: Vec<PhaseId> = r.iter().map(|x| x.0).collect();
-            let score = params.score(&set, &ids, dg, t);
+            let solid_reactants = ids.iter().filter(|&&p| !set.get(p).is_gas).count();
+            let score = match (diffusion, &domains) {
+                (Some(d), Some(dom)) if solid_reactants == 2 && dg <= 0.01 => {
+                    let prods: Vec<PhaseId> = p.iter().map(|x| x.0).collect();
+                    d.score(&set, dom, params, &ids, &prods, dg, t)
+                }
+                _ => params.score(&set, &ids, dg, t),
+            };
             let vol = |side: &[(PhaseId, u64)]| -> Vec<(PhaseId, f64)> {
                 side.iter()
                     .map(|&(ph, nu)| (ph, (nu as f64 * set.get(ph).molar_volume * 100.0).round() / 100.0))

@@ -26,6 +26,7 @@
 
 mod balance;
 pub mod builder;
+pub mod diffusion;
 pub mod engine;
 pub mod error;
 pub mod formula;

@@ -32,6 +32,31 @@ pub enum Stage {
     Regrind,
 }
 
+/// `[transport]`: the Onsager table and the diffusion scorer's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransportSettings {
+    /// A JSON list of `TransportDoc`s (ReactCA's `transport_db/<chemsys>.json`).
+    pub table: PathBuf,
+    #[serde(default = "default_interpolation")]
+    pub interpolation: crate::transport::Interpolation,
+    /// Precursor particle size (m).
+    #[serde(default = "default_precursor_size")]
+    pub precursor_size: f64,
+    #[serde(default = "default_scale_factor")]
+    pub scale_factor: f64,
+}
+
+fn default_interpolation() -> crate::transport::Interpolation {
+    crate::transport::Interpolation::Arrhenius
+}
+fn default_precursor_size() -> f64 {
+    1e-7
+}
+fn default_scale_factor() -> f64 {
+    5e13
+}
+
 /// Everything a run needs besides the library.
 #[derive(Debug, Clone, Serialize)]
 pub struct Recipe {
@@ -42,6 +67,8 @@ pub struct Recipe {
     /// scored with `score`.
     pub phase_table: Option<PathBuf>,
     pub score: crate::scoring::ScoreParams,
+    /// Diffusion-limited scoring of a built library (`[transport]`).
+    pub transport: Option<TransportSettings>,
     /// Precursor formula and mole ratio, in the recipe's order.
     pub precursors: Vec<(String, f64)>,
     /// Lattice edge (cells); the lattice is size³.
@@ -73,7 +100,8 @@ impl Recipe {
             _ => Recipe::from_toml(&text, path)?,
         };
         let dir = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut r.library, &mut r.phase_table].into_iter().flatten() {
+        let table = r.transport.as_mut().map(|t| &mut t.table);
+        for p in [r.library.as_mut(), r.phase_table.as_mut(), table].into_iter().flatten() {
             if p.is_relative() {
                 *p = dir.join(&*p);
             }
@@ -95,7 +123,16 @@ impl Recipe {
                     .collect();
                 temps.sort_by(f64::total_cmp);
                 temps.dedup();
-                crate::builder::build_library(&rows, &temps, &self.score)
+                let diffusion = match &self.transport {
+                    None => None,
+                    Some(t) => Some(crate::diffusion::DiffusionScorer {
+                        table: crate::transport::TransportTable::read(&t.table)?,
+                        interpolation: t.interpolation,
+                        precursor_size: t.precursor_size,
+                        scale_factor: t.scale_factor,
+                    }),
+                };
+                crate::builder::build_library(&rows, &temps, &self.score, diffusion.as_ref())
             }
             (None, None) => Err(AutomatonError::Setting {
                 key: "library".into(),
@@ -208,6 +245,7 @@ impl Recipe {
             library: None,
             phase_table: None,
             score: crate::scoring::ScoreParams::current(),
+            transport: None,
             precursors,
             size: uint("simulation_size", 15)? as usize,
             realisations: uint("num_realizations", 3)? as usize,
@@ -278,6 +316,9 @@ impl Recipe {
                 _ => Err(key(&format!("precursors.{f}"), "expected a number (mole ratio)".into())),
             })
             .collect::<Result<Vec<_>>>()?;
+        if t.transport.is_some() && t.phases.is_none() {
+            return Err(key("transport", "diffusion-limited scoring needs a library built from 'phases'".into()));
+        }
         if t.library.is_some() == t.phases.is_some() {
             return Err(key(
                 "library",
@@ -294,6 +335,7 @@ impl Recipe {
             library: t.library.map(PathBuf::from),
             phase_table: t.phases.map(PathBuf::from),
             score: preset("score", t.score.as_deref().unwrap_or("current"))?,
+            transport: t.transport,
             precursors,
             size: t.size,
             realisations: t.realisations,
@@ -390,6 +432,7 @@ struct TomlRecipe {
     #[serde(default = "default_record_every")]
     record_every: f64,
     rescore: Option<String>,
+    transport: Option<TransportSettings>,
     schedule: Vec<TomlStage>,
 }
 

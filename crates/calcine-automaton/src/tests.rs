@@ -342,7 +342,7 @@ fn library_builder_enumerates_balanced_scored_reactions() {
     let table = write(dir.path(), "phases.csv", PHASE_TABLE);
     let rows = crate::builder::read_phase_table(&table).unwrap();
     let params = ScoreParams::current();
-    let lib = crate::builder::build_library(&rows, &[1000.0, 1400.0], &params).unwrap();
+    let lib = crate::builder::build_library(&rows, &[1000.0, 1400.0], &params, None).unwrap();
     let id = |n: &str| lib.phases.id(n).unwrap();
     let rx = lib.at(1000.0).unwrap();
     let r = rx
@@ -427,4 +427,115 @@ fn transport_table_and_arrhenius_interpolation() {
         (0..3).map(|i| (0..3).map(|j| if i == j { l[i][j] } else { 0.0 }).collect()).collect();
     let d = flux(species, &diag_only, &dmu);
     assert!((full[k("O")] - d[k("O")]).abs() > 0.5 * d[k("O")].abs(), "{full:?} vs {d:?}");
+}
+
+/// Diffusion-limited scores from ReactCA's Ba–Ti–O Onsager table: continuous in T with the
+/// Arrhenius L where nearest-temperature L jumps, and changed by the cross terms.
+#[test]
+fn diffusion_scores_follow_the_transport_table() {
+    use crate::diffusion::{domains, DiffusionScorer};
+    use crate::transport::{Interpolation, TransportTable};
+    let dir = tempfile::tempdir().unwrap();
+    let rows = crate::builder::read_phase_table(&write(dir.path(), "phases.csv", PHASE_TABLE)).unwrap();
+    let plain = crate::builder::build_library(&rows, &[1000.0], &ScoreParams::current(), None).unwrap();
+    let set = &plain.phases;
+    let id = |n: &str| set.id(n).unwrap();
+    let dom = domains(set, &rows, 1000.0);
+    for p in ["BaO", "TiO2", "BaTiO3"] {
+        assert!(dom.vertices[id(p) as usize].len() >= 2, "{p} has a stability domain");
+    }
+    let table = TransportTable::read(&data("Ba-Ti-O.json")).unwrap();
+    let scorer = |interpolation, table: &TransportTable| DiffusionScorer {
+        table: table.clone(),
+        interpolation,
+        precursor_size: 1e-8,
+        scale_factor: 5e13,
+    };
+    let p = ScoreParams::current();
+    let dg = (5.0 * -3.492 - 2.0 * -2.824 - 3.0 * -3.492) / 5.0;
+    let score = |s: &DiffusionScorer, product: &str, t: f64| {
+        s.score(set, &dom, &p, &[id("BaO"), id("TiO2")], &[id(product)], dg, t)
+    };
+    let (near, arr) = (scorer(Interpolation::Nearest, &table), scorer(Interpolation::Arrhenius, &table));
+    let jump = |s: &DiffusionScorer| {
+        (score(s, "BaTiO3", 1125.0 + 1e-6) - score(s, "BaTiO3", 1125.0 - 1e-6)).abs() / score(s, "BaTiO3", 1125.0)
+    };
+    assert!(jump(&near) > 1e-3, "nearest-T scores jump: {}", jump(&near));
+    assert!(jump(&arr) < 1e-6, "Arrhenius scores are continuous: {}", jump(&arr));
+    // Without the cross terms the flux, and so the score, changes.
+    let mut diag = table.clone();
+    for (_, ts) in diag.phases.values_mut() {
+        for (_, l) in ts.iter_mut() {
+            for (i, row) in l.iter_mut().enumerate() {
+                for (j, x) in row.iter_mut().enumerate() {
+                    if i != j {
+                        *x = 0.0;
+                    }
+                }
+            }
+        }
+    }
+    let full = score(&arr, "BaTiO3", 1000.0);
+    let no_cross = score(&scorer(Interpolation::Arrhenius, &diag), "BaTiO3", 1000.0);
+    eprintln!(
+        "BaO + TiO2 -> BaTiO3 at 1000 K: full L {full:.5}, diagonal L {no_cross:.5}, gate x Tammann {:.5}",
+        p.score(set, &[id("BaO"), id("TiO2")], dg, 1000.0)
+    );
+    assert!((full - no_cross).abs() > 1e-3 * full, "cross terms matter: {full} vs {no_cross}");
+}
+
+/// End to end: a recipe with `[transport]` builds a diffusion-scored library, and the
+/// product formed moves with the scores when the cross terms are dropped.
+#[test]
+fn transport_coupled_recipe_moves_with_the_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(dir.path(), "phases.csv", PHASE_TABLE);
+    let mut docs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data("Ba-Ti-O.json")).unwrap()).unwrap();
+    for d in docs.as_array_mut().unwrap() {
+        for (i, row) in d["L_tensor"].as_array_mut().unwrap().iter_mut().enumerate() {
+            for (j, x) in row.as_array_mut().unwrap().iter_mut().enumerate() {
+                if i != j {
+                    *x = serde_json::json!(0.0);
+                }
+            }
+        }
+    }
+    let diag = write(dir.path(), "diag.json", &docs.to_string());
+    let outcome = |transport: &Path| {
+        let toml = format!(
+            "phases = \"{}\"\nsize = 12\nrealisations = 4\nseed = 9\n[transport]\ntable = \"{}\"\nprecursor_size = 1e-8\n[precursors]\nBaO = 1\nTiO2 = 1\n[[schedule]]\nkind = \"hold\"\ntemperature = 1000\nduration = 4\n",
+            table.display(),
+            transport.display()
+        );
+        let recipe = Recipe::read(&write(dir.path(), "t.toml", &toml)).unwrap();
+        let lib = recipe.load_library().unwrap();
+        let best = lib
+            .at(1000.0)
+            .unwrap()
+            .iter()
+            .filter(|r| {
+                r.reactants.len() == 2
+                    && r.reactants.iter().all(|t| ["BaO", "TiO2"].contains(&lib.phases.get(t.phase).name.as_str()))
+            })
+            .map(|r| r.score)
+            .fold(0.0, f64::max);
+        let res = run(&recipe, &lib, &SerialComm::new([true; 3]), &|_| {}).unwrap();
+        let product: f64 = res
+            .realisations
+            .iter()
+            .map(|r| {
+                let last = r.records.last().unwrap();
+                let pre = ["BaO", "TiO2"].map(|n| last.amounts[lib.phases.id(n).unwrap() as usize]);
+                let total: i128 = last.amounts.iter().sum();
+                (total - pre[0] - pre[1]) as f64 / total as f64
+            })
+            .sum();
+        (best, product)
+    };
+    let (s_full, p_full) = outcome(&data("Ba-Ti-O.json"));
+    let (s_diag, p_diag) = outcome(&diag);
+    eprintln!("best BaO+TiO2 score: full {s_full:.4}, diagonal {s_diag:.4}; products formed: full {p_full:.4}, diagonal {p_diag:.4}");
+    assert!((s_full > s_diag) == (p_full > p_diag), "the outcome moves with the scores");
+    assert!((s_full - s_diag).abs() > 0.1 * s_diag);
 }
