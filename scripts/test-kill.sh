@@ -17,7 +17,7 @@ species = "Cu"
 style = "eam"
 files = { Cu = "$PWD/tests/data/potentials/Cu_u3.eam" }
 [run]
-steps = 2000
+steps = 5000
 timestep = 0.002
 temperature = 2500
 seed = 3

@@ -1,6 +1,7 @@
 //! `calcine`: molecular dynamics with machine-learning and classical interatomic potentials.
 
 mod descriptors;
+mod react;
 mod report;
 mod run;
 
@@ -126,6 +127,25 @@ enum Command {
         #[arg(long, short, default_value = "descriptors.csv")]
         output: PathBuf,
     },
+    /// Run the reaction cellular automaton (ReactCA class) on a recipe: calcine's TOML
+    /// recipe or ReactCA's JSON recipe (with --library); writes fractions, their spread over
+    /// realisations, a JSON result and a lattice slice.
+    React {
+        /// The recipe (.toml, or ReactCA's .json).
+        recipe: PathBuf,
+        /// ReactCA's JSON reaction library, for a JSON recipe (overrides a TOML recipe's).
+        #[arg(long)]
+        library: Option<PathBuf>,
+        /// The output folder.
+        #[arg(long, short, default_value = "react-out")]
+        output: PathBuf,
+        /// Number of realisations (overrides the recipe's).
+        #[arg(long)]
+        realisations: Option<usize>,
+        /// Random seed (overrides the recipe's).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -142,7 +162,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let par = run::Parallel {
         #[cfg(feature = "mpi")]
-        universe: calcine_comm::MpiUniverse::init(),
+        universe: if calcine_comm::MpiUniverse::launched() { calcine_comm::MpiUniverse::init() } else { None },
         grid: cli.grid,
         started,
         signals: signals.clone(),
@@ -159,6 +179,17 @@ fn main() -> ExitCode {
             run::run(input, run::RunOptions { quiet: cli.quiet, resume: *resume, overwrite: *overwrite }, &par)
         }
         Command::Validate { input, ranks } => run::validate(input, *ranks as usize, cli.grid),
+        Command::React { recipe, library, output, realisations, seed } => react::react(
+            &react::ReactArgs {
+                recipe: recipe.clone(),
+                library: library.clone(),
+                output: output.clone(),
+                realisations: *realisations,
+                seed: *seed,
+            },
+            cli.quiet,
+            &par,
+        ),
         Command::Descriptors { input, output } => {
             if par.size() > 1 {
                 Err(anyhow::anyhow!("calcine descriptors runs on one rank (started on {})", par.size()))

@@ -640,3 +640,68 @@ fn a_full_disk_leaves_every_output_readable() {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(c.path("run.json")).unwrap()).unwrap();
     assert_eq!(json["status"], "failed");
 }
+
+fn react_toml(extra: &str, precursors: &str) -> String {
+    format!(
+        "library = \"{}\"\nsize = 9\nrealisations = 2\n{extra}\n[precursors]\n{precursors}\n[[schedule]]\nkind = \"hold\"\ntemperature = 1000\nduration = 1\n",
+        data("reactca/batio3_library.json").display()
+    )
+}
+
+fn react(c: &Case, args: &[&str]) -> Output {
+    calcine().arg("--quiet").arg("react").args(args).current_dir(c.dir.path()).output().unwrap()
+}
+
+#[test]
+fn react_runs_reactca_fixture_and_toml_recipe() {
+    let c = Case::new();
+    let recipe = data("reactca/batio3_recipe.json");
+    let lib = data("reactca/batio3_library.json");
+    let o =
+        react(&c, &[recipe.to_str().unwrap(), "--library", lib.to_str().unwrap(), "-o", "json", "--realisations", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("BaTiO3") && stdout.contains("cell updates/s"), "{stdout}");
+    for f in ["fractions.csv", "summary.csv", "result.json", "slice.csv"] {
+        assert!(c.path("json").join(f).is_file(), "{f}");
+    }
+    let p = c.write("r.toml", &react_toml("", "BaO = 1\nTiO2 = 1"));
+    let o = react(&c, &[p.to_str().unwrap(), "-o", "toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(c.path("toml/slice.csv")).unwrap().lines().count(), 1 + 81);
+}
+
+/// Issue 12, item 7: malformed recipes, phases missing from the library, unbalanced
+/// reactions and compositions that cannot fill the lattice each give a clear message.
+#[test]
+fn react_reports_bad_inputs() {
+    let c = Case::new();
+    let run = |name: &str, text: &str| {
+        let p = c.write(name, text);
+        react(&c, &[p.to_str().unwrap(), "-o", "out"])
+    };
+    assert_fails_with(
+        &run("key.toml", &react_toml("inertia = \"high\"", "BaO = 1\nTiO2 = 1")),
+        &["key.toml", "inertia"],
+    );
+    assert_fails_with(
+        &run("unknown.toml", &react_toml("sweeps = 3", "BaO = 1\nTiO2 = 1")),
+        &["unknown.toml", "sweeps"],
+    );
+    assert_fails_with(&run("missing.toml", &react_toml("", "BaO = 1\nSrTiO3 = 1")), &["SrTiO3", "not in the library"]);
+    assert_fails_with(
+        &run("fill.toml", &react_toml("", "BaO = 1\nTiO2 = 0.0001")),
+        &["cannot fill the lattice", "TiO2"],
+    );
+    let text = std::fs::read_to_string(data("reactca/batio3_library.json")).unwrap().replacen(
+        "\"BaTiO3\": 65.57}",
+        "\"BaTiO3\": 95.57}",
+        1,
+    );
+    let lib = c.write("lib.json", &text);
+    let r = react_toml("", "BaO = 1\nTiO2 = 1")
+        .replace(data("reactca/batio3_library.json").to_str().unwrap(), lib.to_str().unwrap());
+    assert_fails_with(&run("unbalanced.toml", &r), &["not balanced", "BaTiO3"]);
+    let json = data("reactca/batio3_recipe.json");
+    assert_fails_with(&react(&c, &[json.to_str().unwrap()]), &["--library"]);
+}
