@@ -15,6 +15,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("calcine-potential", &["calcine-core", "calcine-neighbor"]),
     ("calcine-eam", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
     ("calcine-snap", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
+    ("calcine-ace", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
     ("calcine-md", &["calcine-core", "calcine-comm", "calcine-domain", "calcine-neighbor", "calcine-potential"]),
     (
         "calcine-test-support",

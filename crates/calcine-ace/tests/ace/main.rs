@@ -1,0 +1,4 @@
+//! Integration tests of calcine-ace against outside references (LAMMPS unit tests, pyace).
+
+mod common;
+mod lammps;
