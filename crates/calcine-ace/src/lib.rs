@@ -19,7 +19,9 @@
 //!   [`calcine_potential::scatter_exact`], so forces have the same bits on any number of
 //!   ranks and threads.
 //! - [`AceModel`], the C-tilde basis every reader produces: [`read_yace`] (`.yace`),
-//!   [`read_legacy_ace`] (plain-text `.ace`).
+//!   [`read_legacy_ace`] (plain-text `.ace`), [`read_bbasis`] (pacemaker's B-basis
+//!   `.yaml`, converted with generalised Clebsch–Gordan coefficients); [`read_model`]
+//!   chooses by extension.
 //! - [`Evaluator`]: the fast kernel (`kernel.rs`, default) or the plain reference
 //!   (`reference.rs`), and [`Algorithm`]: the products of the kernel taken one
 //!   m-combination at a time (`Product`) or through shared partial products
@@ -35,6 +37,7 @@
 //! ```
 
 mod basis;
+mod bbasis;
 mod complex;
 mod embedding;
 mod harmonics;
@@ -49,6 +52,7 @@ mod table;
 mod yace;
 mod yaml;
 
+pub use bbasis::{clebsch_gordan, coupling_tree, ms_cg_list, parse_bbasis, read_bbasis, BBasis, BFunction};
 pub use legacy::{parse_legacy_ace, read_legacy_ace};
 pub use model::{AceModel, Bond, CTildeFunction, Embedding, EmbeddingKind, InnerCutoffKind, RadialBasisKind};
 pub use yace::{parse_yace, read_yace};
@@ -96,11 +100,12 @@ impl std::str::FromStr for Algorithm {
     }
 }
 
-/// Reads a potential file by its extension as LAMMPS does: `.yace` as YAML C-tilde,
-/// anything else as legacy `.ace` text.
+/// Reads a potential file by its extension as LAMMPS does: `.yaml` as pacemaker's B-basis
+/// (converted to C-tilde), `.yace` as YAML C-tilde, anything else as legacy `.ace` text.
 pub fn read_model(path: impl AsRef<Path>) -> Result<AceModel, PotentialError> {
     let path = path.as_ref();
     match path.extension().and_then(|e| e.to_str()) {
+        Some("yaml") | Some("yml") => Ok(read_bbasis(path)?.model),
         Some("yace") => read_yace(path),
         _ => read_legacy_ace(path),
     }

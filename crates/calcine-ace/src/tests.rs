@@ -231,3 +231,38 @@ fn forces_have_the_same_bits_on_any_thread_count() {
         assert_eq!(run(threads), one, "{threads} threads");
     }
 }
+
+#[test]
+fn clebsch_gordan_and_coupling_trees() {
+    let third = (1.0f64 / 3.0).sqrt();
+    assert!((clebsch_gordan(1, 0, 1, 0, 0, 0) + third).abs() < 1e-15);
+    assert!((clebsch_gordan(1, 1, 1, -1, 0, 0) - third).abs() < 1e-15);
+    assert!((clebsch_gordan(1, 1, 1, 0, 2, 1) - 0.5f64.sqrt()).abs() < 1e-15);
+    assert_eq!(clebsch_gordan(1, 1, 1, 1, 0, 0), 0.0);
+    // Leaves paired in order, then intermediates; the last coupling goes to node 2r − 2.
+    assert_eq!(coupling_tree(2), vec![[0, 1, 2]]);
+    assert_eq!(coupling_tree(3), vec![[0, 1, 3], [3, 2, 4]]);
+    assert_eq!(coupling_tree(4), vec![[0, 1, 4], [2, 3, 5], [4, 5, 6]]);
+    assert_eq!(coupling_tree(5), vec![[0, 1, 5], [2, 3, 6], [5, 6, 7], [7, 4, 8]]);
+    assert_eq!(coupling_tree(6), vec![[0, 1, 6], [2, 3, 7], [4, 5, 8], [6, 7, 9], [8, 9, 10]]);
+    // B(l=1, l=1) in the half basis, the first m varying fastest: (1, −1) doubled, then
+    // (0, 0) once, with ⟨1 m 1 −m|0 0⟩.
+    let list = ms_cg_list(&[1, 1], &[]);
+    assert_eq!(list.iter().map(|(ms, _)| ms.clone()).collect::<Vec<_>>(), vec![vec![1, -1], vec![0, 0]]);
+    assert!((list[0].1 - 2.0 * third).abs() < 1e-15 && (list[1].1 + third).abs() < 1e-15);
+}
+
+#[test]
+fn bad_bbasis_files_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(data_path("ace/CuNi-density.yaml")).unwrap();
+    let cases = [
+        ("nodelta.yaml", good.replacen("DeltaSplineBins", "Delta", 1), "missing key 'global.DeltaSplineBins'"),
+        ("radbase.yaml", good.replacen("radbase: SBessel", "radbase: Bessel", 1), "unknown radial basis 'Bessel'"),
+        ("npoti.yaml", good.replacen("npoti: FinnisSinclair", "npoti: Exp", 1), "unknown embedding 'Exp'"),
+    ];
+    for (name, text, want) in cases {
+        let err = read_model(write(dir.path(), name, &text)).unwrap_err().to_string();
+        assert!(err.contains(name) && err.contains(want), "{name}: '{err}' does not say '{want}'");
+    }
+}

@@ -135,3 +135,45 @@ fn random_potentials_match_pyace() {
         }
     }
 }
+
+/// The B-basis `.yaml` of each potential, converted by calcine, is the `.yace` pyace
+/// converted it to: the same elements, embeddings and bonds, the same C-tilde functions
+/// and m-combinations with coefficients equal to rounding, and the same numbers on the
+/// reference structures.
+#[test]
+fn yaml_gives_the_yace_potential() {
+    for potential in POTENTIALS {
+        let yaml = calcine_ace::read_model(data_path(&format!("ace/{potential}.yaml"))).expect("yaml reads");
+        let yace = calcine_ace::read_model(data_path(&format!("ace/{potential}.yace"))).expect("yace reads");
+        assert_eq!(yaml.elements, yace.elements, "{potential}");
+        assert_eq!(yaml.embeddings, yace.embeddings, "{potential}");
+        assert_eq!(yaml.bonds, yace.bonds, "{potential}");
+        assert_eq!(yaml.inner_cutoff, yace.inner_cutoff, "{potential}");
+        let mut worst: f64 = 0.0;
+        for (mu, (a, b)) in yaml.functions.iter().zip(&yace.functions).enumerate() {
+            assert_eq!(a.len(), b.len(), "{potential} element {mu}: number of functions");
+            let scale = b.iter().flat_map(|f| f.ctildes.iter()).fold(0.0f64, |m, c| m.max(c.abs()));
+            for (k, (f, g)) in a.iter().zip(b).enumerate() {
+                assert_eq!(
+                    (&f.mus, &f.ns, &f.ls, &f.ms_combs),
+                    (&g.mus, &g.ns, &g.ls, &g.ms_combs),
+                    "{potential} {mu} {k}"
+                );
+                for (x, y) in f.ctildes.iter().zip(&g.ctildes) {
+                    worst = worst.max((x - y).abs() / scale);
+                }
+            }
+        }
+        assert!(worst < 1e-14, "{potential}: c̃ differ by {worst:.2e} of the largest");
+        for structure in STRUCTURES {
+            let case = Case::read(potential, structure);
+            let names: Vec<&str> = case.elements.iter().map(String::as_str).collect();
+            let ace = Ace::new(yaml.clone(), &names).unwrap();
+            let w = compare(&case, &ace);
+            eprintln!(
+                "{potential}.yaml on {structure}: c̃ within {worst:.1e}; worst errors energy {:.1e}, forces {:.1e}",
+                w[0], w[3]
+            );
+        }
+    }
+}
