@@ -21,6 +21,15 @@ differences between the product evaluator, the recursive evaluator (ACERecursive
 recursive=True) and the B-basis evaluator on the .yaml (`pyace_check_*`), and pyace's forces against
 central differences of its energy on a few atoms (`pyace_fd_*`).
 
+Extrapolation grade: a fifth, smaller potential (CuNi-gamma: ChebExpCos, distance inner cutoff,
+FinnisSinclairShiftedScaled with ndensity 2 for both elements) gets active sets made with pyace's own tools
+(compute_B_projections, compute_active_set (MaxVol), compute_A_active_inverse, save_active_inverse_set, as
+`pace_activeset` does) from a training set of 12 perturbed fcc cells made here: a linear one
+(`CuNi-gamma-linear.asi`; pyace's full, non-linear active sets come out singular here). Its structures
+are a crystal, a liquid and one far outside the training set (`compressed`: fcc at a = 3.2 A), each with pyace's
+energies and forces as above, and `CuNi-gamma-gamma.json` holds pyace's per-atom gamma (PyACECalculator on the
+.yaml with each active set), in atom order.
+
 With --check it recomputes every committed case and compares (nothing is written).
 """
 import argparse
@@ -284,6 +293,80 @@ def main():
     if not args.check:
         with open(os.path.join(args.out, "pyace-checks.json"), "w") as fh:
             json.dump(summary, fh, indent=1, sort_keys=True)
+        make_gamma_references(args.out)
+
+
+def training_set(elements, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(12):
+        a = 3.4 + 0.06 * k
+        s = bulk("Cu", "fcc", a=a, cubic=True).repeat((3, 3, 3))  # 108 atoms
+        s.set_chemical_symbols(rng.choice(elements, len(s)))
+        s.positions += rng.normal(0.0, 0.15, s.positions.shape)
+        out.append(s)
+    return out
+
+
+GAMMA_POTENTIAL = dict(
+    elements=["Cu", "Ni"],
+    embeddings={"ALL": {"npot": "FinnisSinclairShiftedScaled", "fs_parameters": [1, 1, 1, 0.5], "ndensity": 2}},
+    bonds={"ALL": {"radbase": "ChebExpCos", "radparameters": [3.0], "rcut": 4.6, "dcut": 0.01,
+                   "r_in": 1.8, "delta_in": 0.3, "core-repulsion": [200.0, 2.0], "inner_cutoff_type": "distance"}},
+    functions={"ALL": {"nradmax_by_orders": [4, 2, 1], "lmax_by_orders": [0, 2, 1]}},
+    seed=21,
+)
+
+
+def make_gamma_references(out):
+    """Active sets and pyace's gamma for the small potential CuNi-gamma (a basis small enough for its
+    active sets to be small files; both elements with ndensity 2, as pyace's full active sets need)."""
+    from pyace.activelearning import (compute_A_active_inverse, compute_active_set, compute_B_projections,
+                                      save_active_inverse_set)
+    name = "CuNi-gamma"
+    spec = GAMMA_POTENTIAL
+    yaml_path = os.path.join(out, f"{name}.yaml")
+    yace_path = os.path.join(out, f"{name}.yace")
+    make_potential(name, spec).save(yaml_path)
+    ACEBBasisSet(yaml_path).to_ACECTildeBasisSet().save_yaml(yace_path)
+    train = training_set(spec["elements"], 2024)
+    structs = structures(spec["elements"], spec["seed"] + 100)
+    del structs["close"]
+    rng = np.random.default_rng(7)
+    compressed = bulk("Cu", "fcc", a=3.2, cubic=True).repeat((4, 4, 4))
+    compressed.set_chemical_symbols(rng.choice(spec["elements"], len(compressed)))
+    compressed.positions += rng.normal(0.0, 0.05, compressed.positions.shape)
+    structs["compressed"] = (compressed, "fcc a=3.2 4x4x4 (256 atoms), random species, displacements N(0, 0.05 A): "
+                                         "far outside the training set")
+    for sname, (atoms, desc) in structs.items():
+        e, ea, f, virial = evaluate(atoms, calculator(yace_path))
+        info = {"energy": fmt(e), "virial": " ".join(fmt(v) for v in virial),
+                "atom_energies": " ".join(fmt(v) for v in ea), "elements": " ".join(spec["elements"]),
+                "case": f"{name}-{sname}", "potential": f"{name}.yace", "structure": desc,
+                "reference": f"pyace ACECTildeEvaluator (product) on {name}.yace"}
+        write_case(os.path.join(out, f"{name}-{sname}.xyz"), atoms, info, f)
+    gammas = {"training_set": "12 fcc 3x3x3 cells (108 atoms), a = 3.40 + 0.06 k A, random species, "
+                              "displacements N(0, 0.15 A), numpy default_rng(2024)"}
+    # Only the linear grade: pyace's full (non-linear) active sets for this potential come out singular (gamma
+    # ~1e18 on every structure, whatever the training set), and for elements with different ndensity
+    # compute_B_projections(is_full=True) fails outright.
+    for kind, full in [("linear", False)]:
+        proj = compute_B_projections(ACEBBasisSet(yaml_path), train, is_full=full)
+        active = compute_active_set(proj)
+        asi_path = os.path.join(out, f"{name}-{kind}.asi")
+        save_active_inverse_set(asi_path, compute_A_active_inverse(active), elements_name=spec["elements"])
+        calc = PyACECalculator(yaml_path)
+        calc.set_active_set(asi_path)
+        gammas[kind] = {}
+        for sname, (atoms, _) in structs.items():
+            a = atoms.copy()
+            a.calc = calc
+            a.get_potential_energy()
+            g = np.array(calc.results["gamma"], dtype=float)
+            gammas[kind][sname] = [float(v) for v in g]
+            print(f"{name} {kind} {sname}: max gamma {g.max():.4g}", file=sys.stderr)
+    with open(os.path.join(out, f"{name}-gamma.json"), "w") as fh:
+        json.dump(gammas, fh, indent=1)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@
 //!   [`read_legacy_ace`] (plain-text `.ace`), [`read_bbasis`] (pacemaker's B-basis
 //!   `.yaml`, converted with generalised Clebsch–Gordan coefficients); [`read_model`]
 //!   chooses by extension.
+//! - [`Extrapolation`]: the extrapolation grade γ per atom (LAMMPS `compute
+//!   pace/extrapolation`) from a B-basis `.yaml` and its active set (`.asi`).
 //! - [`Evaluator`]: the fast kernel (`kernel.rs`, default) or the plain reference
 //!   (`reference.rs`), and [`Algorithm`]: the products of the kernel taken one
 //!   m-combination at a time (`Product`) or through shared partial products
@@ -36,10 +38,12 @@
 //! let list = NeighborList::new(cu.neighbor_kind(), cu.cutoff(), 1.0);
 //! ```
 
+mod asi;
 mod basis;
 mod bbasis;
 mod complex;
 mod embedding;
+mod gamma;
 mod harmonics;
 mod kernel;
 mod legacy;
@@ -52,7 +56,9 @@ mod table;
 mod yace;
 mod yaml;
 
+pub use asi::{read_asi, Matrix};
 pub use bbasis::{clebsch_gordan, coupling_tree, ms_cg_list, parse_bbasis, read_bbasis, BBasis, BFunction};
+pub use gamma::{Extrapolation, GradeKind};
 pub use legacy::{parse_legacy_ace, read_legacy_ace};
 pub use model::{AceModel, Bond, CTildeFunction, Embedding, EmbeddingKind, InnerCutoffKind, RadialBasisKind};
 pub use yace::{parse_yace, read_yace};

@@ -1,5 +1,6 @@
 //! Integration tests of calcine-ace against outside references (LAMMPS unit tests, pyace).
 
 mod common;
+mod gamma;
 mod lammps;
 mod pyace;
