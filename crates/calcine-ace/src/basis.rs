@@ -8,15 +8,43 @@ use crate::radial::{atomic_number, core_repulsion, radial_basis, radial_function
 use crate::table::Table;
 use calcine_potential::PotentialError;
 
-/// The three tables of one ordered element pair.
+/// The radial functions of one ordered element pair in one table, so that a lookup reads
+/// one stretch of memory: g_k (k < nradbase), then R_nl (row-major [n][l], n < nradmax,
+/// l ≤ lmax), then the core repulsion (or ZBL) pair term. Each function's coefficients
+/// depend only on its own node values, so this is ML-PACE's three tables side by side.
 #[derive(Debug, Clone)]
 pub struct BondTables {
-    /// g_k, k < nradbase.
-    pub g: Table,
-    /// R_nl, row-major [n][l] with n < nradmax, l ≤ lmax.
-    pub rnl: Table,
-    /// The core repulsion (or ZBL) pair term.
-    pub core: Table,
+    pub table: Table,
+    pub nradbase: usize,
+    pub n_rl: usize,
+}
+
+/// The values of one lookup, split into g_k, R_nl and the core term.
+pub struct Lookup<'a> {
+    pub g: &'a [f64],
+    pub r_nl: &'a [f64],
+    pub core: f64,
+}
+
+impl BondTables {
+    /// The number of functions of the table.
+    pub fn width(&self) -> usize {
+        self.nradbase + self.n_rl + 1
+    }
+
+    /// The smallest distance the table accepts.
+    pub fn min_distance(&self) -> f64 {
+        self.table.min_distance()
+    }
+
+    /// Splits a row of [`BondTables::width`] values.
+    pub fn split<'a>(&self, row: &'a [f64]) -> Lookup<'a> {
+        Lookup {
+            g: &row[..self.nradbase],
+            r_nl: &row[self.nradbase..self.nradbase + self.n_rl],
+            core: row[self.nradbase + self.n_rl],
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -40,17 +68,8 @@ impl Basis {
         for mu_i in 0..n {
             for mu_j in 0..n {
                 let bond = model.bond(mu_i, mu_j);
-                let g = Table::new(nradbase, bond.rcut, bin, |r, v, d| radial_basis(bond, inner, nradbase, r, v, d));
-                let mut gk = vec![0.0; nradbase];
-                let mut dgk = vec![0.0; nradbase];
-                let rnl = Table::new(nradmax * (lmax + 1), bond.rcut, bin, |r, v, d| {
-                    radial_basis(bond, inner, nradbase, r, &mut gk, &mut dgk);
-                    radial_functions(bond, nradmax, lmax, &gk, &dgk, v, d);
-                });
-                let core = match inner {
-                    InnerCutoffKind::Density | InnerCutoffKind::Distance => {
-                        Table::new(1, bond.rcut, bin, |r, v, d| (v[0], d[0]) = core_repulsion(bond, inner, r))
-                    }
+                let n_rl = nradmax * (lmax + 1);
+                let z = match inner {
                     InnerCutoffKind::Zbl => {
                         let z = |mu: usize| {
                             atomic_number(&model.elements[mu]).map(f64::from).ok_or_else(|| PotentialError::Invalid {
@@ -61,13 +80,33 @@ impl Basis {
                                 ),
                             })
                         };
-                        let (zi, zj) = (z(mu_i)?, z(mu_j)?);
-                        Table::new(1, bond.rcut, bin, |r, v, d| {
-                            (v[0], d[0]) = zbl(r, zi, zj, bond.rcut, bond.rcut - bond.dcut, bond.prehc)
-                        })
+                        Some((z(mu_i)?, z(mu_j)?))
                     }
+                    _ => None,
                 };
-                tables.push(BondTables { g, rnl, core });
+                let mut gk = vec![0.0; nradbase];
+                let mut dgk = vec![0.0; nradbase];
+                let table = Table::new(nradbase + n_rl + 1, bond.rcut, bin, |r, v, d| {
+                    radial_basis(bond, inner, nradbase, r, &mut gk, &mut dgk);
+                    v[..nradbase].copy_from_slice(&gk);
+                    d[..nradbase].copy_from_slice(&dgk);
+                    radial_functions(
+                        bond,
+                        nradmax,
+                        lmax,
+                        &gk,
+                        &dgk,
+                        &mut v[nradbase..nradbase + n_rl],
+                        &mut d[nradbase..nradbase + n_rl],
+                    );
+                    let (cr, dcr) = match z {
+                        None => core_repulsion(bond, inner, r),
+                        Some((zi, zj)) => zbl(r, zi, zj, bond.rcut, bond.rcut - bond.dcut, bond.prehc),
+                    };
+                    v[nradbase + n_rl] = cr;
+                    d[nradbase + n_rl] = dcr;
+                });
+                tables.push(BondTables { table, nradbase, n_rl });
             }
         }
         Ok(Self { harmonics: Harmonics::new(lmax), model, lmax, nradmax, nradbase, tables })

@@ -216,15 +216,17 @@ fn atomic_base(basis: &Basis, mu_i: usize, neighbors: &[Neighbor]) -> Result<Ato
     let per_n = (lmax + 1) * (lmax + 1);
     let mut a1 = vec![0.0; n_el * nradbase];
     let mut a = vec![Complex::ZERO; n_el * nradmax * per_n];
-    let (mut g, mut dg) = (vec![0.0; nradbase], vec![0.0; nradbase]);
-    let (mut r_nl, mut dr_nl) = (vec![0.0; nradmax * (lmax + 1)], vec![0.0; nradmax * (lmax + 1)]);
+    let (mut values, mut derivatives) = (Vec::new(), Vec::new());
     let (mut p, mut dp) = (vec![0.0; n_lm(lmax)], vec![0.0; n_lm(lmax)]);
     let (mut y, mut dy) = (vec![Complex::ZERO; n_lm(lmax)], vec![[Complex::ZERO; 3]; n_lm(lmax)]);
     for nb in neighbors {
         let tables = basis.tables(mu_i, nb.mu);
-        let close = |_| Close { atom_idx: nb.atom_idx, r: nb.r, min_distance: tables.g.min_distance() };
-        tables.g.eval(nb.r, &mut g, &mut dg).map_err(close)?;
-        tables.rnl.eval(nb.r, &mut r_nl, &mut dr_nl).map_err(close)?;
+        let close = |_| Close { atom_idx: nb.atom_idx, r: nb.r, min_distance: tables.min_distance() };
+        values.resize(tables.width(), 0.0);
+        derivatives.resize(tables.width(), 0.0);
+        tables.table.eval(nb.r, &mut values, &mut derivatives).map_err(close)?;
+        let lookup = tables.split(&values);
+        let (g, r_nl) = (lookup.g, lookup.r_nl);
         let inv_r = 1.0 / nb.r;
         basis.harmonics.compute(nb.d.x * inv_r, nb.d.y * inv_r, nb.d.z * inv_r, &mut p, &mut dp, &mut y, &mut dy);
         for k in 0..nradbase {

@@ -62,6 +62,42 @@ impl Harmonics {
         Self { lmax, a, b, c, d }
     }
 
+    /// Y_lm for m ≥ 0 at the unit vector (x, y, z), without gradients: the same values
+    /// [`Harmonics::compute`] gives, for the density pass.
+    pub fn compute_values(&self, rx: f64, ry: f64, rz: f64, p: &mut [f64], y: &mut [Complex]) {
+        let lmax = self.lmax;
+        p[0] = 1.0;
+        if lmax > 0 {
+            p[lm(1, 0)] = SQ3 * rz;
+            p[lm(1, 1)] = -SQ3O2;
+            for l in 2..=lmax {
+                for m in 0..l - 1 {
+                    let (a, b) = (self.a[lm(l, m)], self.b[lm(l, m)]);
+                    p[lm(l, m)] = a * (rz * p[lm(l - 1, m)] + b * p[lm(l - 2, m)]);
+                }
+                let t = self.d[l] * p[lm(l - 1, l - 1)];
+                p[lm(l, l - 1)] = t * rz;
+                p[lm(l, l)] = self.c[l] * p[lm(l - 1, l - 1)];
+            }
+        }
+        for l in 0..=lmax {
+            y[lm(l, 0)] = Complex::new(p[lm(l, 0)], 0.0);
+        }
+        for l in 1..=lmax {
+            let k = lm(l, 1);
+            y[k] = Complex::new(rx * p[k], ry * p[k]);
+        }
+        let phase = Complex::new(rx, ry);
+        let mut phasem = phase;
+        for m in 2..=lmax {
+            phasem = phasem * phase;
+            for l in m..=lmax {
+                let k = lm(l, m);
+                y[k] = Complex::new(phasem.re * p[k], phasem.im * p[k]);
+            }
+        }
+    }
+
     /// Y_lm and their tangential gradients dY_lm (x, y, z components) for m ≥ 0 at the unit
     /// vector (x, y, z); `y` and `dy` hold `n_lm(lmax)` entries.
     pub fn compute(

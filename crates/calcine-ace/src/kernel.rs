@@ -29,23 +29,24 @@ use calcine_potential::AtomTerms;
 #[derive(Debug, Default)]
 pub struct Scratch {
     pub neighbors: Vec<Neighbor>,
-    /// Per neighbor: g'_k (nradbase), then R_nl and R'_nl (nradmax·(lmax+1) each).
+    /// Per neighbor: the table's values (g_k, R_nl, core) and derivatives, side by side.
     radial: Vec<f64>,
-    dcr: Vec<f64>,
-    g: Vec<f64>,
     a1: Vec<f64>,
     /// Values of the graph: the A-leaves, then the nodes.
     values: Vec<Complex>,
     adjoint: Vec<Complex>,
-    /// The folded adjoint on m ≥ 0, [μ][n][lm].
-    folded: Vec<Complex>,
+    /// The folded adjoint on m ≥ 0, [μ][n][lm], real and imaginary parts apart.
+    folded_re: Vec<f64>,
+    folded_im: Vec<f64>,
     w1: Vec<f64>,
     p: Vec<f64>,
     dp: Vec<f64>,
     y: Vec<Complex>,
     dy: Vec<[Complex; 3]>,
-    u: Vec<Complex>,
-    v: Vec<Complex>,
+    u_re: Vec<f64>,
+    u_im: Vec<f64>,
+    v_re: Vec<f64>,
+    v_im: Vec<f64>,
     rho: Vec<f64>,
     d_f: Vec<f64>,
 }
@@ -67,15 +68,15 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     let n_rl = nradmax * (lmax + 1);
     let nlm = n_lm(lmax);
     let per_n = (lmax + 1) * (lmax + 1);
-    let stride = nradbase + 2 * n_rl;
+    // Per neighbor: the table's values, then its derivatives.
+    let width = nradbase + n_rl + 1;
+    let stride = 2 * width;
     let embedding = &model.embeddings[mu_i];
     let ndensity = embedding.ndensity;
     let zbl = model.inner_cutoff == InnerCutoffKind::Zbl;
     let n_nb = s.neighbors.len();
 
     s.radial.resize(n_nb * stride, 0.0);
-    s.dcr.resize(n_nb, 0.0);
-    s.g.resize(nradbase, 0.0);
     s.a1.clear();
     s.a1.resize(n_el * nradbase, 0.0);
     s.values.resize(plan.n_leaves + plan.nodes.len(), Complex::ZERO);
@@ -92,38 +93,24 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     for jj in 0..n_nb {
         let nb = s.neighbors[jj];
         let tables = basis.tables(mu_i, nb.mu);
-        let close = |_| Close { atom_idx: nb.atom_idx, r: nb.r, min_distance: tables.g.min_distance() };
+        let close = |_| Close { atom_idx: nb.atom_idx, r: nb.r, min_distance: tables.min_distance() };
         let row = &mut s.radial[jj * stride..(jj + 1) * stride];
-        let (dg, rest) = row.split_at_mut(nradbase);
-        let (r_nl, dr_nl) = rest.split_at_mut(n_rl);
-        tables.g.eval(nb.r, &mut s.g, dg).map_err(close)?;
-        tables.rnl.eval(nb.r, r_nl, dr_nl).map_err(close)?;
-        let (mut cr, mut dcr) = ([0.0], [0.0]);
-        tables.core.eval(nb.r, &mut cr, &mut dcr).map_err(close)?;
-        s.dcr[jj] = dcr[0];
-        rho_core += cr[0];
+        let (values, derivatives) = row.split_at_mut(width);
+        tables.table.eval(nb.r, values, derivatives).map_err(close)?;
+        let (g, r_nl) = (&values[..nradbase], &values[nradbase..nradbase + n_rl]);
+        rho_core += values[nradbase + n_rl];
         let inv_r = 1.0 / nb.r;
-        basis.harmonics.compute(
-            nb.d.x * inv_r,
-            nb.d.y * inv_r,
-            nb.d.z * inv_r,
-            &mut s.p,
-            &mut s.dp,
-            &mut s.y,
-            &mut s.dy,
-        );
+        basis.harmonics.compute_values(nb.d.x * inv_r, nb.d.y * inv_r, nb.d.z * inv_r, &mut s.p, &mut s.y);
         let a1 = &mut s.a1[nb.mu * nradbase..(nb.mu + 1) * nradbase];
         for k in 0..nradbase {
-            a1[k] += s.g[k];
+            a1[k] += g[k];
         }
         for n in 0..nradmax {
             let a = &mut s.values[(nb.mu * nradmax + n) * per_n..][..per_n];
             for l in 0..=lmax {
                 let r = r_nl[n * (lmax + 1) + l];
-                let base = l * l + l;
-                for m in 0..=l {
-                    let y = s.y[lm(l, m)];
-                    let slot = &mut a[base + m];
+                let slots = &mut a[l * l + l..=l * l + 2 * l];
+                for (slot, y) in slots.iter_mut().zip(&s.y[lm(l, 0)..=lm(l, l)]) {
                     slot.re += r * y.re;
                     slot.im += r * y.im;
                 }
@@ -149,18 +136,10 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
 
     // Products and densities.
-    let (leaves, nodes) = s.values.split_at_mut(plan.n_leaves);
+    let values = &mut s.values;
     for (k, &[a, b]) in plan.nodes.iter().enumerate() {
-        let value = |id: u32, nodes: &[Complex]| {
-            let id = id as usize;
-            if id < plan.n_leaves {
-                leaves[id]
-            } else {
-                nodes[id - plan.n_leaves]
-            }
-        };
-        let product = value(a, nodes) * value(b, nodes);
-        nodes[k] = product;
+        let product = values[a as usize] * values[b as usize];
+        values[plan.n_leaves + k] = product;
     }
     s.rho.clear();
     s.rho.resize(ndensity, 0.0);
@@ -170,11 +149,11 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
             s.rho[p] += plan.rank1_coefficients[t * ndensity + p] * a;
         }
     }
-    for (t, &id) in plan.outputs.iter().enumerate() {
+    let rho = &mut s.rho[..ndensity];
+    for (&id, c) in plan.outputs.iter().zip(plan.coefficients.chunks_exact(ndensity)) {
         let b = s.values[id as usize].re;
-        let c = &plan.coefficients[t * ndensity..(t + 1) * ndensity];
-        for p in 0..ndensity {
-            s.rho[p] += b * c[p];
+        for (r, &c) in rho.iter_mut().zip(c) {
+            *r += b * c;
         }
     }
 
@@ -202,19 +181,21 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     // The adjoint through the graph.
     s.adjoint.clear();
     s.adjoint.resize(plan.n_leaves + plan.nodes.len(), Complex::ZERO);
-    for (t, &id) in plan.outputs.iter().enumerate() {
-        let c = &plan.coefficients[t * ndensity..(t + 1) * ndensity];
+    let d_f = &s.d_f[..ndensity];
+    for (&id, c) in plan.outputs.iter().zip(plan.coefficients.chunks_exact(ndensity)) {
         let mut theta = 0.0;
-        for p in 0..ndensity {
-            theta += s.d_f[p] * c[p];
+        for (&d, &c) in d_f.iter().zip(c) {
+            theta += d * c;
         }
         s.adjoint[id as usize].re += theta;
     }
+    let (adjoint, values) = (&mut s.adjoint, &s.values);
     for (k, &[a, b]) in plan.nodes.iter().enumerate().rev() {
-        let w = s.adjoint[plan.n_leaves + k];
-        let (va, vb) = (s.values[a as usize], s.values[b as usize]);
-        s.adjoint[a as usize] += w * vb;
-        s.adjoint[b as usize] += w * va;
+        let w = adjoint[plan.n_leaves + k];
+        let (a, b) = (a as usize, b as usize);
+        let (va, vb) = (values[a], values[b]);
+        adjoint[a] += w * vb;
+        adjoint[b] += w * va;
     }
     s.w1.clear();
     s.w1.resize(n_el * nradbase, 0.0);
@@ -225,55 +206,68 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
         }
         s.w1[k as usize] += theta;
     }
-    s.folded.resize(n_el * nradmax * nlm, Complex::ZERO);
-    for (block, folded) in s.adjoint[..plan.n_leaves].chunks(per_n).zip(s.folded.chunks_mut(nlm)) {
+    s.folded_re.resize(n_el * nradmax * nlm, 0.0);
+    s.folded_im.resize(n_el * nradmax * nlm, 0.0);
+    for (b, block) in s.adjoint[..plan.n_leaves].chunks(per_n).enumerate() {
+        let (fre, fim) = (&mut s.folded_re[b * nlm..(b + 1) * nlm], &mut s.folded_im[b * nlm..(b + 1) * nlm]);
         for l in 0..=lmax {
             let base = l * l + l;
-            folded[lm(l, 0)] = block[base];
+            fre[lm(l, 0)] = block[base].re;
+            fim[lm(l, 0)] = block[base].im;
             for m in 1..=l {
-                folded[lm(l, m)] = block[base + m] + block[base - m].conj().scale(parity(m));
+                let w = block[base + m] + block[base - m].conj().scale(parity(m));
+                fre[lm(l, m)] = w.re;
+                fim[lm(l, m)] = w.im;
             }
         }
     }
 
     // Forces.
-    s.u.resize(nlm, Complex::ZERO);
-    s.v.resize(nlm, Complex::ZERO);
+    for buf in [&mut s.u_re, &mut s.u_im, &mut s.v_re, &mut s.v_im] {
+        buf.resize(nlm, 0.0);
+    }
     let mut forces = Vec::with_capacity(n_nb);
     for jj in 0..n_nb {
         let nb = s.neighbors[jj];
         let row = &s.radial[jj * stride..(jj + 1) * stride];
-        let (dg, rest) = row.split_at(nradbase);
-        let (r_nl, dr_nl) = rest.split_at(n_rl);
+        let (values, derivatives) = row.split_at(width);
+        let (r_nl, dg, dr_nl) =
+            (&values[nradbase..nradbase + n_rl], &derivatives[..nradbase], &derivatives[nradbase..nradbase + n_rl]);
+        let dcr = derivatives[nradbase + n_rl];
         let inv_r = 1.0 / nb.r;
         let rhat = [nb.d.x * inv_r, nb.d.y * inv_r, nb.d.z * inv_r];
         basis.harmonics.compute(rhat[0], rhat[1], rhat[2], &mut s.p, &mut s.dp, &mut s.y, &mut s.dy);
-        s.u.fill(Complex::ZERO);
-        s.v.fill(Complex::ZERO);
+        for buf in [&mut s.u_re, &mut s.u_im, &mut s.v_re, &mut s.v_im] {
+            buf.fill(0.0);
+        }
         for n in 0..nradmax {
-            let w = &s.folded[(nb.mu * nradmax + n) * nlm..][..nlm];
+            let wre = &s.folded_re[(nb.mu * nradmax + n) * nlm..][..nlm];
+            let wim = &s.folded_im[(nb.mu * nradmax + n) * nlm..][..nlm];
             for l in 0..=lmax {
                 let (r, dr) = (r_nl[n * (lmax + 1) + l], dr_nl[n * (lmax + 1) + l]);
-                for k in lm(l, 0)..=lm(l, l) {
-                    let wk = w[k];
-                    s.u[k].re += wk.re * r;
-                    s.u[k].im += wk.im * r;
-                    s.v[k].re += wk.re * dr;
-                    s.v[k].im += wk.im * dr;
+                let ks = lm(l, 0)..lm(l, l) + 1;
+                let (wre, wim) = (&wre[ks.clone()], &wim[ks.clone()]);
+                let (ure, uim) = (&mut s.u_re[ks.clone()], &mut s.u_im[ks.clone()]);
+                let (vre, vim) = (&mut s.v_re[ks.clone()], &mut s.v_im[ks]);
+                for k in 0..wre.len() {
+                    ure[k] += wre[k] * r;
+                    uim[k] += wim[k] * r;
+                    vre[k] += wre[k] * dr;
+                    vim[k] += wim[k] * dr;
                 }
             }
         }
-        let mut radial_part = d_e_d_rho_core * s.dcr[jj];
+        let mut radial_part = d_e_d_rho_core * dcr;
         let w1 = &s.w1[nb.mu * nradbase..(nb.mu + 1) * nradbase];
         for k in 0..nradbase {
             radial_part += w1[k] * dg[k];
         }
         let mut tangent = [0.0; 3];
         for k in 0..nlm {
-            radial_part += s.v[k].re_mul(s.y[k]);
-            let u = s.u[k];
+            let (y, dy) = (s.y[k], &s.dy[k]);
+            radial_part += s.v_re[k] * y.re - s.v_im[k] * y.im;
             for c in 0..3 {
-                tangent[c] += u.re_mul(s.dy[k][c]);
+                tangent[c] += s.u_re[k] * dy[c].re - s.u_im[k] * dy[c].im;
             }
         }
         if nearest.is_some_and(|(k, _)| k == jj) {

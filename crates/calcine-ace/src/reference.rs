@@ -79,7 +79,7 @@ pub fn atom_terms(basis: &Basis, mu_i: usize, neighbors: &[Neighbor]) -> Result<
     let mut d_min = model.max_cutoff();
     for (jj, nb) in neighbors.iter().enumerate() {
         let tables = basis.tables(mu_i, nb.mu);
-        let close = |_| Close { atom_idx: nb.atom_idx, r: nb.r, min_distance: tables.g.min_distance() };
+        let close = |_| Close { atom_idx: nb.atom_idx, r: nb.r, min_distance: tables.min_distance() };
         let mut v = NeighborValues {
             dg: vec![0.0; nradbase],
             r_nl: vec![0.0; n_rl],
@@ -88,12 +88,15 @@ pub fn atom_terms(basis: &Basis, mu_i: usize, neighbors: &[Neighbor]) -> Result<
             y: vec![Complex::ZERO; n_lm(lmax)],
             dy: vec![[Complex::ZERO; 3]; n_lm(lmax)],
         };
-        tables.g.eval(nb.r, &mut g, &mut v.dg).map_err(close)?;
-        tables.rnl.eval(nb.r, &mut v.r_nl, &mut v.dr_nl).map_err(close)?;
-        let (mut cr, mut dcr) = ([0.0], [0.0]);
-        tables.core.eval(nb.r, &mut cr, &mut dcr).map_err(close)?;
-        v.dcr = dcr[0];
-        rho_core += cr[0];
+        let (mut table_values, mut table_derivatives) = (vec![0.0; tables.width()], vec![0.0; tables.width()]);
+        tables.table.eval(nb.r, &mut table_values, &mut table_derivatives).map_err(close)?;
+        let (val, der) = (tables.split(&table_values), tables.split(&table_derivatives));
+        g.copy_from_slice(val.g);
+        v.dg.copy_from_slice(der.g);
+        v.r_nl.copy_from_slice(val.r_nl);
+        v.dr_nl.copy_from_slice(der.r_nl);
+        v.dcr = der.core;
+        rho_core += val.core;
         let inv_r = 1.0 / nb.r;
         let rhat = [nb.d.x * inv_r, nb.d.y * inv_r, nb.d.z * inv_r];
         basis.harmonics.compute(rhat[0], rhat[1], rhat[2], &mut p, &mut dp, &mut v.y, &mut v.dy);

@@ -8,14 +8,15 @@
 //! n_lut on give zero, as in ML-PACE.
 
 /// Several functions of r tabulated on one grid; the coefficients of all functions of a
-/// segment are contiguous, so one lookup touches one stretch of memory.
+/// segment are contiguous (c0 of every function, then c1, c2, c3), so one lookup touches
+/// one stretch of memory and evaluates all functions in SIMD lanes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     n_functions: usize,
     n_lut: usize,
     /// n_lut / r_c.
     scale: f64,
-    /// coefficients[(segment·n_functions + function)·4 + c].
+    /// coefficients[(segment·4 + c)·n_functions + function].
     coefficients: Vec<f64>,
 }
 
@@ -39,14 +40,14 @@ impl Table {
         for n in (1..=n_lut).rev() {
             let r = inv_scale * n as f64;
             eval(r, &mut values, &mut derivatives);
+            let segment = &mut coefficients[n * 4 * n_functions..(n + 1) * 4 * n_functions];
             for k in 0..n_functions {
                 let f0 = values[k];
                 let f0d1 = derivatives[k] * inv_scale;
-                let c = &mut coefficients[(n * n_functions + k) * 4..][..4];
-                c[0] = f0;
-                c[1] = f0d1;
-                c[2] = 3.0 * (f1[k] - f0) - f1d1[k] - 2.0 * f0d1;
-                c[3] = -2.0 * (f1[k] - f0) + f1d1[k] + f0d1;
+                segment[k] = f0;
+                segment[n_functions + k] = f0d1;
+                segment[2 * n_functions + k] = 3.0 * (f1[k] - f0) - f1d1[k] - 2.0 * f0d1;
+                segment[3 * n_functions + k] = -2.0 * (f1[k] - f0) + f1d1[k] + f0d1;
                 f1[k] = f0;
                 f1d1[k] = f0d1;
             }
@@ -87,10 +88,13 @@ impl Table {
                 let w3 = w2 * w;
                 let two_w = 2.0 * w;
                 let three_w2 = 3.0 * w2;
-                for k in 0..self.n_functions {
-                    let c = &c[4 * k..4 * k + 4];
-                    values[k] = c[0] + c[1] * w + c[2] * w2 + c[3] * w3;
-                    derivatives[k] = (c[1] + c[2] * two_w + c[3] * three_w2) * self.scale;
+                let n = self.n_functions;
+                let (c0, rest) = c.split_at(n);
+                let (c1, rest) = rest.split_at(n);
+                let (c2, c3) = rest.split_at(n);
+                for (k, (v, d)) in values[..n].iter_mut().zip(&mut derivatives[..n]).enumerate() {
+                    *v = c0[k] + c1[k] * w + c2[k] * w2 + c3[k] * w3;
+                    *d = (c1[k] + c2[k] * two_w + c3[k] * three_w2) * self.scale;
                 }
             }
         }
