@@ -156,6 +156,12 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
             *r += b * c;
         }
     }
+    for (&[a, b], c) in plan.leaf_outputs.iter().zip(plan.leaf_coefficients.chunks_exact(ndensity)) {
+        let b = s.values[a as usize].re_mul(s.values[b as usize]);
+        for (r, &c) in rho.iter_mut().zip(c) {
+            *r += b * c;
+        }
+    }
 
     // Embedding and the inner switch.
     s.d_f.resize(ndensity, 0.0);
@@ -190,6 +196,16 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
         s.adjoint[id as usize].re += theta;
     }
     let (adjoint, values) = (&mut s.adjoint, &s.values);
+    for (&[a, b], c) in plan.leaf_outputs.iter().zip(plan.leaf_coefficients.chunks_exact(ndensity)) {
+        let mut theta = 0.0;
+        for (&d, &c) in d_f.iter().zip(c) {
+            theta += d * c;
+        }
+        let (a, b) = (a as usize, b as usize);
+        let (va, vb) = (values[a], values[b]);
+        adjoint[a] += vb.scale(theta);
+        adjoint[b] += va.scale(theta);
+    }
     for (k, &[a, b]) in plan.nodes.iter().enumerate().rev() {
         let w = adjoint[plan.n_leaves + k];
         let (a, b) = (a as usize, b as usize);

@@ -24,9 +24,16 @@ pub struct Plan {
     pub n_leaves: usize,
     /// Each node's two factors (ids below `n_leaves` are leaves, others node n_leaves + k).
     pub nodes: Vec<[u32; 2]>,
-    /// Density terms: a value id and where its `ndensity` coefficients start in `coefficients`.
+    /// Density terms that are also factors of other nodes: a value id, with `ndensity`
+    /// coefficients each in `coefficients`.
     pub outputs: Vec<u32>,
     pub coefficients: Vec<f64>,
+    /// Density terms that nothing else uses (most of them): only the real part of the
+    /// product of their two factors is needed, and their adjoint is real, which halves
+    /// their cost forwards and backwards (as ML-PACE's recursive evaluator treats its
+    /// leaves). Coefficients in `leaf_coefficients`.
+    pub leaf_outputs: Vec<[u32; 2]>,
+    pub leaf_coefficients: Vec<f64>,
     /// Rank-1 terms: the index k into A1 (μ·nradbase + n) and their coefficients.
     pub rank1: Vec<u32>,
     pub rank1_coefficients: Vec<f64>,
@@ -108,7 +115,55 @@ impl Plan {
                 }
             }
         }
+        plan.split_leaf_outputs(ndensity);
         plan
+    }
+
+    /// Moves output nodes that are no other node's factor out of the graph into
+    /// `leaf_outputs`, renumbering the remaining nodes.
+    fn split_leaf_outputs(&mut self, ndensity: usize) {
+        let n_leaves = self.n_leaves;
+        let mut used = vec![false; self.nodes.len()];
+        for &[a, b] in &self.nodes {
+            for id in [a, b] {
+                if id as usize >= n_leaves {
+                    used[id as usize - n_leaves] = true;
+                }
+            }
+        }
+        let mut is_leaf_output = vec![false; self.nodes.len()];
+        let outputs = std::mem::take(&mut self.outputs);
+        let coefficients = std::mem::take(&mut self.coefficients);
+        for &id in &outputs {
+            let k = id as usize - n_leaves;
+            if !used[k] {
+                is_leaf_output[k] = true;
+            }
+        }
+        // New ids of the nodes that stay.
+        let mut new_id = vec![u32::MAX; self.nodes.len()];
+        let mut kept = Vec::new();
+        let renumber =
+            |id: u32, new_id: &[u32]| if (id as usize) < n_leaves { id } else { new_id[id as usize - n_leaves] };
+        for (k, &[a, b]) in self.nodes.iter().enumerate() {
+            if !is_leaf_output[k] {
+                new_id[k] = (n_leaves + kept.len()) as u32;
+                kept.push([renumber(a, &new_id), renumber(b, &new_id)]);
+            }
+        }
+        for (t, &id) in outputs.iter().enumerate() {
+            let k = id as usize - n_leaves;
+            let c = &coefficients[t * ndensity..(t + 1) * ndensity];
+            if is_leaf_output[k] {
+                let [a, b] = self.nodes[k];
+                self.leaf_outputs.push([renumber(a, &new_id), renumber(b, &new_id)]);
+                self.leaf_coefficients.extend_from_slice(c);
+            } else {
+                self.outputs.push(new_id[k]);
+                self.coefficients.extend_from_slice(c);
+            }
+        }
+        self.nodes = kept;
     }
 
     fn push_node(&mut self, a: u32, b: u32) -> u32 {

@@ -3,4 +3,5 @@
 mod common;
 mod gamma;
 mod lammps;
+mod nve;
 mod pyace;
