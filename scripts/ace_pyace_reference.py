@@ -25,7 +25,9 @@ Extrapolation grade: a fifth, smaller potential (CuNi-gamma: ChebExpCos, distanc
 FinnisSinclairShiftedScaled with ndensity 2 for both elements) gets active sets made with pyace's own tools
 (compute_B_projections, compute_active_set (MaxVol), compute_A_active_inverse, save_active_inverse_set, as
 `pace_activeset` does) from a training set of 12 perturbed fcc cells made here: a linear one
-(`CuNi-gamma-linear.asi`; pyace's full, non-linear active sets come out singular here). Its structures
+(`CuNi-gamma-linear.asi`; pyace's full, non-linear active sets come out singular here, so the full grade's
+arithmetic is checked with `CuNi-gamma-full-random.asi`, random well-conditioned matrices of the full size). Its
+structures
 are a crystal, a liquid and one far outside the training set (`compressed`: fcc at a = 3.2 A), each with pyace's
 energies and forces as above, and `CuNi-gamma-gamma.json` holds pyace's per-atom gamma (PyACECalculator on the
 .yaml with each active set), in atom order.
@@ -365,6 +367,25 @@ def make_gamma_references(out):
             g = np.array(calc.results["gamma"], dtype=float)
             gammas[kind][sname] = [float(v) for v in g]
             print(f"{name} {kind} {sname}: max gamma {g.max():.4g}", file=sys.stderr)
+    # The full grade's arithmetic (b = dF/drho_p times the projections, density-major) checked with an
+    # "active set" of random, well-conditioned matrices of the full size (numpy seed 99): pyace tells the kind
+    # from the shape, as LAMMPS does.
+    rng = np.random.default_rng(99)
+    bb = ACEBBasisSet(yaml_path)
+    random_asi = {}
+    for st, el in enumerate(spec["elements"]):
+        n = (len(bb.basis_rank1[st]) + len(bb.basis[st])) * bb.map_embedding_specifications[st].ndensity
+        random_asi[st] = np.eye(n) + rng.normal(0.0, 1.0 / np.sqrt(n), (n, n))
+    asi_path = os.path.join(out, f"{name}-full-random.asi")
+    save_active_inverse_set(asi_path, random_asi, elements_name=spec["elements"])
+    calc = PyACECalculator(yaml_path)
+    calc.set_active_set(asi_path)
+    gammas["full-random"] = {}
+    for sname, (atoms, _) in structs.items():
+        a = atoms.copy()
+        a.calc = calc
+        a.get_potential_energy()
+        gammas["full-random"][sname] = [float(v) for v in np.array(calc.results["gamma"], dtype=float)]
     with open(os.path.join(out, f"{name}-gamma.json"), "w") as fh:
         json.dump(gammas, fh, indent=1)
 
