@@ -109,6 +109,16 @@ impl Basis {
                 tables.push(BondTables { table, nradbase, n_rl });
             }
         }
+        let bytes: usize = tables.iter().map(|t| t.table.memory_bytes()).sum();
+        tracing::debug!(
+            path = %model.path.display(),
+            elements = n,
+            lmax,
+            nradmax,
+            nradbase,
+            table_megabytes = bytes as f64 / 1e6,
+            "ace radial tables built"
+        );
         Ok(Self { harmonics: Harmonics::new(lmax), model, lmax, nradmax, nradbase, tables })
     }
 

@@ -90,6 +90,8 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     let mut rho_core = 0.0;
     let mut nearest: Option<(usize, f64)> = None;
     let mut d_min = model.max_cutoff();
+    // All table lookups first, back to back, so that the processor has several neighbors'
+    // segments in flight at once: lookups wait on memory, the tables being megabytes.
     for jj in 0..n_nb {
         let nb = s.neighbors[jj];
         let tables = basis.tables(mu_i, nb.mu);
@@ -97,6 +99,10 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
         let row = &mut s.radial[jj * stride..(jj + 1) * stride];
         let (values, derivatives) = row.split_at_mut(width);
         tables.table.eval(nb.r, values, derivatives).map_err(close)?;
+    }
+    for jj in 0..n_nb {
+        let nb = s.neighbors[jj];
+        let values = &s.radial[jj * stride..jj * stride + width];
         let (g, r_nl) = (&values[..nradbase], &values[nradbase..nradbase + n_rl]);
         rho_core += values[nradbase + n_rl];
         let inv_r = 1.0 / nb.r;

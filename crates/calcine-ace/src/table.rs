@@ -55,6 +55,11 @@ impl Table {
         Self { n_functions, n_lut, scale, coefficients }
     }
 
+    /// The memory the coefficients take.
+    pub fn memory_bytes(&self) -> usize {
+        self.coefficients.len() * std::mem::size_of::<f64>()
+    }
+
     /// The smallest distance the table accepts (one bin).
     pub fn min_distance(&self) -> f64 {
         1.0 / self.scale
