@@ -33,9 +33,13 @@
 //! `pair_style hybrid` with ACE on some types only.
 //!
 //! ```ignore
-//! use calcine_ace::Ace;
-//! let cu = Ace::read("Cu-PBE-core-rep.ace", &["Cu"])?;
+//! use calcine_ace::{Ace, Algorithm, Extrapolation};
+//! let cu = Ace::read("Cu-PBE-core-rep.ace", &["Cu"])?.with_algorithm(Algorithm::Product);
 //! let list = NeighborList::new(cu.neighbor_kind(), cu.cutoff(), 1.0);
+//! // Active learning: γ of every owned atom on the steps that want it (no communication;
+//! // the driver reduces the maximum over ranks).
+//! let grade = Extrapolation::read("pot.yaml", "pot.asi", &["Cu", "Ni"])?;
+//! let gamma: Vec<f64> = grade.compute_gamma(&atoms, &list)?;
 //! ```
 
 mod asi;
