@@ -126,6 +126,18 @@ run_case snap 2 2
 for n in 2 3 4; do compare snap np1-t1 "np$n-t1"; done
 compare snap np1-t1 np2-t2
 
+echo "== MPI: ACE (Cu-PBE-core-rep, forces scattered to neighbors and reverse-summed) byte-identical on 1-4 ranks =="
+write_input ace 'lattice = "fcc"
+a = 3.615
+cells = [4, 4, 4]
+species = "Cu"
+masses = { Cu = 63.546 }' 40
+sed -i "s|^style = \"eam\"|style = \"ace\"|; s|^files = .*|file = \"$PWD/tests/data/potentials/Cu-PBE-core-rep.ace\"|; s|^timestep = 0.002|timestep = 0.001|; s|^skin = 0.5|skin = 0.3|; s|^trajectory_every = 100|trajectory_every = 20|" "$work/ace.toml"
+for n in 1 2 3 4; do run_case ace "$n" 1; done
+run_case ace 2 2
+for n in 2 3 4; do compare ace np1-t1 "np$n-t1"; done
+compare ace np1-t1 np2-t2
+
 echo "== MPI: LAMMPS's half-list algorithm (reverse sums of densities and forces) on 1-4 ranks =="
 write_input half 'lattice = "fcc"
 a = 3.615

@@ -100,7 +100,9 @@ fn validate_checks_without_running() {
 #[test]
 fn bundled_examples_validate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-    for (example, atoms, potential) in [("cu-eam", "4000", "eam"), ("w-snap", "1024", "zbl+snap")] {
+    for (example, atoms, potential) in
+        [("cu-eam", "4000", "eam"), ("w-snap", "1024", "zbl+snap"), ("cu-ace", "864", "ace")]
+    {
         let o = calcine().arg("validate").arg(root.join(example).join("input.toml")).output().unwrap();
         assert!(o.status.success(), "{example}: {}", stderr(&o));
         let out = String::from_utf8_lossy(&o.stdout);

@@ -83,9 +83,38 @@ pub enum PotentialSection {
         #[serde(default)]
         evaluator: EvaluatorKey,
     },
-    /// Several potentials added together (LAMMPS `pair_style hybrid/overlay`).
-    #[serde(rename = "overlay")]
+    /// The atomic cluster expansion (LAMMPS `pair_style pace`): a `.yace` file, a legacy
+    /// `.ace` file, or pacemaker's B-basis `.yaml`.
+    #[serde(rename = "ace")]
+    Ace {
+        file: PathBuf,
+        #[serde(default)]
+        algorithm: AlgorithmKey,
+        #[serde(default)]
+        evaluator: EvaluatorKey,
+    },
+    /// Several potentials added together (LAMMPS `pair_style hybrid/overlay`, also accepted
+    /// under that name).
+    #[serde(rename = "overlay", alias = "hybrid/overlay")]
     Overlay { members: Vec<PotentialSection> },
+}
+
+/// `algorithm = "recursive" | "product"` (ACE; LAMMPS `pair_style pace recursive|product`).
+#[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AlgorithmKey {
+    #[default]
+    Recursive,
+    Product,
+}
+
+impl From<AlgorithmKey> for calcine_ace::Algorithm {
+    fn from(k: AlgorithmKey) -> Self {
+        match k {
+            AlgorithmKey::Recursive => calcine_ace::Algorithm::Recursive,
+            AlgorithmKey::Product => calcine_ace::Algorithm::Product,
+        }
+    }
 }
 
 /// `evaluator = "kernel" | "reference"`: see `calcine_potential::Evaluator`.
