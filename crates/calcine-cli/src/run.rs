@@ -25,6 +25,10 @@ pub fn validate(path: &Path, ranks: usize, grid: Option<[usize; 3]>) -> Result<(
     let lengths = job.system.simbox.lengths();
     let triclinic = job.system.simbox.is_triclinic();
     let species: Vec<(String, f64)> = job.system.species.iter().map(|(_, s)| (s.name.clone(), s.mass)).collect();
+    let velocities = match (job.initial_temperature, job.output.trajectory.is_some()) {
+        (Some(t), _) => format!("drawn at {t} K ([run] temperature, seed {})", job.seed),
+        (None, _) => job.system.velocities.clone(),
+    };
     let (potential, cutoff) = (job.potential.name().to_string(), job.potential.cutoff());
     let (integrator, steps, timestep) = (format!("{:?}", job.integrator), job.steps, job.settings.timestep);
     // The first force call finds what the structure and potential refuse together (atoms
@@ -50,6 +54,7 @@ pub fn validate(path: &Path, ranks: usize, grid: Option<[usize; 3]>) -> Result<(
         say(format_args!("  species    {name} (mass {mass} g/mol)"));
     }
     say(format_args!("  potential  {potential} (cutoff {cutoff} Å)"));
+    say(format_args!("  velocities {velocities}"));
     say(format_args!("  integrator {integrator}"));
     say(format_args!("  steps      {steps} × {timestep} ps"));
     say(format_args!("  memory     {} on a {}x{}x{} grid", estimate.describe(), dims[0], dims[1], dims[2]));

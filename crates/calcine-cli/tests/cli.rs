@@ -707,3 +707,21 @@ fn react_reports_bad_inputs() {
     let json = data("reactca/batio3_recipe.json");
     assert_fails_with(&react(&c, &[json.to_str().unwrap()]), &["--library"]);
 }
+
+#[test]
+fn an_h5md_trajectory_resumes_to_the_frames_of_an_uninterrupted_run() {
+    let input = |steps| restart_input(steps, "checkpoint_every = 40").replace("t.dump", "t.h5");
+    let whole = Case::new();
+    assert!(whole.run(&input(300)).status.success());
+    let c = Case::new();
+    assert!(c.run(&input(150)).status.success());
+    let o = c.run_with(&input(300), &["--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let frames = |case: &Case| -> Vec<calcine_io::Frame> {
+        let mut r = calcine_io::open_frames(case.path("t.h5"), calcine_core::SpeciesTable::default()).unwrap();
+        std::iter::from_fn(|| r.read_frame().unwrap()).collect()
+    };
+    let (a, b) = (frames(&whole), frames(&c));
+    assert_eq!(a.len(), 13);
+    assert_eq!(a, b, "the resumed H5MD trajectory differs from the uninterrupted one");
+}

@@ -26,10 +26,15 @@ pub struct SystemSection {
     pub cells: Option<[u64; 3]>,
     /// Species name of a lattice's atoms.
     pub species: Option<Spanned<String>>,
-    /// Extended XYZ (`.xyz`, `.extxyz`) or LAMMPS data file (`.data`, `.lmp`, `.lammps`).
+    /// A structure or trajectory file: extended XYZ (`.xyz`, `.extxyz`), LAMMPS dump
+    /// (`.dump`, `.lammpstrj`), either gzipped, H5MD (`.h5`, `.h5md`), or a LAMMPS data
+    /// file (`.data`, `.lmp`, `.lammps`).
     pub file: Option<Spanned<PathBuf>>,
-    /// For LAMMPS data files: species names of atom types 1, 2, …
+    /// For LAMMPS data files and dumps: species names of atom types 1, 2, …
     pub types: Option<Spanned<Vec<String>>>,
+    /// Which frame of a trajectory file to start from (0: the first; negative: from the
+    /// end, -1 the last).
+    pub frame: Option<i64>,
     /// Masses in g/mol by species name, overriding the structure file and the potential.
     #[serde(default)]
     pub masses: BTreeMap<String, f64>,

@@ -60,7 +60,7 @@ fn bad_values_name_their_key() {
         ("[run]\nmax_step_displacement = -1", "in.toml:11: max_step_displacement must be a positive distance"),
         (
             "[output]\ntrajectory = \"t.pdb\"",
-            "in.toml:11: trajectory 't.pdb': unknown format: use .xyz/.extxyz or .dump/.lammpstrj",
+            "in.toml:11: trajectory 't.pdb': unknown format: use .xyz/.extxyz (.gz to read), .dump/.lammpstrj or .h5/.h5md",
         ),
         ("[run]\ntimestep = 0", "in.toml:11: timestep must be a positive number of ps"),
     ] {

@@ -40,6 +40,10 @@ pub enum IoError {
     #[error("{}: cannot continue from this checkpoint: {reason}", path.display())]
     Checkpoint { path: PathBuf, reason: String },
 
+    /// An H5MD file that cannot be read or written.
+    #[error("{}: {reason}", path.display())]
+    H5md { path: PathBuf, reason: String },
+
     /// Another run holds the output folder's lock.
     #[error("{}: another calcine run is writing into this folder (it holds the lock file {}); wait for it or choose another directory", path.display(), crate::OutputSpec::LOCK)]
     Locked { path: PathBuf },
@@ -79,6 +83,7 @@ impl IoError {
             | Self::UnknownFormat { .. }
             | Self::Checkpoint { .. }
             | Self::Locked { .. }
+            | Self::H5md { .. }
             | Self::Occupied { .. } => None,
         }
     }

@@ -18,7 +18,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::hooks::{HookError, Needs, RunInfo, StepHook, StepView};
-use crate::{Checkpoint, Compatibility, Frame, IoError, Thermo, TrajectoryFormat};
+use crate::{Checkpoint, Compatibility, Frame, H5mdContents, H5mdWriter, IoError, Thermo, TrajectoryFormat};
 
 /// A file that only grows by whole records, and shrinks back if a record could not be
 /// written whole.
@@ -153,7 +153,70 @@ struct Files {
     /// Held (and locked) for the whole run.
     _lock: File,
     thermo: AppendFile,
-    trajectory: Option<AppendFile>,
+    trajectory: Option<Trajectory>,
+}
+
+/// A trajectory file: text that grows by whole frames, or H5MD (made at its first frame).
+enum Trajectory {
+    Text(AppendFile),
+    H5md { path: PathBuf, writer: Option<H5mdWriter> },
+}
+
+impl Trajectory {
+    fn create(path: &Path, format: TrajectoryFormat) -> Result<Self, IoError> {
+        Ok(match format {
+            TrajectoryFormat::H5md => {
+                // Made at the first frame; an old file must not survive until then.
+                if path.exists() {
+                    std::fs::remove_file(path).map_err(|e| IoError::io(path, e))?;
+                }
+                Trajectory::H5md { path: path.to_path_buf(), writer: None }
+            }
+            _ => Trajectory::Text(AppendFile::create(path)?),
+        })
+    }
+
+    fn resume(path: &Path, format: TrajectoryFormat, len: u64) -> Result<Self, IoError> {
+        Ok(match format {
+            TrajectoryFormat::H5md => Trajectory::H5md {
+                path: path.to_path_buf(),
+                writer: Some(H5mdWriter::resume(path, len as usize, H5mdContents::default())?),
+            },
+            _ => Trajectory::Text(AppendFile::resume(path, len)?),
+        })
+    }
+
+    fn append(&mut self, format: TrajectoryFormat, frame: &Frame, thermo: Option<&Thermo>) -> Result<(), IoError> {
+        match self {
+            Trajectory::Text(file) => {
+                let text = format.format_frame(frame, file.path())?;
+                file.append(text.as_bytes())
+            }
+            Trajectory::H5md { path, writer } => {
+                if writer.is_none() {
+                    *writer = Some(H5mdWriter::create(path, frame, H5mdContents::default())?);
+                }
+                let thermo = thermo.expect("an H5MD trajectory asks for thermo with every frame");
+                writer.as_mut().expect("made above").append(frame, thermo)
+            }
+        }
+    }
+
+    /// Bytes (text) or frames (H5MD) written: what a checkpoint records.
+    fn len(&self) -> u64 {
+        match self {
+            Trajectory::Text(file) => file.len(),
+            Trajectory::H5md { writer, .. } => writer.as_ref().map_or(0, |w| w.frames() as u64),
+        }
+    }
+
+    fn sync(&self) -> Result<(), IoError> {
+        match self {
+            Trajectory::Text(file) => file.sync(),
+            // The H5MD writer flushes after every frame.
+            Trajectory::H5md { .. } => Ok(()),
+        }
+    }
 }
 
 impl std::fmt::Debug for RunOutputs {
@@ -173,7 +236,7 @@ impl RunOutputs {
         write: bool,
     ) -> Result<Self, IoError> {
         let format = spec.trajectory.as_deref().map(TrajectoryFormat::of).transpose()?;
-        let files = if write { Some(Files::open(spec, start)?) } else { None };
+        let files = if write { Some(Files::open(spec, start, format)?) } else { None };
         Ok(Self {
             spec: spec.clone(),
             files,
@@ -204,11 +267,10 @@ impl RunOutputs {
         Ok(())
     }
 
-    fn write_frame(&mut self, frame: Option<&Frame>) -> Result<(), IoError> {
+    fn write_frame(&mut self, frame: Option<&Frame>, thermo: Option<&Thermo>) -> Result<(), IoError> {
         if let (Some(files), Some(frame), Some(format)) = (&mut self.files, frame, self.format) {
             if let Some(traj) = &mut files.trajectory {
-                let text = format.format_frame(frame, traj.path())?;
-                traj.append(text.as_bytes())?;
+                traj.append(format, frame, thermo)?;
             }
         }
         Ok(())
@@ -232,7 +294,7 @@ impl RunOutputs {
 }
 
 impl Files {
-    fn open(spec: &OutputSpec, start: Start<'_>) -> Result<Self, IoError> {
+    fn open(spec: &OutputSpec, start: Start<'_>, format: Option<TrajectoryFormat>) -> Result<Self, IoError> {
         std::fs::create_dir_all(&spec.directory).map_err(|e| IoError::io(&spec.directory, e))?;
         let lock_path = spec.directory.join(OutputSpec::LOCK);
         let lock = OpenOptions::new()
@@ -263,7 +325,10 @@ impl Files {
                 }
                 let mut thermo = AppendFile::create(&thermo_path)?;
                 thermo.append(format!("{}\n", Thermo::csv_header()).as_bytes())?;
-                let trajectory = trajectory_path.as_deref().map(AppendFile::create).transpose()?;
+                let trajectory = match (&trajectory_path, format) {
+                    (Some(path), Some(format)) => Some(Trajectory::create(path, format)?),
+                    _ => None,
+                };
                 Ok(Self { _lock: lock, thermo, trajectory })
             }
             Start::Resume(checkpoint) => {
@@ -274,8 +339,8 @@ impl Files {
                     })
                 };
                 let thermo = AppendFile::resume(&thermo_path, length(&spec.thermo)?)?;
-                let trajectory = match (&spec.trajectory, &trajectory_path) {
-                    (Some(name), Some(path)) => Some(AppendFile::resume(path, length(name)?)?),
+                let trajectory = match (&spec.trajectory, &trajectory_path, format) {
+                    (Some(name), Some(path), Some(format)) => Some(Trajectory::resume(path, format, length(name)?)?),
                     _ => None,
                 };
                 Ok(Self { _lock: lock, thermo, trajectory })
@@ -287,7 +352,10 @@ impl Files {
 impl StepHook for RunOutputs {
     fn needs(&self, step: u64) -> Option<Needs> {
         let thermo = step.is_multiple_of(self.spec.thermo_every) || step == self.last_step;
-        let needs = Needs { thermo, frame: self.trajectory_due(step), checkpoint: self.checkpoint_due(step) };
+        let frame = self.trajectory_due(step);
+        // H5MD stores the thermo of every frame beside it (as its observables).
+        let thermo = thermo || (frame && self.format == Some(TrajectoryFormat::H5md));
+        let needs = Needs { thermo, frame, checkpoint: self.checkpoint_due(step) };
         (needs != Needs::CALL).then_some(needs)
     }
 
@@ -297,14 +365,17 @@ impl StepHook for RunOutputs {
         // A resumed run's files already hold its first step.
         if !self.resumed {
             self.write_thermo(view.thermo)?;
-            self.write_frame(view.frame)?;
+            self.write_frame(view.frame, view.thermo)?;
         }
         Ok(())
     }
 
     fn at_step(&mut self, view: &StepView<'_>) -> Result<(), HookError> {
-        self.write_thermo(view.thermo)?;
-        self.write_frame(view.frame)?;
+        // Rows at the thermo cadence only (an H5MD trajectory may ask for thermo at others).
+        if view.step.is_multiple_of(self.spec.thermo_every) || view.step == self.last_step {
+            self.write_thermo(view.thermo)?;
+        }
+        self.write_frame(view.frame, view.thermo)?;
         self.write_checkpoint(view.checkpoint)?;
         Ok(())
     }
@@ -331,6 +402,9 @@ impl TrajectoryFormat {
         match self {
             TrajectoryFormat::Extxyz => crate::extxyz::format_frame(frame, &BTreeMap::new(), path),
             TrajectoryFormat::Dump => crate::dump::format_frame(frame, false, path),
+            TrajectoryFormat::H5md => {
+                Err(IoError::Unwritable { path: path.to_path_buf(), reason: "H5MD is not a text format".into() })
+            }
         }
     }
 }
