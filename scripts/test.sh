@@ -10,5 +10,7 @@ cargo build --release -p calcine-cli
 cargo test --workspace --release
 .venv/bin/python tests/python/check_extxyz_ase.py ./target/release/calcine
 .venv/bin/python tests/python/check_transport_kinisi.py ./target/release/calcine
+.venv/bin/python tests/python/check_h5md.py ./target/release/calcine
+scripts/test-kill.sh
 scripts/test-mpi.sh
 echo "all test stages passed"

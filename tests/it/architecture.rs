@@ -16,6 +16,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("calcine-potential", &["calcine-core", "calcine-neighbor"]),
     ("calcine-eam", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
     ("calcine-snap", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
+    ("calcine-ace", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
+    ("calcine-automaton", &["calcine-core", "calcine-comm"]),
     (
         "calcine-md",
         &["calcine-core", "calcine-comm", "calcine-domain", "calcine-io", "calcine-neighbor", "calcine-potential"],
@@ -32,6 +34,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "calcine-potential",
             "calcine-eam",
             "calcine-snap",
+            "calcine-ace",
             "calcine-md",
             "calcine-transport",
         ],

@@ -1,6 +1,7 @@
 //! `calcine`: molecular dynamics with machine-learning and classical interatomic potentials.
 
 mod descriptors;
+mod react;
 mod report;
 mod run;
 mod transport;
@@ -23,6 +24,9 @@ Examples:
       Per-atom SNAP bispectrum components of the input's structure (compute sna/atom).
   calcine run md.toml --threads 4
       Use 4 threads (default: RAYON_NUM_THREADS, or all cores).
+  calcine run md.toml --resume
+      Continue a run that was killed or stopped (Ctrl-C, SIGTERM, a job's time limit)
+      from its last checkpoint ([output] checkpoint_every = N).
   RUST_LOG=debug calcine run md.toml
       Show neighbor-list rebuilds and other details on stderr.
 
@@ -46,6 +50,7 @@ A minimal input file (all keys: docs/input.md):
   directory = \"runs/cu\"
   thermo_every = 10
   trajectory = \"traj.xyz\"        # or traj.dump for a LAMMPS dump
+  checkpoint_every = 1000         # for --resume after a crash or a time limit
 ";
 
 /// Molecular dynamics for materials: EAM, SNAP, LJ, ZBL (ACE to come), LAMMPS units and
@@ -92,6 +97,14 @@ enum Command {
     Run {
         /// The input file.
         input: PathBuf,
+        /// Continue the run from the checkpoint in its output folder: outputs are cut back
+        /// to the checkpoint's step and appended to, so they end up as an uninterrupted
+        /// run's would. Works on any number of ranks and threads.
+        #[arg(long, conflicts_with = "overwrite")]
+        resume: bool,
+        /// Replace the outputs of an earlier run in the output folder (refused otherwise).
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Check an input file without running it: parses it, reads the structure and the
     /// potential files, maps species, estimates the memory per rank, computes the first
@@ -121,17 +134,45 @@ enum Command {
         /// The input file.
         input: PathBuf,
     },
+    /// Run the reaction cellular automaton (ReactCA class) on a recipe: calcine's TOML
+    /// recipe or ReactCA's JSON recipe (with --library); writes fractions, their spread over
+    /// realisations, a JSON result and a lattice slice.
+    React {
+        /// The recipe (.toml, or ReactCA's .json).
+        recipe: PathBuf,
+        /// ReactCA's JSON reaction library, for a JSON recipe (overrides a TOML recipe's).
+        #[arg(long)]
+        library: Option<PathBuf>,
+        /// The output folder.
+        #[arg(long, short, default_value = "react-out")]
+        output: PathBuf,
+        /// Number of realisations (overrides the recipe's).
+        #[arg(long)]
+        realisations: Option<usize>,
+        /// Random seed (overrides the recipe's).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
+    // Caught from the very start, so a run stopped during its set-up still ends cleanly.
+    let signals = match run::Signals::register() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot install signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     pin_mmap_threshold();
     let cli = Cli::parse();
     let par = run::Parallel {
         #[cfg(feature = "mpi")]
-        universe: calcine_comm::MpiUniverse::init(),
+        universe: if calcine_comm::MpiUniverse::launched() { calcine_comm::MpiUniverse::init() } else { None },
         grid: cli.grid,
         started,
+        signals: signals.clone(),
     };
     init_logging(cli.quiet || par.rank() != 0);
     if let Some(n) = cli.threads {
@@ -141,9 +182,22 @@ fn main() -> ExitCode {
         }
     }
     let result: Result<()> = match &cli.command {
-        Command::Run { input } => run::run(input, cli.quiet, &par),
+        Command::Run { input, resume, overwrite } => {
+            run::run(input, run::RunOptions { quiet: cli.quiet, resume: *resume, overwrite: *overwrite }, &par)
+        }
         Command::Validate { input, ranks } => run::validate(input, *ranks as usize, cli.grid),
         Command::Transport { input } => transport::transport(input, cli.quiet, &par),
+        Command::React { recipe, library, output, realisations, seed } => react::react(
+            &react::ReactArgs {
+                recipe: recipe.clone(),
+                library: library.clone(),
+                output: output.clone(),
+                realisations: *realisations,
+                seed: *seed,
+            },
+            cli.quiet,
+            &par,
+        ),
         Command::Descriptors { input, output } => {
             if par.size() > 1 {
                 Err(anyhow::anyhow!("calcine descriptors runs on one rank (started on {})", par.size()))
@@ -152,15 +206,16 @@ fn main() -> ExitCode {
             }
         }
     };
+    let code = ExitCode::from(signals.exit_code());
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is::<run::ReportedElsewhere>() => ExitCode::FAILURE,
+        Err(e) if e.is::<run::ReportedElsewhere>() => code,
         Err(e) => {
             // Errors found while reading the input are the same on every rank: say them once.
             if par.rank() == 0 {
                 eprintln!("error: {}", report::error_text(&e));
             }
-            ExitCode::FAILURE
+            code
         }
     }
 }

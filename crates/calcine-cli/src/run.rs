@@ -4,10 +4,15 @@
 use crate::report::{error_text, print_load, print_summary, say, sections, Progress};
 use anyhow::Result;
 use calcine_comm::{Communicator, SerialComm};
-use calcine_input::{MdJob, Outputs};
-use calcine_io::{LoadSummary, MachineSummary, MemorySummary, RunSummary, ThermoSummary, RUN_SUMMARY_SCHEMA};
-use calcine_md::{LoadReport, Md, RunStats};
+use calcine_input::MdJob;
+use calcine_io::{
+    Checkpoint, LoadSummary, MachineSummary, MemorySummary, RunOutputs, RunSummary, Start, ThermoSummary,
+    RUN_SUMMARY_SCHEMA,
+};
+use calcine_md::{LoadReport, Md, MdError, RunStats};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// `calcine validate`: everything `run` does before the first step (on one process, for
@@ -20,6 +25,10 @@ pub fn validate(path: &Path, ranks: usize, grid: Option<[usize; 3]>) -> Result<(
     let lengths = job.system.simbox.lengths();
     let triclinic = job.system.simbox.is_triclinic();
     let species: Vec<(String, f64)> = job.system.species.iter().map(|(_, s)| (s.name.clone(), s.mass)).collect();
+    let velocities = match (job.initial_temperature, job.output.trajectory.is_some()) {
+        (Some(t), _) => format!("drawn at {t} K ([run] temperature, seed {})", job.seed),
+        (None, _) => job.system.velocities.clone(),
+    };
     let (potential, cutoff) = (job.potential.name().to_string(), job.potential.cutoff());
     let (integrator, steps, timestep) = (format!("{:?}", job.integrator), job.steps, job.settings.timestep);
     // The first force call finds what the structure and potential refuse together (atoms
@@ -45,6 +54,7 @@ pub fn validate(path: &Path, ranks: usize, grid: Option<[usize; 3]>) -> Result<(
         say(format_args!("  species    {name} (mass {mass} g/mol)"));
     }
     say(format_args!("  potential  {potential} (cutoff {cutoff} Å)"));
+    say(format_args!("  velocities {velocities}"));
     say(format_args!("  integrator {integrator}"));
     say(format_args!("  steps      {steps} × {timestep} ps"));
     say(format_args!("  memory     {} on a {}x{}x{} grid", estimate.describe(), dims[0], dims[1], dims[2]));
@@ -60,6 +70,39 @@ pub struct Parallel {
     pub grid: Option<[usize; 3]>,
     /// When the process started, for the whole-process time in `run.json`.
     pub started: Instant,
+    /// SIGINT and SIGTERM, caught from the start of the process.
+    pub signals: Signals,
+}
+
+/// Flags set by SIGINT and SIGTERM: a run then stops after its current step, writes a
+/// checkpoint and its summary, and the process exits with 128 + the signal's number.
+#[derive(Debug, Clone)]
+pub struct Signals {
+    /// Set by either signal.
+    pub stop: Arc<AtomicBool>,
+    /// Set by SIGTERM only.
+    pub term: Arc<AtomicBool>,
+}
+
+impl Signals {
+    pub fn register() -> std::io::Result<Self> {
+        let (stop, term) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))?;
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop))?;
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&term))?;
+        Ok(Self { stop, term })
+    }
+
+    /// The exit status of a failed command: 143 after SIGTERM, 130 after SIGINT, 1
+    /// otherwise.
+    pub fn exit_code(&self) -> u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        match (self.stop.load(Relaxed), self.term.load(Relaxed)) {
+            (true, true) => 143,
+            (true, false) => 130,
+            _ => 1,
+        }
+    }
 }
 
 impl Parallel {
@@ -100,21 +143,51 @@ impl std::fmt::Display for ReportedElsewhere {
 
 impl std::error::Error for ReportedElsewhere {}
 
+/// How `calcine run` treats the output folder and the terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    pub quiet: bool,
+    pub resume: bool,
+    pub overwrite: bool,
+}
+
 /// `calcine run`.
-pub fn run(path: &Path, quiet: bool, par: &Parallel) -> Result<()> {
-    // Every rank reads the input; errors here are the same on every rank.
+pub fn run(path: &Path, options: RunOptions, par: &Parallel) -> Result<()> {
+    // Every rank reads the input (and the checkpoint); errors here are the same on every rank.
     let job = MdJob::read(path)?;
+    let checkpoint = if options.resume {
+        let ckpt_path = job.output.checkpoint_path();
+        if !ckpt_path.exists() {
+            anyhow::bail!(
+                "nothing to resume: {} does not exist (set [output] checkpoint_every to write checkpoints)",
+                ckpt_path.display()
+            );
+        }
+        Some(Checkpoint::read(&ckpt_path)?)
+    } else {
+        None
+    };
     let size = par.size();
     let dims = job.grid(size, par.grid)?;
     job.check_memory(dims, par.local_ranks())?;
     let periodic = job.system.simbox.periodic();
+    let ctx = Context { options, started: par.started, stop: Arc::clone(&par.signals.stop), checkpoint };
     #[cfg(feature = "mpi")]
     if let Some(u) = &par.universe {
         if size > 1 {
-            return run_with(job, u.cartesian(dims, periodic), quiet, par.started);
+            return run_with(job, u.cartesian(dims, periodic), ctx);
         }
     }
-    run_with(job, SerialComm::new(periodic), quiet, par.started)
+    run_with(job, SerialComm::new(periodic), ctx)
+}
+
+/// What `run_with` needs besides the job and the communicator.
+struct Context {
+    options: RunOptions,
+    started: Instant,
+    /// Set by SIGINT and SIGTERM.
+    stop: Arc<AtomicBool>,
+    checkpoint: Option<Checkpoint>,
 }
 
 /// Turns an error every rank has (each perhaps only knowing "another rank failed") into
@@ -145,7 +218,7 @@ struct Facts {
     started: Instant,
 }
 
-fn run_with<C: Communicator>(job: MdJob, comm: C, quiet: bool, started: Instant) -> Result<()> {
+fn run_with<C: Communicator>(job: MdJob, comm: C, ctx: Context) -> Result<()> {
     let rank0 = comm.rank() == 0;
     let facts = Facts {
         input: job.file.path.display().to_string(),
@@ -153,26 +226,46 @@ fn run_with<C: Communicator>(job: MdJob, comm: C, quiet: bool, started: Instant)
         potential: job.potential.name().to_string(),
         steps: job.steps,
         timestep: job.settings.timestep,
-        started,
+        started: ctx.started,
     };
-    let (mut md, plan) = job.into_engine(comm)?;
+    let compatibility = job.compatibility();
     let setup_start = Instant::now();
-    if let Err(e) = md.setup() {
-        let e = anyhow::Error::new(e).context("setting up the run (step 0)");
-        return Err(collective_error(md.comm(), e));
-    }
-    if let Some(t) = plan.initial_temperature {
-        md.create_velocities(t, plan.seed);
-    }
-    let outputs = Outputs::create(&plan.output, rank0);
+    let (mut md, plan) = match &ctx.checkpoint {
+        Some(checkpoint) => {
+            let (mut md, plan) = job.into_resumed_engine(comm, checkpoint)?;
+            if let Err(e) = md.setup_resumed(checkpoint) {
+                let e = anyhow::Error::new(e).context(format!("resuming the run at step {}", checkpoint.step));
+                return Err(collective_error(md.comm(), e));
+            }
+            (md, plan)
+        }
+        None => {
+            let (mut md, plan) = job.into_engine(comm)?;
+            if let Err(e) = md.setup() {
+                let e = anyhow::Error::new(e).context("setting up the run (step 0)");
+                return Err(collective_error(md.comm(), e));
+            }
+            if let Some(t) = plan.initial_temperature {
+                md.create_velocities(t, plan.seed);
+            }
+            (md, plan)
+        }
+    };
+    md.set_stop_flag(Arc::clone(&ctx.stop));
+    let start = match &ctx.checkpoint {
+        Some(c) => Start::Resume(c),
+        None => Start::Fresh { overwrite: ctx.options.overwrite },
+    };
+    let outputs = RunOutputs::open(&plan.output, start, compatibility, rank0);
     if md.comm().any(outputs.is_err()) {
         let e = match outputs {
-            Err(e) => anyhow::Error::new(e).context("creating the outputs"),
-            Ok(_) => anyhow::anyhow!("creating the outputs failed on another rank"),
+            Err(e) => anyhow::Error::new(e).context("opening the outputs"),
+            Ok(_) => anyhow::anyhow!("opening the outputs failed on another rank"),
         };
         return Err(collective_error(md.comm(), e));
     }
     let mut outputs = outputs.expect("checked on every rank");
+    let quiet = ctx.options.quiet;
     let setup_s = setup_start.elapsed().as_secs_f64();
     if rank0 {
         tracing::info!(
@@ -188,23 +281,33 @@ fn run_with<C: Communicator>(job: MdJob, comm: C, quiet: bool, started: Instant)
     }
 
     let mut progress = Progress::new(rank0 && !quiet, plan.steps, md.n_atoms());
-    let mut hooks = outputs.hooks();
-    hooks.push(&mut progress);
-    let result = md.run(plan.steps, &mut hooks);
-    drop(hooks);
+    let result = md.run(plan.steps, &mut [&mut outputs, &mut progress]);
+    let mut interrupted = false;
     let (stats, failure) = match result {
         Ok(stats) => (Some(stats), None),
         Err(f) => {
-            let step = f.step;
-            let e = anyhow::Error::new(f.error)
-                .context(format!("run stopped at step {} (outputs up to there are complete)", step + 1));
+            let e = match f.error {
+                MdError::Interrupted { step } => {
+                    interrupted = true;
+                    anyhow::anyhow!(
+                        "interrupted after step {step}: a checkpoint of that step is in {}; continue with `calcine run --resume`",
+                        plan.output.checkpoint_path().display()
+                    )
+                }
+                error => anyhow::Error::new(error)
+                    .context(format!("run stopped at step {} (outputs up to there are complete)", f.step + 1)),
+            };
             (None, Some(collective_error(md.comm(), e)))
         }
     };
     let load = LoadReport::gather(&md);
     if rank0 {
-        let summary = summary(&md, &facts, &load, stats.as_ref(), failure.as_ref(), setup_s);
-        if let Err(e) = summary.write(&plan.output.summary) {
+        let mut summary = summary(&md, &facts, &load, stats.as_ref(), failure.as_ref(), setup_s);
+        if interrupted {
+            summary.status = "interrupted".into();
+        }
+        summary.resumed_from = plan.resumed_from;
+        if let Err(e) = summary.write(&plan.output.summary_path()) {
             tracing::warn!("{e}");
         }
     }
@@ -227,11 +330,12 @@ fn run_with<C: Communicator>(job: MdJob, comm: C, quiet: bool, started: Instant)
             last.potential_energy / n,
             (last.conserved - first.conserved) / n
         ));
-        say(format_args!("Thermo written to {}", outputs.thermo.path().display()));
-        if let Some(t) = &outputs.trajectory {
-            say(format_args!("Trajectory written to {}", t.path().display()));
+        let spec = outputs.spec();
+        say(format_args!("Thermo written to {}", spec.thermo_path().display()));
+        if let Some(t) = spec.trajectory_path() {
+            say(format_args!("Trajectory written to {}", t.display()));
         }
-        say(format_args!("Run summary written to {}", plan.output.summary.display()));
+        say(format_args!("Run summary written to {}", spec.summary_path().display()));
     }
     Ok(())
 }
@@ -246,7 +350,7 @@ fn summary<C: Communicator>(
     setup_s: f64,
 ) -> RunSummary {
     let loop_s = stats.map_or(0.0, |s| s.loop_seconds);
-    let steps_done = md.step() - stats.map_or(0, |s| s.first_thermo.step);
+    let steps_done = stats.map_or(0, |s| s.steps);
     let atom_steps = (steps_done * md.n_atoms()) as f64;
     let per_atom = |b: u64| b as f64 / load.total_atoms;
     RunSummary {
@@ -285,6 +389,7 @@ fn summary<C: Communicator>(
             imbalance: load.imbalance(),
         },
         machine: MachineSummary::this_machine(),
+        resumed_from: None,
         first_thermo: stats.map(|s| ThermoSummary::from(&s.first_thermo)),
         final_thermo: stats.map(|s| ThermoSummary::from(&s.last_thermo)),
     }

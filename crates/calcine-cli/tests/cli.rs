@@ -30,9 +30,13 @@ impl Case {
         std::fs::write(&p, text).unwrap();
         p
     }
+    /// Runs `input` in this case's folder, replacing an earlier run's outputs there.
     fn run(&self, input: &str) -> Output {
+        self.run_with(input, &["--overwrite"])
+    }
+    fn run_with(&self, input: &str, options: &[&str]) -> Output {
         let p = self.write("in.toml", input);
-        calcine().arg("--quiet").arg("run").arg(&p).current_dir(self.dir.path()).output().unwrap()
+        calcine().arg("--quiet").arg("run").args(options).arg(&p).current_dir(self.dir.path()).output().unwrap()
     }
 }
 
@@ -96,7 +100,9 @@ fn validate_checks_without_running() {
 #[test]
 fn bundled_examples_validate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-    for (example, atoms, potential) in [("cu-eam", "4000", "eam"), ("w-snap", "1024", "zbl+snap")] {
+    for (example, atoms, potential) in
+        [("cu-eam", "4000", "eam"), ("w-snap", "1024", "zbl+snap"), ("cu-ace", "864", "ace")]
+    {
         let o = calcine().arg("validate").arg(root.join(example).join("input.toml")).output().unwrap();
         assert!(o.status.success(), "{example}: {}", stderr(&o));
         let out = String::from_utf8_lossy(&o.stdout);
@@ -302,7 +308,8 @@ fn assert_both_refuse(c: &Case, input: &str, needles: &[&str]) {
     let p = c.write("in.toml", input);
     let validate = calcine().arg("validate").arg(&p).current_dir(c.dir.path()).output().unwrap();
     assert_fails_with(&validate, needles);
-    let run = calcine().arg("--quiet").arg("run").arg(&p).current_dir(c.dir.path()).output().unwrap();
+    let run =
+        calcine().arg("--quiet").arg("run").arg("--overwrite").arg(&p).current_dir(c.dir.path()).output().unwrap();
     assert_fails_with(&run, needles);
 }
 
@@ -338,6 +345,7 @@ fn assert_both_refuse_small(c: &Case, input: &str, needles: &[&str], max_mb: i64
     let p = c.write("in.toml", input);
     for command in ["validate", "run"] {
         let (o, peak_kb) = output_with_peak_rss(calcine().arg(command).arg(&p).current_dir(c.dir.path()));
+        // (Nothing is written before these are refused, so no --overwrite is needed.)
         assert_fails_with(&o, needles);
         assert!(peak_kb < max_mb * 1024, "{command}: peak resident memory {peak_kb} kB (limit {max_mb} MB)");
         eprintln!("{command}: refused at a peak of {:.1} MB: {}", peak_kb as f64 / 1024.0, stderr(&o).trim());
@@ -430,12 +438,13 @@ fn a_closed_or_full_stdout_never_panics() {
     for command in ["validate", "run"] {
         // A full device: every write fails with ENOSPC.
         let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
-        let o = calcine().arg(command).arg(&p).current_dir(c.dir.path()).stdout(full).output().unwrap();
+        let args: &[&str] = if command == "run" { &["run", "--overwrite"] } else { &["validate"] };
+        let o = calcine().args(args).arg(&p).current_dir(c.dir.path()).stdout(full).output().unwrap();
         assert!(o.status.success(), "{command} to /dev/full: {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
         // A closed pipe (`| head -c 0`): every write fails with EPIPE.
         let mut child = calcine()
-            .arg(command)
+            .args(args)
             .arg(&p)
             .current_dir(c.dir.path())
             .stdout(std::process::Stdio::piped())
@@ -498,4 +507,221 @@ fn every_run_writes_a_machine_readable_summary() {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(c.path("run.json")).unwrap()).unwrap();
     assert_eq!(json["status"], "failed");
     assert!(json["error"].as_str().unwrap().contains("atom 2 moved"), "{json}");
+}
+
+/// A hot Langevin EAM crystal whose atoms cross the box often, with checkpoints.
+fn restart_input(steps: u64, checkpoint_every: &str) -> String {
+    cu_input(
+        lattice_cu(),
+        &eam_cu(),
+        &format!(
+            "[run]\nsteps = {steps}\ntimestep = 0.002\ntemperature = 2500\nseed = 5\n[integrator]\nstyle = \"langevin\"\ntemperature = 2000\n[neighbor]\nskin = 0.4\n[output]\nthermo_every = 10\ntrajectory = \"t.dump\"\ntrajectory_every = 25\n{checkpoint_every}"
+        ),
+    )
+}
+
+#[test]
+fn a_resumed_run_is_byte_identical_to_an_uninterrupted_one() {
+    let whole = Case::new();
+    assert!(whole.run(&restart_input(300, "")).status.success());
+    for threads in ["1", "2"] {
+        let c = Case::new();
+        // Stopped at step 140 (checkpoints every 40 steps: the last at 120), then resumed.
+        let o = c.run(&restart_input(140, "checkpoint_every = 40"));
+        assert!(o.status.success(), "{}", stderr(&o));
+        let p = c.write("in.toml", &restart_input(300, "checkpoint_every = 40"));
+        let o = calcine()
+            .args(["--quiet", "--threads", threads, "run", "--resume"])
+            .arg(&p)
+            .current_dir(c.dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        for file in ["thermo.csv", "t.dump"] {
+            let (a, b) = (std::fs::read(whole.path(file)).unwrap(), std::fs::read(c.path(file)).unwrap());
+            assert!(a == b, "{file} of the resumed run ({threads} threads) differs from the uninterrupted run");
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(c.path("run.json")).unwrap()).unwrap();
+        assert_eq!((json["status"].as_str(), json["resumed_from"].as_u64()), (Some("completed"), Some(120)));
+    }
+}
+
+#[test]
+fn a_run_does_not_replace_another_runs_outputs_unless_told() {
+    let c = Case::new();
+    let input = cu_input(lattice_cu(), &eam_cu(), "[run]\nsteps = 5");
+    assert!(c.run_with(&input, &[]).status.success());
+    let before = std::fs::read(c.path("thermo.csv")).unwrap();
+    let o = c.run_with(&input, &[]);
+    assert_fails_with(&o, &["already holds a run's outputs", "thermo.csv", "--resume", "--overwrite"]);
+    assert_eq!(std::fs::read(c.path("thermo.csv")).unwrap(), before, "the refused run changed the thermo");
+    assert!(c.run_with(&input, &["--overwrite"]).status.success());
+}
+
+#[test]
+fn resuming_needs_a_checkpoint_of_the_same_input() {
+    let c = Case::new();
+    let o = c.run_with(&restart_input(60, "checkpoint_every = 20"), &["--resume"]);
+    assert_fails_with(&o, &["nothing to resume", "checkpoint.ckpt does not exist"]);
+    assert!(c.run(&restart_input(50, "checkpoint_every = 20")).status.success());
+    // Another thermostat temperature: the run would not continue the same trajectory.
+    let other = restart_input(100, "checkpoint_every = 20").replace("temperature = 2000", "temperature = 1000");
+    let o = c.run_with(&other, &["--resume"]);
+    assert_fails_with(&o, &["belongs to a different input", "integrator: checkpoint 'Langevin", "temperature: 1000"]);
+    // A damaged checkpoint.
+    let ckpt = c.path("checkpoint.ckpt");
+    let bytes = std::fs::read(&ckpt).unwrap();
+    std::fs::write(&ckpt, &bytes[..bytes.len() / 2]).unwrap();
+    let o = c.run_with(&restart_input(100, "checkpoint_every = 20"), &["--resume"]);
+    assert_fails_with(&o, &["checkpoint.ckpt: cannot continue from this checkpoint", "truncated or damaged"]);
+    // A run that is already done.
+    std::fs::write(&ckpt, &bytes).unwrap();
+    let o = c.run_with(&restart_input(40, "checkpoint_every = 20"), &["--resume"]);
+    assert_fails_with(&o, &["nothing to resume: the checkpoint is at step 40, and the input asks for 40 steps"]);
+}
+
+#[test]
+fn a_second_run_into_a_locked_folder_is_refused() {
+    let c = Case::new();
+    let p = c.write("in.toml", &restart_input(100000, ""));
+    let mut first = calcine().args(["--quiet", "run"]).arg(&p).current_dir(c.dir.path()).spawn().unwrap();
+    // Wait until the first run has taken the lock and started writing.
+    let thermo = c.path("thermo.csv");
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&thermo).map_or(0, |t| t.lines().count()) < 3 {
+        assert!(start.elapsed().as_secs() < 60, "the first run did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = calcine().args(["--quiet", "run", "--overwrite"]).arg(&p).current_dir(c.dir.path()).output().unwrap();
+    assert_fails_with(&second, &["another calcine run is writing into this folder"]);
+    // SIGTERM: the first run stops after its step, writes a checkpoint and its summary.
+    let status = Command::new("kill").args(["-TERM", &first.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let status = first.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "exit status after SIGTERM");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(c.path("run.json")).unwrap()).unwrap();
+    assert_eq!(json["status"], "interrupted");
+    assert!(c.path("checkpoint.ckpt").exists());
+    let rows = std::fs::read_to_string(&thermo).unwrap();
+    assert!(rows.lines().skip(1).all(|r| r.split(',').count() == 15), "complete rows");
+    // The lock died with the run: it can be resumed.
+    let o = c.run_with(&restart_input(100000, "").replace("steps = 100000", "steps = 1"), &["--resume"]);
+    assert_fails_with(&o, &["nothing to resume: the checkpoint is at step"]);
+}
+
+#[test]
+fn a_full_disk_leaves_every_output_readable() {
+    // Files may not grow past 256 kB (as on a full disk; SIGXFSZ ignored, so writes fail
+    // with EFBIG). The trajectory reaches the limit first, in the middle of a frame.
+    let c = Case::new();
+    let input = restart_input(2000, "").replace("trajectory = \"t.dump\"", "trajectory = \"t.xyz\"");
+    let p = c.write("in.toml", &input);
+    let script = "trap '' XFSZ; ulimit -f 256; exec \"$0\" \"$@\"";
+    let o = Command::new("bash")
+        .args(["-c", script, env!("CARGO_BIN_EXE_calcine"), "--quiet", "run"])
+        .arg(&p)
+        .current_dir(c.dir.path())
+        .output()
+        .unwrap();
+    assert_fails_with(&o, &["t.xyz", "File too large", "outputs up to there are complete"]);
+    let size = std::fs::metadata(c.path("t.xyz")).unwrap().len();
+    assert!(size > 100_000 && size <= 256 * 1024, "the trajectory grew to {size} bytes");
+    // Every frame on disk is whole: the file reads to its end.
+    let mut reader = calcine_io::ExtxyzReader::open(c.path("t.xyz"), calcine_core::SpeciesTable::default())
+        .unwrap()
+        .allow_new_species();
+    let mut frames = 0;
+    while let Some(frame) = reader.read_frame().unwrap() {
+        assert_eq!(frame.n_atoms(), 108);
+        frames += 1;
+    }
+    assert!(frames > 5, "{frames} frames");
+    let thermo = std::fs::read_to_string(c.path("thermo.csv")).unwrap();
+    assert!(thermo.ends_with('\n') && thermo.lines().skip(1).all(|r| r.split(',').count() == 15));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(c.path("run.json")).unwrap()).unwrap();
+    assert_eq!(json["status"], "failed");
+}
+
+fn react_toml(extra: &str, precursors: &str) -> String {
+    format!(
+        "library = \"{}\"\nsize = 9\nrealisations = 2\n{extra}\n[precursors]\n{precursors}\n[[schedule]]\nkind = \"hold\"\ntemperature = 1000\nduration = 1\n",
+        data("reactca/batio3_library.json").display()
+    )
+}
+
+fn react(c: &Case, args: &[&str]) -> Output {
+    calcine().arg("--quiet").arg("react").args(args).current_dir(c.dir.path()).output().unwrap()
+}
+
+#[test]
+fn react_runs_reactca_fixture_and_toml_recipe() {
+    let c = Case::new();
+    let recipe = data("reactca/batio3_recipe.json");
+    let lib = data("reactca/batio3_library.json");
+    let o =
+        react(&c, &[recipe.to_str().unwrap(), "--library", lib.to_str().unwrap(), "-o", "json", "--realisations", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("BaTiO3") && stdout.contains("cell updates/s"), "{stdout}");
+    for f in ["fractions.csv", "summary.csv", "result.json", "slice.csv"] {
+        assert!(c.path("json").join(f).is_file(), "{f}");
+    }
+    let p = c.write("r.toml", &react_toml("", "BaO = 1\nTiO2 = 1"));
+    let o = react(&c, &[p.to_str().unwrap(), "-o", "toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(c.path("toml/slice.csv")).unwrap().lines().count(), 1 + 81);
+}
+
+/// Issue 12, item 7: malformed recipes, phases missing from the library, unbalanced
+/// reactions and compositions that cannot fill the lattice each give a clear message.
+#[test]
+fn react_reports_bad_inputs() {
+    let c = Case::new();
+    let run = |name: &str, text: &str| {
+        let p = c.write(name, text);
+        react(&c, &[p.to_str().unwrap(), "-o", "out"])
+    };
+    assert_fails_with(
+        &run("key.toml", &react_toml("inertia = \"high\"", "BaO = 1\nTiO2 = 1")),
+        &["key.toml", "inertia"],
+    );
+    assert_fails_with(
+        &run("unknown.toml", &react_toml("sweeps = 3", "BaO = 1\nTiO2 = 1")),
+        &["unknown.toml", "sweeps"],
+    );
+    assert_fails_with(&run("missing.toml", &react_toml("", "BaO = 1\nSrTiO3 = 1")), &["SrTiO3", "not in the library"]);
+    assert_fails_with(
+        &run("fill.toml", &react_toml("", "BaO = 1\nTiO2 = 0.0001")),
+        &["cannot fill the lattice", "TiO2"],
+    );
+    let text = std::fs::read_to_string(data("reactca/batio3_library.json")).unwrap().replacen(
+        "\"BaTiO3\": 65.57}",
+        "\"BaTiO3\": 95.57}",
+        1,
+    );
+    let lib = c.write("lib.json", &text);
+    let r = react_toml("", "BaO = 1\nTiO2 = 1")
+        .replace(data("reactca/batio3_library.json").to_str().unwrap(), lib.to_str().unwrap());
+    assert_fails_with(&run("unbalanced.toml", &r), &["not balanced", "BaTiO3"]);
+    let json = data("reactca/batio3_recipe.json");
+    assert_fails_with(&react(&c, &[json.to_str().unwrap()]), &["--library"]);
+}
+
+#[test]
+fn an_h5md_trajectory_resumes_to_the_frames_of_an_uninterrupted_run() {
+    let input = |steps| restart_input(steps, "checkpoint_every = 40").replace("t.dump", "t.h5");
+    let whole = Case::new();
+    assert!(whole.run(&input(300)).status.success());
+    let c = Case::new();
+    assert!(c.run(&input(150)).status.success());
+    let o = c.run_with(&input(300), &["--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let frames = |case: &Case| -> Vec<calcine_io::Frame> {
+        let mut r = calcine_io::open_frames(case.path("t.h5"), calcine_core::SpeciesTable::default()).unwrap();
+        std::iter::from_fn(|| r.read_frame().unwrap()).collect()
+    };
+    let (a, b) = (frames(&whole), frames(&c));
+    assert_eq!(a.len(), 13);
+    assert_eq!(a, b, "the resumed H5MD trajectory differs from the uninterrupted one");
 }

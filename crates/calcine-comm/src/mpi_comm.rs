@@ -27,6 +27,21 @@ impl MpiUniverse {
         Some(Self { world, _universe: universe })
     }
 
+    /// Whether this process was started by an MPI launcher (`mpirun`, `mpiexec`, `srun`
+    /// with PMI/PMIx): its environment names a rank. A process started on its own skips
+    /// MPI altogether (no start-up cost, no launcher's shared-memory files); `CALCINE_MPI=1`
+    /// initializes MPI anyway, `CALCINE_MPI=0` never does.
+    pub fn launched() -> bool {
+        match std::env::var("CALCINE_MPI").as_deref() {
+            Ok("1") => return true,
+            Ok("0") => return false,
+            _ => {}
+        }
+        ["OMPI_COMM_WORLD_SIZE", "PMI_RANK", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some())
+    }
+
     pub fn rank(&self) -> usize {
         self.world.rank() as usize
     }

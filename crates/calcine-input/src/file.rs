@@ -31,8 +31,9 @@ pub struct InputFile<T> {
     pub path: PathBuf,
     pub text: String,
     pub doc: T,
-    /// Files the input names, in the order they were resolved (for the inputs hash).
-    named: RefCell<Vec<PathBuf>>,
+    /// Files the input names, in the order they were resolved (for the inputs hash), and
+    /// whether each defines the potential (rather than the structure).
+    named: RefCell<Vec<(PathBuf, bool)>>,
 }
 
 impl<T: DeserializeOwned> InputFile<T> {
@@ -66,17 +67,31 @@ impl<T> InputFile<T> {
         self.path.parent().map(Path::to_path_buf).unwrap_or_default()
     }
 
-    /// A path given in the input, resolved against the input file's folder, and recorded
-    /// as one of the files the input names.
+    /// A path of a potential file given in the input, resolved against the input file's
+    /// folder, and recorded as one of the files the input names.
     pub fn resolve(&self, p: &Path) -> PathBuf {
+        self.resolve_as(p, true)
+    }
+
+    /// The same for a structure file.
+    pub fn resolve_structure(&self, p: &Path) -> PathBuf {
+        self.resolve_as(p, false)
+    }
+
+    fn resolve_as(&self, p: &Path, potential: bool) -> PathBuf {
         let resolved = if p.is_absolute() { p.to_path_buf() } else { self.base_dir().join(p) };
-        self.named.borrow_mut().push(resolved.clone());
+        self.named.borrow_mut().push((resolved.clone(), potential));
         resolved
     }
 
     /// The files resolved so far, in order.
     pub fn named_files(&self) -> Vec<PathBuf> {
-        self.named.borrow().clone()
+        self.named.borrow().iter().map(|(p, _)| p.clone()).collect()
+    }
+
+    /// The potential files resolved so far, in order.
+    pub fn potential_files(&self) -> Vec<PathBuf> {
+        self.named.borrow().iter().filter(|(_, pot)| *pot).map(|(p, _)| p.clone()).collect()
     }
 
     /// `file:line` for a spanned value.

@@ -10,18 +10,20 @@
 //! is allocated.
 //!
 //! [`MdJob::read`] reads an MD input; [`MdJob::into_engine`] builds the engine on a
-//! communicator; [`Outputs`] creates the standard output hooks. Every error is an
-//! [`InputError`] that names the file and the line of the offending key.
+//! communicator, and [`MdJob::into_resumed_engine`] one that continues a checkpoint (after
+//! checking that the checkpoint belongs to this input, [`MdJob::compatibility`]). Every
+//! error is an [`InputError`] that names the file and the line of the offending key.
 //!
 //! It does not parse command lines, start MPI, or run anything: the binary does.
 //!
 //! ```ignore
 //! let job = calcine_input::MdJob::read(Path::new("md.toml"))?;
 //! job.check_memory(job.grid(1, None)?, 1)?;
+//! let compatibility = job.compatibility();
 //! let (mut md, plan) = job.into_engine(SerialComm::new(periodic))?;
 //! md.setup()?;
-//! let mut outputs = Outputs::create(&plan.output, true)?;
-//! md.run(plan.steps, &mut outputs.hooks())?;
+//! let mut outputs = RunOutputs::open(&plan.output, Start::Fresh { overwrite: false }, compatibility, true)?;
+//! md.run(plan.steps, &mut [&mut outputs])?;
 //! ```
 
 mod budget;
@@ -34,7 +36,7 @@ pub mod transport;
 
 pub use budget::{available_memory, MemoryEstimate, RunShape};
 pub use file::{line_of_offset, InputError, InputFile};
-pub use md_job::{MdJob, OutputPlan, Outputs, RunPlan};
+pub use md_job::{MdJob, RunPlan};
 pub use registry::{build_potential, find_snap};
 pub use system::{AtomSource, System};
 pub use transport::TransportJob;

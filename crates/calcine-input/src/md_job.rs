@@ -1,11 +1,12 @@
 //! An MD input made ready to run: `calcine run` and `calcine validate`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use calcine_comm::{Communicator, ProcGrid};
+use calcine_core::{AtomRecord, Atoms};
 use calcine_domain::Domain;
-use calcine_io::{StepHook, ThermoCsv, TrajectoryFormat, TrajectoryOutput};
-use calcine_md::{Integrator, Md, MdSettings};
+use calcine_io::{Checkpoint, Compatibility, OutputSpec, TrajectoryFormat};
+use calcine_md::{Integrator, Md, MdSettings, ThermostatState};
 use calcine_potential::{NeighborKind, Potential};
 use sha2::{Digest, Sha256};
 
@@ -14,18 +15,6 @@ use crate::registry::build_potential;
 use crate::sections::{IntegratorSection, MdDocument};
 use crate::system::{apply_masses, build_system, AtomSource, System};
 use crate::{InputError, InputFile};
-
-/// Where a run's outputs go.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutputPlan {
-    pub directory: PathBuf,
-    pub thermo: PathBuf,
-    pub thermo_every: u64,
-    pub trajectory: Option<PathBuf>,
-    pub trajectory_every: u64,
-    /// `run.json`, the machine-readable summary.
-    pub summary: PathBuf,
-}
 
 /// Everything a run needs, checked: the whole system (a lattice not yet made), the
 /// potential, the integrator and settings, and where outputs go.
@@ -39,7 +28,7 @@ pub struct MdJob {
     /// Initial velocities are drawn at this temperature (K) when set.
     pub initial_temperature: Option<f64>,
     pub seed: u64,
-    pub output: OutputPlan,
+    pub output: OutputSpec,
 }
 
 impl std::fmt::Debug for MdJob {
@@ -114,6 +103,9 @@ impl MdJob {
                 )
             })?;
         }
+        if out.checkpoint_every == Some(0) {
+            return Err(file.invalid("checkpoint_every", "checkpoint_every must be at least 1 step"));
+        }
         check_output_directory(&out.directory).map_err(|message| file.invalid("directory", message))?;
         let settings = MdSettings {
             timestep: run.timestep,
@@ -122,13 +114,13 @@ impl MdJob {
             max_step_displacement: run.max_step_displacement,
             list_storage: nb.storage.into(),
         };
-        let output = OutputPlan {
+        let output = OutputSpec {
             directory: out.directory.clone(),
-            thermo: out.directory.join(&out.thermo),
+            thermo: out.thermo.clone(),
             thermo_every: out.thermo_every,
-            trajectory: out.trajectory.as_ref().map(|t| out.directory.join(t)),
+            trajectory: out.trajectory.clone(),
             trajectory_every: out.trajectory_every,
-            summary: out.directory.join("run.json"),
+            checkpoint_every: out.checkpoint_every,
         };
         let (steps, initial_temperature, seed) = (run.steps, run.temperature, run.seed);
         Ok(Self { file, system, potential, integrator, settings, steps, initial_temperature, seed, output })
@@ -200,6 +192,31 @@ impl MdJob {
         hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// What a checkpoint of this input records and a resumed run must agree on: the
+    /// species and masses, the potential (its style and settings and the bytes of its
+    /// files), the integrator (thermostat and seed), the timestep, the neighbor skin (it
+    /// decides the lists, so the order of every force sum) and the number of atoms.
+    pub fn compatibility(&self) -> Compatibility {
+        let mut potential = Sha256::new();
+        potential.update(format!("{:?}", self.file.doc.potential).as_bytes());
+        for path in self.file.potential_files() {
+            potential.update(std::fs::read(&path).unwrap_or_default());
+        }
+        let species: Vec<String> = self.system.species.iter().map(|(_, s)| format!("{} {}", s.name, s.mass)).collect();
+        let digest: String = potential.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
+        [
+            ("atoms", self.system.atoms.n_atoms().to_string()),
+            ("species", species.join(", ")),
+            ("potential", format!("{} (files and settings {digest})", self.potential.name())),
+            ("integrator", format!("{:?}", self.integrator)),
+            ("timestep", self.settings.timestep.to_string()),
+            ("skin", self.settings.skin.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
     /// The engine on `comm`, holding this rank's atoms (a lattice is made only where this
     /// rank owns space): [`Md::build`], not yet [`Md::setup`]. Collective.
     pub fn into_engine<C: Communicator>(self, comm: C) -> Result<(Md<C>, RunPlan), InputError> {
@@ -209,50 +226,65 @@ impl MdJob {
         let atoms = system.atoms.into_atoms(|x| domain.owns_fractional(&simbox.to_fractional(x)));
         let md = Md::build(domain, atoms, system.species, potential, integrator, settings)
             .map_err(|e| InputError::Invalid { at: file.at_file(), message: e.to_string() })?;
-        Ok((md, RunPlan { steps, initial_temperature, seed, output }))
+        Ok((md, RunPlan { steps, initial_temperature, seed, output, resumed_from: None }))
+    }
+
+    /// The engine on `comm` continuing `checkpoint` (see [`Md::setup_resumed`], which the
+    /// caller runs next instead of [`Md::setup`]): its atoms at their positions of the last
+    /// list build, its step and thermostat. The checkpoint must belong to this input.
+    /// Collective.
+    pub fn into_resumed_engine<C: Communicator>(
+        self,
+        comm: C,
+        checkpoint: &Checkpoint,
+    ) -> Result<(Md<C>, RunPlan), InputError> {
+        let at = self.output.checkpoint_path().display().to_string();
+        checkpoint
+            .check_compatible(&self.output.checkpoint_path(), &self.compatibility())
+            .map_err(|e| InputError::Invalid { at: self.file.at_file(), message: e.to_string() })?;
+        if checkpoint.step >= self.steps {
+            return Err(InputError::Invalid {
+                at,
+                message: format!(
+                    "nothing to resume: the checkpoint is at step {}, and the input asks for {} steps",
+                    checkpoint.step, self.steps
+                ),
+            });
+        }
+        let thermostat = ThermostatState::from_words(&checkpoint.thermostat).ok_or_else(|| InputError::Invalid {
+            at: at.clone(),
+            message: "its thermostat state does not match the integrator".into(),
+        })?;
+        let MdJob { file, potential, integrator, settings, steps, seed, output, .. } = self;
+        let domain = Domain::new(comm, checkpoint.simbox.clone());
+        let mut atoms = Atoms::with_capacity(checkpoint.atoms.len());
+        for (r, x) in checkpoint.atoms.iter().zip(&checkpoint.build_positions) {
+            atoms.push_record(&AtomRecord { position: *x, ..*r });
+        }
+        let mut md = Md::build(domain, atoms, checkpoint.species.clone(), potential, integrator, settings)
+            .map_err(|e| InputError::Invalid { at: file.at_file(), message: e.to_string() })?;
+        md.start_at(checkpoint.step, Some(thermostat));
+        let plan = RunPlan {
+            steps: steps - checkpoint.step,
+            initial_temperature: None,
+            seed,
+            output,
+            resumed_from: Some(checkpoint.step),
+        };
+        Ok((md, plan))
     }
 }
 
 /// What remains of a job once its engine is built.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunPlan {
+    /// Steps still to run.
     pub steps: u64,
     pub initial_temperature: Option<f64>,
     pub seed: u64,
-    pub output: OutputPlan,
-}
-
-/// The standard outputs of a run.
-#[derive(Debug)]
-pub struct Outputs {
-    pub thermo: ThermoCsv,
-    pub trajectory: Option<TrajectoryOutput>,
-}
-
-impl Outputs {
-    /// Creates the output folder and files (on rank 0, `write`; other ranks hold hooks
-    /// without files).
-    pub fn create(plan: &OutputPlan, write: bool) -> Result<Self, calcine_io::IoError> {
-        if write {
-            std::fs::create_dir_all(&plan.directory)
-                .map_err(|e| calcine_io::IoError::Io { path: plan.directory.clone(), source: e })?;
-        }
-        let thermo = ThermoCsv::create(&plan.thermo, plan.thermo_every, write)?;
-        let trajectory = match &plan.trajectory {
-            Some(t) => Some(TrajectoryOutput::create(t, plan.trajectory_every, write)?),
-            None => None,
-        };
-        Ok(Self { thermo, trajectory })
-    }
-
-    /// The hooks, for [`Md::run`].
-    pub fn hooks(&mut self) -> Vec<&mut dyn StepHook> {
-        let mut hooks: Vec<&mut dyn StepHook> = vec![&mut self.thermo];
-        if let Some(t) = &mut self.trajectory {
-            hooks.push(t);
-        }
-        hooks
-    }
+    pub output: OutputSpec,
+    /// The step of the checkpoint a resumed run continues.
+    pub resumed_from: Option<u64>,
 }
 
 fn check_thermostat<T>(file: &InputFile<T>, temperature: f64, damping: f64) -> Result<(), InputError> {

@@ -97,6 +97,11 @@ pub fn build_potential<T>(
                 .build(&names, (*evaluator).into())
                 .map_err(|e| file.load_error(key, "loading the snap potential", e))?
         }
+        PotentialSection::Ace { file: path, algorithm, evaluator } => {
+            let ace = calcine_ace::Ace::read(file.resolve(path), &names)
+                .map_err(|e| file.load_error("file", "loading the ace potential", e))?;
+            Box::new(ace.with_algorithm((*algorithm).into()).with_evaluator((*evaluator).into()))
+        }
         PotentialSection::Overlay { members } => {
             let built = members.iter().map(|m| build_potential(file, m, species)).collect::<Result<Vec<_>, _>>()?;
             Box::new(Overlay::new(built).map_err(|e| file.invalid("members", e.to_string()))?)

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use calcine_io::{ThermoCsv, TrajectoryOutput};
+use calcine_io::OutputSpec;
 use calcine_md::{Integrator, MdSettings};
 use serde::Deserialize;
 use toml::Spanned;
@@ -26,10 +26,15 @@ pub struct SystemSection {
     pub cells: Option<[u64; 3]>,
     /// Species name of a lattice's atoms.
     pub species: Option<Spanned<String>>,
-    /// Extended XYZ (`.xyz`, `.extxyz`) or LAMMPS data file (`.data`, `.lmp`, `.lammps`).
+    /// A structure or trajectory file: extended XYZ (`.xyz`, `.extxyz`), LAMMPS dump
+    /// (`.dump`, `.lammpstrj`), either gzipped, H5MD (`.h5`, `.h5md`), or a LAMMPS data
+    /// file (`.data`, `.lmp`, `.lammps`).
     pub file: Option<Spanned<PathBuf>>,
-    /// For LAMMPS data files: species names of atom types 1, 2, …
+    /// For LAMMPS data files and dumps: species names of atom types 1, 2, …
     pub types: Option<Spanned<Vec<String>>>,
+    /// Which frame of a trajectory file to start from (0: the first; negative: from the
+    /// end, -1 the last).
+    pub frame: Option<i64>,
     /// Masses in g/mol by species name, overriding the structure file and the potential.
     #[serde(default)]
     pub masses: BTreeMap<String, f64>,
@@ -83,9 +88,38 @@ pub enum PotentialSection {
         #[serde(default)]
         evaluator: EvaluatorKey,
     },
-    /// Several potentials added together (LAMMPS `pair_style hybrid/overlay`).
-    #[serde(rename = "overlay")]
+    /// The atomic cluster expansion (LAMMPS `pair_style pace`): a `.yace` file, a legacy
+    /// `.ace` file, or pacemaker's B-basis `.yaml`.
+    #[serde(rename = "ace")]
+    Ace {
+        file: PathBuf,
+        #[serde(default)]
+        algorithm: AlgorithmKey,
+        #[serde(default)]
+        evaluator: EvaluatorKey,
+    },
+    /// Several potentials added together (LAMMPS `pair_style hybrid/overlay`, also accepted
+    /// under that name).
+    #[serde(rename = "overlay", alias = "hybrid/overlay")]
     Overlay { members: Vec<PotentialSection> },
+}
+
+/// `algorithm = "recursive" | "product"` (ACE; LAMMPS `pair_style pace recursive|product`).
+#[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AlgorithmKey {
+    #[default]
+    Recursive,
+    Product,
+}
+
+impl From<AlgorithmKey> for calcine_ace::Algorithm {
+    fn from(k: AlgorithmKey) -> Self {
+        match k {
+            AlgorithmKey::Recursive => calcine_ace::Algorithm::Recursive,
+            AlgorithmKey::Product => calcine_ace::Algorithm::Product,
+        }
+    }
 }
 
 /// `evaluator = "kernel" | "reference"`: see `calcine_potential::Evaluator`.
@@ -232,16 +266,19 @@ pub struct OutputSection {
     /// Trajectory file: `.xyz`/`.extxyz` (extended XYZ) or `.dump`/`.lammpstrj` (LAMMPS dump).
     pub trajectory: Option<PathBuf>,
     pub trajectory_every: u64,
+    /// Steps between checkpoints (none by default; an interrupted run writes one anyway).
+    pub checkpoint_every: Option<u64>,
 }
 
 impl Default for OutputSection {
     fn default() -> Self {
         Self {
             directory: PathBuf::from("."),
-            thermo: PathBuf::from(ThermoCsv::DEFAULT_FILE),
-            thermo_every: ThermoCsv::DEFAULT_EVERY,
+            thermo: PathBuf::from(OutputSpec::DEFAULT_THERMO),
+            thermo_every: OutputSpec::DEFAULT_THERMO_EVERY,
             trajectory: None,
-            trajectory_every: TrajectoryOutput::DEFAULT_EVERY,
+            trajectory_every: OutputSpec::DEFAULT_TRAJECTORY_EVERY,
+            checkpoint_every: None,
         }
     }
 }

@@ -1,7 +1,10 @@
 //! The atoms of a run (`[system]`): a lattice or a structure file.
 
 use calcine_core::lattice::{Lattice, LatticeKind};
-use calcine_core::{Atoms, SimBox, SpeciesId, SpeciesTable, Vec3};
+use calcine_core::{Atoms, SimBox, Species, SpeciesId, SpeciesTable, Vec3};
+use calcine_io::Frame;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 use crate::sections::SystemSection;
 use crate::{InputError, InputFile};
@@ -12,6 +15,8 @@ pub struct System {
     pub simbox: SimBox,
     pub species: SpeciesTable,
     pub atoms: AtomSource,
+    /// Where the atoms' starting velocities come from, for `validate` to say.
+    pub velocities: String,
 }
 
 /// Where the atoms come from. A lattice is made only once the decomposition is known, each
@@ -100,43 +105,76 @@ pub(crate) fn build_system<T>(file: &InputFile<T>, s: &SystemSection) -> Result<
             };
             let mut species = SpeciesTable::default();
             let id = species.find_or_add(name.get_ref(), f64::NAN);
-            System { simbox: lattice.simbox(), species, atoms: AtomSource::Lattice(lattice, id) }
+            System {
+                simbox: lattice.simbox(),
+                species,
+                atoms: AtomSource::Lattice(lattice, id),
+                velocities: "none in a lattice".into(),
+            }
         }
         (None, Some(path)) => {
-            let resolved = file.resolve(path.get_ref());
-            let ext = resolved.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            let resolved = file.resolve_structure(path.get_ref());
             let read_error = |e: calcine_io::IoError| InputError::Load {
                 at: file.at(path),
                 what: "reading the structure".into(),
                 cause: e.to_string(),
             };
-            let structure = match ext.as_str() {
-                "xyz" | "extxyz" => {
-                    calcine_io::read_extxyz_any_species(&resolved).map_err(read_error)?.into_structure()
+            let lower = resolved.to_string_lossy().to_ascii_lowercase();
+            let stem = lower.trim_end_matches(".gz");
+            let is = |exts: &[&str]| exts.iter().any(|e| stem.ends_with(&format!(".{e}")));
+            let frame_index = s.frame.unwrap_or(0);
+            let (structure, velocities) = if is(&["data", "lmp", "lammps"]) && !lower.ends_with(".gz") {
+                if s.frame.is_some() {
+                    return Err(
+                        file.invalid("frame", "a LAMMPS data file holds one configuration: frame does not apply")
+                    );
                 }
-                "data" | "lmp" | "lammps" => {
-                    let Some(types) = &s.types else {
-                        return Err(InputError::Invalid {
-                            at: file.at(path),
-                            message: "a LAMMPS data file needs types = [\"El1\", …] naming its atom types".into(),
-                        });
-                    };
-                    let names: Vec<&str> = types.get_ref().iter().map(String::as_str).collect();
-                    calcine_io::read_lammps_data(&resolved, &names).map_err(read_error)?
-                }
-                _ => {
-                    return Err(InputError::Invalid {
-                        at: file.at(path),
-                        message: format!(
-                            "cannot tell the format of '{}': use .xyz/.extxyz or .data/.lmp/.lammps",
-                            resolved.display()
-                        ),
-                    })
-                }
+                let names = type_names(file, s, path)?;
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let structure = calcine_io::read_lammps_data(&resolved, &names).map_err(read_error)?;
+                let v = if structure.atoms.velocities.iter().any(|v| *v != Vec3::zeros()) {
+                    "from its Velocities section (Å/ps)"
+                } else {
+                    "none in the file"
+                };
+                (structure, v.to_string())
+            } else if is(&["xyz", "extxyz"]) && frame_index == 0 && !lower.ends_with(".gz") {
+                let frame = calcine_io::read_extxyz_any_species(&resolved).map_err(read_error)?;
+                let v = velocity_source(&frame);
+                (frame.into_structure(), v)
+            } else if is(&["xyz", "extxyz", "dump", "lammpstrj", "h5", "h5md"]) {
+                // Dumps number their types; H5MD files without species names too.
+                let species = if is(&["dump", "lammpstrj"]) || s.types.is_some() {
+                    let names = type_names(file, s, path)?;
+                    SpeciesTable::new(names.iter().map(|n| Species { name: n.to_string(), mass: f64::NAN }).collect())
+                } else {
+                    SpeciesTable::default()
+                };
+                let frame = nth_frame(&resolved, species, frame_index).map_err(read_error)?.ok_or_else(|| {
+                    InputError::Invalid {
+                        at: file.at_key("frame"),
+                        message: format!("'{}' has no frame {frame_index}", resolved.display()),
+                    }
+                })?;
+                let v = velocity_source(&frame);
+                (frame.into_structure(), v)
+            } else {
+                return Err(InputError::Invalid {
+                    at: file.at(path),
+                    message: format!(
+                        "cannot tell the format of '{}': use .xyz/.extxyz, .dump/.lammpstrj (.gz too), .h5/.h5md or .data/.lmp/.lammps",
+                        resolved.display()
+                    ),
+                });
             };
             let mut structure = structure;
             structure.wrap_into_box();
-            System { simbox: structure.simbox, species: structure.species, atoms: AtomSource::Given(structure.atoms) }
+            System {
+                simbox: structure.simbox,
+                species: structure.species,
+                atoms: AtomSource::Given(structure.atoms),
+                velocities: format!("{} of {}", velocities, path.get_ref().display()),
+            }
         }
     };
     for (name, &mass) in &s.masses {
@@ -154,6 +192,48 @@ pub(crate) fn build_system<T>(file: &InputFile<T>, s: &SystemSection) -> Result<
         return Err(InputError::Invalid { at: file.at_file(), message: "the system has no atoms".into() });
     }
     Ok(system)
+}
+
+/// The `types` of a LAMMPS data file or dump: species names of types 1, 2, …
+fn type_names<T>(file: &InputFile<T>, s: &SystemSection, path: &Spanned<PathBuf>) -> Result<Vec<String>, InputError> {
+    match &s.types {
+        Some(types) => Ok(types.get_ref().clone()),
+        None => Err(InputError::Invalid {
+            at: file.at(path),
+            message: "a LAMMPS data file or dump needs types = [\"El1\", …] naming its atom types".into(),
+        }),
+    }
+}
+
+/// Frame `index` of a trajectory (from the end when negative), streamed.
+fn nth_frame(path: &Path, species: SpeciesTable, index: i64) -> Result<Option<Frame>, calcine_io::IoError> {
+    let mut reader = calcine_io::open_frames(path, species)?;
+    if index >= 0 {
+        for _ in 0..index {
+            if reader.read_frame()?.is_none() {
+                return Ok(None);
+            }
+        }
+        return reader.read_frame();
+    }
+    // From the end: keep the last |index| frames while streaming.
+    let keep = index.unsigned_abs() as usize;
+    let mut last: std::collections::VecDeque<Frame> = std::collections::VecDeque::with_capacity(keep);
+    while let Some(f) = reader.read_frame()? {
+        if last.len() == keep {
+            last.pop_front();
+        }
+        last.push_back(f);
+    }
+    Ok(if last.len() == keep { last.pop_front() } else { None })
+}
+
+/// "from its velo column (Å/ps)", or "none in the file".
+fn velocity_source(frame: &Frame) -> String {
+    match &frame.velocities {
+        Some(_) => "from the frame's velocities (Å/ps)".into(),
+        None => "none in the file".into(),
+    }
 }
 
 /// Fills in masses the potential prescribes (as LAMMPS's EAM styles do) unless the input

@@ -27,8 +27,8 @@ fn defaults_come_from_the_engine() {
     let md = calcine_md::MdSettings::default();
     assert_eq!(job.settings, md);
     assert_eq!(job.seed, calcine_md::Integrator::DEFAULT_SEED);
-    assert_eq!(job.output.thermo_every, calcine_io::ThermoCsv::DEFAULT_EVERY);
-    assert_eq!(job.output.thermo, PathBuf::from(".").join("thermo.csv"));
+    assert_eq!(job.output.thermo_every, calcine_io::OutputSpec::DEFAULT_THERMO_EVERY);
+    assert_eq!(job.output.thermo_path(), PathBuf::from(".").join("thermo.csv"));
     assert_eq!(job.system.atoms.n_atoms(), 32);
     // The Cu mass comes from the funcfl file, as in LAMMPS.
     assert_eq!(job.system.species.get(calcine_core::SpeciesId(0)).mass, 63.55);
@@ -60,7 +60,7 @@ fn bad_values_name_their_key() {
         ("[run]\nmax_step_displacement = -1", "in.toml:11: max_step_displacement must be a positive distance"),
         (
             "[output]\ntrajectory = \"t.pdb\"",
-            "in.toml:11: trajectory 't.pdb': unknown format: use .xyz/.extxyz or .dump/.lammpstrj",
+            "in.toml:11: trajectory 't.pdb': unknown format: use .xyz/.extxyz (.gz to read), .dump/.lammpstrj or .h5/.h5md",
         ),
         ("[run]\ntimestep = 0", "in.toml:11: timestep must be a positive number of ps"),
     ] {

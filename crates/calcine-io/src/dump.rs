@@ -363,7 +363,7 @@ impl<W: Write> DumpWriter<W> {
 
     /// Appends one frame.
     pub fn write_frame(&mut self, frame: &Frame) -> Result<(), IoError> {
-        let text = self.format_frame(frame)?;
+        let text = format_frame(frame, self.write_time, &self.path)?;
         self.out.write_all(text.as_bytes()).map_err(|e| IoError::io(&self.path, e))?;
         self.out.flush().map_err(|e| IoError::io(&self.path, e))
     }
@@ -371,73 +371,75 @@ impl<W: Write> DumpWriter<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
+}
 
-    fn format_frame(&self, frame: &Frame) -> Result<String, IoError> {
-        let order = frame.write_order(&self.path)?;
-        let simbox = &frame.simbox;
-        let mut out = String::with_capacity(512 + 200 * order.len());
-        if self.write_time {
-            out.push_str("ITEM: TIME\n");
-            push_shortest(&mut out, frame.time.unwrap_or(0.0));
-            out.push('\n');
-        }
-        let step = frame.step.unwrap_or(0);
-        out.push_str(&format!("ITEM: TIMESTEP\n{step}\nITEM: NUMBER OF ATOMS\n{}\n", order.len()));
-        let flags: Vec<&str> = simbox.periodic().iter().map(|&p| if p { "pp" } else { "ff" }).collect();
-        let (lo, hi) = (simbox.lo(), simbox.hi());
-        let mut bounds = [[lo.x, hi.x], [lo.y, hi.y], [lo.z, hi.z]];
+/// The text of one `dump custom` frame (with `ITEM: TIME` first when `write_time`); `path`
+/// labels errors.
+pub(crate) fn format_frame(frame: &Frame, write_time: bool, path: &Path) -> Result<String, IoError> {
+    let order = frame.write_order(path)?;
+    let simbox = &frame.simbox;
+    let mut out = String::with_capacity(512 + 200 * order.len());
+    if write_time {
+        out.push_str("ITEM: TIME\n");
+        push_shortest(&mut out, frame.time.unwrap_or(0.0));
+        out.push('\n');
+    }
+    let step = frame.step.unwrap_or(0);
+    out.push_str(&format!("ITEM: TIMESTEP\n{step}\nITEM: NUMBER OF ATOMS\n{}\n", order.len()));
+    let flags: Vec<&str> = simbox.periodic().iter().map(|&p| if p { "pp" } else { "ff" }).collect();
+    let (lo, hi) = (simbox.lo(), simbox.hi());
+    let mut bounds = [[lo.x, hi.x], [lo.y, hi.y], [lo.z, hi.z]];
+    if simbox.is_triclinic() {
+        let [xy, xz, yz] = simbox.tilt();
+        bounds[0][0] += 0f64.min(xy).min(xz).min(xy + xz);
+        bounds[0][1] += 0f64.max(xy).max(xz).max(xy + xz);
+        bounds[1][0] += 0f64.min(yz);
+        bounds[1][1] += 0f64.max(yz);
+        out.push_str(&format!("ITEM: BOX BOUNDS xy xz yz {}\n", flags.join(" ")));
+    } else {
+        out.push_str(&format!("ITEM: BOX BOUNDS {}\n", flags.join(" ")));
+    }
+    for (axis, [low, high]) in bounds.iter().enumerate() {
+        push_c_exp16(&mut out, *low);
+        out.push(' ');
+        push_c_exp16(&mut out, *high);
         if simbox.is_triclinic() {
-            let [xy, xz, yz] = simbox.tilt();
-            bounds[0][0] += 0f64.min(xy).min(xz).min(xy + xz);
-            bounds[0][1] += 0f64.max(xy).max(xz).max(xy + xz);
-            bounds[1][0] += 0f64.min(yz);
-            bounds[1][1] += 0f64.max(yz);
-            out.push_str(&format!("ITEM: BOX BOUNDS xy xz yz {}\n", flags.join(" ")));
-        } else {
-            out.push_str(&format!("ITEM: BOX BOUNDS {}\n", flags.join(" ")));
-        }
-        for (axis, [low, high]) in bounds.iter().enumerate() {
-            push_c_exp16(&mut out, *low);
             out.push(' ');
-            push_c_exp16(&mut out, *high);
-            if simbox.is_triclinic() {
-                out.push(' ');
-                push_c_exp16(&mut out, simbox.tilt()[axis]);
-            }
-            out.push('\n');
-        }
-        out.push_str("ITEM: ATOMS id type x y z");
-        if frame.velocities.is_some() {
-            out.push_str(" vx vy vz");
-        }
-        if frame.forces.is_some() {
-            out.push_str(" fx fy fz");
-        }
-        if frame.images.is_some() {
-            out.push_str(" ix iy iz");
+            push_c_exp16(&mut out, simbox.tilt()[axis]);
         }
         out.push('\n');
-        for &k in &order {
-            out.push_str(&format!("{} {}", frame.ids[k].0, frame.species[k].0 + 1));
-            let mut push3 = |v: &Vec3| {
-                for value in v.iter() {
-                    out.push(' ');
-                    push_shortest(&mut out, *value);
-                }
-            };
-            push3(&frame.positions[k]);
-            if let Some(velocities) = &frame.velocities {
-                push3(&velocities[k]);
-            }
-            if let Some(forces) = &frame.forces {
-                push3(&forces[k]);
-            }
-            if let Some(images) = &frame.images {
-                let [ix, iy, iz] = images[k];
-                out.push_str(&format!(" {ix} {iy} {iz}"));
-            }
-            out.push('\n');
-        }
-        Ok(out)
     }
+    out.push_str("ITEM: ATOMS id type x y z");
+    if frame.velocities.is_some() {
+        out.push_str(" vx vy vz");
+    }
+    if frame.forces.is_some() {
+        out.push_str(" fx fy fz");
+    }
+    if frame.images.is_some() {
+        out.push_str(" ix iy iz");
+    }
+    out.push('\n');
+    for &k in &order {
+        out.push_str(&format!("{} {}", frame.ids[k].0, frame.species[k].0 + 1));
+        let mut push3 = |v: &Vec3| {
+            for value in v.iter() {
+                out.push(' ');
+                push_shortest(&mut out, *value);
+            }
+        };
+        push3(&frame.positions[k]);
+        if let Some(velocities) = &frame.velocities {
+            push3(&velocities[k]);
+        }
+        if let Some(forces) = &frame.forces {
+            push3(&forces[k]);
+        }
+        if let Some(images) = &frame.images {
+            let [ix, iy, iz] = images[k];
+            out.push_str(&format!(" {ix} {iy} {iz}"));
+        }
+        out.push('\n');
+    }
+    Ok(out)
 }

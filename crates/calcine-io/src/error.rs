@@ -36,6 +36,22 @@ pub enum IoError {
     #[error("{}: file holds no frame", path.display())]
     Empty { path: PathBuf },
 
+    /// A checkpoint that cannot be used: damaged, of another version, or of another input.
+    #[error("{}: cannot continue from this checkpoint: {reason}", path.display())]
+    Checkpoint { path: PathBuf, reason: String },
+
+    /// An H5MD file that cannot be read or written.
+    #[error("{}: {reason}", path.display())]
+    H5md { path: PathBuf, reason: String },
+
+    /// Another run holds the output folder's lock.
+    #[error("{}: another calcine run is writing into this folder (it holds the lock file {}); wait for it or choose another directory", path.display(), crate::OutputSpec::LOCK)]
+    Locked { path: PathBuf },
+
+    /// The output folder holds another run's outputs.
+    #[error("{}: the folder already holds a run's outputs ({}): use --resume to continue it, --overwrite to replace it, or another directory", path.display(), files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "))]
+    Occupied { path: PathBuf, files: Vec<PathBuf> },
+
     /// A file name whose extension names no format calcine knows.
     #[error("{}: unknown format: use {known}", path.display())]
     UnknownFormat { path: PathBuf, known: &'static str },
@@ -61,7 +77,14 @@ impl IoError {
             | Self::UnknownSpecies { line, .. }
             | Self::DuplicateId { line, .. }
             | Self::TypeOutOfRange { line, .. } => Some(*line),
-            Self::Io { .. } | Self::Empty { .. } | Self::Unwritable { .. } | Self::UnknownFormat { .. } => None,
+            Self::Io { .. }
+            | Self::Empty { .. }
+            | Self::Unwritable { .. }
+            | Self::UnknownFormat { .. }
+            | Self::Checkpoint { .. }
+            | Self::Locked { .. }
+            | Self::H5md { .. }
+            | Self::Occupied { .. } => None,
         }
     }
 }

@@ -137,11 +137,13 @@ pub enum TrajectoryFormat {
     Extxyz,
     /// LAMMPS `dump custom` text (`.dump`, `.lammpstrj`).
     Dump,
+    /// H5MD (`.h5`, `.h5md`).
+    H5md,
 }
 
 impl TrajectoryFormat {
     /// What to write to name a format: the extensions calcine knows.
-    pub const KNOWN: &'static str = ".xyz/.extxyz or .dump/.lammpstrj";
+    pub const KNOWN: &'static str = ".xyz/.extxyz (.gz to read), .dump/.lammpstrj or .h5/.h5md";
 
     /// The format of `path` by its extension (case-insensitive), or an error naming the
     /// extensions calcine knows.
@@ -150,18 +152,34 @@ impl TrajectoryFormat {
         match ext.as_str() {
             "xyz" | "extxyz" => Ok(TrajectoryFormat::Extxyz),
             "dump" | "lammpstrj" => Ok(TrajectoryFormat::Dump),
+            "h5" | "h5md" => Ok(TrajectoryFormat::H5md),
             _ => Err(IoError::UnknownFormat { path: path.to_path_buf(), known: Self::KNOWN }),
         }
     }
 }
 
-/// Opens a trajectory of any known format for streaming. `species` names the species:
-/// extended XYZ frames may add species it lacks (with their masses, or NaN); LAMMPS dump
-/// type k is `species` entry k − 1.
+/// Opens a trajectory of any known format for streaming; text formats may be gzipped
+/// (`traj.xyz.gz`, `dump.lammpstrj.gz`). `species` names the species: extended XYZ frames
+/// may add species it lacks (with their masses, or NaN); LAMMPS dump type k is `species`
+/// entry k − 1; an H5MD file's own species names win.
 pub fn open_frames(path: impl AsRef<Path>, species: SpeciesTable) -> Result<Box<dyn FrameReader>, IoError> {
     let path = path.as_ref();
-    Ok(match TrajectoryFormat::of(path)? {
+    let gz = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    let format = TrajectoryFormat::of(&if gz { path.with_extension("") } else { path.to_path_buf() })?;
+    if gz {
+        let file = std::fs::File::open(path).map_err(|e| IoError::io(path, e))?;
+        let text = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(file));
+        return Ok(match format {
+            TrajectoryFormat::Extxyz => Box::new(ExtxyzReader::new(text, path, species).allow_new_species()),
+            TrajectoryFormat::Dump => Box::new(DumpReader::new(text, path, species)),
+            TrajectoryFormat::H5md => {
+                return Err(IoError::UnknownFormat { path: path.to_path_buf(), known: TrajectoryFormat::KNOWN })
+            }
+        });
+    }
+    Ok(match format {
         TrajectoryFormat::Extxyz => Box::new(ExtxyzReader::open(path, species)?.allow_new_species()),
         TrajectoryFormat::Dump => Box::new(DumpReader::open(path, species)?),
+        TrajectoryFormat::H5md => Box::new(crate::H5mdReader::open(path, species)?),
     })
 }

@@ -8,7 +8,7 @@
 
 use calcine_core::{Atoms, SimBox, SpeciesTable, Vec3};
 
-use crate::{Frame, IoError, Thermo};
+use crate::{Checkpoint, Frame, IoError, Thermo};
 
 /// What a hook needs at a step besides being called.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -18,17 +18,23 @@ pub struct Needs {
     pub thermo: bool,
     /// All atoms gathered on rank 0 in `AtomId` order (a collective operation).
     pub frame: bool,
+    /// The run's whole state gathered on rank 0 (a [`Checkpoint`]; collective).
+    pub checkpoint: bool,
 }
 
 impl Needs {
     /// Only the call.
-    pub const CALL: Needs = Needs { thermo: false, frame: false };
-    pub const THERMO: Needs = Needs { thermo: true, frame: false };
-    pub const FRAME: Needs = Needs { thermo: false, frame: true };
+    pub const CALL: Needs = Needs { thermo: false, frame: false, checkpoint: false };
+    pub const THERMO: Needs = Needs { thermo: true, frame: false, checkpoint: false };
+    pub const FRAME: Needs = Needs { thermo: false, frame: true, checkpoint: false };
 
     /// What either of two needs asks for.
     pub fn union(self, other: Needs) -> Needs {
-        Needs { thermo: self.thermo || other.thermo, frame: self.frame || other.frame }
+        Needs {
+            thermo: self.thermo || other.thermo,
+            frame: self.frame || other.frame,
+            checkpoint: self.checkpoint || other.checkpoint,
+        }
     }
 }
 
@@ -72,6 +78,9 @@ pub struct StepView<'a> {
     pub thermo: Option<&'a Thermo>,
     /// Present on rank 0 when some hook asked for a frame at this step.
     pub frame: Option<&'a Frame>,
+    /// Present on rank 0 when some hook asked for a checkpoint at this step, and when the
+    /// run is interrupted.
+    pub checkpoint: Option<&'a Checkpoint>,
 }
 
 /// Why a hook stops a run.
@@ -106,6 +115,14 @@ pub trait StepHook {
 
     /// Called after each step for which [`StepHook::needs`] returned `Some`.
     fn at_step(&mut self, view: &StepView<'_>) -> Result<(), HookError>;
+
+    /// Called when the run is interrupted (SIGINT, SIGTERM) after the step it was on, with
+    /// a checkpoint of that step: what must be saved is saved here. The run then ends
+    /// (with [`StepHook::finish`]).
+    fn on_interrupt(&mut self, view: &StepView<'_>) -> Result<(), HookError> {
+        let _ = view;
+        Ok(())
+    }
 
     /// Called once when the run ends, normally or not.
     fn finish(&mut self) -> Result<(), HookError> {

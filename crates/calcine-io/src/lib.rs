@@ -13,8 +13,10 @@
 //! [`IoError`] displayed as `path:line: what is wrong`.
 //!
 //! A run meets its outputs through [`hooks`]: the [`StepHook`] trait with its
-//! [`StepView`], implemented here by the thermo CSV ([`ThermoCsv`], the schema of
-//! [`Thermo`]) and the trajectory ([`TrajectoryOutput`]). [`RunSummary`] is `run.json`.
+//! [`StepView`], implemented here by [`RunOutputs`]: the thermo CSV (the schema of
+//! [`Thermo`]), the trajectory and [`Checkpoint`]s, written in a fixed order, each file
+//! growing by whole rows and frames, under a lock, and cut back to a checkpoint when a run
+//! resumes. [`RunSummary`] is `run.json`.
 //!
 //! Units are LAMMPS `metal` throughout (Å, Å/ps, eV/Å, amu, ps); the only conversion is
 //! of ASE momenta ([`extxyz::ASE_VELOCITY_TO_ANGSTROM_PER_PS`]).
@@ -36,10 +38,12 @@
 //! }
 //! ```
 
+mod checkpoint;
 pub mod dump;
 mod error;
 pub mod extxyz;
 mod frame;
+mod h5md;
 pub mod hooks;
 pub mod lammps_data;
 mod lines;
@@ -50,13 +54,15 @@ mod summary;
 mod table;
 mod thermo;
 
+pub use checkpoint::{Checkpoint, Compatibility, CHECKPOINT_VERSION};
 pub use dump::{DumpReader, DumpWriter};
 pub use error::IoError;
 pub use extxyz::{read_extxyz, read_extxyz_any_species, ExtxyzReader, ExtxyzWriter};
 pub use frame::{open_frames, Frame, FrameReader, PositionKind, TrajectoryFormat};
+pub use h5md::{H5mdContents, H5mdReader, H5mdWriter};
 pub use hooks::{HookError, Needs, RunInfo, StepHook, StepView};
 pub use lammps_data::{parse_lammps_data, read_lammps_data, write_lammps_data, write_lammps_data_to};
-pub use outputs::{ThermoCsv, TrajectoryOutput, TrajectoryWriter};
+pub use outputs::{AppendFile, OutputSpec, RunOutputs, Start};
 pub use structure::Structure;
 pub use summary::{
     peak_rss_bytes, LoadSummary, MachineSummary, MemorySummary, RunSummary, ThermoSummary, RUN_SUMMARY_SCHEMA,

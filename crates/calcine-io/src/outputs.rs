@@ -1,152 +1,410 @@
-//! The standard outputs of a run as [`StepHook`]s: the thermo CSV and the trajectory.
-//! Both write on rank 0 only (other ranks hold the same hook without a file, so that
-//! every rank asks for the same thermo and frames), one whole row or frame per write,
-//! flushed, so a run that stops leaves complete files behind.
+//! The standard outputs of a run: the thermo CSV, the trajectory and checkpoints, as one
+//! [`StepHook`] ([`RunOutputs`]) that writes them in a fixed order and keeps them
+//! consistent with each other.
+//!
+//! Files are written on rank 0 only (other ranks hold the same hook without files, so that
+//! every rank asks for the same thermo, frames and checkpoints). A row or a frame is
+//! appended whole; a write that fails (a full disk) is cut back to the last complete row
+//! or frame before the error is reported, so every file stays readable. A checkpoint
+//! records the length of every file at its step after flushing them to disk; a resumed run
+//! cuts each file back to that length (dropping what a killed run wrote after the
+//! checkpoint, a torn frame included) and appends from there, so the files of a resumed
+//! run are those of an uninterrupted one. A lock file keeps a second run out of the
+//! folder; the lock is the operating system's, so a killed run never leaves a stale one.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::hooks::{HookError, Needs, RunInfo, StepHook, StepView};
-use crate::{DumpWriter, ExtxyzWriter, Frame, IoError, Thermo, TrajectoryFormat};
+use crate::{Checkpoint, Compatibility, Frame, H5mdContents, H5mdWriter, IoError, Thermo, TrajectoryFormat};
 
-/// Thermo rows in CSV ([`Thermo::COLUMNS`]) at the first step, every `every` steps and at
-/// the last step.
+/// A file that only grows by whole records, and shrinks back if a record could not be
+/// written whole.
 #[derive(Debug)]
-pub struct ThermoCsv {
+pub struct AppendFile {
     path: PathBuf,
-    every: u64,
-    last_step: u64,
-    file: Option<BufWriter<File>>,
+    file: File,
+    len: u64,
 }
 
-impl ThermoCsv {
-    /// The file name of a run's thermo, unless the input names another.
-    pub const DEFAULT_FILE: &'static str = "thermo.csv";
-    /// Steps between thermo rows, unless the input says otherwise.
-    pub const DEFAULT_EVERY: u64 = 100;
+impl AppendFile {
+    /// Creates (or truncates) `path`.
+    pub fn create(path: &Path) -> Result<Self, IoError> {
+        let file = File::create(path).map_err(|e| IoError::io(path, e))?;
+        Ok(Self { path: path.to_path_buf(), file, len: 0 })
+    }
 
-    /// Creates (or truncates) the file on rank 0 (`write` true) and writes the header.
-    pub fn create(path: impl AsRef<Path>, every: u64, write: bool) -> Result<Self, IoError> {
-        assert!(every > 0, "thermo interval must be at least one step");
-        let path = path.as_ref().to_path_buf();
-        let file = if write {
-            let mut f = BufWriter::new(File::create(&path).map_err(|e| IoError::io(&path, e))?);
-            writeln!(f, "{}", Thermo::csv_header()).map_err(|e| IoError::io(&path, e))?;
-            Some(f)
-        } else {
-            None
-        };
-        Ok(Self { path, every, last_step: u64::MAX, file })
+    /// Opens `path` cut back to `len` bytes, for appending. The file must hold at least
+    /// `len` bytes.
+    pub fn resume(path: &Path, len: u64) -> Result<Self, IoError> {
+        let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(|e| IoError::io(path, e))?;
+        let on_disk = file.metadata().map_err(|e| IoError::io(path, e))?.len();
+        if on_disk < len {
+            return Err(IoError::Checkpoint {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the file holds {on_disk} bytes, fewer than the {len} the checkpoint recorded: it was changed since"
+                ),
+            });
+        }
+        file.set_len(len).and_then(|()| file.seek(SeekFrom::Start(len))).map_err(|e| IoError::io(path, e))?;
+        Ok(Self { path: path.to_path_buf(), file, len })
+    }
+
+    /// Appends `bytes` whole, or leaves the file as it was and returns the error.
+    pub fn append(&mut self, bytes: &[u8]) -> Result<(), IoError> {
+        match self.file.write_all(bytes) {
+            Ok(()) => {
+                self.len += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // Cut back to the last whole record, so what is on disk stays readable.
+                let _ =
+                    self.file.set_len(self.len).and_then(|()| self.file.seek(SeekFrom::Start(self.len)).map(|_| ()));
+                Err(IoError::io(&self.path, e))
+            }
+        }
+    }
+
+    /// Flushes the file's data to disk.
+    pub fn sync(&self) -> Result<(), IoError> {
+        self.file.sync_data().map_err(|e| IoError::io(&self.path, e))
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
 
-    fn write(&mut self, view: &StepView<'_>) -> Result<(), HookError> {
-        let (Some(f), Some(thermo)) = (&mut self.file, view.thermo) else { return Ok(()) };
-        writeln!(f, "{}", thermo.csv_row()).and_then(|()| f.flush()).map_err(|e| IoError::io(&self.path, e))?;
-        Ok(())
+/// Where a run's outputs go and how often.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputSpec {
+    pub directory: PathBuf,
+    /// File names inside `directory`.
+    pub thermo: PathBuf,
+    pub thermo_every: u64,
+    pub trajectory: Option<PathBuf>,
+    pub trajectory_every: u64,
+    /// Steps between checkpoints (`None`: only when the run is interrupted).
+    pub checkpoint_every: Option<u64>,
+}
+
+impl OutputSpec {
+    /// The thermo file name of a run whose input names none.
+    pub const DEFAULT_THERMO: &'static str = "thermo.csv";
+    /// Steps between thermo rows, unless the input says otherwise.
+    pub const DEFAULT_THERMO_EVERY: u64 = 100;
+    /// Steps between frames, unless the input says otherwise.
+    pub const DEFAULT_TRAJECTORY_EVERY: u64 = 1000;
+    /// The checkpoint's file name.
+    pub const CHECKPOINT: &'static str = "checkpoint.ckpt";
+    /// The lock file's name.
+    pub const LOCK: &'static str = ".calcine.lock";
+    /// The run summary's file name.
+    pub const SUMMARY: &'static str = "run.json";
+
+    pub fn thermo_path(&self) -> PathBuf {
+        self.directory.join(&self.thermo)
+    }
+    pub fn trajectory_path(&self) -> Option<PathBuf> {
+        self.trajectory.as_ref().map(|t| self.directory.join(t))
+    }
+    pub fn checkpoint_path(&self) -> PathBuf {
+        self.directory.join(Self::CHECKPOINT)
+    }
+    pub fn summary_path(&self) -> PathBuf {
+        self.directory.join(Self::SUMMARY)
     }
 }
 
-impl StepHook for ThermoCsv {
-    fn needs(&self, step: u64) -> Option<Needs> {
-        (step.is_multiple_of(self.every) || step == self.last_step).then_some(Needs::THERMO)
-    }
-
-    fn setup(&mut self, info: &RunInfo, view: &StepView<'_>) -> Result<(), HookError> {
-        self.last_step = info.last_step;
-        self.write(view)
-    }
-
-    fn at_step(&mut self, view: &StepView<'_>) -> Result<(), HookError> {
-        self.write(view)
-    }
-
-    fn finish(&mut self) -> Result<(), HookError> {
-        if let Some(f) = &mut self.file {
-            f.flush().map_err(|e| IoError::io(&self.path, e))?;
-        }
-        Ok(())
-    }
+/// How a run treats outputs already in its folder.
+#[derive(Debug, Clone, Copy)]
+pub enum Start<'a> {
+    /// A new run: refuses a folder that holds another run's outputs unless `overwrite`.
+    Fresh { overwrite: bool },
+    /// Continues from a checkpoint: every file is cut back to the length it recorded.
+    Resume(&'a Checkpoint),
 }
 
-/// A trajectory in the format its extension names ([`TrajectoryFormat`]): the frame at
-/// the first step and every `every` steps, with velocities, forces and (in LAMMPS dumps)
-/// image flags.
-pub struct TrajectoryOutput {
-    path: PathBuf,
-    every: u64,
-    writer: Option<TrajectoryWriter>,
+/// The thermo CSV, the trajectory and checkpoints of a run, as one hook.
+pub struct RunOutputs {
+    spec: OutputSpec,
+    /// Present on the rank that writes (rank 0).
+    files: Option<Files>,
+    compatibility: Compatibility,
+    first_step: u64,
+    last_step: u64,
+    resumed: bool,
+    format: Option<TrajectoryFormat>,
 }
 
-impl std::fmt::Debug for TrajectoryOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TrajectoryOutput").field("path", &self.path).field("every", &self.every).finish()
-    }
+struct Files {
+    /// Held (and locked) for the whole run.
+    _lock: File,
+    thermo: AppendFile,
+    trajectory: Option<Trajectory>,
 }
 
-/// A writer of one of the trajectory formats.
-pub enum TrajectoryWriter {
-    Extxyz(ExtxyzWriter<File>),
-    Dump(DumpWriter<File>),
+/// A trajectory file: text that grows by whole frames, or H5MD (made at its first frame).
+enum Trajectory {
+    Text(AppendFile),
+    H5md { path: PathBuf, writer: Option<H5mdWriter> },
 }
 
-impl TrajectoryWriter {
-    /// Creates (or truncates) `path` in the format its extension names.
-    pub fn create(path: &Path) -> Result<Self, IoError> {
-        Ok(match TrajectoryFormat::of(path)? {
-            TrajectoryFormat::Extxyz => TrajectoryWriter::Extxyz(ExtxyzWriter::create(path)?),
-            TrajectoryFormat::Dump => TrajectoryWriter::Dump(DumpWriter::create(path)?),
+impl Trajectory {
+    fn create(path: &Path, format: TrajectoryFormat) -> Result<Self, IoError> {
+        Ok(match format {
+            TrajectoryFormat::H5md => {
+                // Made at the first frame; an old file must not survive until then.
+                if path.exists() {
+                    std::fs::remove_file(path).map_err(|e| IoError::io(path, e))?;
+                }
+                Trajectory::H5md { path: path.to_path_buf(), writer: None }
+            }
+            _ => Trajectory::Text(AppendFile::create(path)?),
         })
     }
 
-    pub fn write_frame(&mut self, frame: &Frame) -> Result<(), IoError> {
+    fn resume(path: &Path, format: TrajectoryFormat, len: u64) -> Result<Self, IoError> {
+        Ok(match format {
+            TrajectoryFormat::H5md => Trajectory::H5md {
+                path: path.to_path_buf(),
+                writer: Some(H5mdWriter::resume(path, len as usize, H5mdContents::default())?),
+            },
+            _ => Trajectory::Text(AppendFile::resume(path, len)?),
+        })
+    }
+
+    fn append(&mut self, format: TrajectoryFormat, frame: &Frame, thermo: Option<&Thermo>) -> Result<(), IoError> {
         match self {
-            TrajectoryWriter::Extxyz(w) => w.write_frame(frame),
-            TrajectoryWriter::Dump(w) => w.write_frame(frame),
+            Trajectory::Text(file) => {
+                let text = format.format_frame(frame, file.path())?;
+                file.append(text.as_bytes())
+            }
+            Trajectory::H5md { path, writer } => {
+                if writer.is_none() {
+                    *writer = Some(H5mdWriter::create(path, frame, H5mdContents::default())?);
+                }
+                let thermo = thermo.expect("an H5MD trajectory asks for thermo with every frame");
+                writer.as_mut().expect("made above").append(frame, thermo)
+            }
+        }
+    }
+
+    /// Bytes (text) or frames (H5MD) written: what a checkpoint records.
+    fn len(&self) -> u64 {
+        match self {
+            Trajectory::Text(file) => file.len(),
+            Trajectory::H5md { writer, .. } => writer.as_ref().map_or(0, |w| w.frames() as u64),
+        }
+    }
+
+    fn sync(&self) -> Result<(), IoError> {
+        match self {
+            Trajectory::Text(file) => file.sync(),
+            // The H5MD writer flushes after every frame.
+            Trajectory::H5md { .. } => Ok(()),
         }
     }
 }
 
-impl TrajectoryOutput {
-    /// Steps between frames, unless the input says otherwise.
-    pub const DEFAULT_EVERY: u64 = 1000;
+impl std::fmt::Debug for RunOutputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOutputs").field("spec", &self.spec).field("writes", &self.files.is_some()).finish()
+    }
+}
 
-    /// Creates (or truncates) the file on rank 0 (`write` true). An unknown extension is
-    /// an error on every rank.
-    pub fn create(path: impl AsRef<Path>, every: u64, write: bool) -> Result<Self, IoError> {
-        assert!(every > 0, "trajectory interval must be at least one step");
-        let path = path.as_ref().to_path_buf();
-        TrajectoryFormat::of(&path)?;
-        let writer = if write { Some(TrajectoryWriter::create(&path)?) } else { None };
-        Ok(Self { path, every, writer })
+impl RunOutputs {
+    /// Opens the outputs: on the writing rank (`write`), creates the folder, takes its
+    /// lock, and creates the files (a fresh run) or cuts them back to the checkpoint (a
+    /// resumed one). `compatibility` is stored in every checkpoint.
+    pub fn open(
+        spec: &OutputSpec,
+        start: Start<'_>,
+        compatibility: Compatibility,
+        write: bool,
+    ) -> Result<Self, IoError> {
+        let format = spec.trajectory.as_deref().map(TrajectoryFormat::of).transpose()?;
+        let files = if write { Some(Files::open(spec, start, format)?) } else { None };
+        Ok(Self {
+            spec: spec.clone(),
+            files,
+            compatibility,
+            first_step: 0,
+            last_step: u64::MAX,
+            resumed: matches!(start, Start::Resume(_)),
+            format,
+        })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    pub fn spec(&self) -> &OutputSpec {
+        &self.spec
     }
 
-    fn write(&mut self, view: &StepView<'_>) -> Result<(), HookError> {
-        if let (Some(w), Some(frame)) = (&mut self.writer, view.frame) {
-            w.write_frame(frame)?;
+    fn trajectory_due(&self, step: u64) -> bool {
+        self.spec.trajectory.is_some() && (step.is_multiple_of(self.spec.trajectory_every) || step == self.last_step)
+    }
+
+    fn checkpoint_due(&self, step: u64) -> bool {
+        step != self.first_step && self.spec.checkpoint_every.is_some_and(|every| step.is_multiple_of(every))
+    }
+
+    fn write_thermo(&mut self, thermo: Option<&Thermo>) -> Result<(), IoError> {
+        if let (Some(files), Some(t)) = (&mut self.files, thermo) {
+            files.thermo.append(format!("{}\n", t.csv_row()).as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn write_frame(&mut self, frame: Option<&Frame>, thermo: Option<&Thermo>) -> Result<(), IoError> {
+        if let (Some(files), Some(frame), Some(format)) = (&mut self.files, frame, self.format) {
+            if let Some(traj) = &mut files.trajectory {
+                traj.append(format, frame, thermo)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes every file to disk, then writes the checkpoint with their lengths.
+    fn write_checkpoint(&mut self, checkpoint: Option<&Checkpoint>) -> Result<(), IoError> {
+        let (Some(files), Some(checkpoint)) = (&self.files, checkpoint) else { return Ok(()) };
+        let mut lengths = BTreeMap::new();
+        files.thermo.sync()?;
+        lengths.insert(self.spec.thermo.display().to_string(), files.thermo.len());
+        if let (Some(traj), Some(name)) = (&files.trajectory, &self.spec.trajectory) {
+            traj.sync()?;
+            lengths.insert(name.display().to_string(), traj.len());
+        }
+        let mut c = checkpoint.clone();
+        c.compatibility = self.compatibility.clone();
+        c.outputs = lengths;
+        c.write(&self.spec.checkpoint_path())
+    }
+}
+
+impl Files {
+    fn open(spec: &OutputSpec, start: Start<'_>, format: Option<TrajectoryFormat>) -> Result<Self, IoError> {
+        std::fs::create_dir_all(&spec.directory).map_err(|e| IoError::io(&spec.directory, e))?;
+        let lock_path = spec.directory.join(OutputSpec::LOCK);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| IoError::io(&lock_path, e))?;
+        if lock.try_lock().is_err() {
+            return Err(IoError::Locked { path: spec.directory.clone() });
+        }
+        let thermo_path = spec.thermo_path();
+        let trajectory_path = spec.trajectory_path();
+        match start {
+            Start::Fresh { overwrite } => {
+                let existing: Vec<PathBuf> =
+                    [Some(thermo_path.clone()), trajectory_path.clone(), Some(spec.checkpoint_path())]
+                        .into_iter()
+                        .flatten()
+                        .filter(|p| p.exists())
+                        .collect();
+                if !overwrite && !existing.is_empty() {
+                    return Err(IoError::Occupied { path: spec.directory.clone(), files: existing });
+                }
+                let checkpoint = spec.checkpoint_path();
+                if checkpoint.exists() {
+                    std::fs::remove_file(&checkpoint).map_err(|e| IoError::io(&checkpoint, e))?;
+                }
+                let mut thermo = AppendFile::create(&thermo_path)?;
+                thermo.append(format!("{}\n", Thermo::csv_header()).as_bytes())?;
+                let trajectory = match (&trajectory_path, format) {
+                    (Some(path), Some(format)) => Some(Trajectory::create(path, format)?),
+                    _ => None,
+                };
+                Ok(Self { _lock: lock, thermo, trajectory })
+            }
+            Start::Resume(checkpoint) => {
+                let length = |name: &Path| {
+                    checkpoint.outputs.get(&name.display().to_string()).copied().ok_or_else(|| IoError::Checkpoint {
+                        path: spec.checkpoint_path(),
+                        reason: format!("it records no output named '{}'", name.display()),
+                    })
+                };
+                let thermo = AppendFile::resume(&thermo_path, length(&spec.thermo)?)?;
+                let trajectory = match (&spec.trajectory, &trajectory_path, format) {
+                    (Some(name), Some(path), Some(format)) => Some(Trajectory::resume(path, format, length(name)?)?),
+                    _ => None,
+                };
+                Ok(Self { _lock: lock, thermo, trajectory })
+            }
+        }
+    }
+}
+
+impl StepHook for RunOutputs {
+    fn needs(&self, step: u64) -> Option<Needs> {
+        let thermo = step.is_multiple_of(self.spec.thermo_every) || step == self.last_step;
+        let frame = self.trajectory_due(step);
+        // H5MD stores the thermo of every frame beside it (as its observables).
+        let thermo = thermo || (frame && self.format == Some(TrajectoryFormat::H5md));
+        let needs = Needs { thermo, frame, checkpoint: self.checkpoint_due(step) };
+        (needs != Needs::CALL).then_some(needs)
+    }
+
+    fn setup(&mut self, info: &RunInfo, view: &StepView<'_>) -> Result<(), HookError> {
+        self.first_step = info.first_step;
+        self.last_step = info.last_step;
+        // A resumed run's files already hold its first step.
+        if !self.resumed {
+            self.write_thermo(view.thermo)?;
+            self.write_frame(view.frame, view.thermo)?;
+        }
+        Ok(())
+    }
+
+    fn at_step(&mut self, view: &StepView<'_>) -> Result<(), HookError> {
+        // Rows at the thermo cadence only (an H5MD trajectory may ask for thermo at others).
+        if view.step.is_multiple_of(self.spec.thermo_every) || view.step == self.last_step {
+            self.write_thermo(view.thermo)?;
+        }
+        self.write_frame(view.frame, view.thermo)?;
+        self.write_checkpoint(view.checkpoint)?;
+        Ok(())
+    }
+
+    fn on_interrupt(&mut self, view: &StepView<'_>) -> Result<(), HookError> {
+        self.write_checkpoint(view.checkpoint)?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), HookError> {
+        if let Some(files) = &self.files {
+            files.thermo.sync()?;
+            if let Some(t) = &files.trajectory {
+                t.sync()?;
+            }
         }
         Ok(())
     }
 }
 
-impl StepHook for TrajectoryOutput {
-    fn needs(&self, step: u64) -> Option<Needs> {
-        step.is_multiple_of(self.every).then_some(Needs::FRAME)
-    }
-
-    fn setup(&mut self, _info: &RunInfo, view: &StepView<'_>) -> Result<(), HookError> {
-        self.write(view)
-    }
-
-    fn at_step(&mut self, view: &StepView<'_>) -> Result<(), HookError> {
-        self.write(view)
+impl TrajectoryFormat {
+    /// The text of one frame in this format; `path` labels errors.
+    pub fn format_frame(self, frame: &Frame, path: &Path) -> Result<String, IoError> {
+        match self {
+            TrajectoryFormat::Extxyz => crate::extxyz::format_frame(frame, &BTreeMap::new(), path),
+            TrajectoryFormat::Dump => crate::dump::format_frame(frame, false, path),
+            TrajectoryFormat::H5md => {
+                Err(IoError::Unwritable { path: path.to_path_buf(), reason: "H5MD is not a text format".into() })
+            }
+        }
     }
 }

@@ -16,7 +16,7 @@ pub const RUN_SUMMARY_SCHEMA: u32 = 1;
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
     pub schema: u32,
-    /// "completed" or "failed".
+    /// "completed", "failed" or "interrupted" (by SIGINT or SIGTERM, with a checkpoint).
     pub status: String,
     /// The error that ended a failed run.
     pub error: Option<String>,
@@ -51,6 +51,8 @@ pub struct RunSummary {
     pub memory: MemorySummary,
     pub load: LoadSummary,
     pub machine: MachineSummary,
+    /// The checkpoint step a resumed run continued from.
+    pub resumed_from: Option<u64>,
     pub first_thermo: Option<ThermoSummary>,
     pub final_thermo: Option<ThermoSummary>,
 }

@@ -6,9 +6,11 @@ use crate::MdError;
 use calcine_comm::Communicator;
 use calcine_core::{AtomRecord, Atoms, SpeciesTable, Vec3};
 use calcine_domain::Domain;
-use calcine_io::{Frame, HookError, Needs, PositionKind, RunInfo, StepHook, StepView, Thermo};
+use calcine_io::{Checkpoint, Frame, HookError, Needs, PositionKind, RunInfo, StepHook, StepView, Thermo};
 use calcine_neighbor::{ListStorage, NeighborList};
 use calcine_potential::{ForceOutput, Potential, Want};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Run settings that are not the integrator's.
@@ -75,6 +77,10 @@ pub struct Md<C: Communicator> {
     timers: Timers,
     /// Whether the last force call computed energy and virial (thermo needs them).
     energies_current: bool,
+    /// Set (by a signal handler) to ask the run to stop after the current step.
+    stop: Option<Arc<AtomicBool>>,
+    /// Whether any rank's stop flag was seen set at the last step (collective).
+    stop_requested: bool,
 }
 
 impl<C: Communicator> Md<C> {
@@ -138,7 +144,17 @@ impl<C: Communicator> Md<C> {
             n_atoms: n[0],
             timers: Timers::default(),
             energies_current: false,
+            stop: None,
+            stop_requested: false,
         })
+    }
+
+    /// A flag that, once set on any rank (by a SIGINT or SIGTERM handler), makes
+    /// [`Md::run`] stop after the current step, hand its hooks a checkpoint of it
+    /// ([`StepHook::on_interrupt`]) and return [`MdError::Interrupted`]. Checked at every
+    /// step in the same collective as the rebuild decision, so it costs nothing extra.
+    pub fn set_stop_flag(&mut self, flag: Arc<AtomicBool>) {
+        self.stop = Some(flag);
     }
 
     /// Starts the run at `step` (instead of 0) with the given thermostat state (instead of
@@ -150,6 +166,81 @@ impl<C: Communicator> Md<C> {
         if let Some(state) = thermostat {
             self.thermostat = state;
         }
+    }
+
+    /// Sets up a run that continues `checkpoint`: the engine must have been built from its
+    /// atoms placed at their positions of the last list build ([`Md::build`] with
+    /// `checkpoint.build_positions`) and started at its step and thermostat
+    /// ([`Md::start_at`]). The ghosts and neighbor lists are rebuilt from those positions,
+    /// exactly as the interrupted run built them, then every atom is moved to where it was
+    /// at the checkpoint and the forces are computed: the run continues bit for bit as the
+    /// interrupted one would have, on any number of ranks and threads. Collective.
+    pub fn setup_resumed(&mut self, checkpoint: &Checkpoint) -> Result<(), MdError> {
+        self.state.rebuild(self.step, false, &mut self.timers)?;
+        let atoms = self.state.atoms_mut();
+        let mut missing = None;
+        for i in 0..atoms.n_owned() {
+            match checkpoint.atoms.binary_search_by_key(&atoms.ids[i], |r| r.id) {
+                Ok(k) => atoms.positions[i] = checkpoint.atoms[k].position,
+                Err(_) => missing = Some(atoms.ids[i].0),
+            }
+        }
+        if self.comm().any(missing.is_some()) {
+            return Err(MdError::Setup(match missing {
+                Some(id) => format!("atom {id} is not in the checkpoint"),
+                None => "an atom is missing from the checkpoint on another rank".into(),
+            }));
+        }
+        self.state.forward_positions(&mut self.timers);
+        self.state.set_n_rebuilds(checkpoint.n_rebuilds);
+        self.compute_forces(Want::ALL)
+    }
+
+    /// The run's whole state gathered on rank 0 (`None` on other ranks): step, box,
+    /// species, thermostat, every atom's record and its position at the last list build,
+    /// sorted by id. The caller adds what the input must agree on and the outputs'
+    /// lengths. Collective.
+    pub fn gather_checkpoint(&self) -> Option<Checkpoint> {
+        const WORDS: usize = AtomRecord::WORDS + 3;
+        let atoms = self.atoms();
+        let reference = self.neighbors().reference_positions();
+        let n = atoms.n_owned();
+        assert_eq!(reference.len(), n, "the neighbor list's reference positions cover the owned atoms");
+        let mut words = Vec::with_capacity(n * WORDS);
+        for i in 0..n {
+            atoms.record(i).encode(&mut words);
+            words.extend(reference[i].iter().map(|c| c.to_bits()));
+        }
+        let mut rows = self.gather_words(&words, WORDS)?;
+        rows.sort_by_key(|w| w[0]);
+        let f = |w: u64| f64::from_bits(w);
+        Some(Checkpoint {
+            step: self.step,
+            simbox: self.domain().simbox().clone(),
+            species: self.species.clone(),
+            thermostat: self.thermostat.to_words(),
+            n_rebuilds: self.n_rebuilds(),
+            atoms: rows.iter().map(|w| AtomRecord::decode(w)).collect(),
+            build_positions: rows.iter().map(|w| Vec3::new(f(w[11]), f(w[12]), f(w[13]))).collect(),
+            compatibility: Default::default(),
+            outputs: Default::default(),
+        })
+    }
+
+    /// Gathers `width` words per owned atom on rank 0 (`None` elsewhere). Collective.
+    fn gather_words(&self, words: &[u64], width: usize) -> Option<Vec<Vec<u64>>> {
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let parts = self.comm().gather_bytes(&bytes);
+        if self.comm().rank() != 0 {
+            return None;
+        }
+        let mut rows = Vec::with_capacity(self.n_atoms as usize);
+        for part in &parts {
+            let all: Vec<u64> =
+                part.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
+            rows.extend(all.chunks_exact(width).map(|c| c.to_vec()));
+        }
+        Some(rows)
     }
 
     /// Builds ghosts and lists and computes the first forces. An error on any rank is an
@@ -237,7 +328,9 @@ impl<C: Communicator> Md<C> {
     /// `setup` with the state at the current step, `at_step` after each step a hook
     /// needs, `finish` at the end, also when the run fails. Energies are computed only at
     /// steps where some hook wants thermo. An error on any rank (in a step or a hook) ends
-    /// the run on every rank. Collective.
+    /// the run on every rank. When the stop flag ([`Md::set_stop_flag`]) is set, the run
+    /// ends after the current step: hooks get a checkpoint of it through
+    /// [`StepHook::on_interrupt`], and the run returns [`MdError::Interrupted`]. Collective.
     pub fn run(&mut self, steps: u64, hooks: &mut [&mut dyn StepHook]) -> Result<RunStats, RunFailure> {
         let info = RunInfo {
             first_step: self.step,
@@ -258,7 +351,7 @@ impl<C: Communicator> Md<C> {
         let needs = hooks.iter().filter_map(|h| h.needs(info.first_step)).fold(Needs::THERMO, Needs::union);
         let first_thermo = self.thermo();
         let frame = if needs.frame { self.gather_frame() } else { None };
-        let view = self.view(Some(&first_thermo), frame.as_ref());
+        let view = self.view(Some(&first_thermo), frame.as_ref(), None);
         let result = Self::agree(self.comm(), hooks.iter_mut().map(|h| h.setup(&info, &view)).find_map(Result::err));
         drop(frame);
         if let Err(e) = result {
@@ -286,20 +379,36 @@ impl<C: Communicator> Md<C> {
             if let Err(e) = self.advance(want) {
                 return Err(self.finish_hooks(hooks, fail(e, self.step, loop_start)));
             }
-            let Some(needs) = needs else { continue };
-            let t = Instant::now();
-            let thermo = needs.thermo.then(|| self.thermo());
-            let frame = if needs.frame { self.gather_frame() } else { None };
-            let view = self.view(thermo.as_ref(), frame.as_ref());
-            let local =
-                hooks.iter_mut().zip(&called).filter(|(_, &c)| c).map(|(h, _)| h.at_step(&view)).find_map(Result::err);
-            let result = Self::agree(self.comm(), local);
-            self.timers.add(Section::Output, t);
-            if let Some(t) = thermo {
-                last_thermo = t;
+            if let Some(needs) = needs {
+                let t = Instant::now();
+                let thermo = needs.thermo.then(|| self.thermo());
+                let frame = if needs.frame { self.gather_frame() } else { None };
+                let checkpoint = if needs.checkpoint { self.gather_checkpoint() } else { None };
+                let view = self.view(thermo.as_ref(), frame.as_ref(), checkpoint.as_ref());
+                let local = hooks
+                    .iter_mut()
+                    .zip(&called)
+                    .filter(|(_, &c)| c)
+                    .map(|(h, _)| h.at_step(&view))
+                    .find_map(Result::err);
+                let result = Self::agree(self.comm(), local);
+                self.timers.add(Section::Output, t);
+                if let Some(t) = thermo {
+                    last_thermo = t;
+                }
+                if let Err(e) = result {
+                    return Err(self.finish_hooks(hooks, fail(e, self.step, loop_start)));
+                }
             }
-            if let Err(e) = result {
-                return Err(self.finish_hooks(hooks, fail(e, self.step, loop_start)));
+            if self.stop_requested && step < info.last_step {
+                let checkpoint = self.gather_checkpoint();
+                let view = self.view(None, None, checkpoint.as_ref());
+                let saved = hooks.iter_mut().map(|h| h.on_interrupt(&view)).find_map(Result::err);
+                let error = match Self::agree(self.comm(), saved) {
+                    Ok(()) => MdError::Interrupted { step: self.step },
+                    Err(e) => e,
+                };
+                return Err(self.finish_hooks(hooks, fail(error, self.step, loop_start)));
             }
         }
         let loop_seconds = loop_start.elapsed().as_secs_f64();
@@ -326,7 +435,12 @@ impl<C: Communicator> Md<C> {
         Ok(())
     }
 
-    fn view<'a>(&'a self, thermo: Option<&'a Thermo>, frame: Option<&'a Frame>) -> StepView<'a> {
+    fn view<'a>(
+        &'a self,
+        thermo: Option<&'a Thermo>,
+        frame: Option<&'a Frame>,
+        checkpoint: Option<&'a Checkpoint>,
+    ) -> StepView<'a> {
         StepView {
             step: self.step,
             time: self.time(),
@@ -336,6 +450,7 @@ impl<C: Communicator> Md<C> {
             forces: &self.forces().forces,
             thermo,
             frame,
+            checkpoint,
         }
     }
 
@@ -351,7 +466,13 @@ impl<C: Communicator> Md<C> {
         self.timers.add(Section::Modify, t);
 
         let t = Instant::now();
-        let rebuild = self.state.needs_rebuild();
+        // One collective decides both whether to rebuild and whether to stop.
+        let moved = self.neighbors().needs_rebuild(self.atoms());
+        let stop = self.stop.as_ref().is_some_and(|f| f.load(Ordering::Relaxed));
+        let mut flags = [moved as u64, stop as u64];
+        self.comm().sum_u64(&mut flags);
+        let rebuild = flags[0] > 0;
+        self.stop_requested = flags[1] > 0;
         self.timers.add(Section::Comm, t);
         if rebuild {
             let sort = self.sort_now();
@@ -399,35 +520,22 @@ impl<C: Communicator> Md<C> {
             atoms.record(i).encode(&mut words);
             words.extend(forces[i].iter().map(|c| c.to_bits()));
         }
-        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        let parts = self.comm().gather_bytes(&bytes);
-        if self.comm().rank() != 0 {
-            return None;
-        }
-        let mut all: Vec<u64> = Vec::with_capacity(self.n_atoms as usize * WORDS);
-        for part in &parts {
-            all.extend(part.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))));
-        }
-        let mut records: Vec<(AtomRecord, Vec3)> = all
-            .chunks_exact(WORDS)
-            .map(|w| {
-                let f = &w[AtomRecord::WORDS..];
-                (AtomRecord::decode(w), Vec3::new(f64::from_bits(f[0]), f64::from_bits(f[1]), f64::from_bits(f[2])))
-            })
-            .collect();
-        records.sort_by_key(|(r, _)| r.id);
+        let mut rows = self.gather_words(&words, WORDS)?;
+        rows.sort_by_key(|w| w[0]);
+        let records: Vec<AtomRecord> = rows.iter().map(|w| AtomRecord::decode(w)).collect();
+        let f = |w: u64| f64::from_bits(w);
         Some(Frame {
             step: Some(self.step),
             time: Some(self.time()),
             simbox: self.domain().simbox().clone(),
             species_table: self.species.clone(),
-            ids: records.iter().map(|(r, _)| r.id).collect(),
-            species: records.iter().map(|(r, _)| r.species).collect(),
-            positions: records.iter().map(|(r, _)| r.position).collect(),
+            ids: records.iter().map(|r| r.id).collect(),
+            species: records.iter().map(|r| r.species).collect(),
+            positions: records.iter().map(|r| r.position).collect(),
             position_kind: PositionKind::Wrapped,
-            velocities: Some(records.iter().map(|(r, _)| r.velocity).collect()),
-            forces: Some(records.iter().map(|(_, f)| *f).collect()),
-            images: Some(records.iter().map(|(r, _)| r.image).collect()),
+            velocities: Some(records.iter().map(|r| r.velocity).collect()),
+            forces: Some(rows.iter().map(|w| Vec3::new(f(w[11]), f(w[12]), f(w[13]))).collect()),
+            images: Some(records.iter().map(|r| r.image).collect()),
             info: Default::default(),
         })
     }

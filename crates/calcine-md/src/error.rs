@@ -16,6 +16,8 @@ pub enum MdError {
     MovedTooFar { step: u64, id: u64, distance: f64, limit: f64 },
     #[error("step {step}: atoms {id_i} and {id_j} are {distance:.4} Å apart, closer than {limit} Å: they overlap (check the structure)")]
     Overlap { step: u64, id_i: u64, id_j: u64, distance: f64, limit: f64 },
+    #[error("interrupted after step {step}: a checkpoint of that step was written where the run writes them (continue with --resume)")]
+    Interrupted { step: u64 },
     #[error("an error occurred on another rank (see its message)")]
     OtherRank,
     #[error("{0}")]

@@ -68,11 +68,9 @@ impl<C: Communicator> ForceState<C> {
         self.n_rebuilds
     }
 
-    /// Whether any atom on any rank moved far enough for the list to be rebuilt.
-    /// Collective.
-    pub fn needs_rebuild(&self) -> bool {
-        let moved = self.neighbors.needs_rebuild(&self.atoms);
-        self.domain.comm().any(moved)
+    /// Sets the count of list builds (a restarted run continues the count).
+    pub fn set_n_rebuilds(&mut self, n: u64) {
+        self.n_rebuilds = n;
     }
 
     /// Migrates atoms to their ranks, sorts them spatially when `sort` is set, rebuilds

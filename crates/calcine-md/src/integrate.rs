@@ -40,6 +40,33 @@ impl Integrator {
     pub const DEFAULT_SEED: u64 = 12345;
 }
 
+impl ThermostatState {
+    /// The variables as one flat list (lengths first), for checkpoints.
+    pub fn to_words(&self) -> Vec<f64> {
+        let parts = [&self.eta, &self.eta_dot, &self.eta_dotdot, &self.eta_mass];
+        let mut words: Vec<f64> = parts.iter().map(|p| p.len() as f64).collect();
+        for p in parts {
+            words.extend_from_slice(p);
+        }
+        words
+    }
+
+    /// The state [`ThermostatState::to_words`] wrote, or `None` if the words do not hold one.
+    pub fn from_words(words: &[f64]) -> Option<Self> {
+        let lens: Vec<usize> = words.get(..4)?.iter().map(|&l| l as usize).collect();
+        if words.len() != 4 + lens.iter().sum::<usize>() {
+            return None;
+        }
+        let mut at = 4;
+        let mut take = |n: usize| {
+            let v = words[at..at + n].to_vec();
+            at += n;
+            v
+        };
+        Some(Self { eta: take(lens[0]), eta_dot: take(lens[1]), eta_dotdot: take(lens[2]), eta_mass: take(lens[3]) })
+    }
+}
+
 /// Atoms per rayon task in the integrator loops.
 const CHUNK: usize = 4096;
 

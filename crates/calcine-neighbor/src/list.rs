@@ -253,6 +253,13 @@ impl NeighborList {
         }
     }
 
+    /// The positions of the owned atoms at the last build, in their storage order then
+    /// (which does not change until the next build): what the rebuild rule measures
+    /// displacements from, and what a checkpoint saves to rebuild the same rows.
+    pub fn reference_positions(&self) -> &[Vec3] {
+        &self.reference_positions
+    }
+
     /// Largest squared displacement of an owned atom since the last build (this rank only).
     pub fn max_displacement_sq(&self, atoms: &Atoms) -> f64 {
         if self.reference_positions.len() != atoms.n_owned() {

@@ -365,7 +365,7 @@ impl<W: Write> ExtxyzWriter<W> {
 /// The keys calcine interprets itself, compared without case.
 const RESERVED_KEYS: [&str; 6] = ["lattice", "properties", "pbc", "origin", "time", "step"];
 
-fn format_frame(frame: &Frame, info: &BTreeMap<String, String>, path: &Path) -> Result<String, IoError> {
+pub(crate) fn format_frame(frame: &Frame, info: &BTreeMap<String, String>, path: &Path) -> Result<String, IoError> {
     let order = frame.write_order(path)?;
     check_species_names(&frame.species_table, path)?;
     let unwritable = |reason: String| IoError::Unwritable { path: path.to_path_buf(), reason };

@@ -377,5 +377,8 @@ fn open_frames_picks_the_reader_by_extension() {
         assert!(reader.read_frame().unwrap().is_none());
     }
     let e = crate::open_frames(dir.path().join("t.pdb"), cu_ni()).err().unwrap();
-    assert!(e.to_string().ends_with("t.pdb: unknown format: use .xyz/.extxyz or .dump/.lammpstrj"), "{e}");
+    assert!(
+        e.to_string().ends_with("t.pdb: unknown format: use .xyz/.extxyz (.gz to read), .dump/.lammpstrj or .h5/.h5md"),
+        "{e}"
+    );
 }

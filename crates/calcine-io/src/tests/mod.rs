@@ -3,6 +3,7 @@
 
 mod dump;
 mod extxyz;
+mod h5md;
 mod lammps_data;
 
 use std::path::PathBuf;

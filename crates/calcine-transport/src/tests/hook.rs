@@ -41,6 +41,7 @@ fn the_step_hook_gives_the_streaming_results_of_the_same_frames() {
             forces: &[],
             thermo: None,
             frame: frame.as_ref(),
+            checkpoint: None,
         };
         if step == 0 {
             hook.setup(&info, &view).unwrap();
