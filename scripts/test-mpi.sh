@@ -220,7 +220,7 @@ timeout 60 "$mpirun" -np 4 "$bin" --quiet --grid 2x2x1 run "$work/leave.toml" > 
 code=$?
 set -e
 rows=$(wc -l < "$work/leave-out/thermo.csv" 2>/dev/null || echo 0)
-complete=$(awk -F, 'NF != 15 {bad++} END {print bad + 0}' "$work/leave-out/thermo.csv" 2>/dev/null || echo 1)
+complete=$(awk -F, 'NF != 16 {bad++} END {print bad + 0}' "$work/leave-out/thermo.csv" 2>/dev/null || echo 1)
 if [ "$code" -ne 0 ] && [ "$code" -ne 124 ] && grep -q "left the box" "$work/leave.err" && [ "$rows" -gt 2 ] && [ "$complete" -eq 0 ]; then
   ok "error mid-run: exit $code, $rows complete thermo rows kept: $(grep '^error' "$work/leave.err" | head -c 160)"
 else

@@ -248,7 +248,7 @@ fn failure_mid_run_keeps_outputs_complete() {
     assert!(rows.len() > 3, "some thermo rows were written: {thermo}");
     assert!(thermo.ends_with('\n'));
     for r in &rows {
-        assert_eq!(r.split(',').count(), 15, "complete row: {r}");
+        assert_eq!(r.split(',').count(), 16, "complete row: {r}");
     }
     let mut reader = calcine_io::ExtxyzReader::open(c.path("t.xyz"), calcine_core::SpeciesTable::default())
         .unwrap()
@@ -604,7 +604,7 @@ fn a_second_run_into_a_locked_folder_is_refused() {
     assert_eq!(json["status"], "interrupted");
     assert!(c.path("checkpoint.ckpt").exists());
     let rows = std::fs::read_to_string(&thermo).unwrap();
-    assert!(rows.lines().skip(1).all(|r| r.split(',').count() == 15), "complete rows");
+    assert!(rows.lines().skip(1).all(|r| r.split(',').count() == 16), "complete rows");
     // The lock died with the run: it can be resumed.
     let o = c.run_with(&restart_input(100000, "").replace("steps = 100000", "steps = 1"), &["--resume"]);
     assert_fails_with(&o, &["nothing to resume: the checkpoint is at step"]);
@@ -638,7 +638,7 @@ fn a_full_disk_leaves_every_output_readable() {
     }
     assert!(frames > 5, "{frames} frames");
     let thermo = std::fs::read_to_string(c.path("thermo.csv")).unwrap();
-    assert!(thermo.ends_with('\n') && thermo.lines().skip(1).all(|r| r.split(',').count() == 15));
+    assert!(thermo.ends_with('\n') && thermo.lines().skip(1).all(|r| r.split(',').count() == 16));
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(c.path("run.json")).unwrap()).unwrap();
     assert_eq!(json["status"], "failed");
 }
@@ -724,4 +724,44 @@ fn an_h5md_trajectory_resumes_to_the_frames_of_an_uninterrupted_run() {
     let (a, b) = (frames(&whole), frames(&c));
     assert_eq!(a.len(), 13);
     assert_eq!(a, b, "the resumed H5MD trajectory differs from the uninterrupted one");
+}
+
+#[test]
+fn outputs_a_lammps_user_expects() {
+    let c = Case::new();
+    // Ni appears first in the file; types puts Cu first, as the dump's type 1.
+    c.write(
+        "s.xyz",
+        "4\nLattice=\"7.2 0 0 0 7.2 0 0 0 7.2\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\nNi 0 0 0\nCu 1.8 1.8 0\nCu 1.8 0 1.8\nNi 0 1.8 1.8\n",
+    );
+    let pot = format!(
+        "style = \"hybrid/overlay\"\nmembers = [{{ style = \"eam/alloy\", file = \"{}\" }}]",
+        data("potentials/CuNi.eam.alloy").display()
+    );
+    let input = cu_input(
+        "file = \"s.xyz\"\ntypes = [\"Cu\", \"Ni\"]",
+        &pot,
+        "[run]\nsteps = 10\ntemperature = 300\n[output]\nthermo_every = 5\ntrajectory = \"t.dump\"\ntrajectory_every = 7\ntrajectory_energies = true",
+    );
+    let o = c.run(&input);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dump = std::fs::read_to_string(c.path("t.dump")).unwrap();
+    assert!(dump.contains("ITEM: ATOMS id type element x y z vx vy vz fx fy fz ix iy iz c_pe"), "{dump}");
+    assert!(dump.lines().any(|l| l.starts_with("1 2 Ni ")) && dump.lines().any(|l| l.starts_with("2 1 Cu ")), "{dump}");
+    // Frames at 0, 7 and the last step, 10; per-atom energies add up to the thermo's PE.
+    let steps: Vec<&str> = dump.lines().skip_while(|l| *l != "ITEM: TIMESTEP").skip(1).step_by(13).collect();
+    assert_eq!(steps, vec!["0", "7", "10"], "{dump}");
+    let thermo = std::fs::read_to_string(c.path("thermo.csv")).unwrap();
+    let header: Vec<&str> = thermo.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let last: Vec<f64> = thermo.lines().last().unwrap().split(',').map(|v| v.parse().unwrap()).collect();
+    let pe_sum: f64 =
+        dump.lines().rev().take(4).map(|l| l.split_whitespace().last().unwrap().parse::<f64>().unwrap()).sum();
+    assert!((pe_sum - last[col("pe_eV")]).abs() < 1e-12, "per-atom energies {pe_sum} vs PE {}", last[col("pe_eV")]);
+    // The pair part of the pressure: the total less the kinetic part N k T / V.
+    let (p, v, t) = (last[col("press_bar")], last[col("volume_A3")], last[col("temp_K")]);
+    // 3N − 3 degrees of freedom (N = 4), LAMMPS metal units (boltz, nktv2p).
+    let kinetic = 9.0 * 8.617343e-5 * t / (3.0 * v) * 1.6021765e6;
+    let pair = last[col("press_pair_bar")];
+    assert!((p - kinetic - pair).abs() < 1e-6 * p.abs().max(1.0), "pair pressure {pair}, total {p}, kinetic {kinetic}");
 }

@@ -121,6 +121,7 @@ impl MdJob {
             trajectory: out.trajectory.clone(),
             trajectory_every: out.trajectory_every,
             checkpoint_every: out.checkpoint_every,
+            trajectory_energies: out.trajectory_energies,
         };
         let (steps, initial_temperature, seed) = (run.steps, run.temperature, run.seed);
         Ok(Self { file, system, potential, integrator, settings, steps, initial_temperature, seed, output })

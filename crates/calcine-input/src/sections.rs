@@ -30,7 +30,8 @@ pub struct SystemSection {
     /// (`.dump`, `.lammpstrj`), either gzipped, H5MD (`.h5`, `.h5md`), or a LAMMPS data
     /// file (`.data`, `.lmp`, `.lammps`).
     pub file: Option<Spanned<PathBuf>>,
-    /// For LAMMPS data files and dumps: species names of atom types 1, 2, …
+    /// Species names of atom types 1, 2, …: required for LAMMPS data files and dumps; for
+    /// other files, the order of the species (dump type numbers, H5MD species indices).
     pub types: Option<Spanned<Vec<String>>>,
     /// Which frame of a trajectory file to start from (0: the first; negative: from the
     /// end, -1 the last).
@@ -268,6 +269,8 @@ pub struct OutputSection {
     pub trajectory_every: u64,
     /// Steps between checkpoints (none by default; an interrupted run writes one anyway).
     pub checkpoint_every: Option<u64>,
+    /// Per-atom potential energies as a trajectory column (LAMMPS `compute pe/atom`).
+    pub trajectory_energies: bool,
 }
 
 impl Default for OutputSection {
@@ -279,6 +282,7 @@ impl Default for OutputSection {
             trajectory: None,
             trajectory_every: OutputSpec::DEFAULT_TRAJECTORY_EVERY,
             checkpoint_every: None,
+            trajectory_energies: false,
         }
     }
 }

@@ -168,6 +168,10 @@ pub(crate) fn build_system<T>(file: &InputFile<T>, s: &SystemSection) -> Result<
                 });
             };
             let mut structure = structure;
+            if let (Some(types), false) = (&s.types, is(&["data", "lmp", "lammps", "dump", "lammpstrj"])) {
+                reorder_species(&mut structure, types.get_ref())
+                    .map_err(|message| InputError::Invalid { at: file.at(types), message })?;
+            }
             structure.wrap_into_box();
             System {
                 simbox: structure.simbox,
@@ -203,6 +207,33 @@ fn type_names<T>(file: &InputFile<T>, s: &SystemSection, path: &Spanned<PathBuf>
             message: "a LAMMPS data file or dump needs types = [\"El1\", …] naming its atom types".into(),
         }),
     }
+}
+
+/// Puts the species of `structure` in the order `types` declares (what dump type numbers
+/// and H5MD species indices follow), keeping their masses; every species of the structure
+/// must be declared, and declared species without atoms stay in the table.
+fn reorder_species(structure: &mut calcine_io::Structure, types: &[String]) -> Result<(), String> {
+    let old = &structure.species;
+    let mut table = SpeciesTable::default();
+    for name in types {
+        let mass = old.find(name).map_or(f64::NAN, |id| old.get(id).mass);
+        if table.find(name).is_some() {
+            return Err(format!("species '{name}' is declared twice in types"));
+        }
+        table.find_or_add(name, mass);
+    }
+    let mut map = Vec::with_capacity(old.len());
+    for (_, sp) in old.iter() {
+        let id = table
+            .find(&sp.name)
+            .ok_or_else(|| format!("the structure has species '{}', which types does not declare", sp.name))?;
+        map.push(id);
+    }
+    for s in &mut structure.atoms.species {
+        *s = map[s.index()];
+    }
+    structure.species = table;
+    Ok(())
 }
 
 /// Frame `index` of a trajectory (from the end when negative), streamed.

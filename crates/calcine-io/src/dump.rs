@@ -41,6 +41,7 @@ use calcine_core::{AtomId, SimBox, SpeciesId, SpeciesTable, Vec3};
 
 use crate::lines::{sort_order, LineReader, Loc, MAX_RESERVED_ATOMS};
 use crate::numbers::{push_c_exp16, push_shortest};
+use crate::structure::check_species_names;
 use crate::{Frame, FrameReader, IoError, PositionKind};
 
 /// Streams the frames of a LAMMPS text dump. After an error the iterator ends.
@@ -218,6 +219,7 @@ impl<R: BufRead> DumpReader<R> {
             positions: permute(&positions, &order),
             position_kind: columns.position_kind,
             images: columns.image.map(|_| permute(&images, &order)),
+            per_atom_energy: None,
             velocities: columns.velocity.map(|_| permute(&velocities, &order)),
             forces: columns.force.map(|_| permute(&forces, &order)),
             info: Default::default(),
@@ -377,6 +379,7 @@ impl<W: Write> DumpWriter<W> {
 /// labels errors.
 pub(crate) fn format_frame(frame: &Frame, write_time: bool, path: &Path) -> Result<String, IoError> {
     let order = frame.write_order(path)?;
+    check_species_names(&frame.species_table, path)?;
     let simbox = &frame.simbox;
     let mut out = String::with_capacity(512 + 200 * order.len());
     if write_time {
@@ -409,7 +412,7 @@ pub(crate) fn format_frame(frame: &Frame, write_time: bool, path: &Path) -> Resu
         }
         out.push('\n');
     }
-    out.push_str("ITEM: ATOMS id type x y z");
+    out.push_str("ITEM: ATOMS id type element x y z");
     if frame.velocities.is_some() {
         out.push_str(" vx vy vz");
     }
@@ -419,9 +422,13 @@ pub(crate) fn format_frame(frame: &Frame, write_time: bool, path: &Path) -> Resu
     if frame.images.is_some() {
         out.push_str(" ix iy iz");
     }
+    if frame.per_atom_energy.is_some() {
+        out.push_str(" c_pe");
+    }
     out.push('\n');
     for &k in &order {
-        out.push_str(&format!("{} {}", frame.ids[k].0, frame.species[k].0 + 1));
+        let element = &frame.species_table.get(frame.species[k]).name;
+        out.push_str(&format!("{} {} {element}", frame.ids[k].0, frame.species[k].0 + 1));
         let mut push3 = |v: &Vec3| {
             for value in v.iter() {
                 out.push(' ');
@@ -438,6 +445,10 @@ pub(crate) fn format_frame(frame: &Frame, write_time: bool, path: &Path) -> Resu
         if let Some(images) = &frame.images {
             let [ix, iy, iz] = images[k];
             out.push_str(&format!(" {ix} {iy} {iz}"));
+        }
+        if let Some(pe) = &frame.per_atom_energy {
+            out.push(' ');
+            push_shortest(&mut out, pe[k]);
         }
         out.push('\n');
     }

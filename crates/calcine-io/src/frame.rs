@@ -44,6 +44,8 @@ pub struct Frame {
     pub forces: Option<Vec<Vec3>>,
     /// Periodic image counts: unwrapped = wrapped + Σ image[k]·edge(k).
     pub images: Option<Vec<[i32; 3]>>,
+    /// Per-atom potential energies in eV (LAMMPS `compute pe/atom`).
+    pub per_atom_energy: Option<Vec<f64>>,
     /// Further per-frame keys of the source (extended XYZ comment keys other than
     /// `Lattice`, `Properties`, `pbc` and `Origin`), with quotes removed.
     pub info: BTreeMap<String, String>,
@@ -102,6 +104,7 @@ impl Frame {
             ("velocities", self.velocities.as_ref().map(Vec::len)),
             ("forces", self.forces.as_ref().map(Vec::len)),
             ("image flags", self.images.as_ref().map(Vec::len)),
+            ("per-atom energies", self.per_atom_energy.as_ref().map(Vec::len)),
         ] {
             if let Some(len) = len {
                 assert_eq!(len, n, "frame has {n} ids but {len} {what}");

@@ -581,6 +581,7 @@ impl H5mdReader {
             velocities,
             forces,
             images,
+            per_atom_energy: None,
             info: Default::default(),
         })
     }

@@ -20,13 +20,15 @@ pub struct Needs {
     pub frame: bool,
     /// The run's whole state gathered on rank 0 (a [`Checkpoint`]; collective).
     pub checkpoint: bool,
+    /// Per-atom potential energies in the frame (the force call then computes them).
+    pub atom_energies: bool,
 }
 
 impl Needs {
     /// Only the call.
-    pub const CALL: Needs = Needs { thermo: false, frame: false, checkpoint: false };
-    pub const THERMO: Needs = Needs { thermo: true, frame: false, checkpoint: false };
-    pub const FRAME: Needs = Needs { thermo: false, frame: true, checkpoint: false };
+    pub const CALL: Needs = Needs { thermo: false, frame: false, checkpoint: false, atom_energies: false };
+    pub const THERMO: Needs = Needs { thermo: true, ..Needs::CALL };
+    pub const FRAME: Needs = Needs { frame: true, ..Needs::CALL };
 
     /// What either of two needs asks for.
     pub fn union(self, other: Needs) -> Needs {
@@ -34,6 +36,7 @@ impl Needs {
             thermo: self.thermo || other.thermo,
             frame: self.frame || other.frame,
             checkpoint: self.checkpoint || other.checkpoint,
+            atom_energies: self.atom_energies || other.atom_energies,
         }
     }
 }

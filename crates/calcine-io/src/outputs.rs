@@ -98,6 +98,9 @@ pub struct OutputSpec {
     pub trajectory_every: u64,
     /// Steps between checkpoints (`None`: only when the run is interrupted).
     pub checkpoint_every: Option<u64>,
+    /// Per-atom potential energies as a trajectory column (`energies` in extended XYZ,
+    /// `c_pe` in dumps).
+    pub trajectory_energies: bool,
 }
 
 impl OutputSpec {
@@ -355,7 +358,8 @@ impl StepHook for RunOutputs {
         let frame = self.trajectory_due(step);
         // H5MD stores the thermo of every frame beside it (as its observables).
         let thermo = thermo || (frame && self.format == Some(TrajectoryFormat::H5md));
-        let needs = Needs { thermo, frame, checkpoint: self.checkpoint_due(step) };
+        let atom_energies = frame && self.spec.trajectory_energies;
+        let needs = Needs { thermo, frame, checkpoint: self.checkpoint_due(step), atom_energies };
         (needs != Needs::CALL).then_some(needs)
     }
 

@@ -35,6 +35,7 @@ impl Structure {
             velocities: Some(self.atoms.velocities[..n].to_vec()),
             forces: None,
             images: Some(self.atoms.images[..n].to_vec()),
+            per_atom_energy: None,
             info: Default::default(),
         }
     }

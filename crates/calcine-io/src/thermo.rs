@@ -22,6 +22,9 @@ pub struct Thermo {
     pub pressure_tensor: [f64; 6],
     /// The pair virial W in eV (as LAMMPS's unit tests report it).
     pub virial: Virial,
+    /// The pair (virial) part of the pressure alone, in bar: tr W/(3V) (LAMMPS `compute
+    /// pressure NULL pair`).
+    pub pressure_pair: f64,
     pub volume: f64,
     /// The thermostat's conserved quantity (total energy plus thermostat energy), in eV.
     pub conserved: f64,
@@ -29,7 +32,7 @@ pub struct Thermo {
 
 impl Thermo {
     /// Column names of [`Thermo::csv_row`], in order.
-    pub const COLUMNS: [&'static str; 15] = [
+    pub const COLUMNS: [&'static str; 16] = [
         "step",
         "time_ps",
         "temp_K",
@@ -45,6 +48,7 @@ impl Thermo {
         "pxz_bar",
         "pyz_bar",
         "volume_A3",
+        "press_pair_bar",
     ];
 
     /// The CSV header line (without its line break).
@@ -53,7 +57,7 @@ impl Thermo {
     }
 
     /// The values in the order of [`Thermo::COLUMNS`].
-    pub fn values(&self) -> [f64; 15] {
+    pub fn values(&self) -> [f64; 16] {
         let p = &self.pressure_tensor;
         [
             self.step as f64,
@@ -71,6 +75,7 @@ impl Thermo {
             p[4],
             p[5],
             self.volume,
+            self.pressure_pair,
         ]
     }
 

@@ -343,14 +343,15 @@ impl<C: Communicator> Md<C> {
         let start = Instant::now();
         let fail =
             |error, step, start: Instant| RunFailure { error, step, loop_seconds: start.elapsed().as_secs_f64() };
-        if !self.energies_current {
+        let needs = hooks.iter().filter_map(|h| h.needs(info.first_step)).fold(Needs::THERMO, Needs::union);
+        let have_atom_energies = self.forces().per_atom_energy.len() == self.atoms().n_owned();
+        if !self.energies_current || (needs.atom_energies && !have_atom_energies) {
             if let Err(e) = self.compute_forces(Want::ALL) {
                 return Err(self.finish_hooks(hooks, fail(e, self.step, start)));
             }
         }
-        let needs = hooks.iter().filter_map(|h| h.needs(info.first_step)).fold(Needs::THERMO, Needs::union);
         let first_thermo = self.thermo();
-        let frame = if needs.frame { self.gather_frame() } else { None };
+        let frame = if needs.frame { self.gather_frame_with(needs.atom_energies) } else { None };
         let view = self.view(Some(&first_thermo), frame.as_ref(), None);
         let result = Self::agree(self.comm(), hooks.iter_mut().map(|h| h.setup(&info, &view)).find_map(Result::err));
         drop(frame);
@@ -373,8 +374,8 @@ impl<C: Communicator> Md<C> {
                 };
             }
             let want = match needs {
-                Some(Needs { thermo: true, .. }) => Want { energy: true, virial: true, per_atom_energy: false },
-                _ => Want::FORCES_ONLY,
+                Some(n) => Want { energy: n.thermo, virial: n.thermo, per_atom_energy: n.atom_energies },
+                None => Want::FORCES_ONLY,
             };
             if let Err(e) = self.advance(want) {
                 return Err(self.finish_hooks(hooks, fail(e, self.step, loop_start)));
@@ -382,7 +383,7 @@ impl<C: Communicator> Md<C> {
             if let Some(needs) = needs {
                 let t = Instant::now();
                 let thermo = needs.thermo.then(|| self.thermo());
-                let frame = if needs.frame { self.gather_frame() } else { None };
+                let frame = if needs.frame { self.gather_frame_with(needs.atom_energies) } else { None };
                 let checkpoint = if needs.checkpoint { self.gather_checkpoint() } else { None };
                 let view = self.view(thermo.as_ref(), frame.as_ref(), checkpoint.as_ref());
                 let local = hooks
@@ -511,19 +512,30 @@ impl<C: Communicator> Md<C> {
     /// All owned atoms gathered on rank 0 in `AtomId` order, with velocities, forces and
     /// image flags (`None` on other ranks). Collective.
     pub fn gather_frame(&self) -> Option<Frame> {
-        const WORDS: usize = AtomRecord::WORDS + 3;
+        self.gather_frame_with(false)
+    }
+
+    /// [`Md::gather_frame`] with per-atom energies when `energies` is set (the last force
+    /// call must have computed them: `Want::per_atom_energy`). Collective.
+    pub fn gather_frame_with(&self, energies: bool) -> Option<Frame> {
         let atoms = self.atoms();
-        let forces = &self.forces().forces;
+        let out = self.forces();
         let n = atoms.n_owned();
-        let mut words = Vec::with_capacity(n * WORDS);
+        assert!(!energies || out.per_atom_energy.len() == n, "the last force call computed no per-atom energies");
+        let width = AtomRecord::WORDS + 3 + energies as usize;
+        let mut words = Vec::with_capacity(n * width);
         for i in 0..n {
             atoms.record(i).encode(&mut words);
-            words.extend(forces[i].iter().map(|c| c.to_bits()));
+            words.extend(out.forces[i].iter().map(|c| c.to_bits()));
+            if energies {
+                words.push(out.per_atom_energy[i].to_bits());
+            }
         }
-        let mut rows = self.gather_words(&words, WORDS)?;
+        let mut rows = self.gather_words(&words, width)?;
         rows.sort_by_key(|w| w[0]);
         let records: Vec<AtomRecord> = rows.iter().map(|w| AtomRecord::decode(w)).collect();
         let f = |w: u64| f64::from_bits(w);
+        let per_atom_energy = energies.then(|| rows.iter().map(|w| f(w[14])).collect());
         Some(Frame {
             step: Some(self.step),
             time: Some(self.time()),
@@ -536,6 +548,7 @@ impl<C: Communicator> Md<C> {
             velocities: Some(records.iter().map(|r| r.velocity).collect()),
             forces: Some(rows.iter().map(|w| Vec3::new(f(w[11]), f(w[12]), f(w[13]))).collect()),
             images: Some(records.iter().map(|r| r.image).collect()),
+            per_atom_energy,
             info: Default::default(),
         })
     }

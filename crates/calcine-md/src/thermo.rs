@@ -46,6 +46,7 @@ pub(crate) fn compute_thermo<C: Communicator + ?Sized>(
         pressure,
         pressure_tensor,
         virial: w,
+        pressure_pair: (w[0] + w[1] + w[2]) / 3.0 * inv_v * units::NKTV2P,
         volume,
         conserved: pe + ke + thermostat_energy,
     }

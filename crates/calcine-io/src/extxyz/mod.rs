@@ -303,6 +303,7 @@ impl<R: BufRead> ExtxyzReader<R> {
             velocities: has_velocities.then(|| permute(&velocities, &order)),
             forces: header.has(Role::Force).then(|| permute(&forces, &order)),
             images: None,
+            per_atom_energy: None,
             info: header.info,
         }))
     }
@@ -389,6 +390,9 @@ pub(crate) fn format_frame(frame: &Frame, info: &BTreeMap<String, String>, path:
     if frame.forces.is_some() {
         out.push_str(":forces:R:3");
     }
+    if frame.per_atom_energy.is_some() {
+        out.push_str(":energies:R:1");
+    }
     out.push_str(":id:I:1 pbc=\"");
     let flags: Vec<&str> = simbox.periodic().iter().map(|&p| if p { "T" } else { "F" }).collect();
     out.push_str(&flags.join(" "));
@@ -433,6 +437,10 @@ pub(crate) fn format_frame(frame: &Frame, info: &BTreeMap<String, String>, path:
         if let Some(forces) = &frame.forces {
             out.push(' ');
             push_vec3(&mut out, &forces[k]);
+        }
+        if let Some(pe) = &frame.per_atom_energy {
+            out.push(' ');
+            push_shortest(&mut out, pe[k]);
         }
         out.push(' ');
         out.push_str(&frame.ids[k].0.to_string());

@@ -42,9 +42,9 @@ fn orthogonal_layout_is_exactly_lammps() {
          0.0000000000000000e+00 7.0000000000000000e+00\n\
          0.0000000000000000e+00 7.0000000000000000e+00\n\
          0.0000000000000000e+00 7.5000000000000000e+00\n\
-         ITEM: ATOMS id type x y z vx vy vz fx fy fz\n\
-         1 1 0.5 0.25 6.925180602620905 0 1e-9 2 3 0 0\n\
-         2 2 1 2 3 -0.1 0 0 0 0 -1\n"
+         ITEM: ATOMS id type element x y z vx vy vz fx fy fz\n\
+         1 1 Cu 0.5 0.25 6.925180602620905 0 1e-9 2 3 0 0\n\
+         2 2 Ni 1 2 3 -0.1 0 0 0 0 -1\n"
     );
 }
 

@@ -13,6 +13,7 @@ fn thermo(step: u64) -> Thermo {
         pressure: 12.5,
         pressure_tensor: [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
         virial: [0.0; 6],
+        pressure_pair: 2.5,
         volume: 512.0,
         conserved: -3.4,
     }

@@ -45,6 +45,7 @@ fn frame_of(
         velocities: Some(velocities.to_vec()),
         forces: None,
         images: None,
+        per_atom_energy: None,
         info: Default::default(),
     }
 }
