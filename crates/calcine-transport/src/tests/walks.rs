@@ -145,6 +145,7 @@ pub fn frame_of(
         position_kind: if layout == Layout::Unwrapped { PositionKind::Unwrapped } else { PositionKind::Wrapped },
         velocities: None,
         forces: None,
+        per_atom_energy: None,
         images,
         info: BTreeMap::new(),
     }
