@@ -9,7 +9,9 @@
 #  3. the reaction automaton's outputs are byte-identical on 1-4 ranks and 1-2 threads;
 #  4. an invalid state on one rank (two atoms too close) stops every rank with one clear
 #     message and a non-zero exit, within seconds;
-#  5. calcine transport (per-atom work split over ranks and threads) writes byte-identical
+#  5. ACE's extrapolation grade (thermo max_gamma, structures dumped above a grade) is
+#     byte-identical on 1-4 ranks and 2 threads;
+#  6. calcine transport (per-atom work split over ranks and threads) writes byte-identical
 #     results, curves and TransportDoc on 1, 2, 3 and 4 ranks and with 2 threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -139,6 +141,46 @@ for n in 1 2 3 4; do run_case ace "$n" 1; done
 run_case ace 2 2
 for n in 2 3 4; do compare ace np1-t1 "np$n-t1"; done
 compare ace np1-t1 np2-t2
+
+echo "== MPI: ACE extrapolation grade (max_gamma column, structures dumped above a grade) byte-identical on 1-4 ranks =="
+ace="$PWD/tests/data/ace"
+cat > "$work/gamma.toml" <<TOML
+[system]
+file = "$ace/CuNi-gamma-crystal.xyz"
+masses = { Cu = 63.546, Ni = 58.6934 }
+[potential]
+style = "ace"
+file = "$ace/CuNi-gamma.yaml"
+active_set = "$ace/CuNi-gamma-linear.asi"
+[run]
+steps = 60
+timestep = 0.002
+temperature = 3000
+seed = 11
+[integrator]
+style = "langevin"
+temperature = 3000
+damping = 0.05
+[output]
+directory = "out"
+thermo_every = 10
+trajectory = "traj.xyz"
+trajectory_every = 30
+[extrapolation]
+every = 5
+dump_above = 1.5
+TOML
+for n in 1 2 3 4; do run_case gamma "$n" 1; done
+run_case gamma 2 2
+for n in 2 3 4; do compare gamma np1-t1 "np$n-t1"; done
+compare gamma np1-t1 np2-t2
+for other in np2-t1 np3-t1 np4-t1 np2-t2; do
+  if [ -s "$work/gamma-np1-t1/extrapolative.extxyz" ] && cmp -s "$work/gamma-np1-t1/extrapolative.extxyz" "$work/gamma-$other/extrapolative.extxyz"; then
+    ok "gamma: structures dumped on $other byte-identical to np1-t1 ($(grep -c Lattice "$work/gamma-np1-t1/extrapolative.extxyz") frames)"
+  else
+    fail "gamma: structures dumped on $other differ from np1-t1 (or none were dumped)"
+  fi
+done
 
 echo "== MPI: LAMMPS's half-list algorithm (reverse sums of densities and forces) on 1-4 ranks =="
 write_input half 'lattice = "fcc"

@@ -22,6 +22,20 @@ use calcine_potential::{Potential, PotentialError};
 use rayon::prelude::*;
 use std::path::Path;
 
+impl calcine_potential::AtomGrade for Extrapolation {
+    fn name(&self) -> &'static str {
+        "gamma"
+    }
+
+    fn neighbor_kind(&self) -> NeighborKind {
+        NeighborKind::Full
+    }
+
+    fn grade(&self, input: &calcine_potential::ForceInput<'_>) -> Result<Vec<f64>, PotentialError> {
+        self.compute_gamma(input.atoms, input.neighbors)
+    }
+}
+
 /// Which projections the active set was built from (told apart by the matrix size, as
 /// ML-PACE does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -210,6 +210,12 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<run::ReportedElsewhere>() => code,
+        Err(e) if e.is::<run::Halted>() => {
+            if par.rank() == 0 {
+                eprintln!("halted: {e}");
+            }
+            ExitCode::from(run::Halted::EXIT_CODE)
+        }
         Err(e) => {
             // Errors found while reading the input are the same on every rank: say them once.
             if par.rank() == 0 {

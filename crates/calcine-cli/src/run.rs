@@ -5,11 +5,13 @@ use crate::report::{error_text, print_load, print_summary, say, sections, Progre
 use anyhow::Result;
 use calcine_comm::{Communicator, SerialComm};
 use calcine_input::MdJob;
+use calcine_io::StepHook;
 use calcine_io::{
-    Checkpoint, LoadSummary, MachineSummary, MemorySummary, RunOutputs, RunSummary, Start, ThermoSummary,
+    Checkpoint, HookError, LoadSummary, MachineSummary, MemorySummary, RunOutputs, RunSummary, Start, ThermoSummary,
     RUN_SUMMARY_SCHEMA,
 };
 use calcine_md::{LoadReport, Md, MdError, RunStats};
+use calcine_transport::{OnTheFlyOutput, OnTheFlyTransport};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -130,6 +132,23 @@ impl Parallel {
             .clamp(1, self.size())
     }
 }
+
+/// A run that a hook stopped on purpose (an extrapolation grade above `halt_above`): not a
+/// failure of the run, but not its end either; the process exits with [`Halted::EXIT_CODE`].
+#[derive(Debug)]
+pub struct Halted(pub String);
+
+impl Halted {
+    pub const EXIT_CODE: u8 = 3;
+}
+
+impl std::fmt::Display for Halted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Halted {}
 
 /// An error already reported by rank 0; other ranks exit quietly with it.
 #[derive(Debug)]
@@ -281,8 +300,23 @@ fn run_with<C: Communicator>(job: MdJob, comm: C, ctx: Context) -> Result<()> {
     }
 
     let mut progress = Progress::new(rank0 && !quiet, plan.steps, md.n_atoms());
-    let result = md.run(plan.steps, &mut [&mut outputs, &mut progress]);
+    let mut transport = plan.transport.as_ref().map(|t| {
+        let output = OnTheFlyOutput { directory: plan.output.directory.clone(), metadata: t.metadata.clone() };
+        OnTheFlyTransport::new(t.spec.clone(), t.every, Some(output))
+    });
+    if let (Some(step), Some(_), true) = (plan.resumed_from, &transport, rank0) {
+        tracing::warn!(
+            "[transport]: the on-the-fly analysis is not part of a checkpoint; this resumed run analyses its frames from step {step} on"
+        );
+    }
+    let mut hooks: Vec<&mut dyn StepHook> = vec![&mut outputs, &mut progress];
+    if let Some(t) = &mut transport {
+        hooks.push(t);
+    }
+    let result = md.run(plan.steps, &mut hooks);
+    drop(hooks);
     let mut interrupted = false;
+    let mut halted = false;
     let (stats, failure) = match result {
         Ok(stats) => (Some(stats), None),
         Err(f) => {
@@ -293,6 +327,10 @@ fn run_with<C: Communicator>(job: MdJob, comm: C, ctx: Context) -> Result<()> {
                         "interrupted after step {step}: a checkpoint of that step is in {}; continue with `calcine run --resume`",
                         plan.output.checkpoint_path().display()
                     )
+                }
+                MdError::Hook(HookError::Stop(reason)) => {
+                    halted = true;
+                    anyhow::anyhow!("{reason} (outputs up to step {} are complete)", f.step)
                 }
                 error => anyhow::Error::new(error)
                     .context(format!("run stopped at step {} (outputs up to there are complete)", f.step + 1)),
@@ -306,13 +344,17 @@ fn run_with<C: Communicator>(job: MdJob, comm: C, ctx: Context) -> Result<()> {
         if interrupted {
             summary.status = "interrupted".into();
         }
+        if halted {
+            summary.status = "halted".into();
+        }
         summary.resumed_from = plan.resumed_from;
         if let Err(e) = summary.write(&plan.output.summary_path()) {
             tracing::warn!("{e}");
         }
     }
     if let Some(e) = failure {
-        return Err(e);
+        // Every rank halts on the same grade; each exits with the halt's status.
+        return Err(if halted { anyhow::Error::new(Halted(error_text(&e))) } else { e });
     }
     let stats = stats.expect("a run that did not fail has statistics");
     if rank0 {
@@ -336,6 +378,15 @@ fn run_with<C: Communicator>(job: MdJob, comm: C, ctx: Context) -> Result<()> {
             say(format_args!("Trajectory written to {}", t.display()));
         }
         say(format_args!("Run summary written to {}", spec.summary_path().display()));
+        if let Some(t) = &transport {
+            if let Some(results) = t.results() {
+                crate::transport::report(Path::new("on the fly"), results, stats.loop_seconds, 1, false);
+                say(format_args!(
+                    "Transport written to {}",
+                    t.written().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
     }
     Ok(())
 }

@@ -137,7 +137,7 @@ fn transport_with(job: &TransportJob, comm: &dyn Communicator, quiet: bool) -> R
     Ok(())
 }
 
-fn report(trajectory: &Path, r: &TransportResults, seconds: f64, ranks: usize, spilled: bool) {
+pub(crate) fn report(trajectory: &Path, r: &TransportResults, seconds: f64, ranks: usize, spilled: bool) {
     say(format_args!(
         "{}: {} frames every {} ps, {} atoms, {:.1} K, volume {:.3} Å³ ({}, {} frame; {:.2} s on {ranks} rank(s){})",
         trajectory.display(),

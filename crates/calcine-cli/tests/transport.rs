@@ -183,3 +183,110 @@ fn kinosons_from_a_hop_list() {
     let hops = std::fs::read_to_string(dir.path().join("out/hops.csv")).unwrap();
     assert_eq!(hops.lines().count(), 20001);
 }
+
+/// A hot EAM Cu run whose `[transport]` table analyses its own frames every 10 steps.
+fn on_the_fly_input(transport: &str) -> String {
+    let eam = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/potentials/Cu_u3.eam");
+    format!(
+        r#"[system]
+lattice = "fcc"
+a = 3.615
+cells = [3, 3, 3]
+species = "Cu"
+
+[potential]
+style = "eam"
+files = {{ Cu = "{}" }}
+
+[run]
+steps = 3000
+timestep = 0.002
+temperature = 3000
+seed = 4
+
+[integrator]
+style = "langevin"
+temperature = 2500
+damping = 0.1
+
+[output]
+directory = "md"
+thermo_every = 1000
+trajectory = "traj.xyz"
+trajectory_every = 10
+
+[transport]
+{transport}
+"#,
+        eam.canonicalize().unwrap().display()
+    )
+}
+
+fn run_md(dir: &Path, input: &str) -> Output {
+    let p = dir.join("md.toml");
+    std::fs::write(&p, input).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_calcine"))
+        .args(["--quiet", "run", "--overwrite"])
+        .arg(&p)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+#[test]
+fn transport_inside_a_run_gives_what_the_trajectory_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_md(dir.path(), &on_the_fly_input("every = 10\nspecies = [\"Cu\"]"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let live = json(&dir.path().join("md/transport.json"));
+    for file in ["transport_doc.json", "curves.csv"] {
+        assert!(dir.path().join("md").join(file).exists(), "{file} is written beside transport.json");
+    }
+    assert_eq!(live["method"], "multi-tau", "multi-tau by default inside a run");
+    assert_eq!(live["n_frames"].as_u64(), Some(301));
+    assert_eq!(live["temperature"].as_f64(), Some(2500.0), "the thermostat's temperature");
+
+    // The same frames, written to the trajectory every 10 steps, analysed afterwards.
+    let offline = "[transport]\ntrajectory = \"md/traj.xyz\"\ntemperature = 2500\nspecies = [\"Cu\"]\nmasses = { Cu = 63.55 }\nmethod = \"multi-tau\"\ndirectory = \"offline\"\n";
+    let o = run_transport(dir.path(), offline);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let after = json(&dir.path().join("offline/transport.json"));
+    let d = |v: &serde_json::Value, key: &str| v["diffusion"][0][key].as_f64().unwrap();
+    let (a, b) = (d(&live, "value"), d(&after, "value"));
+    assert!(a > 0.0 && (a - b).abs() <= 1e-9 * a, "D on the fly {a}, from the trajectory {b}");
+    let (ea, eb) = (d(&live, "std_error"), d(&after, "std_error"));
+    assert!((ea - eb).abs() <= 1e-6 * ea, "error bars {ea} and {eb}");
+}
+
+#[test]
+fn transport_inside_a_run_refuses_what_has_no_meaning_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(String, &[&str]); 4] = [
+        (on_the_fly_input("species = [\"Cu\"]"), &["md.toml:", "needs every = N"]),
+        (
+            on_the_fly_input("every = 10\nspecies = [\"Cu\"]\ntrajectory = \"t.xyz\""),
+            &["md.toml:", "trajectory has no meaning"],
+        ),
+        (
+            on_the_fly_input("every = 10\nspecies = [\"Li\"]"),
+            &["md.toml:", "species 'Li' is not in the system (it has: Cu)"],
+        ),
+        (
+            on_the_fly_input("every = 10\nspecies = [\"Cu\"]")
+                .replace("style = \"langevin\"\ntemperature = 2500\ndamping = 0.1", "style = \"nve\""),
+            &["md.toml:", "needs the temperature"],
+        ),
+    ];
+    for (text, needles) in cases {
+        let o = run_md(dir.path(), &text);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "message lacks '{n}':\n{err}");
+        }
+    }
+}

@@ -36,10 +36,10 @@ pub mod transport;
 
 pub use budget::{available_memory, MemoryEstimate, RunShape};
 pub use file::{line_of_offset, InputError, InputFile};
-pub use md_job::{MdJob, RunPlan};
+pub use md_job::{MdJob, RunPlan, ON_THE_FLY_FILES};
 pub use registry::{build_potential, find_snap};
 pub use system::{AtomSource, System};
-pub use transport::TransportJob;
+pub use transport::{OnTheFly, TransportJob};
 
 use std::path::Path;
 

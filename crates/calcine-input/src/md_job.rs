@@ -5,15 +5,16 @@ use std::path::Path;
 use calcine_comm::{Communicator, ProcGrid};
 use calcine_core::{AtomRecord, Atoms};
 use calcine_domain::Domain;
-use calcine_io::{Checkpoint, Compatibility, OutputSpec, TrajectoryFormat};
+use calcine_io::{Checkpoint, Compatibility, GradeWatch, OutputSpec, TrajectoryFormat};
 use calcine_md::{Integrator, Md, MdSettings, ThermostatState};
-use calcine_potential::{NeighborKind, Potential};
+use calcine_potential::{AtomGrade, NeighborKind, Potential};
 use sha2::{Digest, Sha256};
 
 use crate::budget::{available_memory, human_bytes, MemoryEstimate, RunShape};
-use crate::registry::build_potential;
+use crate::registry::{build_grade, build_potential};
 use crate::sections::{IntegratorSection, MdDocument};
 use crate::system::{apply_masses, build_system, AtomSource, System};
+use crate::transport::{read_on_the_fly, OnTheFly};
 use crate::{InputError, InputFile};
 
 /// Everything a run needs, checked: the whole system (a lattice not yet made), the
@@ -22,6 +23,8 @@ pub struct MdJob {
     pub file: InputFile<MdDocument>,
     pub system: System,
     pub potential: Box<dyn Potential>,
+    /// A per-atom grade to compute (ACE's extrapolation grade, with `active_set`).
+    pub grade: Option<Box<dyn AtomGrade>>,
     pub integrator: Integrator,
     pub settings: MdSettings,
     pub steps: u64,
@@ -29,6 +32,8 @@ pub struct MdJob {
     pub initial_temperature: Option<f64>,
     pub seed: u64,
     pub output: OutputSpec,
+    /// Transport analysed during the run.
+    pub transport: Option<OnTheFly>,
 }
 
 impl std::fmt::Debug for MdJob {
@@ -53,6 +58,7 @@ impl MdJob {
         let doc = &file.doc;
         let mut system = build_system(&file, &doc.system)?;
         let potential = build_potential(&file, &doc.potential, &system.species)?;
+        let grade = build_grade(&file, &doc.potential, &system.species)?;
         apply_masses(&file, &doc.system, &mut system, potential.masses())?;
 
         let run = &doc.run;
@@ -122,9 +128,88 @@ impl MdJob {
             trajectory_every: out.trajectory_every,
             checkpoint_every: out.checkpoint_every,
             trajectory_energies: out.trajectory_energies,
+            grade: grade.as_ref().map(|g| g.name().to_string()),
+            grade_watch: None,
+        };
+        let output = match &doc.extrapolation {
+            None => output,
+            Some(x) => {
+                if grade.is_none() {
+                    return Err(file.invalid(
+                        "extrapolation",
+                        "[extrapolation] needs the extrapolation grade: give the ace potential an active_set (the .asi of its .yaml)",
+                    ));
+                }
+                if x.every == Some(0) {
+                    return Err(file.invalid("every", "the grade's interval must be at least 1 step"));
+                }
+                for (key, value) in [("dump_above", x.dump_above), ("halt_above", x.halt_above)] {
+                    if value.is_some_and(|v| !(v >= 0.0 && v.is_finite())) {
+                        return Err(
+                            file.invalid(key, format!("{key} must be a grade >= 0, got {}", value.unwrap_or(0.0)))
+                        );
+                    }
+                }
+                if let (Some(d), Some(h)) = (x.dump_above, x.halt_above) {
+                    if h < d {
+                        return Err(file.invalid(
+                            "halt_above",
+                            format!("halt_above = {h} is below dump_above = {d}: no structure could be dumped before the run stops"),
+                        ));
+                    }
+                }
+                let file_name = x.file.clone().unwrap_or_else(|| GradeWatch::DEFAULT_FILE.into());
+                if [Some(&output.thermo), output.trajectory.as_ref()].into_iter().flatten().any(|f| *f == file_name) {
+                    return Err(
+                        file.invalid("file", format!("'{}' is already another output of the run", file_name.display()))
+                    );
+                }
+                OutputSpec {
+                    grade_watch: Some(GradeWatch {
+                        every: x.every.unwrap_or(output.thermo_every),
+                        file: file_name,
+                        dump_above: x.dump_above,
+                        halt_above: x.halt_above,
+                    }),
+                    ..output
+                }
+            }
         };
         let (steps, initial_temperature, seed) = (run.steps, run.temperature, run.seed);
-        Ok(Self { file, system, potential, integrator, settings, steps, initial_temperature, seed, output })
+        let transport = match &doc.transport {
+            None => None,
+            Some(t) => {
+                let thermostat = match &integrator {
+                    Integrator::Nve => None,
+                    Integrator::Langevin { temperature, .. } | Integrator::NoseHoover { temperature, .. } => {
+                        Some(*temperature)
+                    }
+                };
+                let on_the_fly = read_on_the_fly(&file, t, thermostat, &system.species.names())?;
+                let taken = [Some(&output.thermo), output.trajectory.as_ref()].into_iter().flatten();
+                if let Some(clash) =
+                    taken.map(|p| p.display().to_string()).find(|n| ON_THE_FLY_FILES.contains(&n.as_str()))
+                {
+                    return Err(
+                        file.invalid("transport", format!("'{clash}' is both an output of the run and of [transport]"))
+                    );
+                }
+                Some(on_the_fly)
+            }
+        };
+        Ok(Self {
+            file,
+            system,
+            potential,
+            grade,
+            integrator,
+            settings,
+            steps,
+            initial_temperature,
+            seed,
+            output,
+            transport,
+        })
     }
 
     /// The processor grid for `ranks` ranks: the one forced by the user (which must have
@@ -221,13 +306,28 @@ impl MdJob {
     /// The engine on `comm`, holding this rank's atoms (a lattice is made only where this
     /// rank owns space): [`Md::build`], not yet [`Md::setup`]. Collective.
     pub fn into_engine<C: Communicator>(self, comm: C) -> Result<(Md<C>, RunPlan), InputError> {
-        let MdJob { file, system, potential, integrator, settings, steps, initial_temperature, seed, output } = self;
+        let MdJob {
+            file,
+            system,
+            potential,
+            grade,
+            integrator,
+            settings,
+            steps,
+            initial_temperature,
+            seed,
+            output,
+            transport,
+        } = self;
         let domain = Domain::new(comm, system.simbox.clone());
         let simbox = system.simbox;
         let atoms = system.atoms.into_atoms(|x| domain.owns_fractional(&simbox.to_fractional(x)));
-        let md = Md::build(domain, atoms, system.species, potential, integrator, settings)
+        let mut md = Md::build(domain, atoms, system.species, potential, integrator, settings)
             .map_err(|e| InputError::Invalid { at: file.at_file(), message: e.to_string() })?;
-        Ok((md, RunPlan { steps, initial_temperature, seed, output, resumed_from: None }))
+        if let Some(g) = grade {
+            md.set_grade(g).map_err(|e| file.invalid("active_set", e.to_string()))?;
+        }
+        Ok((md, RunPlan { steps, initial_temperature, seed, output, resumed_from: None, transport }))
     }
 
     /// The engine on `comm` continuing `checkpoint` (see [`Md::setup_resumed`], which the
@@ -256,7 +356,7 @@ impl MdJob {
             at: at.clone(),
             message: "its thermostat state does not match the integrator".into(),
         })?;
-        let MdJob { file, potential, integrator, settings, steps, seed, output, .. } = self;
+        let MdJob { file, potential, grade, integrator, settings, steps, seed, output, transport, .. } = self;
         let domain = Domain::new(comm, checkpoint.simbox.clone());
         let mut atoms = Atoms::with_capacity(checkpoint.atoms.len());
         for (r, x) in checkpoint.atoms.iter().zip(&checkpoint.build_positions) {
@@ -264,6 +364,9 @@ impl MdJob {
         }
         let mut md = Md::build(domain, atoms, checkpoint.species.clone(), potential, integrator, settings)
             .map_err(|e| InputError::Invalid { at: file.at_file(), message: e.to_string() })?;
+        if let Some(g) = grade {
+            md.set_grade(g).map_err(|e| file.invalid("active_set", e.to_string()))?;
+        }
         md.start_at(checkpoint.step, Some(thermostat));
         let plan = RunPlan {
             steps: steps - checkpoint.step,
@@ -271,13 +374,14 @@ impl MdJob {
             seed,
             output,
             resumed_from: Some(checkpoint.step),
+            transport,
         };
         Ok((md, plan))
     }
 }
 
 /// What remains of a job once its engine is built.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RunPlan {
     /// Steps still to run.
     pub steps: u64,
@@ -286,7 +390,12 @@ pub struct RunPlan {
     pub output: OutputSpec,
     /// The step of the checkpoint a resumed run continues.
     pub resumed_from: Option<u64>,
+    /// Transport analysed during the run.
+    pub transport: Option<OnTheFly>,
 }
+
+/// The files the on-the-fly transport analysis writes in the output folder.
+pub const ON_THE_FLY_FILES: [&str; 3] = ["transport.json", "transport_doc.json", "curves.csv"];
 
 fn check_thermostat<T>(file: &InputFile<T>, temperature: f64, damping: f64) -> Result<(), InputError> {
     if !(temperature > 0.0 && temperature.is_finite()) {

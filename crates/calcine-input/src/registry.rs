@@ -3,7 +3,7 @@
 
 use calcine_core::SpeciesTable;
 use calcine_eam::Eam;
-use calcine_potential::{LennardJones, Overlay, Pairwise, Potential, Zbl};
+use calcine_potential::{AtomGrade, LennardJones, Overlay, Pairwise, Potential, Zbl};
 use calcine_snap::{Snap, SnapFiles};
 
 use crate::sections::PotentialSection;
@@ -97,7 +97,7 @@ pub fn build_potential<T>(
                 .build(&names, (*evaluator).into())
                 .map_err(|e| file.load_error(key, "loading the snap potential", e))?
         }
-        PotentialSection::Ace { file: path, algorithm, evaluator } => {
+        PotentialSection::Ace { file: path, algorithm, evaluator, .. } => {
             let ace = calcine_ace::Ace::read(file.resolve(path), &names)
                 .map_err(|e| file.load_error("file", "loading the ace potential", e))?;
             Box::new(ace.with_algorithm((*algorithm).into()).with_evaluator((*evaluator).into()))
@@ -139,6 +139,47 @@ pub fn find_snap<T>(file: &InputFile<T>, p: &PotentialSection, species: &[String
             for m in members {
                 if let Some(s) = find_snap(file, m, species)? {
                     found = Some(s);
+                }
+            }
+            found
+        }
+        _ => None,
+    })
+}
+
+/// The per-atom grade a potential section asks for (ACE's extrapolation grade γ: an `ace`
+/// style, or an overlay member, with `active_set`), built for `species`; `None` if none.
+pub fn build_grade<T>(
+    file: &InputFile<T>,
+    p: &PotentialSection,
+    species: &SpeciesTable,
+) -> Result<Option<Box<dyn AtomGrade>>, InputError> {
+    Ok(match p {
+        PotentialSection::Ace { file: path, active_set: Some(asi), .. } => {
+            let is_yaml =
+                path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+            if !is_yaml {
+                return Err(file.invalid(
+                    "active_set",
+                    format!(
+                        "active_set: the extrapolation grade needs the potential as pacemaker's B-basis .yaml (the file the active set was built from), not '{}'",
+                        path.display()
+                    ),
+                ));
+            }
+            let names = species.names();
+            let grade = calcine_ace::Extrapolation::read(file.resolve(path), file.resolve(asi), &names)
+                .map_err(|e| file.load_error("active_set", "loading the ace active set", e))?;
+            Some(Box::new(grade))
+        }
+        PotentialSection::Overlay { members } => {
+            let mut found = None;
+            for m in members {
+                if let Some(g) = build_grade(file, m, species)? {
+                    if found.is_some() {
+                        return Err(file.invalid("active_set", "only one member of an overlay can have an active set"));
+                    }
+                    found = Some(g);
                 }
             }
             found

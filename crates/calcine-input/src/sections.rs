@@ -94,6 +94,9 @@ pub enum PotentialSection {
     #[serde(rename = "ace")]
     Ace {
         file: PathBuf,
+        /// The active set (`.asi`, from pacemaker's `pace_activeset`) of a B-basis `.yaml`:
+        /// the run then computes the extrapolation grade γ (see `[extrapolation]`).
+        active_set: Option<PathBuf>,
         #[serde(default)]
         algorithm: AlgorithmKey,
         #[serde(default)]
@@ -301,4 +304,24 @@ pub struct MdDocument {
     pub neighbor: NeighborSection,
     #[serde(default)]
     pub output: OutputSection,
+    pub extrapolation: Option<ExtrapolationSection>,
+    /// Transport analysed on the fly (`every` steps): see `crate::transport::read_on_the_fly`.
+    pub transport: Option<crate::transport::TransportSection>,
+}
+
+/// `[extrapolation]`: what to do with ACE's extrapolation grade γ during a run (needs
+/// `[potential] active_set`); without it, γ is computed at thermo steps only, for the
+/// thermo's `max_gamma` column.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ExtrapolationSection {
+    /// Steps between evaluations of γ (default: the thermo interval).
+    pub every: Option<u64>,
+    /// Structures whose largest γ exceeds this are appended to `file` (pacemaker's
+    /// practice: 5).
+    pub dump_above: Option<f64>,
+    /// The run ends cleanly when the largest γ exceeds this (pacemaker's practice: 25).
+    pub halt_above: Option<f64>,
+    /// File name in the output folder (default `extrapolative.extxyz`).
+    pub file: Option<PathBuf>,
 }

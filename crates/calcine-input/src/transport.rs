@@ -76,9 +76,11 @@ pub struct TransportSection {
     pub framework: Vec<String>,
     /// "barycentric" (default) or the name of a solvent/framework species.
     pub reference: Option<String>,
-    /// "fft" (default) or "multi-tau".
-    #[serde(default)]
-    pub method: MethodKey,
+    /// "fft" or "multi-tau" (default "fft" for `calcine transport`, "multi-tau" inside
+    /// `calcine run`).
+    pub method: Option<MethodKey>,
+    /// Inside `calcine run` only: steps between the frames analysed.
+    pub every: Option<u64>,
     pub multi_tau_points: Option<usize>,
     pub multi_tau_factor: Option<usize>,
     /// The box may not change (default true).
@@ -119,10 +121,9 @@ pub enum DriftKey {
     None,
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MethodKey {
-    #[default]
     Fft,
     MultiTau,
 }
@@ -199,7 +200,7 @@ pub struct TransportJob {
     pub kinosons: Option<KinosonJob>,
 }
 
-fn positive(file: &InputFile<TransportDocument>, key: &str, v: Option<f64>) -> Result<(), InputError> {
+fn positive<T>(file: &InputFile<T>, key: &str, v: Option<f64>) -> Result<(), InputError> {
     match v {
         Some(x) if !(x > 0.0 && x.is_finite()) => Err(file.invalid(key, format!("{key} must be positive, got {x}"))),
         _ => Ok(()),
@@ -247,102 +248,13 @@ impl TransportJob {
                 ));
             }
         }
-        if t.species.is_empty() {
-            return Err(file.invalid("species", "name at least one species to analyse"));
+        if t.every.is_some() {
+            return Err(file.invalid(
+                "every",
+                "every (steps between frames) is for [transport] inside a calcine run input; a trajectory's frames are all analysed",
+            ));
         }
-        for (i, s) in t.species.iter().enumerate() {
-            if t.species[..i].contains(s) {
-                return Err(file.invalid("species", format!("species '{s}' is listed twice")));
-            }
-        }
-        for name in t.charges.keys() {
-            if !t.species.contains(name) {
-                return Err(file.invalid("charges", format!("a charge for '{name}', which is not in species")));
-            }
-        }
-        positive(&file, "frame_interval", t.frame_interval)?;
-        positive(&file, "timestep", t.timestep)?;
-        positive(&file, "memory_budget_mb", t.memory_budget_mb)?;
-        if let (Some(a), Some(b)) = (t.fit_start, t.fit_end) {
-            if !(a < b) {
-                return Err(file.invalid("fit_start", format!("fit_start ({a} ps) must be before fit_end ({b} ps)")));
-            }
-        }
-        if let Some(a) = t.fit_start {
-            if !(a >= 0.0) {
-                return Err(file.invalid("fit_start", format!("fit_start must be >= 0 ps, got {a}")));
-            }
-        }
-        if matches!(t.fit_points, Some(p) if p < 2) {
-            return Err(file.invalid("fit_points", "a fit needs at least 2 points"));
-        }
-        let species: Vec<SpeciesSpec> = t
-            .species
-            .iter()
-            .map(|s| SpeciesSpec { name: s.clone(), charge: t.charges.get(s).copied().unwrap_or(0.0) })
-            .collect();
-        let mut spec = TransportSpec::new(species, runs[0].temperature);
-        spec.masses = t.masses.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        spec.frame_interval = t.frame_interval;
-        spec.timestep = t.timestep;
-        spec.unwrap = match t.unwrap {
-            UnwrapKey::Auto => Unwrap::Auto,
-            UnwrapKey::Images => Unwrap::Images,
-            UnwrapKey::MinimumImage => Unwrap::MinimumImage,
-        };
-        spec.drift = if !t.framework.is_empty() {
-            Drift::Framework(t.framework.clone())
-        } else {
-            match t.drift {
-                DriftKey::CentreOfMass => Drift::CentreOfMass,
-                DriftKey::None => Drift::None,
-            }
-        };
-        spec.reference = match t.reference.as_deref() {
-            None | Some("barycentric") => Reference::Barycentric,
-            Some(name) => {
-                if !t.species.iter().any(|s| s == name) {
-                    return Err(file.invalid(
-                        "reference",
-                        format!("reference '{name}' must be \"barycentric\" or one of the analysed species"),
-                    ));
-                }
-                Reference::Relative(name.to_string())
-            }
-        };
-        spec.method = match t.method {
-            MethodKey::Fft => Method::Fft,
-            MethodKey::MultiTau => {
-                let (points, factor) = match Method::multi_tau() {
-                    Method::MultiTau { points, factor } => {
-                        (t.multi_tau_points.unwrap_or(points), t.multi_tau_factor.unwrap_or(factor))
-                    }
-                    Method::Fft => unreachable!("multi_tau() is multi-tau"),
-                };
-                if factor < 2 || points < 2 * factor || !points.is_multiple_of(factor) {
-                    return Err(file.invalid(
-                        "multi_tau_points",
-                        format!("multi-tau needs factor >= 2 and points a multiple of factor, at least 2 x factor (points {points}, factor {factor})"),
-                    ));
-                }
-                Method::MultiTau { points, factor }
-            }
-        };
-        if let Some(b) = t.fixed_box {
-            spec.fixed_box = b;
-        }
-        if let Some(b) = t.blocks {
-            spec.blocks = b;
-        }
-        spec.fit_window = FitWindow { start: t.fit_start, end: t.fit_end };
-        if let Some(p) = t.fit_points {
-            spec.fit_points = p;
-        }
-        spec.green_kubo = t.green_kubo;
-        if let Some(mb) = t.memory_budget_mb {
-            spec.memory_budget = (mb * 1024.0 * 1024.0) as usize;
-        }
-        spec.scratch_dir = t.scratch_dir.as_ref().map(|d| file.resolve(d));
+        let spec = spec_of(&file, t, runs[0].temperature, Method::Fft)?;
         let species_table = SpeciesTable::new(
             t.types
                 .iter()
@@ -379,6 +291,181 @@ impl TransportJob {
             reference: self.spec.reference.clone(),
         }
     }
+}
+
+/// The analysis settings of a `[transport]` table (everything but where the frames come
+/// from), checked.
+fn spec_of<T>(
+    file: &InputFile<T>,
+    t: &TransportSection,
+    temperature: f64,
+    default_method: Method,
+) -> Result<TransportSpec, InputError> {
+    if t.species.is_empty() {
+        return Err(file.invalid("species", "name at least one species to analyse"));
+    }
+    for (i, s) in t.species.iter().enumerate() {
+        if t.species[..i].contains(s) {
+            return Err(file.invalid("species", format!("species '{s}' is listed twice")));
+        }
+    }
+    for name in t.charges.keys() {
+        if !t.species.contains(name) {
+            return Err(file.invalid("charges", format!("a charge for '{name}', which is not in species")));
+        }
+    }
+    positive(file, "frame_interval", t.frame_interval)?;
+    positive(file, "timestep", t.timestep)?;
+    positive(file, "memory_budget_mb", t.memory_budget_mb)?;
+    if let (Some(a), Some(b)) = (t.fit_start, t.fit_end) {
+        if !(a < b) {
+            return Err(file.invalid("fit_start", format!("fit_start ({a} ps) must be before fit_end ({b} ps)")));
+        }
+    }
+    if let Some(a) = t.fit_start {
+        if !(a >= 0.0) {
+            return Err(file.invalid("fit_start", format!("fit_start must be >= 0 ps, got {a}")));
+        }
+    }
+    if matches!(t.fit_points, Some(p) if p < 2) {
+        return Err(file.invalid("fit_points", "a fit needs at least 2 points"));
+    }
+    let species: Vec<SpeciesSpec> = t
+        .species
+        .iter()
+        .map(|s| SpeciesSpec { name: s.clone(), charge: t.charges.get(s).copied().unwrap_or(0.0) })
+        .collect();
+    let mut spec = TransportSpec::new(species, temperature);
+    spec.masses = t.masses.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    spec.frame_interval = t.frame_interval;
+    spec.timestep = t.timestep;
+    spec.unwrap = match t.unwrap {
+        UnwrapKey::Auto => Unwrap::Auto,
+        UnwrapKey::Images => Unwrap::Images,
+        UnwrapKey::MinimumImage => Unwrap::MinimumImage,
+    };
+    spec.drift = if !t.framework.is_empty() {
+        Drift::Framework(t.framework.clone())
+    } else {
+        match t.drift {
+            DriftKey::CentreOfMass => Drift::CentreOfMass,
+            DriftKey::None => Drift::None,
+        }
+    };
+    spec.reference = match t.reference.as_deref() {
+        None | Some("barycentric") => Reference::Barycentric,
+        Some(name) => {
+            if !t.species.iter().any(|s| s == name) {
+                return Err(file.invalid(
+                    "reference",
+                    format!("reference '{name}' must be \"barycentric\" or one of the analysed species"),
+                ));
+            }
+            Reference::Relative(name.to_string())
+        }
+    };
+    spec.method = match t.method {
+        None => default_method,
+        Some(MethodKey::Fft) => Method::Fft,
+        Some(MethodKey::MultiTau) => {
+            let (points, factor) = match Method::multi_tau() {
+                Method::MultiTau { points, factor } => {
+                    (t.multi_tau_points.unwrap_or(points), t.multi_tau_factor.unwrap_or(factor))
+                }
+                Method::Fft => unreachable!("multi_tau() is multi-tau"),
+            };
+            if factor < 2 || points < 2 * factor || !points.is_multiple_of(factor) {
+                return Err(file.invalid(
+                        "multi_tau_points",
+                        format!("multi-tau needs factor >= 2 and points a multiple of factor, at least 2 x factor (points {points}, factor {factor})"),
+                    ));
+            }
+            Method::MultiTau { points, factor }
+        }
+    };
+    if let Some(b) = t.fixed_box {
+        spec.fixed_box = b;
+    }
+    if let Some(b) = t.blocks {
+        spec.blocks = b;
+    }
+    spec.fit_window = FitWindow { start: t.fit_start, end: t.fit_end };
+    if let Some(p) = t.fit_points {
+        spec.fit_points = p;
+    }
+    spec.green_kubo = t.green_kubo;
+    if let Some(mb) = t.memory_budget_mb {
+        spec.memory_budget = (mb * 1024.0 * 1024.0) as usize;
+    }
+    spec.scratch_dir = t.scratch_dir.as_ref().map(|d| file.resolve(d));
+    Ok(spec)
+}
+
+/// `[transport]` inside a `calcine run` input: the same analysis on the frames of the run
+/// itself, every `every` steps (multiple-tau by default, so memory stays flat however long
+/// the run), written to the run's output folder when it ends.
+#[derive(Debug, Clone)]
+pub struct OnTheFly {
+    pub spec: TransportSpec,
+    pub every: u64,
+    pub metadata: String,
+}
+
+/// Reads `[transport]` of an MD input. The temperature defaults to the thermostat's; the
+/// species must be the run's; keys about trajectory files have no meaning here.
+pub fn read_on_the_fly<T>(
+    file: &InputFile<T>,
+    t: &TransportSection,
+    thermostat: Option<f64>,
+    system_species: &[String],
+) -> Result<OnTheFly, InputError> {
+    for (key, given) in [
+        ("trajectory", t.trajectory.is_some()),
+        ("runs", !t.runs.is_empty()),
+        ("types", !t.types.is_empty()),
+        ("frame_interval", t.frame_interval.is_some()),
+        ("timestep", t.timestep.is_some()),
+        ("directory", t.directory.is_some()),
+    ] {
+        if given {
+            return Err(file.invalid(
+                key,
+                format!("{key} has no meaning for [transport] in a run input: the frames are the run's own (every `every` steps), and the results go to its output folder"),
+            ));
+        }
+    }
+    let every = match t.every {
+        None => {
+            return Err(file.invalid(
+                "transport",
+                "[transport] in a run input needs every = N (steps between the frames analysed)",
+            ))
+        }
+        Some(0) => return Err(file.invalid("every", "every must be at least 1 step")),
+        Some(n) => n,
+    };
+    let temperature = match (t.temperature, thermostat) {
+        (Some(x), _) => x,
+        (None, Some(x)) => x,
+        (None, None) => return Err(file.invalid(
+            "transport",
+            "[transport] needs the temperature (K) for conductivities: give temperature = …, or run with a thermostat",
+        )),
+    };
+    if !(temperature > 0.0 && temperature.is_finite()) {
+        return Err(file.invalid("temperature", format!("temperature must be positive, got {temperature}")));
+    }
+    for s in &t.species {
+        if !system_species.contains(s) {
+            return Err(file.invalid(
+                "species",
+                format!("species '{s}' is not in the system (it has: {})", system_species.join(", ")),
+            ));
+        }
+    }
+    let spec = spec_of(file, t, temperature, Method::multi_tau())?;
+    let metadata = t.metadata.clone().unwrap_or_else(|| format!("calcine run {} (on the fly)", file.path.display()));
+    Ok(OnTheFly { spec, every, metadata })
 }
 
 fn read_kinosons(file: &InputFile<TransportDocument>, k: &KinosonSection) -> Result<KinosonJob, InputError> {

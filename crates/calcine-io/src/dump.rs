@@ -220,6 +220,7 @@ impl<R: BufRead> DumpReader<R> {
             position_kind: columns.position_kind,
             images: columns.image.map(|_| permute(&images, &order)),
             per_atom_energy: None,
+            extra: Vec::new(),
             velocities: columns.velocity.map(|_| permute(&velocities, &order)),
             forces: columns.force.map(|_| permute(&forces, &order)),
             info: Default::default(),

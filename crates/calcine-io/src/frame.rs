@@ -46,6 +46,9 @@ pub struct Frame {
     pub images: Option<Vec<[i32; 3]>>,
     /// Per-atom potential energies in eV (LAMMPS `compute pe/atom`).
     pub per_atom_energy: Option<Vec<f64>>,
+    /// Further per-atom real columns, (name, one value per atom), such as ACE's
+    /// extrapolation grade `gamma`. Extended XYZ writes them as `name:R:1` properties.
+    pub extra: Vec<(String, Vec<f64>)>,
     /// Further per-frame keys of the source (extended XYZ comment keys other than
     /// `Lattice`, `Properties`, `pbc` and `Origin`), with quotes removed.
     pub info: BTreeMap<String, String>,
@@ -109,6 +112,9 @@ impl Frame {
             if let Some(len) = len {
                 assert_eq!(len, n, "frame has {n} ids but {len} {what}");
             }
+        }
+        for (name, values) in &self.extra {
+            assert_eq!(values.len(), n, "frame has {n} ids but {} values of '{name}'", values.len());
         }
         let unwritable = |reason: String| IoError::Unwritable { path: path.to_path_buf(), reason };
         if let Some(bad) = self.species.iter().find(|s| s.index() >= self.species_table.len()) {

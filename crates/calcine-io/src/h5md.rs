@@ -582,6 +582,7 @@ impl H5mdReader {
             forces,
             images,
             per_atom_energy: None,
+            extra: Vec::new(),
             info: Default::default(),
         })
     }

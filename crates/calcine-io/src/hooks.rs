@@ -11,7 +11,7 @@ use calcine_core::{Atoms, SimBox, SpeciesTable, Vec3};
 use crate::{Checkpoint, Frame, IoError, Thermo};
 
 /// What a hook needs at a step besides being called.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Needs {
     /// Energies, pressure and temperature of the step (the force call then also computes
     /// energy and virial).
@@ -22,11 +22,24 @@ pub struct Needs {
     pub checkpoint: bool,
     /// Per-atom potential energies in the frame (the force call then computes them).
     pub atom_energies: bool,
+    /// The run's per-atom grade (ACE's extrapolation grade γ), when it has one: its values
+    /// in [`StepView::grade`] and its maximum in the thermo (a collective maximum).
+    pub grade: bool,
+    /// The frame, with the grade as a per-atom column, when the grade's maximum at the
+    /// step exceeds this value (the engine decides after computing it; implies `grade`).
+    pub frame_if_grade_above: Option<f64>,
 }
 
 impl Needs {
     /// Only the call.
-    pub const CALL: Needs = Needs { thermo: false, frame: false, checkpoint: false, atom_energies: false };
+    pub const CALL: Needs = Needs {
+        thermo: false,
+        frame: false,
+        checkpoint: false,
+        atom_energies: false,
+        grade: false,
+        frame_if_grade_above: None,
+    };
     pub const THERMO: Needs = Needs { thermo: true, ..Needs::CALL };
     pub const FRAME: Needs = Needs { frame: true, ..Needs::CALL };
 
@@ -37,6 +50,11 @@ impl Needs {
             frame: self.frame || other.frame,
             checkpoint: self.checkpoint || other.checkpoint,
             atom_energies: self.atom_energies || other.atom_energies,
+            grade: self.grade || other.grade,
+            frame_if_grade_above: match (self.frame_if_grade_above, other.frame_if_grade_above) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
         }
     }
 }
@@ -84,6 +102,23 @@ pub struct StepView<'a> {
     /// Present on rank 0 when some hook asked for a checkpoint at this step, and when the
     /// run is interrupted.
     pub checkpoint: Option<&'a Checkpoint>,
+    /// Present on every rank when some hook asked for the grade at this step and the run
+    /// has one.
+    pub grade: Option<GradeView<'a>>,
+}
+
+/// The per-atom grade of a step (ACE's extrapolation grade γ).
+#[derive(Debug, Clone, Copy)]
+pub struct GradeView<'a> {
+    /// The grade's name (`gamma`).
+    pub name: &'static str,
+    /// The largest value over all atoms of all ranks.
+    pub max: f64,
+    /// The values of this rank's owned atoms, in atom order.
+    pub values: &'a [f64],
+    /// On rank 0, when the step's frame was gathered: every atom's value in the frame's
+    /// (`AtomId`) order.
+    pub gathered: Option<&'a [f64]>,
 }
 
 /// Why a hook stops a run.

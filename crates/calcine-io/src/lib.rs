@@ -60,9 +60,9 @@ pub use error::IoError;
 pub use extxyz::{read_extxyz, read_extxyz_any_species, ExtxyzReader, ExtxyzWriter};
 pub use frame::{open_frames, Frame, FrameReader, PositionKind, TrajectoryFormat};
 pub use h5md::{H5mdContents, H5mdReader, H5mdWriter};
-pub use hooks::{HookError, Needs, RunInfo, StepHook, StepView};
+pub use hooks::{GradeView, HookError, Needs, RunInfo, StepHook, StepView};
 pub use lammps_data::{parse_lammps_data, read_lammps_data, write_lammps_data, write_lammps_data_to};
-pub use outputs::{AppendFile, OutputSpec, RunOutputs, Start};
+pub use outputs::{AppendFile, GradeWatch, OutputSpec, RunOutputs, Start};
 pub use structure::Structure;
 pub use summary::{
     peak_rss_bytes, LoadSummary, MachineSummary, MemorySummary, RunSummary, ThermoSummary, RUN_SUMMARY_SCHEMA,

@@ -17,7 +17,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::hooks::{HookError, Needs, RunInfo, StepHook, StepView};
+use crate::hooks::{GradeView, HookError, Needs, RunInfo, StepHook, StepView};
 use crate::{Checkpoint, Compatibility, Frame, H5mdContents, H5mdWriter, IoError, Thermo, TrajectoryFormat};
 
 /// A file that only grows by whole records, and shrinks back if a record could not be
@@ -101,6 +101,30 @@ pub struct OutputSpec {
     /// Per-atom potential energies as a trajectory column (`energies` in extended XYZ,
     /// `c_pe` in dumps).
     pub trajectory_energies: bool,
+    /// The name of the run's per-atom grade (ACE's extrapolation grade, `gamma`), when it
+    /// has one: the thermo then ends with a `max_<name>` column.
+    pub grade: Option<String>,
+    /// What to do with the grade between thermo rows (active learning's practice).
+    pub grade_watch: Option<GradeWatch>,
+}
+
+/// Watching a per-atom grade during a run, as active learning with ACE does (pacemaker's
+/// dump-at-5, halt-at-25): the grade every `every` steps; the whole structure appended to
+/// an extended XYZ file, with the grade as a per-atom column, whenever its maximum
+/// exceeds `dump_above`; the run ended cleanly (outputs complete up to that step) when
+/// the maximum exceeds `halt_above`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradeWatch {
+    pub every: u64,
+    /// File name inside the output folder.
+    pub file: PathBuf,
+    pub dump_above: Option<f64>,
+    pub halt_above: Option<f64>,
+}
+
+impl GradeWatch {
+    /// The structures' file name, unless the input says otherwise.
+    pub const DEFAULT_FILE: &'static str = "extrapolative.extxyz";
 }
 
 impl OutputSpec {
@@ -128,6 +152,9 @@ impl OutputSpec {
     }
     pub fn summary_path(&self) -> PathBuf {
         self.directory.join(Self::SUMMARY)
+    }
+    pub fn grade_structures_path(&self) -> Option<PathBuf> {
+        self.grade_watch.as_ref().filter(|w| w.dump_above.is_some()).map(|w| self.directory.join(&w.file))
     }
 }
 
@@ -157,6 +184,8 @@ struct Files {
     _lock: File,
     thermo: AppendFile,
     trajectory: Option<Trajectory>,
+    /// Structures whose grade exceeded the watch's `dump_above`.
+    grade_structures: Option<AppendFile>,
 }
 
 /// A trajectory file: text that grows by whole frames, or H5MD (made at its first frame).
@@ -259,6 +288,10 @@ impl RunOutputs {
         self.spec.trajectory.is_some() && (step.is_multiple_of(self.spec.trajectory_every) || step == self.last_step)
     }
 
+    fn grade_due(&self, step: u64) -> bool {
+        self.spec.grade_watch.as_ref().is_some_and(|w| step.is_multiple_of(w.every))
+    }
+
     fn checkpoint_due(&self, step: u64) -> bool {
         step != self.first_step && self.spec.checkpoint_every.is_some_and(|every| step.is_multiple_of(every))
     }
@@ -279,6 +312,51 @@ impl RunOutputs {
         Ok(())
     }
 
+    /// The grade of a watched step, if it is one.
+    fn watched<'v>(&self, view: &StepView<'v>) -> Option<(&GradeWatch, GradeView<'v>)> {
+        let watch = self.spec.grade_watch.as_ref()?;
+        let grade = view.grade?;
+        view.step.is_multiple_of(watch.every).then_some((watch, grade))
+    }
+
+    /// On the watch's steps, appends the structure when its grade is above `dump_above`.
+    fn dump_graded(&mut self, view: &StepView<'_>) -> Result<(), IoError> {
+        let Some((watch, grade)) = self.watched(view) else { return Ok(()) };
+        if !watch.dump_above.is_some_and(|l| grade.max > l) {
+            return Ok(());
+        }
+        if let (Some(files), Some(frame), Some(values)) = (&mut self.files, view.frame, grade.gathered) {
+            if let Some(file) = &mut files.grade_structures {
+                let mut info = BTreeMap::new();
+                info.insert(format!("max_{}", grade.name), grade.max.to_string());
+                let mut frame = frame.clone();
+                frame.extra.push((grade.name.to_string(), values.to_vec()));
+                let text = crate::extxyz::format_frame(&frame, &info, file.path())?;
+                file.append(text.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// On the watch's steps, ends the run when the grade is above `halt_above` (called
+    /// after every other output of the step is written).
+    fn halt_on_grade(&self, view: &StepView<'_>) -> Result<(), HookError> {
+        let Some((watch, grade)) = self.watched(view) else { return Ok(()) };
+        if let Some(limit) = watch.halt_above.filter(|&l| grade.max > l) {
+            return Err(HookError::Stop(format!(
+                "max {name} = {max} at step {step} is above halt_above = {limit}: the run stops here{dumped}",
+                name = grade.name,
+                max = grade.max,
+                step = view.step,
+                dumped = match self.spec.grade_structures_path() {
+                    Some(p) => format!(" (structures above dump_above are in {})", p.display()),
+                    None => String::new(),
+                }
+            )));
+        }
+        Ok(())
+    }
+
     /// Flushes every file to disk, then writes the checkpoint with their lengths.
     fn write_checkpoint(&mut self, checkpoint: Option<&Checkpoint>) -> Result<(), IoError> {
         let (Some(files), Some(checkpoint)) = (&self.files, checkpoint) else { return Ok(()) };
@@ -288,6 +366,10 @@ impl RunOutputs {
         if let (Some(traj), Some(name)) = (&files.trajectory, &self.spec.trajectory) {
             traj.sync()?;
             lengths.insert(name.display().to_string(), traj.len());
+        }
+        if let (Some(file), Some(watch)) = (&files.grade_structures, &self.spec.grade_watch) {
+            file.sync()?;
+            lengths.insert(watch.file.display().to_string(), file.len());
         }
         let mut c = checkpoint.clone();
         c.compatibility = self.compatibility.clone();
@@ -311,14 +393,19 @@ impl Files {
         }
         let thermo_path = spec.thermo_path();
         let trajectory_path = spec.trajectory_path();
+        let structures_path = spec.grade_structures_path();
         match start {
             Start::Fresh { overwrite } => {
-                let existing: Vec<PathBuf> =
-                    [Some(thermo_path.clone()), trajectory_path.clone(), Some(spec.checkpoint_path())]
-                        .into_iter()
-                        .flatten()
-                        .filter(|p| p.exists())
-                        .collect();
+                let existing: Vec<PathBuf> = [
+                    Some(thermo_path.clone()),
+                    trajectory_path.clone(),
+                    structures_path.clone(),
+                    Some(spec.checkpoint_path()),
+                ]
+                .into_iter()
+                .flatten()
+                .filter(|p| p.exists())
+                .collect();
                 if !overwrite && !existing.is_empty() {
                     return Err(IoError::Occupied { path: spec.directory.clone(), files: existing });
                 }
@@ -327,12 +414,13 @@ impl Files {
                     std::fs::remove_file(&checkpoint).map_err(|e| IoError::io(&checkpoint, e))?;
                 }
                 let mut thermo = AppendFile::create(&thermo_path)?;
-                thermo.append(format!("{}\n", Thermo::csv_header()).as_bytes())?;
+                thermo.append(format!("{}\n", Thermo::csv_header(spec.grade.as_deref())).as_bytes())?;
                 let trajectory = match (&trajectory_path, format) {
                     (Some(path), Some(format)) => Some(Trajectory::create(path, format)?),
                     _ => None,
                 };
-                Ok(Self { _lock: lock, thermo, trajectory })
+                let grade_structures = structures_path.as_deref().map(AppendFile::create).transpose()?;
+                Ok(Self { _lock: lock, thermo, trajectory, grade_structures })
             }
             Start::Resume(checkpoint) => {
                 let length = |name: &Path| {
@@ -346,7 +434,11 @@ impl Files {
                     (Some(name), Some(path), Some(format)) => Some(Trajectory::resume(path, format, length(name)?)?),
                     _ => None,
                 };
-                Ok(Self { _lock: lock, thermo, trajectory })
+                let grade_structures = match (&spec.grade_watch, &structures_path) {
+                    (Some(watch), Some(path)) => Some(AppendFile::resume(path, length(&watch.file)?)?),
+                    _ => None,
+                };
+                Ok(Self { _lock: lock, thermo, trajectory, grade_structures })
             }
         }
     }
@@ -359,7 +451,15 @@ impl StepHook for RunOutputs {
         // H5MD stores the thermo of every frame beside it (as its observables).
         let thermo = thermo || (frame && self.format == Some(TrajectoryFormat::H5md));
         let atom_energies = frame && self.spec.trajectory_energies;
-        let needs = Needs { thermo, frame, checkpoint: self.checkpoint_due(step), atom_energies };
+        let watch = self.spec.grade_watch.as_ref().filter(|_| self.grade_due(step));
+        let needs = Needs {
+            thermo,
+            frame,
+            checkpoint: self.checkpoint_due(step),
+            atom_energies,
+            grade: (thermo && self.spec.grade.is_some()) || watch.is_some(),
+            frame_if_grade_above: watch.and_then(|w| w.dump_above),
+        };
         (needs != Needs::CALL).then_some(needs)
     }
 
@@ -369,7 +469,11 @@ impl StepHook for RunOutputs {
         // A resumed run's files already hold its first step.
         if !self.resumed {
             self.write_thermo(view.thermo)?;
-            self.write_frame(view.frame, view.thermo)?;
+            if self.trajectory_due(view.step) {
+                self.write_frame(view.frame, view.thermo)?;
+            }
+            self.dump_graded(view)?;
+            self.halt_on_grade(view)?;
         }
         Ok(())
     }
@@ -379,9 +483,12 @@ impl StepHook for RunOutputs {
         if view.step.is_multiple_of(self.spec.thermo_every) || view.step == self.last_step {
             self.write_thermo(view.thermo)?;
         }
-        self.write_frame(view.frame, view.thermo)?;
+        if self.trajectory_due(view.step) {
+            self.write_frame(view.frame, view.thermo)?;
+        }
+        self.dump_graded(view)?;
         self.write_checkpoint(view.checkpoint)?;
-        Ok(())
+        self.halt_on_grade(view)
     }
 
     fn on_interrupt(&mut self, view: &StepView<'_>) -> Result<(), HookError> {
@@ -394,6 +501,9 @@ impl StepHook for RunOutputs {
             files.thermo.sync()?;
             if let Some(t) = &files.trajectory {
                 t.sync()?;
+            }
+            if let Some(f) = &files.grade_structures {
+                f.sync()?;
             }
         }
         Ok(())

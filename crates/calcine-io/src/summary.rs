@@ -113,7 +113,12 @@ pub struct ThermoSummary(pub BTreeMap<String, f64>);
 
 impl From<&Thermo> for ThermoSummary {
     fn from(t: &Thermo) -> Self {
-        ThermoSummary(Thermo::COLUMNS.iter().map(|c| c.to_string()).zip(t.values()).collect())
+        let mut columns: BTreeMap<String, f64> =
+            Thermo::COLUMNS.iter().map(|c| c.to_string()).zip(t.values()).collect();
+        if let Some((name, max)) = t.max_grade {
+            columns.insert(format!("max_{name}"), max);
+        }
+        ThermoSummary(columns)
     }
 }
 

@@ -28,6 +28,10 @@ pub struct Thermo {
     pub volume: f64,
     /// The thermostat's conserved quantity (total energy plus thermostat energy), in eV.
     pub conserved: f64,
+    /// The largest per-atom grade of the step (ACE's extrapolation grade γ) and the
+    /// grade's name, when the run computes one: the thermo CSV then ends with a
+    /// `max_<name>` column.
+    pub max_grade: Option<(&'static str, f64)>,
 }
 
 impl Thermo {
@@ -51,9 +55,15 @@ impl Thermo {
         "press_pair_bar",
     ];
 
-    /// The CSV header line (without its line break).
-    pub fn csv_header() -> String {
-        Self::COLUMNS.join(",")
+    /// The CSV header line (without its line break), ending with `max_<grade>` when the
+    /// run computes a per-atom grade of that name.
+    pub fn csv_header(grade: Option<&str>) -> String {
+        let mut header = Self::COLUMNS.join(",");
+        if let Some(name) = grade {
+            header.push_str(",max_");
+            header.push_str(name);
+        }
+        header
     }
 
     /// The values in the order of [`Thermo::COLUMNS`].
@@ -85,6 +95,10 @@ impl Thermo {
         for v in &self.values()[1..] {
             row.push(',');
             row.push_str(&v.to_string());
+        }
+        if let Some((_, max)) = self.max_grade {
+            row.push(',');
+            row.push_str(&max.to_string());
         }
         row
     }

@@ -6,9 +6,9 @@ use crate::MdError;
 use calcine_comm::Communicator;
 use calcine_core::{AtomRecord, Atoms, SpeciesTable, Vec3};
 use calcine_domain::Domain;
-use calcine_io::{Checkpoint, Frame, HookError, Needs, PositionKind, RunInfo, StepHook, StepView, Thermo};
+use calcine_io::{Checkpoint, Frame, GradeView, HookError, Needs, PositionKind, RunInfo, StepHook, StepView, Thermo};
 use calcine_neighbor::{ListStorage, NeighborList};
-use calcine_potential::{ForceOutput, Potential, Want};
+use calcine_potential::{AtomGrade, ForceInput, ForceOutput, Potential, Want};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -69,6 +69,8 @@ pub struct Md<C: Communicator> {
     species: SpeciesTable,
     masses: Vec<f64>,
     potential: Box<dyn Potential>,
+    /// A per-atom grade computed when hooks ask for it (ACE's extrapolation grade).
+    grade: Option<Box<dyn AtomGrade>>,
     integrator: Integrator,
     thermostat: ThermostatState,
     settings: MdSettings,
@@ -137,6 +139,7 @@ impl<C: Communicator> Md<C> {
             species,
             masses,
             potential,
+            grade: None,
             integrator,
             thermostat,
             settings,
@@ -147,6 +150,50 @@ impl<C: Communicator> Md<C> {
             stop: None,
             stop_requested: false,
         })
+    }
+
+    /// A per-atom grade (ACE's extrapolation grade γ) to compute on the steps where a hook
+    /// asks for it ([`Needs::grade`]): its values and maximum go to the hooks
+    /// ([`StepView::grade`]) and its maximum into the thermo. It must read the list the
+    /// potential reads.
+    pub fn set_grade(&mut self, grade: Box<dyn AtomGrade>) -> Result<(), MdError> {
+        let kind = self.potential.neighbor_kind();
+        if grade.neighbor_kind() != kind {
+            return Err(MdError::Setup(format!(
+                "the per-atom grade '{}' needs a {:?} neighbor list, but the potential '{}' uses a {:?} one",
+                grade.name(),
+                grade.neighbor_kind(),
+                self.potential.name(),
+                kind
+            )));
+        }
+        self.grade = Some(grade);
+        Ok(())
+    }
+
+    /// The name of the run's per-atom grade, if it has one.
+    pub fn grade_name(&self) -> Option<&'static str> {
+        self.grade.as_ref().map(|g| g.name())
+    }
+
+    /// The grade of every owned atom and its maximum over all ranks (`None` without a
+    /// grade). An error on any rank is an error on every rank. Collective.
+    pub fn compute_grade(&mut self) -> Result<Option<(Vec<f64>, f64)>, MdError> {
+        let Some(grade) = &self.grade else { return Ok(None) };
+        let t = Instant::now();
+        let input =
+            ForceInput { atoms: self.state.atoms(), neighbors: self.state.neighbors(), want: Want::FORCES_ONLY };
+        let result = grade.grade(&input);
+        let failed = self.comm().any(result.is_err());
+        let values = match (result, failed) {
+            (Ok(values), false) => values,
+            (Err(e), _) => return Err(e.into()),
+            (Ok(_), true) => return Err(MdError::OtherRank),
+        };
+        let local = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let max = self.comm().max_f64(local);
+        self.timers.add(Section::Pair, t);
+        Ok(Some((values, max)))
     }
 
     /// A flag that, once set on any rank (by a SIGINT or SIGTERM handler), makes
@@ -350,11 +397,14 @@ impl<C: Communicator> Md<C> {
                 return Err(self.finish_hooks(hooks, fail(e, self.step, start)));
             }
         }
-        let first_thermo = self.thermo();
-        let frame = if needs.frame { self.gather_frame_with(needs.atom_energies) } else { None };
-        let view = self.view(Some(&first_thermo), frame.as_ref(), None);
+        let observed = match self.observe(Needs { thermo: true, ..needs }) {
+            Ok(o) => o,
+            Err(e) => return Err(self.finish_hooks(hooks, fail(e, self.step, start))),
+        };
+        let first_thermo = observed.thermo.clone().expect("asked for");
+        let view = self.view(&observed);
         let result = Self::agree(self.comm(), hooks.iter_mut().map(|h| h.setup(&info, &view)).find_map(Result::err));
-        drop(frame);
+        drop(observed);
         if let Err(e) = result {
             return Err(self.finish_hooks(hooks, fail(e, self.step, start)));
         }
@@ -382,10 +432,11 @@ impl<C: Communicator> Md<C> {
             }
             if let Some(needs) = needs {
                 let t = Instant::now();
-                let thermo = needs.thermo.then(|| self.thermo());
-                let frame = if needs.frame { self.gather_frame_with(needs.atom_energies) } else { None };
-                let checkpoint = if needs.checkpoint { self.gather_checkpoint() } else { None };
-                let view = self.view(thermo.as_ref(), frame.as_ref(), checkpoint.as_ref());
+                let observed = match self.observe(needs) {
+                    Ok(o) => o,
+                    Err(e) => return Err(self.finish_hooks(hooks, fail(e, self.step, loop_start))),
+                };
+                let view = self.view(&observed);
                 let local = hooks
                     .iter_mut()
                     .zip(&called)
@@ -394,7 +445,7 @@ impl<C: Communicator> Md<C> {
                     .find_map(Result::err);
                 let result = Self::agree(self.comm(), local);
                 self.timers.add(Section::Output, t);
-                if let Some(t) = thermo {
+                if let Some(t) = observed.thermo {
                     last_thermo = t;
                 }
                 if let Err(e) = result {
@@ -402,8 +453,8 @@ impl<C: Communicator> Md<C> {
                 }
             }
             if self.stop_requested && step < info.last_step {
-                let checkpoint = self.gather_checkpoint();
-                let view = self.view(None, None, checkpoint.as_ref());
+                let observed = Observed { checkpoint: self.gather_checkpoint(), ..Observed::default() };
+                let view = self.view(&observed);
                 let saved = hooks.iter_mut().map(|h| h.on_interrupt(&view)).find_map(Result::err);
                 let error = match Self::agree(self.comm(), saved) {
                     Ok(()) => MdError::Interrupted { step: self.step },
@@ -436,12 +487,32 @@ impl<C: Communicator> Md<C> {
         Ok(())
     }
 
-    fn view<'a>(
-        &'a self,
-        thermo: Option<&'a Thermo>,
-        frame: Option<&'a Frame>,
-        checkpoint: Option<&'a Checkpoint>,
-    ) -> StepView<'a> {
+    /// What `needs` asks for at the current step: thermo (with the grade's maximum),
+    /// frame (also when the grade's maximum exceeds `needs.frame_if_grade_above`, with the
+    /// grade gathered beside it), checkpoint. Collective.
+    fn observe(&mut self, needs: Needs) -> Result<Observed, MdError> {
+        let grade_wanted = needs.grade || needs.frame_if_grade_above.is_some();
+        let grade = if grade_wanted { self.compute_grade()? } else { None };
+        let max = grade.as_ref().map(|(_, max)| *max);
+        let mut thermo = needs.thermo.then(|| self.thermo());
+        if let (Some(t), Some(name), Some(max)) = (&mut thermo, self.grade_name(), max) {
+            t.max_grade = Some((name, max));
+        }
+        let frame_for_grade = matches!((needs.frame_if_grade_above, max), (Some(limit), Some(max)) if max > limit);
+        let (frame, gathered) = if needs.frame || frame_for_grade {
+            let values = grade.as_ref().map(|(v, _)| v.as_slice());
+            match self.gather_frame_full(needs.atom_energies, values) {
+                Some((frame, gathered)) => (Some(frame), gathered),
+                None => (None, None),
+            }
+        } else {
+            (None, None)
+        };
+        let checkpoint = if needs.checkpoint { self.gather_checkpoint() } else { None };
+        Ok(Observed { thermo, frame, checkpoint, grade, gathered })
+    }
+
+    fn view<'a>(&'a self, observed: &'a Observed) -> StepView<'a> {
         StepView {
             step: self.step,
             time: self.time(),
@@ -449,9 +520,15 @@ impl<C: Communicator> Md<C> {
             species: &self.species,
             atoms: self.atoms(),
             forces: &self.forces().forces,
-            thermo,
-            frame,
-            checkpoint,
+            thermo: observed.thermo.as_ref(),
+            frame: observed.frame.as_ref(),
+            checkpoint: observed.checkpoint.as_ref(),
+            grade: match (&observed.grade, self.grade_name()) {
+                (Some((values, max)), Some(name)) => {
+                    Some(GradeView { name, max: *max, values, gathered: observed.gathered.as_deref() })
+                }
+                _ => None,
+            },
         }
     }
 
@@ -518,11 +595,18 @@ impl<C: Communicator> Md<C> {
     /// [`Md::gather_frame`] with per-atom energies when `energies` is set (the last force
     /// call must have computed them: `Want::per_atom_energy`). Collective.
     pub fn gather_frame_with(&self, energies: bool) -> Option<Frame> {
+        self.gather_frame_full(energies, None).map(|(frame, _)| frame)
+    }
+
+    /// [`Md::gather_frame_with`], also gathering one value per owned atom (`extra`) into
+    /// the frame's order. Collective.
+    fn gather_frame_full(&self, energies: bool, extra: Option<&[f64]>) -> Option<(Frame, Option<Vec<f64>>)> {
         let atoms = self.atoms();
         let out = self.forces();
         let n = atoms.n_owned();
         assert!(!energies || out.per_atom_energy.len() == n, "the last force call computed no per-atom energies");
-        let width = AtomRecord::WORDS + 3 + energies as usize;
+        let base = AtomRecord::WORDS + 3;
+        let width = base + energies as usize + extra.is_some() as usize;
         let mut words = Vec::with_capacity(n * width);
         for i in 0..n {
             atoms.record(i).encode(&mut words);
@@ -530,13 +614,17 @@ impl<C: Communicator> Md<C> {
             if energies {
                 words.push(out.per_atom_energy[i].to_bits());
             }
+            if let Some(values) = extra {
+                words.push(values[i].to_bits());
+            }
         }
         let mut rows = self.gather_words(&words, width)?;
         rows.sort_by_key(|w| w[0]);
         let records: Vec<AtomRecord> = rows.iter().map(|w| AtomRecord::decode(w)).collect();
         let f = |w: u64| f64::from_bits(w);
-        let per_atom_energy = energies.then(|| rows.iter().map(|w| f(w[14])).collect());
-        Some(Frame {
+        let per_atom_energy = energies.then(|| rows.iter().map(|w| f(w[base])).collect());
+        let gathered = extra.map(|_| rows.iter().map(|w| f(w[width - 1])).collect());
+        let frame = Frame {
             step: Some(self.step),
             time: Some(self.time()),
             simbox: self.domain().simbox().clone(),
@@ -549,8 +637,10 @@ impl<C: Communicator> Md<C> {
             forces: Some(rows.iter().map(|w| Vec3::new(f(w[11]), f(w[12]), f(w[13]))).collect()),
             images: Some(records.iter().map(|r| r.image).collect()),
             per_atom_energy,
+            extra: Vec::new(),
             info: Default::default(),
-        })
+        };
+        Some((frame, gathered))
     }
 
     /// Whether the rebuild about to happen sorts atoms (every `sort_every` rebuilds).
@@ -586,4 +676,16 @@ impl<C: Communicator> Md<C> {
         }
         Ok(())
     }
+}
+
+/// What the hooks of a step asked for, computed.
+#[derive(Default)]
+struct Observed {
+    thermo: Option<Thermo>,
+    frame: Option<Frame>,
+    checkpoint: Option<Checkpoint>,
+    /// The grade of every owned atom and its maximum over all ranks.
+    grade: Option<(Vec<f64>, f64)>,
+    /// On rank 0 with a frame: the grade in the frame's order.
+    gathered: Option<Vec<f64>>,
 }

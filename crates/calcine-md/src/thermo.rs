@@ -49,5 +49,6 @@ pub(crate) fn compute_thermo<C: Communicator + ?Sized>(
         pressure_pair: (w[0] + w[1] + w[2]) / 3.0 * inv_v * units::NKTV2P,
         volume,
         conserved: pe + ke + thermostat_energy,
+        max_grade: None,
     }
 }

@@ -137,6 +137,22 @@ pub trait Potential: Send + Sync {
     }
 }
 
+/// A per-atom quantity of a configuration that a potential family defines beside its
+/// energy (ACE's extrapolation grade γ), computed from the same atoms and neighbor list
+/// as a force call, without communication.
+///
+/// Each atom's value must depend only on its own neighborhood, computed in a fixed order,
+/// so the values (and their maximum over ranks) are the same on any rank and thread
+/// count.
+pub trait AtomGrade: Send + Sync {
+    /// The quantity's short name, used for columns (`gamma` gives `max_gamma`).
+    fn name(&self) -> &'static str;
+    /// The list kind the quantity reads (the potential's own).
+    fn neighbor_kind(&self) -> NeighborKind;
+    /// One value per owned atom, in atom order; `input.want` is ignored.
+    fn grade(&self, input: &ForceInput<'_>) -> Result<Vec<f64>, PotentialError>;
+}
+
 /// Adds the outer product ½·(d ⊗ f) into a virial accumulator in Voigt order.
 #[inline]
 pub fn add_outer(v: &mut Virial, d: &Vec3, f: &Vec3, scale: f64) {

@@ -8,18 +8,28 @@ use std::path::PathBuf;
 use calcine_comm::SerialComm;
 use calcine_io::{HookError, Needs, RunInfo, StepHook, StepView};
 
-use crate::output::write_json;
+use crate::output::write_run_outputs;
 use crate::spec::TransportSpec;
 use crate::{estimate, Analysis, EstimateOptions, TransportError, TransportResults};
+
+/// Where the on-the-fly analysis writes, when the run ends: `transport.json`,
+/// `transport_doc.json` and `curves.csv` in `directory`, as `calcine transport` does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnTheFlyOutput {
+    pub directory: PathBuf,
+    /// Free text for the TransportDoc's `metadata`.
+    pub metadata: String,
+}
 
 /// Transport analysis during a run, every `every` steps.
 #[derive(Debug)]
 pub struct OnTheFlyTransport {
     spec: TransportSpec,
     every: u64,
-    output: Option<PathBuf>,
+    output: Option<OnTheFlyOutput>,
     analysis: Option<Analysis>,
     results: Option<TransportResults>,
+    written: Vec<PathBuf>,
     rank: usize,
 }
 
@@ -28,10 +38,16 @@ fn stop(e: TransportError) -> HookError {
 }
 
 impl OnTheFlyTransport {
-    /// Analyses every `every`-th step with `spec`; the results go to `output` (JSON) if given.
-    pub fn new(spec: TransportSpec, every: u64, output: Option<PathBuf>) -> Self {
+    /// Analyses every `every`-th step with `spec`; the results are written to `output`
+    /// if given.
+    pub fn new(spec: TransportSpec, every: u64, output: Option<OnTheFlyOutput>) -> Self {
         assert!(every > 0, "a sampling interval of 0 steps");
-        Self { spec, every, output, analysis: None, results: None, rank: 0 }
+        Self { spec, every, output, analysis: None, results: None, written: Vec::new(), rank: 0 }
+    }
+
+    /// The files written when the run ended (rank 0).
+    pub fn written(&self) -> &[PathBuf] {
+        &self.written
     }
 
     /// The results, after the run (rank 0).
@@ -74,8 +90,8 @@ impl StepHook for OnTheFlyTransport {
             reference: self.spec.reference.clone(),
         };
         let results = estimate(&corr, &options).map_err(stop)?;
-        if let Some(path) = &self.output {
-            write_json(path, &results).map_err(stop)?;
+        if let Some(out) = &self.output {
+            self.written = write_run_outputs(&out.directory, "", &corr, &results, &out.metadata).map_err(stop)?;
         }
         self.results = Some(results);
         Ok(())

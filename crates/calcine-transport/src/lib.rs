@@ -46,7 +46,7 @@ mod store;
 
 pub use analysis::{analyse_frames, Analysis, Correlations};
 pub use error::TransportError;
-pub use hook::OnTheFlyTransport;
+pub use hook::{OnTheFlyOutput, OnTheFlyTransport};
 pub use multitau::{MultiTau, MultiTauCurves};
 pub use onsager::{estimate, EstimateOptions, TransportResults};
 pub use spec::{Drift, FitWindow, Method, Reference, SpeciesSpec, TransportSpec, Unwrap};

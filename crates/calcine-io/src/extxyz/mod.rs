@@ -304,6 +304,7 @@ impl<R: BufRead> ExtxyzReader<R> {
             forces: header.has(Role::Force).then(|| permute(&forces, &order)),
             images: None,
             per_atom_energy: None,
+            extra: Vec::new(),
             info: header.info,
         }))
     }
@@ -393,6 +394,11 @@ pub(crate) fn format_frame(frame: &Frame, info: &BTreeMap<String, String>, path:
     if frame.per_atom_energy.is_some() {
         out.push_str(":energies:R:1");
     }
+    for (name, _) in &frame.extra {
+        out.push(':');
+        out.push_str(name);
+        out.push_str(":R:1");
+    }
     out.push_str(":id:I:1 pbc=\"");
     let flags: Vec<&str> = simbox.periodic().iter().map(|&p| if p { "T" } else { "F" }).collect();
     out.push_str(&flags.join(" "));
@@ -441,6 +447,10 @@ pub(crate) fn format_frame(frame: &Frame, info: &BTreeMap<String, String>, path:
         if let Some(pe) = &frame.per_atom_energy {
             out.push(' ');
             push_shortest(&mut out, pe[k]);
+        }
+        for (_, values) in &frame.extra {
+            out.push(' ');
+            push_shortest(&mut out, values[k]);
         }
         out.push(' ');
         out.push_str(&frame.ids[k].0.to_string());

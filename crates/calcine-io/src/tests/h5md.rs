@@ -16,6 +16,7 @@ fn thermo(step: u64) -> Thermo {
         pressure_pair: 2.5,
         volume: 512.0,
         conserved: -3.4,
+        max_grade: None,
     }
 }
 

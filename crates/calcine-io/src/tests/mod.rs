@@ -5,6 +5,7 @@ mod dump;
 mod extxyz;
 mod h5md;
 mod lammps_data;
+mod lammps_dumps;
 
 use std::path::PathBuf;
 
@@ -46,6 +47,7 @@ fn frame_of(
         forces: None,
         images: None,
         per_atom_energy: None,
+        extra: Vec::new(),
         info: Default::default(),
     }
 }

@@ -9,7 +9,7 @@ use super::estimators::spec_of;
 use super::walks::{brownian, frame_of, table, Layout};
 use crate::output::{curves_csv, reduced_formula, TransportDoc};
 use crate::spec::Method;
-use crate::{analyse_frames, estimate, EstimateOptions, OnTheFlyTransport};
+use crate::{analyse_frames, estimate, EstimateOptions, OnTheFlyOutput, OnTheFlyTransport};
 
 #[test]
 fn the_step_hook_gives_the_streaming_results_of_the_same_frames() {
@@ -22,8 +22,9 @@ fn the_step_hook_gives_the_streaming_results_of_the_same_frames() {
     let mut spec = spec_of(&[("Li", 1.0)], 600.0);
     spec.method = Method::multi_tau();
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("on-the-fly.json");
-    let mut hook = OnTheFlyTransport::new(spec.clone(), every, Some(out.clone()));
+    let out = dir.path().join("transport.json");
+    let output = OnTheFlyOutput { directory: dir.path().to_path_buf(), metadata: "test".into() };
+    let mut hook = OnTheFlyTransport::new(spec.clone(), every, Some(output));
     let atoms = Atoms::new();
     let last_step = (frames as u64 - 1) * every;
     let info = RunInfo { first_step: 0, last_step, timestep: dt, n_atoms: n, rank: 0, n_ranks: 1 };
@@ -42,6 +43,7 @@ fn the_step_hook_gives_the_streaming_results_of_the_same_frames() {
             thermo: None,
             frame: frame.as_ref(),
             checkpoint: None,
+            grade: None,
         };
         if step == 0 {
             hook.setup(&info, &view).unwrap();
@@ -66,6 +68,7 @@ fn the_step_hook_gives_the_streaming_results_of_the_same_frames() {
     assert_eq!(written["method"], "multi-tau");
     assert_eq!(written["units"]["diffusion"], "Å^2/ps (diffusion_cm2_per_s: cm^2/s)");
     assert_eq!(written["diffusion"][0]["value"].as_f64().unwrap(), d.value);
+    assert_eq!(hook.written().len(), 3, "results, TransportDoc and curves, as calcine transport writes");
 
     // Outputs: the TransportDoc layout and the curves table.
     let doc = TransportDoc::new(&offline, &corr.composition, "test");
