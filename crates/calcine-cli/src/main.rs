@@ -1,6 +1,7 @@
 //! `calcine`: molecular dynamics with machine-learning and classical interatomic potentials.
 
 mod descriptors;
+mod inspect;
 mod react;
 mod report;
 mod run;
@@ -20,6 +21,9 @@ Examples:
       forces) without running it.
   calcine validate md.toml --ranks 512
       The same, with the memory per rank of a 512-rank run.
+  calcine inspect traj.dump --types Li,P,S
+      What a trajectory holds (frames, atoms per species, steps and times, box,
+      columns), read frame by frame whatever its size.
   calcine descriptors snap.toml -o sna.csv
       Per-atom SNAP bispectrum components of the input's structure (compute sna/atom).
   calcine run md.toml --threads 4
@@ -53,7 +57,7 @@ A minimal input file (all keys: docs/input.md):
   checkpoint_every = 1000         # for --resume after a crash or a time limit
 ";
 
-/// Molecular dynamics for materials: EAM, SNAP, LJ, ZBL (ACE to come), LAMMPS units and
+/// Molecular dynamics for materials: ACE, SNAP, EAM, LJ, ZBL, LAMMPS units and
 /// LAMMPS-identical numbers, bit-identical results on any number of ranks and threads.
 #[derive(Debug, Parser)]
 #[command(name = "calcine", version, after_help = EXAMPLES)]
@@ -117,6 +121,21 @@ enum Command {
         /// Estimate memory per rank for a run on this many ranks.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
         ranks: u64,
+    },
+    /// What a trajectory or structure file holds: frames, atoms per species, first and
+    /// last step and time, the box and whether it changes, which columns are present.
+    /// Reads extended XYZ, LAMMPS dumps (either gzipped) and H5MD frame by frame, so any
+    /// size works in constant memory.
+    Inspect {
+        /// The file (.xyz/.extxyz, .dump/.lammpstrj, .gz of either, .h5/.h5md).
+        file: PathBuf,
+        /// Species of LAMMPS dump types 1, 2, … (e.g. Li,P,S); without it, types are
+        /// named type1, type2, …
+        #[arg(long, value_delimiter = ',')]
+        types: Vec<String>,
+        /// Print the summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Per-atom SNAP bispectrum components of the input's structure (LAMMPS `compute
     /// sna/atom`), with the parameters of its `snap` potential, as CSV: id, species, x, y,
@@ -187,6 +206,7 @@ fn main() -> ExitCode {
         }
         Command::Validate { input, ranks } => run::validate(input, *ranks as usize, cli.grid),
         Command::Transport { input } => transport::transport(input, cli.quiet, &par),
+        Command::Inspect { file, types, json } => inspect::inspect(file, types, *json, cli.quiet),
         Command::React { recipe, library, output, realisations, seed } => react::react(
             &react::ReactArgs {
                 recipe: recipe.clone(),

@@ -765,3 +765,27 @@ fn outputs_a_lammps_user_expects() {
     let pair = last[col("press_pair_bar")];
     assert!((p - kinetic - pair).abs() < 1e-6 * p.abs().max(1.0), "pair pressure {pair}, total {p}, kinetic {kinetic}");
 }
+
+#[test]
+fn inspect_reports_what_a_trajectory_holds() {
+    let dump = data("lammps-dump/wrapped.dump");
+    let o = calcine().args(["inspect", "--json", "--types", "Ar"]).arg(&dump).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let scan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(scan["frames"], 9);
+    assert_eq!(scan["atoms"], 108);
+    assert_eq!(scan["species"]["Ar"], 108);
+    assert_eq!((scan["first_step"].as_u64(), scan["last_step"].as_u64()), (Some(0), Some(400)));
+    assert_eq!(scan["positions"], "wrapped");
+    assert_eq!((scan["images"].as_bool(), scan["box_changes"].as_bool()), (Some(true), Some(false)));
+    // Text, with type names made up when none are given.
+    let o = calcine().args(["--quiet", "inspect"]).arg(data("lammps-dump/unwrapped.dump")).output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("9 frame(s) of 108 atoms (108 type1)"), "{text}");
+    assert!(text.contains("Columns: unwrapped positions"), "{text}");
+    // An empty file and a missing one are errors.
+    let c = Case::new();
+    let empty = c.write("empty.xyz", "");
+    assert_fails_with(&calcine().arg("inspect").arg(&empty).output().unwrap(), &["empty.xyz holds no frame"]);
+    assert_fails_with(&calcine().arg("inspect").arg(c.path("none.dump")).output().unwrap(), &["none.dump"]);
+}

@@ -49,6 +49,7 @@ pub mod lammps_data;
 mod lines;
 mod numbers;
 mod outputs;
+mod scan;
 mod structure;
 mod summary;
 mod table;
@@ -63,6 +64,7 @@ pub use h5md::{H5mdContents, H5mdReader, H5mdWriter};
 pub use hooks::{GradeView, HookError, Needs, RunInfo, StepHook, StepView};
 pub use lammps_data::{parse_lammps_data, read_lammps_data, write_lammps_data, write_lammps_data_to};
 pub use outputs::{AppendFile, GradeWatch, OutputSpec, RunOutputs, Start};
+pub use scan::{scan_file, scan_frames, TrajectoryScan};
 pub use structure::Structure;
 pub use summary::{
     peak_rss_bytes, LoadSummary, MachineSummary, MemorySummary, RunSummary, ThermoSummary, RUN_SUMMARY_SCHEMA,
