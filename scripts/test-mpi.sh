@@ -88,6 +88,12 @@ sed 's/storage = "packed"/storage = "plain"/' "$work/hot.toml" > "$work/hotplain
 run_case hotplain 3 1
 cp -r "$work/hot-np1-t1" "$work/hotplain-np1-t1"
 compare hotplain np1-t1 np3-t1
+# LAMMPS's every/delay/check policy: the decision to rebuild is global, so 1, 3 and 4
+# ranks and 2 threads rebuild at the same steps and give the same bytes.
+sed 's/storage = "packed"/storage = "packed"\nevery = 2\ndelay = 6/' "$work/hot.toml" > "$work/hotdelay.toml"
+for n in 1 3 4; do run_case hotdelay "$n" 1; done
+run_case hotdelay 2 2
+for other in np3-t1 np4-t1 np2-t2; do compare hotdelay np1-t1 "$other"; done
 
 echo "== MPI: byte-identical results on 1-4 ranks (triclinic cell) =="
 .venv/bin/python - "$work/tri.xyz" <<'PY'

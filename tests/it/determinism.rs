@@ -22,6 +22,7 @@ fn run_with_threads(n_threads: usize, integrator: Integrator) -> (Vec<String>, V
             sort_every: 1,
             max_step_displacement: 1.0,
             list_storage: ListStorage::Packed,
+            ..MdSettings::default()
         };
         let mut md = serial_md(s, Box::new(eam), integrator.clone(), settings);
         md.create_velocities(2500.0, 7);

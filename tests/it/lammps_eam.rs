@@ -53,6 +53,7 @@ fn run_case(yaml: &str, style: &str, names: [&str; 2], evaluator: Evaluator) {
         sort_every: 0,
         max_step_displacement: 1.0,
         list_storage: ListStorage::Packed,
+        ..MdSettings::default()
     };
     let mut md = serial_md(s, Box::new(eam), Integrator::Nve, settings);
     for _ in 0..4 {

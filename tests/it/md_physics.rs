@@ -21,6 +21,7 @@ fn cu_md(cells: usize, integrator: Integrator, t0: f64, dt: f64) -> Md<SerialCom
         sort_every: 10,
         max_step_displacement: 1.0,
         list_storage: ListStorage::Auto,
+        ..MdSettings::default()
     };
     let mut md = serial_md(s, Box::new(eam), integrator, settings);
     md.create_velocities(t0, 2026);
@@ -81,6 +82,7 @@ fn nve_energy_conservation_snap_w() {
         sort_every: 10,
         max_step_displacement: 1.0,
         list_storage: ListStorage::Packed,
+        ..MdSettings::default()
     };
     let mut md = serial_md(s, w, Integrator::Nve, settings);
     md.create_velocities(300.0, 7);

@@ -427,6 +427,7 @@ fn summary<C: Communicator>(
         atom_steps_per_s: if loop_s > 0.0 { atom_steps / loop_s } else { 0.0 },
         us_per_atom_step: if atom_steps > 0.0 { 1e6 * loop_s / atom_steps } else { 0.0 },
         neighbor_builds: md.n_rebuilds(),
+        dangerous_builds: md.dangerous_builds(),
         memory: MemorySummary {
             peak_rss_bytes: load.peak_rss_bytes,
             bytes_per_atom: per_atom(load.peak_rss_bytes),

@@ -789,3 +789,53 @@ fn inspect_reports_what_a_trajectory_holds() {
     assert_fails_with(&calcine().arg("inspect").arg(&empty).output().unwrap(), &["empty.xyz holds no frame"]);
     assert_fails_with(&calcine().arg("inspect").arg(c.path("none.dump")).output().unwrap(), &["none.dump"]);
 }
+
+fn run_json(c: &Case) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(c.path("run.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn neighbor_rebuild_policy_follows_lammps_every_delay_check() {
+    // every 10, no check: a build every 10 steps exactly, and no dangerous ones.
+    let c = Case::new();
+    let o = c.run(&restart_input(100, "").replace("skin = 0.4", "skin = 0.4\nevery = 10\ncheck = false"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json = run_json(&c);
+    assert_eq!((json["neighbor_builds"].as_u64(), json["dangerous_builds"].as_u64()), (Some(11), Some(0)));
+    // A delay far longer than an atom takes to cross half the skin at 2000 K: every build
+    // comes on the first step allowed, and LAMMPS would call each dangerous.
+    let o = c.run(&restart_input(200, "").replace("skin = 0.4", "skin = 0.4\ndelay = 40"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json = run_json(&c);
+    let builds = json["neighbor_builds"].as_u64().unwrap();
+    assert_eq!(builds, 1 + 200 / 40);
+    assert_eq!(json["dangerous_builds"].as_u64(), Some(builds - 1));
+    // The default checks every step: nothing is dangerous.
+    let o = c.run(&restart_input(200, ""));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(run_json(&c)["dangerous_builds"].as_u64(), Some(0));
+    assert_both_refuse(
+        &c,
+        &restart_input(10, "").replace("skin = 0.4", "skin = 0.4\nevery = 0"),
+        &["every must be >= 1"],
+    );
+}
+
+#[test]
+fn a_resumed_run_keeps_the_rebuild_delay() {
+    // The checkpoint (step 120) falls between builds: the resumed run must count the
+    // delay from the last build before it, as the uninterrupted run does.
+    let policy = |text: String| text.replace("skin = 0.4", "skin = 0.4\nevery = 3\ndelay = 7");
+    let whole = Case::new();
+    assert!(whole.run(&policy(restart_input(300, ""))).status.success());
+    let c = Case::new();
+    let o = c.run(&policy(restart_input(140, "checkpoint_every = 40")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = c.run_with(&policy(restart_input(300, "checkpoint_every = 40")), &["--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in ["thermo.csv", "t.dump"] {
+        let (a, b) = (std::fs::read(whole.path(file)).unwrap(), std::fs::read(c.path(file)).unwrap());
+        assert!(a == b, "{file} of the resumed run differs from the uninterrupted run");
+    }
+    assert_eq!(run_json(&c)["neighbor_builds"], run_json(&whole)["neighbor_builds"]);
+}

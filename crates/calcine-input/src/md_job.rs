@@ -96,6 +96,9 @@ impl MdJob {
         if !(nb.skin >= 0.0 && nb.skin.is_finite()) {
             return Err(file.invalid("skin", format!("skin must be >= 0 Å, got {}", nb.skin)));
         }
+        if nb.every == 0 {
+            return Err(file.invalid("every", "lists can be rebuilt every 1 step at most often: every must be >= 1"));
+        }
         let out = &doc.output;
         if out.thermo_every == 0 || out.trajectory_every == 0 {
             let key = if out.thermo_every == 0 { "thermo_every" } else { "trajectory_every" };
@@ -119,6 +122,7 @@ impl MdJob {
             sort_every: nb.sort_every,
             max_step_displacement: run.max_step_displacement,
             list_storage: nb.storage.into(),
+            rebuild: calcine_md::RebuildPolicy { every: nb.every, delay: nb.delay, check: nb.check },
         };
         let output = OutputSpec {
             directory: out.directory.clone(),
@@ -299,6 +303,10 @@ impl MdJob {
             ("skin", self.settings.skin.to_string()),
         ]
         .into_iter()
+        .chain((self.settings.rebuild != calcine_md::RebuildPolicy::default()).then(|| {
+            let p = self.settings.rebuild;
+            ("neighbor", format!("every {} delay {} check {}", p.every, p.delay, if p.check { "yes" } else { "no" }))
+        }))
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }

@@ -229,6 +229,10 @@ pub struct NeighborSection {
     pub sort_every: u64,
     /// How list rows are stored: "auto", "packed" or "plain" (same results either way).
     pub storage: StorageKey,
+    /// LAMMPS `neigh_modify every M delay N check yes|no`.
+    pub every: u64,
+    pub delay: u64,
+    pub check: bool,
 }
 
 /// `[neighbor] storage`; see `calcine_neighbor::ListStorage`.
@@ -254,7 +258,14 @@ impl From<StorageKey> for calcine_md::ListStorage {
 impl Default for NeighborSection {
     fn default() -> Self {
         let md = MdSettings::default();
-        Self { skin: md.skin, sort_every: md.sort_every, storage: StorageKey::default() }
+        Self {
+            skin: md.skin,
+            sort_every: md.sort_every,
+            storage: StorageKey::default(),
+            every: md.rebuild.every,
+            delay: md.rebuild.delay,
+            check: md.rebuild.check,
+        }
     }
 }
 

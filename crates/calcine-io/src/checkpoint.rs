@@ -42,6 +42,8 @@ pub struct Checkpoint {
     pub thermostat: Vec<f64>,
     /// Neighbor-list builds so far (the engine's sorting cadence counts them).
     pub n_rebuilds: u64,
+    /// The step of the last neighbor-list build (the `every`/`delay` policy counts from it).
+    pub last_build: u64,
     /// Every atom, sorted by id.
     pub atoms: Vec<AtomRecord>,
     /// Each atom's position at the last neighbor-list build, in the order of `atoms`.
@@ -60,6 +62,10 @@ struct Header {
     species: Vec<String>,
     n_thermostat: usize,
     n_rebuilds: u64,
+    /// Absent from checkpoints written before the `every`/`delay` policy existed (their
+    /// runs checked every step, for which the last build's step does not matter).
+    #[serde(default)]
+    last_build: u64,
     compatibility: Compatibility,
     outputs: BTreeMap<String, u64>,
 }
@@ -75,6 +81,7 @@ impl Checkpoint {
             species: self.species.names(),
             n_thermostat: self.thermostat.len(),
             n_rebuilds: self.n_rebuilds,
+            last_build: self.last_build,
             compatibility: self.compatibility.clone(),
             outputs: self.outputs.clone(),
         };
@@ -188,6 +195,7 @@ impl Checkpoint {
             species,
             thermostat,
             n_rebuilds: header.n_rebuilds,
+            last_build: header.last_build,
             atoms,
             build_positions,
             compatibility: header.compatibility,
@@ -253,6 +261,7 @@ mod tests {
             ]),
             thermostat: vec![0.1, -0.25, 1e-300],
             n_rebuilds: 17,
+            last_build: 1230,
             atoms,
             build_positions: (0..5).map(|k| Vec3::new(k as f64, 0.5, f64::MIN_POSITIVE)).collect(),
             compatibility,

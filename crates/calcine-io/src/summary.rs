@@ -48,6 +48,9 @@ pub struct RunSummary {
     pub atom_steps_per_s: f64,
     pub us_per_atom_step: f64,
     pub neighbor_builds: u64,
+    /// Builds the check triggered on the first step one was allowed (LAMMPS's "dangerous
+    /// builds"; 0 when lists are checked every step, or nearly).
+    pub dangerous_builds: u64,
     pub memory: MemorySummary,
     pub load: LoadSummary,
     pub machine: MachineSummary,

@@ -27,6 +27,41 @@ pub struct MdSettings {
     /// How neighbor rows are stored (packed: about 2.5× less list memory, a few percent
     /// slower; identical results). See `calcine_neighbor::NeighborList`.
     pub list_storage: ListStorage,
+    /// When lists may be rebuilt, as LAMMPS `neigh_modify every M delay N check yes|no`:
+    /// only on steps at least `delay` steps after the last build and a multiple of
+    /// `every` steps after it; then, with `check`, only if an atom moved more than half the
+    /// skin since (without `check`, always).
+    pub rebuild: RebuildPolicy,
+}
+
+/// LAMMPS's `neigh_modify every/delay/check` (its defaults: every 1, delay 0, check yes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebuildPolicy {
+    pub every: u64,
+    pub delay: u64,
+    pub check: bool,
+}
+
+impl Default for RebuildPolicy {
+    fn default() -> Self {
+        Self { every: 1, delay: 0, check: true }
+    }
+}
+
+impl RebuildPolicy {
+    /// Whether a build may happen `ago` steps after the last one.
+    pub fn allows(&self, ago: u64) -> bool {
+        ago >= self.delay && ago.is_multiple_of(self.every.max(1))
+    }
+
+    /// Whether a build triggered by the check `ago` steps after the last one is
+    /// "dangerous" as LAMMPS counts it: it came on the first step a build was allowed
+    /// (`ago == max(every, delay)`), so an atom may have crossed half the skin earlier,
+    /// when no check was made. (With every 1 delay 0, LAMMPS counts a build one step after
+    /// another too, although nothing was missed there.)
+    pub fn is_dangerous(&self, ago: u64) -> bool {
+        self.check && ago == self.every.max(self.delay).max(1)
+    }
 }
 
 impl Default for MdSettings {
@@ -37,6 +72,7 @@ impl Default for MdSettings {
             sort_every: 10,
             max_step_displacement: 2.0,
             list_storage: ListStorage::Auto,
+            rebuild: RebuildPolicy::default(),
         }
     }
 }
@@ -83,6 +119,10 @@ pub struct Md<C: Communicator> {
     stop: Option<Arc<AtomicBool>>,
     /// Whether any rank's stop flag was seen set at the last step (collective).
     stop_requested: bool,
+    /// The step of the last neighbor-list build.
+    last_build: u64,
+    /// Builds the check triggered on the first step a build was allowed.
+    dangerous_builds: u64,
 }
 
 impl<C: Communicator> Md<C> {
@@ -149,6 +189,8 @@ impl<C: Communicator> Md<C> {
             energies_current: false,
             stop: None,
             stop_requested: false,
+            last_build: 0,
+            dangerous_builds: 0,
         })
     }
 
@@ -240,6 +282,7 @@ impl<C: Communicator> Md<C> {
         }
         self.state.forward_positions(&mut self.timers);
         self.state.set_n_rebuilds(checkpoint.n_rebuilds);
+        self.last_build = checkpoint.last_build;
         self.compute_forces(Want::ALL)
     }
 
@@ -267,6 +310,7 @@ impl<C: Communicator> Md<C> {
             species: self.species.clone(),
             thermostat: self.thermostat.to_words(),
             n_rebuilds: self.n_rebuilds(),
+            last_build: self.last_build,
             atoms: rows.iter().map(|w| AtomRecord::decode(w)).collect(),
             build_positions: rows.iter().map(|w| Vec3::new(f(w[11]), f(w[12]), f(w[13]))).collect(),
             compatibility: Default::default(),
@@ -295,6 +339,7 @@ impl<C: Communicator> Md<C> {
     /// Collective.
     pub fn setup(&mut self) -> Result<(), MdError> {
         self.state.rebuild(self.step, self.settings.sort_every > 0, &mut self.timers)?;
+        self.last_build = self.step;
         self.state.check_separation(Self::MIN_SEPARATION, self.step)?;
         self.compute_forces(Want::ALL)
     }
@@ -354,6 +399,11 @@ impl<C: Communicator> Md<C> {
     pub fn n_rebuilds(&self) -> u64 {
         self.state.n_rebuilds()
     }
+    /// Builds that came on the first step one was allowed (see [`RebuildPolicy`]); always
+    /// 0 when lists are checked every step.
+    pub fn dangerous_builds(&self) -> u64 {
+        self.dangerous_builds
+    }
     pub fn settings(&self) -> &MdSettings {
         &self.settings
     }
@@ -368,6 +418,7 @@ impl<C: Communicator> Md<C> {
     /// changed from outside. Collective.
     pub fn refresh(&mut self) -> Result<(), MdError> {
         self.state.rebuild(self.step, self.sort_now(), &mut self.timers)?;
+        self.last_build = self.step;
         self.compute_forces(Want::ALL)
     }
 
@@ -545,7 +596,9 @@ impl<C: Communicator> Md<C> {
 
         let t = Instant::now();
         // One collective decides both whether to rebuild and whether to stop.
-        let moved = self.neighbors().needs_rebuild(self.atoms());
+        let policy = self.settings.rebuild;
+        let ago = step - self.last_build;
+        let moved = policy.allows(ago) && (!policy.check || self.neighbors().needs_rebuild(self.atoms()));
         let stop = self.stop.as_ref().is_some_and(|f| f.load(Ordering::Relaxed));
         let mut flags = [moved as u64, stop as u64];
         self.comm().sum_u64(&mut flags);
@@ -555,6 +608,8 @@ impl<C: Communicator> Md<C> {
         if rebuild {
             let sort = self.sort_now();
             self.state.rebuild(step, sort, &mut self.timers)?;
+            self.last_build = step;
+            self.dangerous_builds += policy.is_dangerous(ago) as u64;
         } else {
             self.state.forward_positions(&mut self.timers);
         }

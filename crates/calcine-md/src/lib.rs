@@ -31,7 +31,7 @@ mod velocity;
 
 pub use calcine_io::{Frame, Thermo};
 pub use calcine_neighbor::ListStorage;
-pub use engine::{Md, MdSettings, RunFailure, RunStats};
+pub use engine::{Md, MdSettings, RebuildPolicy, RunFailure, RunStats};
 pub use error::MdError;
 pub use forces::{prepare_single, single_point, ForceState};
 pub use integrate::{Integrator, ThermostatState};

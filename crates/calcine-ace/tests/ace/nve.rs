@@ -24,6 +24,7 @@ fn nve_conserves_energy_cu() {
         sort_every: 10,
         max_step_displacement: 1.0,
         list_storage: ListStorage::Auto,
+        ..MdSettings::default()
     };
     let domain = Domain::new(SerialComm::new(simbox.periodic()), simbox.clone());
     let mut md = Md::new(domain, atoms, species, Box::new(ace), Integrator::Nve, settings).unwrap();
