@@ -33,6 +33,33 @@ pub fn validate(path: &Path, ranks: usize, grid: Option<[usize; 3]>) -> Result<(
     };
     let (potential, cutoff) = (job.potential.name().to_string(), job.potential.cutoff());
     let (integrator, steps, timestep) = (format!("{:?}", job.integrator), job.steps, job.settings.timestep);
+    let mut watching = Vec::new();
+    if let Some(name) = &job.output.grade {
+        let mut text = format!("max_{name} in the thermo");
+        if let Some(w) = &job.output.grade_watch {
+            text.push_str(&format!(", {name} every {} steps", w.every));
+            if let Some(d) = w.dump_above {
+                text.push_str(&format!("; structures above {d} to {}", w.file.display()));
+            }
+            if let Some(h) = w.halt_above {
+                text.push_str(&format!("; the run halts above {h} (exit code 3)"));
+            }
+        }
+        watching.push(("grade     ", text));
+    }
+    if let Some(t) = &job.transport {
+        watching.push((
+            "transport ",
+            format!(
+                "on the fly every {} steps ({}; {} at {} K) to {}",
+                t.every,
+                t.spec.method.name(),
+                t.spec.species.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+                t.spec.temperature,
+                job.output.directory.display()
+            ),
+        ));
+    }
     // The first force call finds what the structure and potential refuse together (atoms
     // too close, non-finite forces), on one process when the whole system fits in it.
     let one_process = job.check_memory([1, 1, 1], 1).is_ok();
@@ -59,6 +86,9 @@ pub fn validate(path: &Path, ranks: usize, grid: Option<[usize; 3]>) -> Result<(
     say(format_args!("  velocities {velocities}"));
     say(format_args!("  integrator {integrator}"));
     say(format_args!("  steps      {steps} × {timestep} ps"));
+    for (what, text) in &watching {
+        say(format_args!("  {what} {text}"));
+    }
     say(format_args!("  memory     {} on a {}x{}x{} grid", estimate.describe(), dims[0], dims[1], dims[2]));
     say(format_args!("  set-up     {setup}"));
     Ok(())

@@ -149,11 +149,14 @@ fn max_gamma_column_matches_pyace_and_dumps_hold_gamma_per_atom() {
 #[test]
 fn a_gamma_above_halt_above_stops_the_run_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let o = run(
-        dir.path(),
-        &input(200, &active_set(), "[extrapolation]\nevery = 10\ndump_above = 1.0\nhalt_above = 1.6"),
-        &[],
-    );
+    let text = input(200, &active_set(), "[extrapolation]\nevery = 10\ndump_above = 1.0\nhalt_above = 1.6");
+    // validate says what the run will do with the grade.
+    std::fs::write(dir.path().join("in.toml"), &text).unwrap();
+    let o = calcine().arg("validate").arg(dir.path().join("in.toml")).output().unwrap();
+    let said = String::from_utf8_lossy(&o.stdout);
+    let expected = "max_gamma in the thermo, gamma every 10 steps; structures above 1 to extrapolative.extxyz; the run halts above 1.6 (exit code 3)";
+    assert!(said.contains(expected), "{said}");
+    let o = run(dir.path(), &text, &[]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "a halt exits with 3:\n{err}");
     assert!(!err.contains("panicked"), "{err}");

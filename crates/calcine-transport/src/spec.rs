@@ -63,6 +63,14 @@ impl Method {
     pub fn multi_tau() -> Self {
         Method::MultiTau { points: multitau::DEFAULT_POINTS, factor: multitau::DEFAULT_FACTOR }
     }
+
+    /// "fft" or "multi-tau", as the input and the results name it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Fft => "fft",
+            Method::MultiTau { .. } => "multi-tau",
+        }
+    }
 }
 
 /// The fit window in ps; a bound left `None` is chosen automatically (see
