@@ -24,16 +24,19 @@ pub struct Plan {
     pub n_leaves: usize,
     /// Each node's two factors (ids below `n_leaves` are leaves, others node n_leaves + k).
     pub nodes: Vec<[u32; 2]>,
-    /// Density terms that are also factors of other nodes: a value id, with `ndensity`
-    /// coefficients each in `coefficients`.
+    /// Density terms that are also factors of other nodes: a value id.
     pub outputs: Vec<u32>,
-    pub coefficients: Vec<f64>,
     /// Density terms that nothing else uses (most of them): only the real part of the
     /// product of their two factors is needed, and their adjoint is real, which halves
     /// their cost forwards and backwards (as ML-PACE's recursive evaluator treats its
-    /// leaves). Coefficients in `leaf_coefficients`.
+    /// leaves).
     pub leaf_outputs: Vec<[u32; 2]>,
-    pub leaf_coefficients: Vec<f64>,
+    /// The coefficients of the terms, `outputs` then `leaf_outputs`, density by density
+    /// ([p][term]), so that the sums over terms run over contiguous memory.
+    pub term_coefficients: Vec<f64>,
+    /// Construction only: the coefficients of `outputs` and `leaf_outputs`, term by term.
+    coefficients: Vec<f64>,
+    leaf_coefficients: Vec<f64>,
     /// Rank-1 terms: the index k into A1 (μ·nradbase + n) and their coefficients.
     pub rank1: Vec<u32>,
     pub rank1_coefficients: Vec<f64>,
@@ -116,7 +119,19 @@ impl Plan {
             }
         }
         plan.split_leaf_outputs(ndensity);
+        let by_term: Vec<f64> = std::mem::take(&mut plan.coefficients)
+            .into_iter()
+            .chain(std::mem::take(&mut plan.leaf_coefficients))
+            .collect();
+        let n_terms = plan.n_terms();
+        plan.term_coefficients =
+            (0..ndensity * n_terms).map(|k| by_term[(k % n_terms) * ndensity + k / n_terms]).collect();
         plan
+    }
+
+    /// The number of density terms of rank > 1: `outputs`, then `leaf_outputs`.
+    pub fn n_terms(&self) -> usize {
+        self.outputs.len() + self.leaf_outputs.len()
     }
 
     /// Moves output nodes that are no other node's factor out of the graph into
