@@ -23,11 +23,16 @@
 //!   V_lm = Σ_n W_nlm R'_nl, then ∂E/∂x_j = r̂ (Σ_lm Re(V_lm Y_lm) + Σ_k W1_k g'_k + ∂E/∂ρ_core
 //!   cr') + Σ_lm Re(U_lm ∇Y_lm): the n·l·m gradient terms of the direct sum become l·m.
 //! - Radial values and harmonics (with gradients) are computed once, in the density pass,
-//!   and kept for the force pass (a few hundred kB per atom, which stay in cache).
+//!   and kept for the force pass (a few hundred kB per atom, which stay in cache). In the
+//!   force pass U_lm and V_lm are summed over n in registers and contracted with Y and ∇Y
+//!   at once, never stored.
+//! - The graph passes run on split real and imaginary arrays, with local slices so that
+//!   the compiler does not reload the buffers' addresses after every store. The densities
+//!   ρ_p sum the terms in term order (ML-PACE's order): the terms reach ~10³ and cancel to
+//!   a few eV, and blocked or interleaved partial sums broke the tests' bounds (10⁻¹³
+//!   relative on the LAMMPS run energy, 10⁻¹¹ on atom energies against the reference).
 //!
-//! Cost (callgrind instructions per atom of the `Potential::compute` call, 256-atom fcc Cu
-//! at 300 K with `Cu-PBE-core-rep.ace`, x86-64-v3; see `docs/performance.md`): before the
-//! lanes, 2.89 M (recursive).
+//! Cost: see "Performance" in the crate documentation (`lib.rs`).
 
 use crate::basis::Basis;
 use crate::embedding::{core_density_switch, embed};
@@ -286,10 +291,9 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
             s.rho[p] += plan.rank1_coefficients[t * ndensity + p] * a;
         }
     }
-    // In term order, one chain of additions per density: the terms are up to ~10³ and
-    // cancel to a few eV (the ± pairs of one function's m-combinations are neighbors), so
-    // this order, ML-PACE's, keeps the partial sums small; blocked or interleaved partial
-    // sums moved energies by 10⁻¹³ relative, the bound of the LAMMPS run test.
+    // In term order, one chain of additions per density (ML-PACE's order): the terms are
+    // up to ~10³ and cancel to a few eV, and the partial sums tried instead (blocked or
+    // interleaved) moved energies past the tests' bounds.
     for (r, c) in s.rho.iter_mut().zip(plan.term_coefficients.chunks_exact(n_terms.max(1))) {
         for (&b, &c) in s.terms.iter().zip(c) {
             *r += b * c;
