@@ -7,7 +7,8 @@
 //! ∂E/∂A (reverse-mode differentiation of the graph), whatever the rank.
 //!
 //! - [`Algorithm::Product`] gives each m-combination its own chain ((A₁A₂)A₃)…, as
-//!   ML-PACE's product evaluator forms it.
+//!   ML-PACE's product evaluator forms it; chains with a common beginning share those
+//!   nodes (the values have the same bits either way).
 //! - [`Algorithm::Recursive`] merges equal monomials (the same A-values in any order) and
 //!   builds each from two parts that are already nodes where it can, so partial products
 //!   are shared between functions (the idea of ML-PACE's recursive evaluator and
@@ -94,10 +95,13 @@ impl Plan {
         }
         match algorithm {
             Algorithm::Product => {
+                // Chains that begin alike share their common prefix: the same factors
+                // multiplied in the same order give the same bits, so this only saves work.
+                let mut prefixes: HashMap<[u32; 2], u32> = HashMap::new();
                 for (leaves, c) in monomials {
                     let mut id = leaves[0];
                     for &v in &leaves[1..] {
-                        id = plan.push_node(id, v);
+                        id = *prefixes.entry([id, v]).or_insert_with(|| plan.push_node(id, v));
                     }
                     plan.outputs.push(id);
                     plan.coefficients.extend(c);
