@@ -79,12 +79,9 @@ pub struct Scratch {
     a_re: Vec<Lanes>,
     a_im: Vec<Lanes>,
     a1: Vec<f64>,
-    /// Values of the graph (the A-leaves, then the nodes) and their adjoints, real and
-    /// imaginary parts apart.
-    val_re: Vec<f64>,
-    val_im: Vec<f64>,
-    adj_re: Vec<f64>,
-    adj_im: Vec<f64>,
+    /// Values of the graph (the A-leaves, then the nodes) and their adjoints, [re, im].
+    values: Vec<[f64; 2]>,
+    adjoint: Vec<[f64; 2]>,
     /// Per density term: its real part, then its adjoint.
     terms: Vec<f64>,
     theta: Vec<f64>,
@@ -235,24 +232,19 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
         }
     }
     // The leaves: the lanes added in order, and m < 0 from m > 0.
-    s.val_re.resize(plan.n_leaves + plan.nodes.len(), 0.0);
-    s.val_im.resize(plan.n_leaves + plan.nodes.len(), 0.0);
-    for ((block_re, block_im), (a_re, a_im)) in s.val_re[..plan.n_leaves]
-        .chunks_mut(per_n)
-        .zip(s.val_im[..plan.n_leaves].chunks_mut(per_n))
-        .zip(s.a_re.chunks(nlm).zip(s.a_im.chunks(nlm)))
+    s.values.resize(plan.n_leaves + plan.nodes.len(), [0.0; 2]);
+    for (block, (a_re, a_im)) in
+        s.values[..plan.n_leaves].chunks_mut(per_n).zip(s.a_re.chunks(nlm).zip(s.a_im.chunks(nlm)))
     {
         for l in 0..=lmax {
             let base = l * l + l;
             for m in 0..=l {
                 let k = lm(l, m);
                 let (re, im) = (sum_lanes(&a_re[k]), sum_lanes(&a_im[k]));
-                block_re[base + m] = re;
-                block_im[base + m] = im;
+                block[base + m] = [re, im];
                 if m > 0 {
                     let sign = parity(m);
-                    block_re[base - m] = re * sign;
-                    block_im[base - m] = -im * sign;
+                    block[base - m] = [re * sign, -im * sign];
                 }
             }
         }
@@ -262,25 +254,23 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     let (n_leaves, n_values, n_outputs, n_terms) =
         (plan.n_leaves, plan.n_leaves + plan.nodes.len(), plan.outputs.len(), plan.n_terms());
     {
-        let (vr, vi) = (&mut s.val_re[..n_values], &mut s.val_im[..n_values]);
+        let values = &mut s.values[..n_values];
         for (k, &[a, b]) in plan.nodes.iter().enumerate() {
-            let (a, b) = (a as usize, b as usize);
-            let (ar, ai, br, bi) = (vr[a], vi[a], vr[b], vi[b]);
-            vr[n_leaves + k] = ar * br - ai * bi;
-            vi[n_leaves + k] = ar * bi + ai * br;
+            let ([ar, ai], [br, bi]) = (values[a as usize], values[b as usize]);
+            values[n_leaves + k] = [ar * br - ai * bi, ar * bi + ai * br];
         }
     }
     // The real part of every term, then the densities as sums over them.
     s.terms.resize(n_terms, 0.0);
     {
-        let (vr, vi) = (&s.val_re[..n_values], &s.val_im[..n_values]);
+        let values = &s.values[..n_values];
         let (outputs, leaves) = s.terms.split_at_mut(n_outputs);
         for (t, &id) in outputs.iter_mut().zip(&plan.outputs) {
-            *t = vr[id as usize];
+            *t = values[id as usize][0];
         }
         for (t, &[a, b]) in leaves.iter_mut().zip(&plan.leaf_outputs) {
-            let (a, b) = (a as usize, b as usize);
-            *t = vr[a] * vr[b] - vi[a] * vi[b];
+            let ([ar, ai], [br, bi]) = (values[a as usize], values[b as usize]);
+            *t = ar * br - ai * bi;
         }
     }
     s.rho.clear();
@@ -330,33 +320,30 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
             *theta += d * c;
         }
     }
-    for buf in [&mut s.adj_re, &mut s.adj_im] {
-        buf.clear();
-        buf.resize(n_values, 0.0);
-    }
+    s.adjoint.clear();
+    s.adjoint.resize(n_values, [0.0; 2]);
     {
-        let (vr, vi) = (&s.val_re[..n_values], &s.val_im[..n_values]);
-        let (wr, wi) = (&mut s.adj_re[..n_values], &mut s.adj_im[..n_values]);
+        let (values, adjoint) = (&s.values[..n_values], &mut s.adjoint[..n_values]);
         let (theta_outputs, theta_leaves) = s.theta.split_at(n_outputs);
         for (&id, &theta) in plan.outputs.iter().zip(theta_outputs) {
-            wr[id as usize] += theta;
+            adjoint[id as usize][0] += theta;
         }
         for (&[a, b], &theta) in plan.leaf_outputs.iter().zip(theta_leaves) {
             let (a, b) = (a as usize, b as usize);
-            let (ar, ai, br, bi) = (vr[a], vi[a], vr[b], vi[b]);
-            wr[a] += br * theta;
-            wi[a] += bi * theta;
-            wr[b] += ar * theta;
-            wi[b] += ai * theta;
+            let ([ar, ai], [br, bi]) = (values[a], values[b]);
+            let [wr, wi] = adjoint[a];
+            adjoint[a] = [wr + br * theta, wi + bi * theta];
+            let [wr, wi] = adjoint[b];
+            adjoint[b] = [wr + ar * theta, wi + ai * theta];
         }
         for (k, &[a, b]) in plan.nodes.iter().enumerate().rev() {
-            let (w_re, w_im) = (wr[n_leaves + k], wi[n_leaves + k]);
+            let [w_re, w_im] = adjoint[n_leaves + k];
             let (a, b) = (a as usize, b as usize);
-            let (ar, ai, br, bi) = (vr[a], vi[a], vr[b], vi[b]);
-            wr[a] += w_re * br - w_im * bi;
-            wi[a] += w_re * bi + w_im * br;
-            wr[b] += w_re * ar - w_im * ai;
-            wi[b] += w_re * ai + w_im * ar;
+            let ([ar, ai], [br, bi]) = (values[a], values[b]);
+            let [wr, wi] = adjoint[a];
+            adjoint[a] = [wr + (w_re * br - w_im * bi), wi + (w_re * bi + w_im * br)];
+            let [wr, wi] = adjoint[b];
+            adjoint[b] = [wr + (w_re * ar - w_im * ai), wi + (w_re * ai + w_im * ar)];
         }
     }
     s.w1.clear();
@@ -370,18 +357,16 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
     s.folded_re.resize(n_el * nradmax * nlm, 0.0);
     s.folded_im.resize(n_el * nradmax * nlm, 0.0);
-    for (b, (block_re, block_im)) in
-        s.adj_re[..n_leaves].chunks(per_n).zip(s.adj_im[..n_leaves].chunks(per_n)).enumerate()
-    {
+    for (b, block) in s.adjoint[..n_leaves].chunks(per_n).enumerate() {
         let (fre, fim) = (&mut s.folded_re[b * nlm..(b + 1) * nlm], &mut s.folded_im[b * nlm..(b + 1) * nlm]);
         for l in 0..=lmax {
             let base = l * l + l;
-            fre[lm(l, 0)] = block_re[base];
-            fim[lm(l, 0)] = block_im[base];
+            [fre[lm(l, 0)], fim[lm(l, 0)]] = block[base];
             for m in 1..=l {
                 let sign = parity(m);
-                fre[lm(l, m)] = block_re[base + m] + block_re[base - m] * sign;
-                fim[lm(l, m)] = block_im[base + m] + -block_im[base - m] * sign;
+                let ([pr, pi], [qr, qi]) = (block[base + m], block[base - m]);
+                fre[lm(l, m)] = pr + qr * sign;
+                fim[lm(l, m)] = pi + -qi * sign;
             }
         }
     }
