@@ -285,9 +285,12 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     // up to ~10³ and cancel to a few eV, and the partial sums tried instead (blocked or
     // interleaved) moved energies past the tests' bounds.
     for (r, c) in s.rho.iter_mut().zip(plan.term_coefficients.chunks_exact(n_terms.max(1))) {
+        // Summed in a local, which the compiler keeps in a register.
+        let mut sum = *r;
         for (&b, &c) in s.terms.iter().zip(c) {
-            *r += b * c;
+            sum += b * c;
         }
+        *r = sum;
     }
 
     // Embedding and the inner switch.
