@@ -26,11 +26,12 @@
 //!   and kept for the force pass (a few hundred kB per atom, which stay in cache). In the
 //!   force pass U_lm and V_lm are summed over n in registers and contracted with Y and ∇Y
 //!   at once, never stored.
-//! - The graph passes run on split real and imaginary arrays, with local slices so that
-//!   the compiler does not reload the buffers' addresses after every store. The densities
-//!   ρ_p sum the terms in term order (ML-PACE's order): the terms reach ~10³ and cancel to
-//!   a few eV, and blocked or interleaved partial sums broke the tests' bounds (10⁻¹³
-//!   relative on the LAMMPS run energy, 10⁻¹¹ on atom energies against the reference).
+//! - The graph passes run on [re, im] pairs (one load per factor, complex products in
+//!   SIMD registers with the scalar formula's bits), with local slices so that the compiler
+//!   does not reload the buffers' addresses after every store. The densities ρ_p sum the
+//!   terms in term order (ML-PACE's order): the terms reach ~10³ and cancel to a few eV,
+//!   and blocked or interleaved partial sums broke the tests' bounds (10⁻¹³ relative on
+//!   the LAMMPS run energy, 10⁻¹¹ on atom energies against the reference).
 //!
 //! Cost: see "Performance" in the crate documentation (`lib.rs`).
 
