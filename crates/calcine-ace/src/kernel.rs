@@ -1,6 +1,18 @@
 //! The fast evaluator: the reference's equations (see `reference.rs`) restructured for
 //! speed and held to the reference by tests.
 //!
+//! - The neighbors of an atom are grouped by element and evaluated `LANES` at a time, one
+//!   per SIMD lane, in structure-of-arrays buffers (`[f64; LANES]` per quantity): the
+//!   radial tables are read into lanes, the spherical harmonics and their gradients are
+//!   computed for all lanes at once (`Harmonics::compute_lanes`), the atomic base is
+//!   accumulated per lane, and the force contraction runs over lanes. Every lane does the
+//!   scalar operations in the scalar order, so a neighbor's harmonics, radial values and
+//!   force terms do not depend on which neighbors share its batch.
+//! - The atomic base A is summed per lane (neighbor k of an element group goes to lane
+//!   k mod `LANES`) and the lanes are added in lane order at the end. That order is fixed
+//!   by the atom's neighbor list alone, so results are the same on any number of ranks and
+//!   threads. A1, ρ_core and the nearest-neighbor search of the ZBL switch run over the
+//!   neighbors in list order, as before.
 //! - The products of the atomic base and their adjoint run over a precomputed graph of
 //!   two-factor products (`plan.rs`): one complex multiplication per node forwards and two
 //!   backwards, with partial products shared between functions (`Recursive`) or not
@@ -10,13 +22,22 @@
 //! - The force on a neighbor is contracted over n first: U_lm = Σ_n W_nlm R_nl and
 //!   V_lm = Σ_n W_nlm R'_nl, then ∂E/∂x_j = r̂ (Σ_lm Re(V_lm Y_lm) + Σ_k W1_k g'_k + ∂E/∂ρ_core
 //!   cr') + Σ_lm Re(U_lm ∇Y_lm): the n·l·m gradient terms of the direct sum become l·m.
-//! - Per-neighbor radial values are kept from the density pass; the harmonics are
-//!   recomputed in the force pass, which is cheaper than keeping their gradients.
+//! - Radial values and harmonics (with gradients) are computed once, in the density pass,
+//!   and kept for the force pass (a few hundred kB per atom, which stay in cache). In the
+//!   force pass U_lm and V_lm are summed over n in registers and contracted with Y and ∇Y
+//!   at once, never stored.
+//! - The graph passes run on [re, im] pairs (one load per factor, complex products in
+//!   SIMD registers with the scalar formula's bits), with local slices so that the compiler
+//!   does not reload the buffers' addresses after every store. The densities ρ_p sum the
+//!   terms in term order (ML-PACE's order): the terms reach ~10³ and cancel to a few eV,
+//!   and blocked or interleaved partial sums broke the tests' bounds (10⁻¹³ relative on
+//!   the LAMMPS run energy, 10⁻¹¹ on atom energies against the reference).
+//!
+//! Cost: see "Performance" in the crate documentation (`lib.rs`).
 
 use crate::basis::Basis;
-use crate::complex::Complex;
 use crate::embedding::{core_density_switch, embed};
-use crate::harmonics::{lm, n_lm};
+use crate::harmonics::{lanes, lm, n_lm, DX_IM, DX_RE, DY_IM, DY_RE, DZ_IM, DZ_RE, Y_IM, Y_RE};
 use crate::model::InnerCutoffKind;
 use crate::plan::Plan;
 use crate::radial::cutoff_poly;
@@ -25,28 +46,52 @@ use crate::site::Neighbor;
 use calcine_core::Vec3;
 use calcine_potential::AtomTerms;
 
+/// Neighbors evaluated side by side, one per SIMD lane (four f64 fill an AVX2 register).
+const LANES: usize = 4;
+type Lanes = [f64; LANES];
+
+/// Up to `LANES` neighbors of one element, evaluated together; lanes from `len` on are
+/// padding (zero radial functions, r̂ = ẑ) whose results are dropped.
+#[derive(Debug, Clone, Copy)]
+struct Batch {
+    mu: usize,
+    len: usize,
+    /// The index in `Scratch::neighbors` of each lane's neighbor.
+    members: [usize; LANES],
+}
+
 /// Reusable buffers of one thread.
 #[derive(Debug, Default)]
 pub struct Scratch {
     pub neighbors: Vec<Neighbor>,
-    /// Per neighbor: the table's values (g_k, R_nl, core) and derivatives, side by side.
-    radial: Vec<f64>,
+    batches: Vec<Batch>,
+    /// Each neighbor's place: batch · `LANES` + lane.
+    slot: Vec<usize>,
+    /// Per batch: r̂ (x, y, z) and 1/r.
+    rhat: Vec<[Lanes; 3]>,
+    inv_r: Vec<Lanes>,
+    /// Per batch: the table's values (g_k, R_nl, core), then its derivatives.
+    radial: Vec<Lanes>,
+    /// Per batch: Y and ∇Y, the eight blocks of `Harmonics::compute_lanes`.
+    harmonics: Vec<Lanes>,
+    p: Vec<Lanes>,
+    dp: Vec<Lanes>,
+    /// The atomic base [μ][n][lm ≥ 0], summed per lane.
+    a_re: Vec<Lanes>,
+    a_im: Vec<Lanes>,
     a1: Vec<f64>,
-    /// Values of the graph: the A-leaves, then the nodes.
-    values: Vec<Complex>,
-    adjoint: Vec<Complex>,
+    /// Values of the graph (the A-leaves, then the nodes) and their adjoints, [re, im].
+    values: Vec<[f64; 2]>,
+    adjoint: Vec<[f64; 2]>,
+    /// Per density term: its real part, then its adjoint.
+    terms: Vec<f64>,
+    theta: Vec<f64>,
     /// The folded adjoint on m ≥ 0, [μ][n][lm], real and imaginary parts apart.
     folded_re: Vec<f64>,
     folded_im: Vec<f64>,
     w1: Vec<f64>,
-    p: Vec<f64>,
-    dp: Vec<f64>,
-    y: Vec<Complex>,
-    dy: Vec<[Complex; 3]>,
-    u_re: Vec<f64>,
-    u_im: Vec<f64>,
-    v_re: Vec<f64>,
-    v_im: Vec<f64>,
+    /// ∂E_i/∂x_j by slot.
+    slot_forces: Vec<Vec3>,
     rho: Vec<f64>,
     d_f: Vec<f64>,
 }
@@ -59,6 +104,31 @@ fn parity(m: usize) -> f64 {
     }
 }
 
+/// Groups the neighbors by element into batches of `LANES`, in list order within an
+/// element, and records each neighbor's slot.
+fn build_batches(s: &mut Scratch, n_el: usize) {
+    let n_nb = s.neighbors.len();
+    s.batches.clear();
+    s.slot.clear();
+    s.slot.resize(n_nb, 0);
+    for mu in 0..n_el {
+        let first = s.batches.len();
+        for (jj, nb) in s.neighbors.iter().enumerate() {
+            if nb.mu != mu {
+                continue;
+            }
+            if s.batches.len() == first || s.batches.last().is_some_and(|b| b.len == LANES) {
+                s.batches.push(Batch { mu, len: 0, members: [usize::MAX; LANES] });
+            }
+            let b = s.batches.len() - 1;
+            let batch = &mut s.batches[b];
+            batch.members[batch.len] = jj;
+            s.slot[jj] = b * LANES + batch.len;
+            batch.len += 1;
+        }
+    }
+}
+
 /// The energy of atom i (element `mu_i`) and ∂E_i/∂x_j for the neighbors in
 /// `scratch.neighbors`, in their order.
 pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> Result<AtomTerms, Close> {
@@ -68,7 +138,7 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     let n_rl = nradmax * (lmax + 1);
     let nlm = n_lm(lmax);
     let per_n = (lmax + 1) * (lmax + 1);
-    // Per neighbor: the table's values, then its derivatives.
+    // Per batch: the table's values, then its derivatives.
     let width = nradbase + n_rl + 1;
     let stride = 2 * width;
     let embedding = &model.embeddings[mu_i];
@@ -76,51 +146,57 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     let zbl = model.inner_cutoff == InnerCutoffKind::Zbl;
     let n_nb = s.neighbors.len();
 
-    s.radial.resize(n_nb * stride, 0.0);
-    s.a1.clear();
-    s.a1.resize(n_el * nradbase, 0.0);
-    s.values.resize(plan.n_leaves + plan.nodes.len(), Complex::ZERO);
-    s.values[..plan.n_leaves].fill(Complex::ZERO);
-    s.p.resize(nlm, 0.0);
-    s.dp.resize(nlm, 0.0);
-    s.y.resize(nlm, Complex::ZERO);
-    s.dy.resize(nlm, [Complex::ZERO; 3]);
+    build_batches(s, n_el);
+    let n_batches = s.batches.len();
+    s.radial.resize(n_batches * stride, [0.0; LANES]);
+    s.harmonics.resize(n_batches * 8 * nlm, [0.0; LANES]);
+    s.rhat.resize(n_batches, [[0.0; LANES]; 3]);
+    s.inv_r.resize(n_batches, [0.0; LANES]);
+    s.p.resize(nlm, [0.0; LANES]);
+    s.dp.resize(nlm, [0.0; LANES]);
+    for (b, batch) in s.batches.iter().enumerate() {
+        // Padding lanes: no radial functions, any unit vector.
+        for lane in batch.len..LANES {
+            for v in &mut s.radial[b * stride..(b + 1) * stride] {
+                v[lane] = 0.0;
+            }
+            s.rhat[b][0][lane] = 0.0;
+            s.rhat[b][1][lane] = 0.0;
+            s.rhat[b][2][lane] = 1.0;
+            s.inv_r[b][lane] = 1.0;
+        }
+    }
 
     // The atomic base.
     let mut rho_core = 0.0;
     let mut nearest: Option<(usize, f64)> = None;
     let mut d_min = model.max_cutoff();
-    // All table lookups first, back to back, so that the processor has several neighbors'
-    // segments in flight at once: lookups wait on memory, the tables being megabytes.
+    s.a1.clear();
+    s.a1.resize(n_el * nradbase, 0.0);
+    // All table lookups first, back to back, in list order, so that the processor has
+    // several neighbors' segments in flight at once: lookups wait on memory, the tables
+    // being megabytes.
     for jj in 0..n_nb {
         let nb = s.neighbors[jj];
+        let (b, lane) = (s.slot[jj] / LANES, s.slot[jj] % LANES);
         let tables = basis.tables(mu_i, nb.mu);
         let close = |_| Close { atom_idx: nb.atom_idx, r: nb.r, min_distance: tables.min_distance() };
-        let row = &mut s.radial[jj * stride..(jj + 1) * stride];
-        let (values, derivatives) = row.split_at_mut(width);
-        tables.table.eval(nb.r, values, derivatives).map_err(close)?;
+        let (values, derivatives) = s.radial[b * stride..(b + 1) * stride].split_at_mut(width);
+        tables.table.eval_lane(nb.r, lane, values, derivatives).map_err(close)?;
+        let inv_r = 1.0 / nb.r;
+        s.inv_r[b][lane] = inv_r;
+        s.rhat[b][0][lane] = nb.d.x * inv_r;
+        s.rhat[b][1][lane] = nb.d.y * inv_r;
+        s.rhat[b][2][lane] = nb.d.z * inv_r;
     }
     for jj in 0..n_nb {
         let nb = s.neighbors[jj];
-        let values = &s.radial[jj * stride..jj * stride + width];
-        let (g, r_nl) = (&values[..nradbase], &values[nradbase..nradbase + n_rl]);
-        rho_core += values[nradbase + n_rl];
-        let inv_r = 1.0 / nb.r;
-        basis.harmonics.compute_values(nb.d.x * inv_r, nb.d.y * inv_r, nb.d.z * inv_r, &mut s.p, &mut s.y);
+        let (b, lane) = (s.slot[jj] / LANES, s.slot[jj] % LANES);
+        let values = &s.radial[b * stride..b * stride + width];
+        rho_core += values[nradbase + n_rl][lane];
         let a1 = &mut s.a1[nb.mu * nradbase..(nb.mu + 1) * nradbase];
-        for k in 0..nradbase {
-            a1[k] += g[k];
-        }
-        for n in 0..nradmax {
-            let a = &mut s.values[(nb.mu * nradmax + n) * per_n..][..per_n];
-            for l in 0..=lmax {
-                let r = r_nl[n * (lmax + 1) + l];
-                let slots = &mut a[l * l + l..=l * l + 2 * l];
-                for (slot, y) in slots.iter_mut().zip(&s.y[lm(l, 0)..=lm(l, l)]) {
-                    slot.re += r * y.re;
-                    slot.im += r * y.im;
-                }
-            }
+        for (a, g) in a1.iter_mut().zip(&values[..nradbase]) {
+            *a += g[lane];
         }
         if zbl {
             let bond = model.bond(mu_i, nb.mu);
@@ -131,21 +207,72 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
             }
         }
     }
-    for block in s.values[..plan.n_leaves].chunks_mut(per_n) {
-        for l in 1..=lmax {
+    let n_a = n_el * nradmax * nlm;
+    for buf in [&mut s.a_re, &mut s.a_im] {
+        buf.clear();
+        buf.resize(n_a, [0.0; LANES]);
+    }
+    for (b, batch) in s.batches.iter().enumerate() {
+        let [rx, ry, rz] = s.rhat[b];
+        let h = &mut s.harmonics[b * 8 * nlm..(b + 1) * 8 * nlm];
+        basis.harmonics.compute_lanes(&rx, &ry, &rz, &mut s.p, &mut s.dp, h);
+        let (y_re, y_im) = (&h[Y_RE * nlm..][..nlm], &h[Y_IM * nlm..][..nlm]);
+        let r_nl = &s.radial[b * stride + nradbase..][..n_rl];
+        for n in 0..nradmax {
+            let base = (batch.mu * nradmax + n) * nlm;
+            let (a_re, a_im) = (&mut s.a_re[base..base + nlm], &mut s.a_im[base..base + nlm]);
+            for l in 0..=lmax {
+                let r = r_nl[n * (lmax + 1) + l];
+                for k in lm(l, 0)..=lm(l, l) {
+                    // Whole lanes read before any is written, so that the compiler needs no
+                    // aliasing proof to use SIMD.
+                    a_re[k] = mul_add(a_re[k], r, y_re[k]);
+                    a_im[k] = mul_add(a_im[k], r, y_im[k]);
+                }
+            }
+        }
+    }
+    // The leaves: the lanes added in order, and m < 0 from m > 0.
+    s.values.resize(plan.n_leaves + plan.nodes.len(), [0.0; 2]);
+    for (block, (a_re, a_im)) in
+        s.values[..plan.n_leaves].chunks_mut(per_n).zip(s.a_re.chunks(nlm).zip(s.a_im.chunks(nlm)))
+    {
+        for l in 0..=lmax {
             let base = l * l + l;
-            for m in 1..=l {
-                let v = block[base + m];
-                block[base - m] = v.conj().scale(parity(m));
+            for m in 0..=l {
+                let k = lm(l, m);
+                let (re, im) = (sum_lanes(&a_re[k]), sum_lanes(&a_im[k]));
+                block[base + m] = [re, im];
+                if m > 0 {
+                    let sign = parity(m);
+                    block[base - m] = [re * sign, -im * sign];
+                }
             }
         }
     }
 
     // Products and densities.
-    let values = &mut s.values;
-    for (k, &[a, b]) in plan.nodes.iter().enumerate() {
-        let product = values[a as usize] * values[b as usize];
-        values[plan.n_leaves + k] = product;
+    let (n_leaves, n_values, n_outputs, n_terms) =
+        (plan.n_leaves, plan.n_leaves + plan.nodes.len(), plan.outputs.len(), plan.n_terms());
+    {
+        let values = &mut s.values[..n_values];
+        for (k, &[a, b]) in plan.nodes.iter().enumerate() {
+            let ([ar, ai], [br, bi]) = (values[a as usize], values[b as usize]);
+            values[n_leaves + k] = [ar * br - ai * bi, ar * bi + ai * br];
+        }
+    }
+    // The real part of every term, then the densities as sums over them.
+    s.terms.resize(n_terms, 0.0);
+    {
+        let values = &s.values[..n_values];
+        let (outputs, leaves) = s.terms.split_at_mut(n_outputs);
+        for (t, &id) in outputs.iter_mut().zip(&plan.outputs) {
+            *t = values[id as usize][0];
+        }
+        for (t, &[a, b]) in leaves.iter_mut().zip(&plan.leaf_outputs) {
+            let ([ar, ai], [br, bi]) = (values[a as usize], values[b as usize]);
+            *t = ar * br - ai * bi;
+        }
     }
     s.rho.clear();
     s.rho.resize(ndensity, 0.0);
@@ -155,18 +282,16 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
             s.rho[p] += plan.rank1_coefficients[t * ndensity + p] * a;
         }
     }
-    let rho = &mut s.rho[..ndensity];
-    for (&id, c) in plan.outputs.iter().zip(plan.coefficients.chunks_exact(ndensity)) {
-        let b = s.values[id as usize].re;
-        for (r, &c) in rho.iter_mut().zip(c) {
-            *r += b * c;
+    // In term order, one chain of additions per density (ML-PACE's order): the terms are
+    // up to ~10³ and cancel to a few eV, and the partial sums tried instead (blocked or
+    // interleaved) moved energies past the tests' bounds.
+    for (r, c) in s.rho.iter_mut().zip(plan.term_coefficients.chunks_exact(n_terms.max(1))) {
+        // Summed in a local, which the compiler keeps in a register.
+        let mut sum = *r;
+        for (&b, &c) in s.terms.iter().zip(c) {
+            sum += b * c;
         }
-    }
-    for (&[a, b], c) in plan.leaf_outputs.iter().zip(plan.leaf_coefficients.chunks_exact(ndensity)) {
-        let b = s.values[a as usize].re_mul(s.values[b as usize]);
-        for (r, &c) in rho.iter_mut().zip(c) {
-            *r += b * c;
-        }
+        *r = sum;
     }
 
     // Embedding and the inner switch.
@@ -190,34 +315,40 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
     let energy = energy + model.e0[mu_i];
 
-    // The adjoint through the graph.
+    // The adjoint through the graph: the terms' (real) adjoints θ, then the nodes backwards.
+    s.theta.clear();
+    s.theta.resize(n_terms, 0.0);
+    for (p, c) in plan.term_coefficients.chunks_exact(n_terms.max(1)).take(ndensity).enumerate() {
+        let d = s.d_f[p];
+        for (theta, &c) in s.theta.iter_mut().zip(c) {
+            *theta += d * c;
+        }
+    }
     s.adjoint.clear();
-    s.adjoint.resize(plan.n_leaves + plan.nodes.len(), Complex::ZERO);
-    let d_f = &s.d_f[..ndensity];
-    for (&id, c) in plan.outputs.iter().zip(plan.coefficients.chunks_exact(ndensity)) {
-        let mut theta = 0.0;
-        for (&d, &c) in d_f.iter().zip(c) {
-            theta += d * c;
+    s.adjoint.resize(n_values, [0.0; 2]);
+    {
+        let (values, adjoint) = (&s.values[..n_values], &mut s.adjoint[..n_values]);
+        let (theta_outputs, theta_leaves) = s.theta.split_at(n_outputs);
+        for (&id, &theta) in plan.outputs.iter().zip(theta_outputs) {
+            adjoint[id as usize][0] += theta;
         }
-        s.adjoint[id as usize].re += theta;
-    }
-    let (adjoint, values) = (&mut s.adjoint, &s.values);
-    for (&[a, b], c) in plan.leaf_outputs.iter().zip(plan.leaf_coefficients.chunks_exact(ndensity)) {
-        let mut theta = 0.0;
-        for (&d, &c) in d_f.iter().zip(c) {
-            theta += d * c;
+        for (&[a, b], &theta) in plan.leaf_outputs.iter().zip(theta_leaves) {
+            let (a, b) = (a as usize, b as usize);
+            let ([ar, ai], [br, bi]) = (values[a], values[b]);
+            let [wr, wi] = adjoint[a];
+            adjoint[a] = [wr + br * theta, wi + bi * theta];
+            let [wr, wi] = adjoint[b];
+            adjoint[b] = [wr + ar * theta, wi + ai * theta];
         }
-        let (a, b) = (a as usize, b as usize);
-        let (va, vb) = (values[a], values[b]);
-        adjoint[a] += vb.scale(theta);
-        adjoint[b] += va.scale(theta);
-    }
-    for (k, &[a, b]) in plan.nodes.iter().enumerate().rev() {
-        let w = adjoint[plan.n_leaves + k];
-        let (a, b) = (a as usize, b as usize);
-        let (va, vb) = (values[a], values[b]);
-        adjoint[a] += w * vb;
-        adjoint[b] += w * va;
+        for (k, &[a, b]) in plan.nodes.iter().enumerate().rev() {
+            let [w_re, w_im] = adjoint[n_leaves + k];
+            let (a, b) = (a as usize, b as usize);
+            let ([ar, ai], [br, bi]) = (values[a], values[b]);
+            let [wr, wi] = adjoint[a];
+            adjoint[a] = [wr + (w_re * br - w_im * bi), wi + (w_re * bi + w_im * br)];
+            let [wr, wi] = adjoint[b];
+            adjoint[b] = [wr + (w_re * ar - w_im * ai), wi + (w_re * ai + w_im * ar)];
+        }
     }
     s.w1.clear();
     s.w1.resize(n_el * nradbase, 0.0);
@@ -230,77 +361,89 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
     s.folded_re.resize(n_el * nradmax * nlm, 0.0);
     s.folded_im.resize(n_el * nradmax * nlm, 0.0);
-    for (b, block) in s.adjoint[..plan.n_leaves].chunks(per_n).enumerate() {
+    for (b, block) in s.adjoint[..n_leaves].chunks(per_n).enumerate() {
         let (fre, fim) = (&mut s.folded_re[b * nlm..(b + 1) * nlm], &mut s.folded_im[b * nlm..(b + 1) * nlm]);
         for l in 0..=lmax {
             let base = l * l + l;
-            fre[lm(l, 0)] = block[base].re;
-            fim[lm(l, 0)] = block[base].im;
+            [fre[lm(l, 0)], fim[lm(l, 0)]] = block[base];
             for m in 1..=l {
-                let w = block[base + m] + block[base - m].conj().scale(parity(m));
-                fre[lm(l, m)] = w.re;
-                fim[lm(l, m)] = w.im;
+                let sign = parity(m);
+                let ([pr, pi], [qr, qi]) = (block[base + m], block[base - m]);
+                fre[lm(l, m)] = pr + qr * sign;
+                fim[lm(l, m)] = pi + -qi * sign;
             }
         }
     }
 
-    // Forces.
-    for buf in [&mut s.u_re, &mut s.u_im, &mut s.v_re, &mut s.v_im] {
-        buf.resize(nlm, 0.0);
-    }
-    let mut forces = Vec::with_capacity(n_nb);
-    for jj in 0..n_nb {
-        let nb = s.neighbors[jj];
-        let row = &s.radial[jj * stride..(jj + 1) * stride];
+    // Forces. U and V of one lm are summed over n in registers and contracted at once.
+    s.slot_forces.resize(n_batches * LANES, Vec3::zeros());
+    for (b, batch) in s.batches.iter().enumerate() {
+        let row = &s.radial[b * stride..(b + 1) * stride];
         let (values, derivatives) = row.split_at(width);
-        let (r_nl, dg, dr_nl) =
-            (&values[nradbase..nradbase + n_rl], &derivatives[..nradbase], &derivatives[nradbase..nradbase + n_rl]);
+        let r_nl = &values[nradbase..nradbase + n_rl];
+        let (dg, dr_nl) = (&derivatives[..nradbase], &derivatives[nradbase..nradbase + n_rl]);
         let dcr = derivatives[nradbase + n_rl];
-        let inv_r = 1.0 / nb.r;
-        let rhat = [nb.d.x * inv_r, nb.d.y * inv_r, nb.d.z * inv_r];
-        basis.harmonics.compute(rhat[0], rhat[1], rhat[2], &mut s.p, &mut s.dp, &mut s.y, &mut s.dy);
-        for buf in [&mut s.u_re, &mut s.u_im, &mut s.v_re, &mut s.v_im] {
-            buf.fill(0.0);
+        let h = &s.harmonics[b * 8 * nlm..(b + 1) * 8 * nlm];
+        let block = |q: usize| &h[q * nlm..(q + 1) * nlm];
+        let (y_re, y_im) = (block(Y_RE), block(Y_IM));
+        let (dx_re, dx_im, dy_re, dy_im, dz_re, dz_im) =
+            (block(DX_RE), block(DX_IM), block(DY_RE), block(DY_IM), block(DZ_RE), block(DZ_IM));
+        let w_re = &s.folded_re[batch.mu * nradmax * nlm..(batch.mu + 1) * nradmax * nlm];
+        let w_im = &s.folded_im[batch.mu * nradmax * nlm..(batch.mu + 1) * nradmax * nlm];
+        let mut radial_part: Lanes = lanes(|i| d_e_d_rho_core * dcr[i]);
+        let w1 = &s.w1[batch.mu * nradbase..(batch.mu + 1) * nradbase];
+        for (&w, g) in w1.iter().zip(dg) {
+            radial_part = lanes(|i| radial_part[i] + w * g[i]);
         }
-        for n in 0..nradmax {
-            let wre = &s.folded_re[(nb.mu * nradmax + n) * nlm..][..nlm];
-            let wim = &s.folded_im[(nb.mu * nradmax + n) * nlm..][..nlm];
-            for l in 0..=lmax {
-                let (r, dr) = (r_nl[n * (lmax + 1) + l], dr_nl[n * (lmax + 1) + l]);
-                let ks = lm(l, 0)..lm(l, l) + 1;
-                let (wre, wim) = (&wre[ks.clone()], &wim[ks.clone()]);
-                let (ure, uim) = (&mut s.u_re[ks.clone()], &mut s.u_im[ks.clone()]);
-                let (vre, vim) = (&mut s.v_re[ks.clone()], &mut s.v_im[ks]);
-                for k in 0..wre.len() {
-                    ure[k] += wre[k] * r;
-                    uim[k] += wim[k] * r;
-                    vre[k] += wre[k] * dr;
-                    vim[k] += wim[k] * dr;
+        let mut tangent = [[0.0; LANES]; 3];
+        for l in 0..=lmax {
+            for k in lm(l, 0)..=lm(l, l) {
+                let (mut u_re, mut u_im, mut v_re, mut v_im) = ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+                for n in 0..nradmax {
+                    let (r, dr) = (r_nl[n * (lmax + 1) + l], dr_nl[n * (lmax + 1) + l]);
+                    let (wr, wi) = (w_re[n * nlm + k], w_im[n * nlm + k]);
+                    u_re = lanes(|i| u_re[i] + wr * r[i]);
+                    u_im = lanes(|i| u_im[i] + wi * r[i]);
+                    v_re = lanes(|i| v_re[i] + wr * dr[i]);
+                    v_im = lanes(|i| v_im[i] + wi * dr[i]);
+                }
+                let (yr, yi) = (y_re[k], y_im[k]);
+                radial_part = lanes(|i| radial_part[i] + (v_re[i] * yr[i] - v_im[i] * yi[i]));
+                for (t, (d_re, d_im)) in tangent.iter_mut().zip([(dx_re, dx_im), (dy_re, dy_im), (dz_re, dz_im)]) {
+                    let (dr, di) = (d_re[k], d_im[k]);
+                    *t = lanes(|i| t[i] + (u_re[i] * dr[i] - u_im[i] * di[i]));
                 }
             }
         }
-        let mut radial_part = d_e_d_rho_core * dcr;
-        let w1 = &s.w1[nb.mu * nradbase..(nb.mu + 1) * nradbase];
-        for k in 0..nradbase {
-            radial_part += w1[k] * dg[k];
-        }
-        let mut tangent = [0.0; 3];
-        for k in 0..nlm {
-            let (y, dy) = (s.y[k], &s.dy[k]);
-            radial_part += s.v_re[k] * y.re - s.v_im[k] * y.im;
-            for c in 0..3 {
-                tangent[c] += s.u_re[k] * dy[c].re - s.u_im[k] * dy[c].im;
+        let (rhat, inv_r) = (&s.rhat[b], &s.inv_r[b]);
+        for lane in 0..batch.len {
+            let mut radial_part = radial_part[lane];
+            if nearest.is_some_and(|(k, _)| k == batch.members[lane]) {
+                radial_part += d_e_d_fcut;
             }
+            s.slot_forces[b * LANES + lane] = Vec3::new(
+                radial_part * rhat[0][lane] + tangent[0][lane] * inv_r[lane],
+                radial_part * rhat[1][lane] + tangent[1][lane] * inv_r[lane],
+                radial_part * rhat[2][lane] + tangent[2][lane] * inv_r[lane],
+            );
         }
-        if nearest.is_some_and(|(k, _)| k == jj) {
-            radial_part += d_e_d_fcut;
-        }
-        let f = Vec3::new(
-            radial_part * rhat[0] + tangent[0] * inv_r,
-            radial_part * rhat[1] + tangent[1] * inv_r,
-            radial_part * rhat[2] + tangent[2] * inv_r,
-        );
-        forces.push((nb.atom_idx, f));
     }
+    let forces = s.neighbors.iter().zip(&s.slot).map(|(nb, &slot)| (nb.atom_idx, s.slot_forces[slot])).collect();
     Ok(AtomTerms { energy, forces })
+}
+
+/// acc + a·b in every lane.
+#[inline(always)]
+fn mul_add(acc: Lanes, a: Lanes, b: Lanes) -> Lanes {
+    lanes(|i| acc[i] + a[i] * b[i])
+}
+
+/// The lanes of a per-lane sum added in lane order.
+#[inline]
+fn sum_lanes(x: &Lanes) -> f64 {
+    let mut sum = x[0];
+    for v in &x[1..] {
+        sum += v;
+    }
+    sum
 }

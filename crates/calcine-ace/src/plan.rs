@@ -7,7 +7,8 @@
 //! ∂E/∂A (reverse-mode differentiation of the graph), whatever the rank.
 //!
 //! - [`Algorithm::Product`] gives each m-combination its own chain ((A₁A₂)A₃)…, as
-//!   ML-PACE's product evaluator forms it.
+//!   ML-PACE's product evaluator forms it; chains with a common beginning share those
+//!   nodes (the values have the same bits either way).
 //! - [`Algorithm::Recursive`] merges equal monomials (the same A-values in any order) and
 //!   builds each from two parts that are already nodes where it can, so partial products
 //!   are shared between functions (the idea of ML-PACE's recursive evaluator and
@@ -24,16 +25,19 @@ pub struct Plan {
     pub n_leaves: usize,
     /// Each node's two factors (ids below `n_leaves` are leaves, others node n_leaves + k).
     pub nodes: Vec<[u32; 2]>,
-    /// Density terms that are also factors of other nodes: a value id, with `ndensity`
-    /// coefficients each in `coefficients`.
+    /// Density terms that are also factors of other nodes: a value id.
     pub outputs: Vec<u32>,
-    pub coefficients: Vec<f64>,
     /// Density terms that nothing else uses (most of them): only the real part of the
     /// product of their two factors is needed, and their adjoint is real, which halves
     /// their cost forwards and backwards (as ML-PACE's recursive evaluator treats its
-    /// leaves). Coefficients in `leaf_coefficients`.
+    /// leaves).
     pub leaf_outputs: Vec<[u32; 2]>,
-    pub leaf_coefficients: Vec<f64>,
+    /// The coefficients of the terms, `outputs` then `leaf_outputs`, density by density
+    /// ([p][term]), so that the sums over terms run over contiguous memory.
+    pub term_coefficients: Vec<f64>,
+    /// Construction only: the coefficients of `outputs` and `leaf_outputs`, term by term.
+    coefficients: Vec<f64>,
+    leaf_coefficients: Vec<f64>,
     /// Rank-1 terms: the index k into A1 (μ·nradbase + n) and their coefficients.
     pub rank1: Vec<u32>,
     pub rank1_coefficients: Vec<f64>,
@@ -91,10 +95,13 @@ impl Plan {
         }
         match algorithm {
             Algorithm::Product => {
+                // Chains that begin alike share their common prefix: the same factors
+                // multiplied in the same order give the same bits, so this only saves work.
+                let mut prefixes: HashMap<[u32; 2], u32> = HashMap::new();
                 for (leaves, c) in monomials {
                     let mut id = leaves[0];
                     for &v in &leaves[1..] {
-                        id = plan.push_node(id, v);
+                        id = *prefixes.entry([id, v]).or_insert_with(|| plan.push_node(id, v));
                     }
                     plan.outputs.push(id);
                     plan.coefficients.extend(c);
@@ -116,7 +123,19 @@ impl Plan {
             }
         }
         plan.split_leaf_outputs(ndensity);
+        let by_term: Vec<f64> = std::mem::take(&mut plan.coefficients)
+            .into_iter()
+            .chain(std::mem::take(&mut plan.leaf_coefficients))
+            .collect();
+        let n_terms = plan.n_terms();
+        plan.term_coefficients =
+            (0..ndensity * n_terms).map(|k| by_term[(k % n_terms) * ndensity + k / n_terms]).collect();
         plan
+    }
+
+    /// The number of density terms of rank > 1: `outputs`, then `leaf_outputs`.
+    pub fn n_terms(&self) -> usize {
+        self.outputs.len() + self.leaf_outputs.len()
     }
 
     /// Moves output nodes that are no other node's factor out of the graph into

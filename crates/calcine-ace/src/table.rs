@@ -105,4 +105,40 @@ impl Table {
         }
         Ok(())
     }
+
+    /// [`Table::eval`] into lane `lane` of structure-of-arrays buffers (function k's value
+    /// in `values[k][lane]`), with the same operations and bits.
+    #[inline]
+    pub fn eval_lane<const N: usize>(
+        &self,
+        r: f64,
+        lane: usize,
+        values: &mut [[f64; N]],
+        derivatives: &mut [[f64; N]],
+    ) -> Result<(), TooClose> {
+        let n = self.n_functions;
+        let (values, derivatives) = (&mut values[..n], &mut derivatives[..n]);
+        match self.locate(r)? {
+            None => {
+                for (v, d) in values.iter_mut().zip(derivatives.iter_mut()) {
+                    v[lane] = 0.0;
+                    d[lane] = 0.0;
+                }
+            }
+            Some((c, w)) => {
+                let w2 = w * w;
+                let w3 = w2 * w;
+                let two_w = 2.0 * w;
+                let three_w2 = 3.0 * w2;
+                let (c0, rest) = c.split_at(n);
+                let (c1, rest) = rest.split_at(n);
+                let (c2, c3) = rest.split_at(n);
+                for k in 0..n {
+                    values[k][lane] = c0[k] + c1[k] * w + c2[k] * w2 + c3[k] * w3;
+                    derivatives[k][lane] = (c1[k] + c2[k] * two_w + c3[k] * three_w2) * self.scale;
+                }
+            }
+        }
+        Ok(())
+    }
 }

@@ -270,3 +270,36 @@ fn bad_bbasis_files_name_the_key() {
         assert!(err.contains(name) && err.contains(want), "{name}: '{err}' does not say '{want}'");
     }
 }
+
+#[test]
+fn harmonics_in_lanes_have_the_bits_of_the_scalar_routine() {
+    use crate::complex::Complex;
+    use crate::harmonics::{n_lm, Harmonics};
+    let h = Harmonics::new(6);
+    let nlm = n_lm(6);
+    let dirs: Vec<[f64; 3]> = (0..4)
+        .map(|k| {
+            let u = uniform4(9, Stream::Test, k, 0);
+            let v = [u[0] - 0.5, u[1] - 0.5, u[2] - 0.5];
+            let r = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+            [v[0] / r, v[1] / r, v[2] / r]
+        })
+        .collect();
+    let lane = |c: usize| std::array::from_fn::<f64, 4, _>(|i| dirs[i][c]);
+    let (mut p, mut dp, mut out) = (vec![[0.0; 4]; nlm], vec![[0.0; 4]; nlm], vec![[0.0; 4]; 8 * nlm]);
+    h.compute_lanes(&lane(0), &lane(1), &lane(2), &mut p, &mut dp, &mut out);
+    for (i, d) in dirs.iter().enumerate() {
+        let (mut p, mut dp) = (vec![0.0; nlm], vec![0.0; nlm]);
+        let (mut y, mut dy) = (vec![Complex::ZERO; nlm], vec![[Complex::ZERO; 3]; nlm]);
+        h.compute(d[0], d[1], d[2], &mut p, &mut dp, &mut y, &mut dy);
+        for k in 0..nlm {
+            let want = [y[k], dy[k][0], dy[k][1], dy[k][2]].map(|c| [c.re, c.im]).concat();
+            let got: Vec<f64> = (0..8).map(|q| out[q * nlm + k][i]).collect();
+            assert_eq!(
+                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "lane {i} lm {k}"
+            );
+        }
+    }
+}
