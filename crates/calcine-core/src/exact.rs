@@ -16,6 +16,29 @@ pub struct ExactSum {
 
 const SCALE: f64 = (1u64 << 60) as f64;
 
+/// The fixed-point form of a finite `x` used by [`ExactSum`] and [`ExactVectors`]: x·2⁶⁰
+/// truncated towards zero, so that `to_fixed(-x) == -to_fixed(x)` (a term added to one
+/// atom and subtracted from another cancels exactly). For kernels that keep their own
+/// per-atom fixed-point arrays; non-finite values must be caught by the caller (they
+/// convert to 0 or the extreme integers).
+#[inline(always)]
+pub fn to_fixed(x: f64) -> i128 {
+    let scaled = x * SCALE;
+    // Below 2⁶³ the hardware's 64-bit conversion truncates exactly as the (slow, software)
+    // 128-bit one does.
+    if scaled.abs() < 9.2e18 {
+        scaled as i64 as i128
+    } else {
+        scaled as i128
+    }
+}
+
+/// A fixed-point value of [`to_fixed`]'s scale, rounded once to the nearest `f64`.
+#[inline]
+pub fn from_fixed(w: i128) -> f64 {
+    w as f64 / SCALE
+}
+
 impl ExactSum {
     pub const fn new() -> Self {
         Self { acc: 0, non_finite: false }
@@ -90,11 +113,7 @@ impl ExactVectors {
     pub fn add(&mut self, i: usize, v: [f64; 3]) {
         for (w, x) in self.words[3 * i..3 * i + 3].iter_mut().zip(v) {
             if x.is_finite() {
-                // Below 2⁶³ the hardware's 64-bit conversion truncates exactly as the (slow,
-                // software) 128-bit one does.
-                let scaled = x * SCALE;
-                let q = if scaled.abs() < 9.2e18 { scaled as i64 as i128 } else { scaled as i128 };
-                *w = w.wrapping_add(q);
+                *w = w.wrapping_add(to_fixed(x));
             } else {
                 self.non_finite = true;
             }
@@ -113,7 +132,7 @@ impl ExactVectors {
         if self.non_finite {
             return [f64::NAN; 3];
         }
-        std::array::from_fn(|k| self.words[3 * i + k] as f64 / SCALE)
+        std::array::from_fn(|k| from_fixed(self.words[3 * i + k]))
     }
 
     /// Whether a non-finite term was added.
