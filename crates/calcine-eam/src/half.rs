@@ -29,11 +29,11 @@
 //! reused by pass 2.
 
 use crate::kernel::{
-    add2, diagnose, fill_sites, fill_word_starts, horner2, min_index, mul2, Grid, PackedTables, BLOCK, CHUNK,
+    add2, diagnose, fill_sites, fill_word_starts, horner2, min_index, mul2, Grid, PackedTables, Sums, BLOCK, CHUNK,
 };
 use crate::table::density_point;
 use crate::{EamTables, Scratch};
-use calcine_core::{from_fixed, to_fixed, ExactSum, GhostSync, Vec3};
+use calcine_core::{from_fixed, to_fixed, GhostSync, Vec3};
 use calcine_potential::{ForceInput, ForceOutput, PotentialError};
 use rayon::prelude::*;
 
@@ -233,25 +233,6 @@ fn sum_parts(parts: &mut [Vec<i128>], n_total: usize, width: usize) -> &mut [i12
         });
     }
     total
-}
-
-/// Partial sums of one part of the owned atoms.
-#[derive(Default)]
-struct Sums {
-    energy: ExactSum,
-    virial: [ExactSum; 6],
-    bad: Option<usize>,
-}
-
-impl Sums {
-    fn merge(mut self, other: Sums) -> Sums {
-        self.energy.merge(&other.energy);
-        for k in 0..6 {
-            self.virial[k].merge(&other.virial[k]);
-        }
-        self.bad = min_index(self.bad, other.bad);
-        self
-    }
 }
 
 /// What the passes read.

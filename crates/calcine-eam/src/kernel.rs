@@ -366,16 +366,16 @@ pub(crate) fn diagnose(name: &str, input: &ForceInput<'_>, grid: &Grid, i: usize
     PotentialError::NonFinite { potential: name.to_string(), what: "density", id: atoms.ids[i].0 }
 }
 
-/// Partial sums of one chunk of atoms.
+/// Partial sums of one chunk of atoms (energy, virial, and the first atom with a bad value).
 #[derive(Default)]
-struct Sums {
-    energy: ExactSum,
-    virial: [ExactSum; 6],
-    bad: Option<usize>,
+pub(crate) struct Sums {
+    pub(crate) energy: ExactSum,
+    pub(crate) virial: [ExactSum; 6],
+    pub(crate) bad: Option<usize>,
 }
 
 impl Sums {
-    fn merge(mut self, other: Sums) -> Sums {
+    pub(crate) fn merge(mut self, other: Sums) -> Sums {
         self.energy.merge(&other.energy);
         for k in 0..6 {
             self.virial[k].merge(&other.virial[k]);
