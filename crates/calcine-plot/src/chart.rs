@@ -3,7 +3,7 @@
 //! Logarithmic axes are drawn as linear axes over log10 of the data, with tick labels
 //! written back as plain numbers, so every panel has the same coordinate type.
 
-use crate::{register_font, Axis, Colour, Figure, Image, Mark, Panel, Series, SPAN_GREY};
+use crate::{register_font, Axis, Colour, Corner, Figure, Image, Mark, Panel, Series, SPAN_GREY};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -84,8 +84,10 @@ fn label_of(axis: &Axis, v: f64) -> String {
     } else if v.abs() >= 1e4 || v.abs() < 1e-3 {
         format!("{v:.1e}")
     } else {
-        let s = format!("{v:.4}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
+        // Log-axis ticks fall between round numbers: two significant digits are enough.
+        let decimals = if axis.log { (1 - v.abs().log10().floor() as i32).max(0) as usize } else { 4 };
+        let s = format!("{v:.decimals$}");
+        let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { &s };
         s.to_string()
     }
 }
@@ -102,7 +104,9 @@ fn draw_panel(panel: &Panel, area: &DrawingArea<BitMapBackend<'_>, Shift>) -> Re
         .chain(panel.bars.iter().flat_map(|b| b.edges.iter().copied()))
         .chain(panel.spans.iter().flat_map(|s| [s.0, s.1]))
         .filter_map(|v| to_axis(px, v));
-    let x_range = range(xs, false);
+    // Markers at the ends of the data need room; curves and histograms run edge to edge.
+    let markers = panel.series.iter().any(|s| s.mark == Mark::Points);
+    let x_range = range(xs, markers);
     let bar_ys = panel.bars.iter().flat_map(|b| b.heights.iter().copied().chain(std::iter::once(0.0)));
     let ys = series_y(&panel.series, py)
         .chain(panel.bands.iter().flat_map(|b| b.lower.iter().chain(&b.upper).copied()).filter_map(|v| to_axis(py, v)))
@@ -117,7 +121,13 @@ fn draw_panel(panel: &Panel, area: &DrawingArea<BitMapBackend<'_>, Shift>) -> Re
     if let Some(t) = &panel.title {
         builder.caption(t, (FONT, 15));
     }
-    let mut chart = builder.build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1).map_err(e)?;
+    let chart = builder.build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1).map_err(e)?;
+    // The secondary coordinates are set before the primary mesh is drawn: setting them
+    // hands the right label area to the secondary axis (plotters draws the primary labels
+    // into every label area it still holds). A panel without a second axis has no right
+    // label area, so its unused secondary range draws nothing.
+    let y2 = panel.secondary.as_ref().map_or((0.0, 1.0), |s| range(series_y(&s.series, &s.axis), true));
+    let mut chart = chart.set_secondary_coord(x_range.0..x_range.1, y2.0..y2.1);
     chart
         .configure_mesh()
         .x_desc(px.label.as_str())
@@ -176,41 +186,37 @@ fn draw_panel(panel: &Panel, area: &DrawingArea<BitMapBackend<'_>, Shift>) -> Re
     for s in &panel.series {
         draw_series(&mut chart, s, px, py)?;
     }
-    let labelled = panel.series.iter().any(|s| s.label.is_some()) || panel.bars.iter().any(|b| b.label.is_some());
-    match &panel.secondary {
-        None => {
-            if labelled {
-                legend(&mut chart)?;
+    if let Some(sec) = &panel.secondary {
+        chart
+            .configure_secondary_axes()
+            .y_desc(sec.axis.label.as_str())
+            .y_label_formatter(&|v| label_of(&sec.axis, *v))
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .draw()
+            .map_err(e)?;
+        for s in &sec.series {
+            let pts: Vec<_> = s.points.iter().filter_map(|&p| point(px, &sec.axis, p)).collect();
+            let c = rgb(s.colour);
+            let anno =
+                chart.draw_secondary_series(std::iter::once(PathElement::new(pts, c.stroke_width(2)))).map_err(e)?;
+            if let Some(l) = &s.label {
+                anno.label(l.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
             }
         }
-        Some(sec) => {
-            let y2 = range(series_y(&sec.series, &sec.axis), true);
-            let mut dual = chart.set_secondary_coord(x_range.0..x_range.1, y2.0..y2.1);
-            dual.configure_secondary_axes()
-                .y_desc(sec.axis.label.as_str())
-                .y_label_formatter(&|v| label_of(&sec.axis, *v))
-                .label_style((FONT, 13))
-                .axis_desc_style((FONT, 14))
-                .draw()
-                .map_err(e)?;
-            for s in &sec.series {
-                let pts: Vec<_> = s.points.iter().filter_map(|&p| point(px, &sec.axis, p)).collect();
-                let c = rgb(s.colour);
-                let anno =
-                    dual.draw_secondary_series(std::iter::once(PathElement::new(pts, c.stroke_width(2)))).map_err(e)?;
-                if let Some(l) = &s.label {
-                    anno.label(l.as_str())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
-                }
-            }
-            dual.configure_series_labels()
-                .label_font((FONT, 12))
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(180, 180, 180))
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()
-                .map_err(e)?;
-        }
+    }
+    let labelled = panel.series.iter().chain(panel.secondary.iter().flat_map(|s| &s.series)).any(|s| s.label.is_some())
+        || panel.bars.iter().any(|b| b.label.is_some());
+    if labelled {
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 12))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(180, 180, 180))
+            .position(position(panel.legend))
+            .draw()
+            .map_err(e)?;
     }
     Ok(())
 }
@@ -221,15 +227,13 @@ type Chart<'a, 'b> = ChartContext<
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
-fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> Result<(), String> {
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 12))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(|e| e.to_string())
+fn position(corner: Corner) -> SeriesLabelPosition {
+    match corner {
+        Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
+        Corner::UpperRight => SeriesLabelPosition::UpperRight,
+        Corner::LowerLeft => SeriesLabelPosition::LowerLeft,
+        Corner::LowerRight => SeriesLabelPosition::LowerRight,
+    }
 }
 
 fn draw_series(chart: &mut Chart<'_, '_>, s: &Series, px: &Axis, py: &Axis) -> Result<(), String> {
@@ -239,12 +243,7 @@ fn draw_series(chart: &mut Chart<'_, '_>, s: &Series, px: &Axis, py: &Axis) -> R
     let anno = match s.mark {
         Mark::Line => chart.draw_series(std::iter::once(PathElement::new(pts, c.stroke_width(2)))).map_err(e)?,
         Mark::Dashed => chart
-            .draw_series(std::iter::once(plotters::element::DashedPathElement::new(
-                pts,
-                6,
-                4,
-                c.stroke_width(2),
-            )))
+            .draw_series(std::iter::once(plotters::element::DashedPathElement::new(pts, 6, 4, c.stroke_width(2))))
             .map_err(e)?,
         Mark::Points => {
             if let Some(errors) = &s.errors {

@@ -190,6 +190,16 @@ pub struct SecondaryAxis {
     pub series: Vec<Series>,
 }
 
+/// Where a panel's legend goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Corner {
+    #[default]
+    UpperLeft,
+    UpperRight,
+    LowerLeft,
+    LowerRight,
+}
+
 /// One chart: axes, shaded x spans (fit windows), bands, histogram bars and series, drawn
 /// in that order, with a legend of the labelled series and bars.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,11 +213,22 @@ pub struct Panel {
     pub bars: Vec<Bars>,
     pub series: Vec<Series>,
     pub secondary: Option<SecondaryAxis>,
+    pub legend: Corner,
 }
 
 impl Panel {
     pub fn new(x: Axis, y: Axis) -> Self {
-        Self { title: None, x, y, spans: vec![], bands: vec![], bars: vec![], series: vec![], secondary: None }
+        Self {
+            title: None,
+            x,
+            y,
+            spans: vec![],
+            bands: vec![],
+            bars: vec![],
+            series: vec![],
+            secondary: None,
+            legend: Corner::UpperLeft,
+        }
     }
 }
 
