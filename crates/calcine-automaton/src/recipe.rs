@@ -90,6 +90,8 @@ pub struct Recipe {
     /// ΔG of the nearest library temperature) instead of taking the library's scores.
     pub rescore: Option<crate::scoring::ScoreParams>,
     /// Write `fractions.png` and `slice.png` beside the numbers (`plots`, default true).
+    /// Not echoed in `result.json`, which charts never change.
+    #[serde(skip)]
     pub plots: bool,
 }
 

@@ -42,7 +42,7 @@ fn msd_png_shows_each_curve_fit_window_and_band_and_changes_no_number() {
     assert_eq!(written.len(), 4);
     assert_eq!(plain.len(), 3);
     for (a, b) in written.iter().zip(&plain) {
-        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "{} changed", a.display());
+        assert!(std::fs::read(a).unwrap() == std::fs::read(b).unwrap(), "{} changed", a.display());
     }
     let png = with.path().join("msd_500K.png");
     assert_eq!(written[3], png);
