@@ -7,13 +7,14 @@
 #     the half-list kernel, and the full-list kernel on 1-3 ranks) and for a triclinic
 #     cell, with packed list rows, and with plain rows on 3 ranks,
 #     and for SNAP (W + ZBL), whose pair terms are reverse-summed in fixed point;
-#  3. the reaction automaton's outputs are byte-identical on 1-4 ranks and 1-2 threads;
+#  3. the reaction automaton's outputs (tables and PNG charts) are byte-identical on 1-4 ranks
+#     and 1-2 threads;
 #  4. an invalid state on one rank (two atoms too close) stops every rank with one clear
 #     message and a non-zero exit, within seconds;
 #  5. ACE's extrapolation grade (thermo max_gamma, structures dumped above a grade) is
 #     byte-identical on 1-4 ranks and 2 threads;
 #  6. calcine transport (per-atom work split over ranks and threads) writes byte-identical
-#     results, curves and TransportDoc on 1, 2, 3 and 4 ranks and with 2 threads.
+#     results, curves, TransportDoc and msd.png on 1, 2, 3 and 4 ranks and with 2 threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$PWD/target/release/calcine"
@@ -311,7 +312,7 @@ react_case() { # recipe name, ranks, threads
 }
 react_compare() { # name, reference suffix, other suffix
   local a="$work/$1-$2" b="$work/$1-$3" same=1
-  for f in fractions.csv summary.csv result.json slice.csv; do cmp -s "$a/$f" "$b/$f" || same=0; done
+  for f in fractions.csv summary.csv result.json slice.csv fractions.png slice.png; do cmp -s "$a/$f" "$b/$f" || same=0; done
   if [ "$same" -eq 1 ]; then ok "$1: $3 byte-identical to $2 ($(wc -l < "$a/fractions.csv") rows)"; else fail "$1: $3 differs from $2"; fi
 }
 for n in 1 2 3 4; do react_case react "$n" 1; done
@@ -369,7 +370,7 @@ TOML
   for other in np2-t1 np3-t1 np4-t1 np2-t2; do
     o="$work/transport-$method-$other/out"
     if cmp -s "$ref/transport.json" "$o/transport.json" && cmp -s "$ref/curves.csv" "$o/curves.csv" \
-      && cmp -s "$ref/transport_doc.json" "$o/transport_doc.json"; then
+      && cmp -s "$ref/transport_doc.json" "$o/transport_doc.json" && cmp -s "$ref/msd.png" "$o/msd.png"; then
       ok "transport ($method): $other byte-identical to np1-t1 ($(wc -l < "$ref/curves.csv") curve rows)"
     else
       fail "transport ($method): $other differs from np1-t1"

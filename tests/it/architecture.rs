@@ -1,6 +1,6 @@
 //! The invariants of docs/ARCHITECTURE.md that `cargo metadata` and the sources can check:
-//! the dependency direction between calcine crates, which crates may name `mpi`, `anyhow`
-//! or `tracing-subscriber`, and that the binary only parses, dispatches and reports (no
+//! the dependency direction between calcine crates, which crates may name `mpi`, `anyhow`,
+//! `tracing-subscriber`, `plotters` or `png`, and that the binary only parses, dispatches and reports (no
 //! input schema, no file writer, no step loop, no concrete potential).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,6 +10,7 @@ use std::process::Command;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("calcine-core", &[]),
     ("calcine-comm", &[]),
+    ("calcine-plot", &[]),
     ("calcine-neighbor", &["calcine-core"]),
     ("calcine-domain", &["calcine-core", "calcine-comm"]),
     ("calcine-io", &["calcine-core", "calcine-comm"]),
@@ -17,12 +18,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("calcine-eam", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
     ("calcine-snap", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
     ("calcine-ace", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
-    ("calcine-automaton", &["calcine-core", "calcine-comm"]),
+    ("calcine-automaton", &["calcine-core", "calcine-comm", "calcine-plot"]),
     (
         "calcine-md",
         &["calcine-core", "calcine-comm", "calcine-domain", "calcine-io", "calcine-neighbor", "calcine-potential"],
     ),
-    ("calcine-transport", &["calcine-core", "calcine-comm", "calcine-io"]),
+    ("calcine-transport", &["calcine-core", "calcine-comm", "calcine-io", "calcine-plot"]),
     (
         "calcine-input",
         &[
@@ -102,9 +103,15 @@ fn crates_depend_only_on_crates_listed_before_them() {
 }
 
 #[test]
-fn only_the_designated_crates_name_mpi_anyhow_and_tracing_subscriber() {
+fn only_the_designated_crates_name_mpi_anyhow_tracing_subscriber_and_plotters() {
     let deps = dependencies();
-    for (name, owner) in [("mpi", "calcine-comm"), ("anyhow", "calcine-cli"), ("tracing-subscriber", "calcine-cli")] {
+    for (name, owner) in [
+        ("mpi", "calcine-comm"),
+        ("anyhow", "calcine-cli"),
+        ("tracing-subscriber", "calcine-cli"),
+        ("plotters", "calcine-plot"),
+        ("png", "calcine-plot"),
+    ] {
         let users: Vec<&String> = deps.iter().filter(|(_, d)| d.contains(name)).map(|(k, _)| k).collect();
         assert_eq!(users, vec![owner], "only {owner} may depend on {name}");
     }

@@ -26,6 +26,9 @@ pub enum AutomatonError {
     Conservation { element: String, sweep: u64, before: i128, after: i128 },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+    /// A chart could not be drawn or written (the error names the file).
+    #[error("plot {0}")]
+    Plot(calcine_plot::PlotError),
 }
 
 pub type Result<T> = std::result::Result<T, AutomatonError>;

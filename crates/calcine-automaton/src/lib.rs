@@ -33,6 +33,7 @@ pub mod formula;
 pub mod lattice;
 pub mod library;
 pub mod output;
+pub mod plots;
 pub mod recipe;
 pub mod rules;
 pub mod scoring;

@@ -1,5 +1,6 @@
 //! Output files of a run: phase amounts and mole, volume and mass fractions per record
-//! (CSV and JSON), their mean and spread over realisations, and a lattice slice.
+//! (CSV and JSON), their mean and spread over realisations, and a lattice slice; unless the
+//! recipe turns them off, their PNG charts ([`crate::plots`]).
 //!
 //! Amounts are ReactCA's molar amounts: cell volumes divided by the molar volume in Å³
 //! (quanta / [`QUANTA`]). Evolved gases count as phases, as in ReactCA's analysis; gases
@@ -176,7 +177,8 @@ pub fn slice_csv(library: &Library, result: &RunResult) -> String {
     s
 }
 
-/// Writes `fractions.csv`, `summary.csv`, `result.json` and `slice.csv` into `dir`.
+/// Writes `fractions.csv`, `summary.csv`, `result.json` and `slice.csv` into `dir`, and
+/// with `recipe.plots` `fractions.png` and `slice.png`.
 pub fn write_all(dir: &Path, recipe: &Recipe, library: &Library, result: &RunResult) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|source| AutomatonError::Write { path: dir.into(), source })?;
     for (name, text) in [
@@ -187,6 +189,12 @@ pub fn write_all(dir: &Path, recipe: &Recipe, library: &Library, result: &RunRes
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|source| AutomatonError::Write { path, source })?;
+    }
+    if recipe.plots {
+        crate::plots::fractions_figure(library, result)
+            .write_png(&dir.join("fractions.png"))
+            .map_err(AutomatonError::Plot)?;
+        crate::plots::slice_map(library, result).write_png(&dir.join("slice.png")).map_err(AutomatonError::Plot)?;
     }
     Ok(())
 }

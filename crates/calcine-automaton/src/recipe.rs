@@ -89,6 +89,10 @@ pub struct Recipe {
     /// Score the reactions at each schedule temperature with these constants (from the
     /// ΔG of the nearest library temperature) instead of taking the library's scores.
     pub rescore: Option<crate::scoring::ScoreParams>,
+    /// Write `fractions.png` and `slice.png` beside the numbers (`plots`, default true).
+    /// Not echoed in `result.json`, which charts never change.
+    #[serde(skip)]
+    pub plots: bool,
 }
 
 impl Recipe {
@@ -262,6 +266,8 @@ impl Recipe {
             schedule,
             record_every: 1.0,
             rescore: None,
+            // ReactCA's recipe has no such key; `calcine react --no-plots` turns them off.
+            plots: true,
         };
         r.check(path)?;
         Ok(r)
@@ -349,6 +355,7 @@ impl Recipe {
             schedule,
             record_every: t.record_every,
             rescore: t.rescore.as_deref().map(|v| preset("rescore", v)).transpose()?,
+            plots: t.plots,
         };
         r.check(path)?;
         Ok(r)
@@ -432,6 +439,8 @@ struct TomlRecipe {
     #[serde(default = "default_record_every")]
     record_every: f64,
     rescore: Option<String>,
+    #[serde(default = "default_plots")]
+    plots: bool,
     transport: Option<TransportSettings>,
     schedule: Vec<TomlStage>,
 }
@@ -459,6 +468,9 @@ fn default_inertia() -> f64 {
 }
 fn default_packing() -> f64 {
     1.0
+}
+fn default_plots() -> bool {
+    true
 }
 fn default_record_every() -> f64 {
     1.0

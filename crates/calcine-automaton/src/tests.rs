@@ -539,3 +539,60 @@ fn transport_coupled_recipe_moves_with_the_scores() {
     assert!((s_full > s_diag) == (p_full > p_diag), "the outcome moves with the scores");
     assert!((s_full - s_diag).abs() > 0.1 * s_diag);
 }
+
+/// `slice.png` read back pixel by pixel gives the phase of every cell of the final middle
+/// z plane (as `slice.csv` lists it), and `fractions.png` shows the temperature and the
+/// phases that form; `plots = false` writes neither and no other file changes.
+#[test]
+fn the_png_charts_picture_the_slice_and_the_fractions() {
+    use calcine_plot::Image;
+    let lib = fixture_library();
+    let mut recipe = fixture_recipe(Mode::Exact);
+    recipe.size = 12;
+    recipe.realisations = 2;
+    recipe.seed = 3;
+    recipe.schedule = vec![
+        crate::Stage::Heat { temperature: 1000.0, duration: 2.0 },
+        crate::Stage::Regrind,
+        crate::Stage::Heat { temperature: 1000.0, duration: 4.0 },
+    ];
+    let res = run(&recipe, &lib, &SerialComm::new([true; 3]), &|_| {}).unwrap();
+    let with = tempfile::tempdir().unwrap();
+    let without = tempfile::tempdir().unwrap();
+    crate::output::write_all(with.path(), &recipe, &lib, &res).unwrap();
+    recipe.plots = false;
+    crate::output::write_all(without.path(), &recipe, &lib, &res).unwrap();
+    for f in ["fractions.csv", "summary.csv", "result.json", "slice.csv"] {
+        let same = std::fs::read(with.path().join(f)).unwrap() == std::fs::read(without.path().join(f)).unwrap();
+        assert!(same, "{f} depends on the plots setting");
+    }
+    assert!(!without.path().join("slice.png").exists() && !without.path().join("fractions.png").exists());
+
+    // The slice: every cell's pixels name its phase through the legend's colours.
+    let map = crate::plots::slice_map(&lib, &res);
+    let image = Image::read_png(&with.path().join("slice.png")).unwrap();
+    assert_eq!((image.width, image.height), map.size());
+    let csv = std::fs::read_to_string(with.path().join("slice.csv")).unwrap();
+    let mut phases_in_slice = std::collections::BTreeSet::new();
+    for row in csv.lines().skip(1) {
+        let f: Vec<&str> = row.split(',').collect();
+        let (x, y, phase) = (f[0].parse::<usize>().unwrap(), f[1].parse::<usize>().unwrap(), f[2]);
+        let ((x0, y0), (x1, y1)) = map.cell_rect(x, y);
+        let pixel = image.pixel((x0 + x1) / 2, (y0 + y1) / 2);
+        let named: Vec<&str> = map.categories.iter().filter(|c| c.1 == pixel).map(|c| c.0.as_str()).collect();
+        assert_eq!(named, vec![phase], "cell ({x}, {y})");
+        phases_in_slice.insert(phase.to_string());
+    }
+    assert!(phases_in_slice.len() >= 3, "a slice with several phases: {phases_in_slice:?}");
+    assert_eq!(map.categories.len(), phases_in_slice.len(), "the legend lists the phases of the slice");
+
+    // The fractions: the temperature line and each phase that forms, in its colour.
+    let image = Image::read_png(&with.path().join("fractions.png")).unwrap();
+    assert_eq!((image.width, image.height), (960, 600));
+    let whole = ((0, 0), (960, 600));
+    assert!(image.count(crate::plots::TEMPERATURE_COLOUR, whole.0, whole.1) > 300, "temperature profile");
+    let colours = crate::plots::phase_colours(&lib, &res);
+    let batio3 = lib.phases.id("BaTiO3").unwrap() as usize;
+    let c = colours.iter().find(|(p, _)| *p == batio3).unwrap().1;
+    assert!(image.count(c, whole.0, whole.1) > 300, "BaTiO3 forms and is drawn");
+}

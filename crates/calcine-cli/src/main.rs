@@ -155,7 +155,7 @@ enum Command {
     },
     /// Run the reaction cellular automaton (ReactCA class) on a recipe: calcine's TOML
     /// recipe or ReactCA's JSON recipe (with --library); writes fractions, their spread over
-    /// realisations, a JSON result and a lattice slice.
+    /// realisations, a JSON result and a lattice slice, with PNG charts of both.
     React {
         /// The recipe (.toml, or ReactCA's .json).
         recipe: PathBuf,
@@ -171,6 +171,9 @@ enum Command {
         /// Random seed (overrides the recipe's).
         #[arg(long)]
         seed: Option<u64>,
+        /// Write no PNG charts (as `plots = false` in a TOML recipe).
+        #[arg(long)]
+        no_plots: bool,
     },
 }
 
@@ -207,13 +210,14 @@ fn main() -> ExitCode {
         Command::Validate { input, ranks } => run::validate(input, *ranks as usize, cli.grid),
         Command::Transport { input } => transport::transport(input, cli.quiet, &par),
         Command::Inspect { file, types, json } => inspect::inspect(file, types, *json, cli.quiet),
-        Command::React { recipe, library, output, realisations, seed } => react::react(
+        Command::React { recipe, library, output, realisations, seed, no_plots } => react::react(
             &react::ReactArgs {
                 recipe: recipe.clone(),
                 library: library.clone(),
                 output: output.clone(),
                 realisations: *realisations,
                 seed: *seed,
+                no_plots: *no_plots,
             },
             cli.quiet,
             &par,

@@ -17,6 +17,8 @@ pub struct ReactArgs {
     pub output: PathBuf,
     pub realisations: Option<usize>,
     pub seed: Option<u64>,
+    /// No PNG charts, whatever the recipe says.
+    pub no_plots: bool,
 }
 
 /// `calcine react`.
@@ -30,6 +32,9 @@ pub fn react(args: &ReactArgs, quiet: bool, par: &Parallel) -> Result<()> {
     }
     if let Some(s) = args.seed {
         recipe.seed = s;
+    }
+    if args.no_plots {
+        recipe.plots = false;
     }
     recipe.check(&args.recipe)?;
     if recipe.library.is_none() && recipe.phase_table.is_none() {
@@ -142,5 +147,6 @@ fn report(
             pooled as f64 / total as f64
         ));
     }
-    say(format_args!("Wrote fractions.csv, summary.csv, result.json and slice.csv in {}", dir.display()));
+    let charts = if recipe.plots { ", fractions.png and slice.png" } else { "" };
+    say(format_args!("Wrote fractions.csv, summary.csv, result.json, slice.csv{charts} in {}", dir.display()));
 }

@@ -331,7 +331,8 @@ fn run_with<C: Communicator>(job: MdJob, comm: C, ctx: Context) -> Result<()> {
 
     let mut progress = Progress::new(rank0 && !quiet, plan.steps, md.n_atoms());
     let mut transport = plan.transport.as_ref().map(|t| {
-        let output = OnTheFlyOutput { directory: plan.output.directory.clone(), metadata: t.metadata.clone() };
+        let output =
+            OnTheFlyOutput { directory: plan.output.directory.clone(), metadata: t.metadata.clone(), plots: t.plots };
         OnTheFlyTransport::new(t.spec.clone(), t.every, Some(output))
     });
     if let (Some(step), Some(_), true) = (plan.resumed_from, &transport, rank0) {

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use calcine_comm::{Communicator, SerialComm};
 use calcine_input::TransportJob;
 use calcine_transport::kinoson::{detect_hops, kinosons, KinosonOptions};
-use calcine_transport::output::{write_json, write_kinoson_outputs, write_run_outputs, ArrheniusReport};
+use calcine_transport::output::{write_arrhenius_outputs, write_kinoson_outputs, write_run_outputs, ArrheniusReport};
 use calcine_transport::{analyse_frames, estimate, Estimate, TransportResults};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
@@ -65,7 +65,7 @@ fn transport_with(job: &TransportJob, comm: &dyn Communicator, quiet: bool) -> R
             .with_context(|| format!("fitting the curves of {}", run.trajectory.display()))?;
         if rank0 {
             let tag = if several { format!("_{}K", run.temperature) } else { String::new() };
-            let written = write_run_outputs(&job.directory, &tag, &corr, &results, &job.metadata)?;
+            let written = write_run_outputs(&job.directory, &tag, &corr, &results, &job.metadata, job.plots)?;
             report(&run.trajectory, &results, started.elapsed().as_secs_f64(), comm.size(), corr.spilled);
             say(format_args!(
                 "Written: {}",
@@ -90,9 +90,11 @@ fn transport_with(job: &TransportJob, comm: &dyn Communicator, quiet: bool) -> R
         if let Some(f) = arrhenius.conductivity_fit {
             say(format_args!("Arrhenius σ: Ea = {} eV, σ0 = {} S/m", pm(f.activation_energy), pm(f.prefactor)));
         }
-        let path = job.directory.join("arrhenius.json");
-        write_json(&path, &arrhenius)?;
-        say(format_args!("Written: {}", path.display()));
+        let written = write_arrhenius_outputs(&job.directory, &arrhenius, job.plots)?;
+        say(format_args!(
+            "Written: {}",
+            written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ));
     }
     if let (Some(k), true) = (&job.kinosons, rank0) {
         let (initial, hops, species, names, duration) = match &k.hop_list {
@@ -125,14 +127,12 @@ fn transport_with(job: &TransportJob, comm: &dyn Communicator, quiet: bool) -> R
                 results.basis_size
             ));
         }
-        let written = write_kinoson_outputs(&job.directory, &results)?;
+        let temperature = (k.hop_list.is_none()).then(|| job.runs[0].temperature);
+        let written = write_kinoson_outputs(&job.directory, &results, temperature, job.plots)?;
         say(format_args!(
             "Written: {}",
             written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         ));
-    }
-    if rank0 {
-        say(format_args!("Plots: python3 scripts/plot_transport.py {}", job.directory.display()));
     }
     Ok(())
 }

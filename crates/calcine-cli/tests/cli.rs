@@ -664,13 +664,39 @@ fn react_runs_reactca_fixture_and_toml_recipe() {
     assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("BaTiO3") && stdout.contains("cell updates/s"), "{stdout}");
-    for f in ["fractions.csv", "summary.csv", "result.json", "slice.csv"] {
+    for f in ["fractions.csv", "summary.csv", "result.json", "slice.csv", "fractions.png", "slice.png"] {
         assert!(c.path("json").join(f).is_file(), "{f}");
     }
     let p = c.write("r.toml", &react_toml("", "BaO = 1\nTiO2 = 1"));
     let o = react(&c, &[p.to_str().unwrap(), "-o", "toml"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(c.path("toml/slice.csv")).unwrap().lines().count(), 1 + 81);
+    let png = calcine_plot::Image::read_png(&c.path("toml/fractions.png")).unwrap();
+    assert_eq!((png.width, png.height), (960, 600));
+    // No charts with plots = false in the recipe, or with --no-plots.
+    let p = c.write("bare.toml", &react_toml("plots = false", "BaO = 1\nTiO2 = 1"));
+    let o = react(&c, &[p.to_str().unwrap(), "-o", "bare"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = react(
+        &c,
+        &[
+            recipe.to_str().unwrap(),
+            "--library",
+            lib.to_str().unwrap(),
+            "-o",
+            "flag",
+            "--no-plots",
+            "--realisations",
+            "1",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for dir in ["bare", "flag"] {
+        assert!(c.path(dir).join("slice.csv").is_file());
+        assert!(!c.path(dir).join("slice.png").exists() && !c.path(dir).join("fractions.png").exists(), "{dir}");
+    }
+    let same = std::fs::read(c.path("toml/result.json")).unwrap() == std::fs::read(c.path("bare/result.json")).unwrap();
+    assert!(same, "result.json depends on plots");
 }
 
 /// Issue 12, item 7: malformed recipes, phases missing from the library, unbalanced

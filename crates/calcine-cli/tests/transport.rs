@@ -96,6 +96,26 @@ fn transport_of_brownian_ions_gives_their_diffusion_coefficients() {
     assert_eq!(doc["species"][1], "F");
     let csv = std::fs::read_to_string(dir.path().join("out/curves.csv")).unwrap();
     assert_eq!(csv.lines().count(), 801, "a header and one row per lag");
+    let png = calcine_plot::Image::read_png(&dir.path().join("out/msd.png")).unwrap();
+    assert_eq!((png.width, png.height), (1400, 560));
+    assert!(stdout.contains("msd.png"), "{stdout}");
+
+    // plots = false: the same numbers, no chart.
+    let out = run_transport(
+        dir.path(),
+        &input(
+            "plots = false
+",
+        )
+        .replace("directory = \"out\"", "directory = \"bare\""),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.path().join("bare/msd.png").exists());
+    for f in ["transport.json", "transport_doc.json", "curves.csv"] {
+        let same = std::fs::read(dir.path().join("out").join(f)).unwrap()
+            == std::fs::read(dir.path().join("bare").join(f)).unwrap();
+        assert!(same, "{f} depends on plots");
+    }
 }
 
 #[test]
@@ -182,6 +202,8 @@ fn kinosons_from_a_hop_list() {
     assert!(f > 0.653109 * 0.99 && f < 0.8, "f = {f} (exact sc value 0.653109; the basis gives an upper bound)");
     let hops = std::fs::read_to_string(dir.path().join("out/hops.csv")).unwrap();
     assert_eq!(hops.lines().count(), 20001);
+    let png = calcine_plot::Image::read_png(&dir.path().join("out/kinosons.png")).unwrap();
+    assert_eq!((png.width, png.height), (620, 520), "one histogram: Cu");
 }
 
 /// A hot EAM Cu run whose `[transport]` table analyses its own frames every 10 steps.
@@ -243,7 +265,7 @@ fn transport_inside_a_run_gives_what_the_trajectory_gives() {
     let o = run_md(dir.path(), &on_the_fly_input("every = 10\nspecies = [\"Cu\"]"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let live = json(&dir.path().join("md/transport.json"));
-    for file in ["transport_doc.json", "curves.csv"] {
+    for file in ["transport_doc.json", "curves.csv", "msd.png"] {
         assert!(dir.path().join("md").join(file).exists(), "{file} is written beside transport.json");
     }
     assert_eq!(live["method"], "multi-tau", "multi-tau by default inside a run");

@@ -403,7 +403,7 @@ pub struct RunPlan {
 }
 
 /// The files the on-the-fly transport analysis writes in the output folder.
-pub const ON_THE_FLY_FILES: [&str; 3] = ["transport.json", "transport_doc.json", "curves.csv"];
+pub const ON_THE_FLY_FILES: [&str; 4] = ["transport.json", "transport_doc.json", "curves.csv", "msd.png"];
 
 fn check_thermostat<T>(file: &InputFile<T>, temperature: f64, damping: f64) -> Result<(), InputError> {
     if !(temperature > 0.0 && temperature.is_finite()) {

@@ -102,6 +102,8 @@ pub struct TransportSection {
     pub directory: Option<PathBuf>,
     /// Free text stored in the TransportDoc `metadata`.
     pub metadata: Option<String>,
+    /// PNG charts beside the numbers (default true).
+    pub plots: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
@@ -197,6 +199,8 @@ pub struct TransportJob {
     pub species_table: SpeciesTable,
     pub directory: PathBuf,
     pub metadata: String,
+    /// Write PNG charts beside the JSON and CSV files (`plots`, default true).
+    pub plots: bool,
     pub kinosons: Option<KinosonJob>,
 }
 
@@ -268,6 +272,7 @@ impl TransportJob {
         Ok(Self {
             directory: t.directory.clone().unwrap_or_else(|| PathBuf::from("transport")),
             metadata: t.metadata.clone().unwrap_or_else(|| format!("calcine transport {}", file.path.display())),
+            plots: t.plots.unwrap_or(true),
             file,
             runs,
             spec,
@@ -409,6 +414,8 @@ pub struct OnTheFly {
     pub spec: TransportSpec,
     pub every: u64,
     pub metadata: String,
+    /// Write `msd.png` with the results (`plots`, default true).
+    pub plots: bool,
 }
 
 /// Reads `[transport]` of an MD input. The temperature defaults to the thermostat's; the
@@ -465,7 +472,7 @@ pub fn read_on_the_fly<T>(
     }
     let spec = spec_of(file, t, temperature, Method::multi_tau())?;
     let metadata = t.metadata.clone().unwrap_or_else(|| format!("calcine run {} (on the fly)", file.path.display()));
-    Ok(OnTheFly { spec, every, metadata })
+    Ok(OnTheFly { spec, every, metadata, plots: t.plots.unwrap_or(true) })
 }
 
 fn read_kinosons(file: &InputFile<TransportDocument>, k: &KinosonSection) -> Result<KinosonJob, InputError> {

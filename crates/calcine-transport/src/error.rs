@@ -46,4 +46,7 @@ pub enum TransportError {
     HopList { path: PathBuf, line: usize, reason: String },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+    /// A chart could not be drawn or written (the error names the file).
+    #[error("plot {0}")]
+    Plot(calcine_plot::PlotError),
 }

@@ -13,12 +13,14 @@ use crate::spec::TransportSpec;
 use crate::{estimate, Analysis, EstimateOptions, TransportError, TransportResults};
 
 /// Where the on-the-fly analysis writes, when the run ends: `transport.json`,
-/// `transport_doc.json` and `curves.csv` in `directory`, as `calcine transport` does.
+/// `transport_doc.json`, `curves.csv` and with `plots` `msd.png` in `directory`, as
+/// `calcine transport` does.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OnTheFlyOutput {
     pub directory: PathBuf,
     /// Free text for the TransportDoc's `metadata`.
     pub metadata: String,
+    pub plots: bool,
 }
 
 /// Transport analysis during a run, every `every` steps.
@@ -91,7 +93,8 @@ impl StepHook for OnTheFlyTransport {
         };
         let results = estimate(&corr, &options).map_err(stop)?;
         if let Some(out) = &self.output {
-            self.written = write_run_outputs(&out.directory, "", &corr, &results, &out.metadata).map_err(stop)?;
+            self.written =
+                write_run_outputs(&out.directory, "", &corr, &results, &out.metadata, out.plots).map_err(stop)?;
         }
         self.results = Some(results);
         Ok(())

@@ -16,7 +16,7 @@
 //! streamed by the multiple-tau correlator ([`multitau`]). [`estimate`] fits them
 //! ([`fit`]: generalised least squares with the random-walk covariance, automatic fit
 //! window, block averages) into [`TransportResults`]; [`output`] writes JSON, ReactCA's
-//! `TransportDoc` and CSV. [`OnTheFlyTransport`] is the same analysis as a
+//! `TransportDoc` and CSV, and [`plots`] the PNG charts. [`OnTheFlyTransport`] is the same analysis as a
 //! [`StepHook`](calcine_io::StepHook) inside a run; [`kinoson`] handles hops.
 //!
 //! Work is split over ranks by atom ownership and every sum over atoms is kept in fixed
@@ -41,6 +41,7 @@ pub mod kinoson;
 pub mod multitau;
 pub mod onsager;
 pub mod output;
+pub mod plots;
 pub mod spec;
 mod store;
 

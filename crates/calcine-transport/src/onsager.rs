@@ -133,7 +133,7 @@ impl Default for Units {
 }
 
 /// The collective curves in the chosen reference frame (the blocks likewise).
-fn transformed(curves: &[Vec<f64>], counts: &[usize], s: usize, reference: Option<usize>) -> Vec<Vec<f64>> {
+pub(crate) fn transformed(curves: &[Vec<f64>], counts: &[usize], s: usize, reference: Option<usize>) -> Vec<Vec<f64>> {
     let Some(r) = reference else { return curves.to_vec() };
     let ratio: Vec<f64> = counts.iter().map(|&c| c as f64 / counts[r] as f64).collect();
     let c = |i: usize, j: usize| &curves[pair_index(i, j, s)];

@@ -1,5 +1,6 @@
 //! What an analysis writes: the results as JSON with units, the same Onsager tensors in
-//! ReactCA's `TransportDoc` layout, every correlation curve as CSV, and kinoson tables.
+//! ReactCA's `TransportDoc` layout, every correlation curve as CSV, kinoson tables, and
+//! (unless turned off) their PNG charts ([`crate::plots`]).
 //! Numbers are written in Rust's shortest round-trip form; each file is written whole
 //! with one `write_all`.
 
@@ -174,13 +175,15 @@ pub fn write_hops_csv(path: &Path, results: &KinosonResults) -> Result<(), Trans
 }
 
 /// Writes one run's outputs into `dir` (created if needed): `transport<tag>.json`,
-/// `transport_doc<tag>.json` and `curves<tag>.csv`. Returns the paths written.
+/// `transport_doc<tag>.json`, `curves<tag>.csv` and with `plots` `msd<tag>.png`. Returns
+/// the paths written.
 pub fn write_run_outputs(
     dir: &Path,
     tag: &str,
     corr: &Correlations,
     results: &TransportResults,
     metadata: &str,
+    plots: bool,
 ) -> Result<Vec<std::path::PathBuf>, TransportError> {
     std::fs::create_dir_all(dir).map_err(|source| TransportError::Write { path: dir.to_path_buf(), source })?;
     let json_path = dir.join(format!("transport{tag}.json"));
@@ -189,7 +192,31 @@ pub fn write_run_outputs(
     write_json(&json_path, results)?;
     write_json(&doc_path, &TransportDoc::new(results, &corr.composition, metadata))?;
     write_curves_csv(&csv_path, corr)?;
-    Ok(vec![json_path, doc_path, csv_path])
+    let mut written = vec![json_path, doc_path, csv_path];
+    if plots {
+        let png = dir.join(format!("msd{tag}.png"));
+        crate::plots::write_figure(&png, &crate::plots::msd_figure(corr, results))?;
+        written.push(png);
+    }
+    Ok(written)
+}
+
+/// Writes `arrhenius.json` and with `plots` `arrhenius.png` into `dir`.
+pub fn write_arrhenius_outputs(
+    dir: &Path,
+    report: &ArrheniusReport,
+    plots: bool,
+) -> Result<Vec<std::path::PathBuf>, TransportError> {
+    std::fs::create_dir_all(dir).map_err(|source| TransportError::Write { path: dir.to_path_buf(), source })?;
+    let json_path = dir.join("arrhenius.json");
+    write_json(&json_path, report)?;
+    let mut written = vec![json_path];
+    if plots {
+        let png = dir.join("arrhenius.png");
+        crate::plots::write_figure(&png, &crate::plots::arrhenius_figure(report))?;
+        written.push(png);
+    }
+    Ok(written)
 }
 
 /// An Arrhenius fit per species of the tracer D (and of σ when every run has one).
@@ -220,12 +247,24 @@ impl ArrheniusReport {
     }
 }
 
-/// Writes kinoson results: `kinosons.json` and `hops.csv` in `dir`.
-pub fn write_kinoson_outputs(dir: &Path, results: &KinosonResults) -> Result<Vec<std::path::PathBuf>, TransportError> {
+/// Writes kinoson results: `kinosons.json`, `hops.csv` and with `plots` (and hops)
+/// `kinosons.png` in `dir`; `temperature` titles the histograms.
+pub fn write_kinoson_outputs(
+    dir: &Path,
+    results: &KinosonResults,
+    temperature: Option<f64>,
+    plots: bool,
+) -> Result<Vec<std::path::PathBuf>, TransportError> {
     std::fs::create_dir_all(dir).map_err(|source| TransportError::Write { path: dir.to_path_buf(), source })?;
     let json_path = dir.join("kinosons.json");
     let csv_path = dir.join("hops.csv");
     write_json(&json_path, results)?;
     write_hops_csv(&csv_path, results)?;
-    Ok(vec![json_path, csv_path])
+    let mut written = vec![json_path, csv_path];
+    if let (true, Some(figure)) = (plots, crate::plots::kinosons_figure(results, temperature)) {
+        let png = dir.join("kinosons.png");
+        crate::plots::write_figure(&png, &figure)?;
+        written.push(png);
+    }
+    Ok(written)
 }

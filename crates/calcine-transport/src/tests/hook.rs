@@ -23,7 +23,7 @@ fn the_step_hook_gives_the_streaming_results_of_the_same_frames() {
     spec.method = Method::multi_tau();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("transport.json");
-    let output = OnTheFlyOutput { directory: dir.path().to_path_buf(), metadata: "test".into() };
+    let output = OnTheFlyOutput { directory: dir.path().to_path_buf(), metadata: "test".into(), plots: true };
     let mut hook = OnTheFlyTransport::new(spec.clone(), every, Some(output));
     let atoms = Atoms::new();
     let last_step = (frames as u64 - 1) * every;
@@ -68,7 +68,8 @@ fn the_step_hook_gives_the_streaming_results_of_the_same_frames() {
     assert_eq!(written["method"], "multi-tau");
     assert_eq!(written["units"]["diffusion"], "Å^2/ps (diffusion_cm2_per_s: cm^2/s)");
     assert_eq!(written["diffusion"][0]["value"].as_f64().unwrap(), d.value);
-    assert_eq!(hook.written().len(), 3, "results, TransportDoc and curves, as calcine transport writes");
+    assert_eq!(hook.written().len(), 4, "results, TransportDoc, curves and msd.png, as calcine transport writes");
+    assert!(dir.path().join("msd.png").exists());
 
     // Outputs: the TransportDoc layout and the curves table.
     let doc = TransportDoc::new(&offline, &corr.composition, "test");

@@ -7,5 +7,6 @@ mod estimators;
 mod green_kubo;
 mod hook;
 mod kmc;
+mod plots;
 mod uncertainty;
 pub(crate) mod walks;
