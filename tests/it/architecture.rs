@@ -1,6 +1,6 @@
 //! The invariants of docs/ARCHITECTURE.md that `cargo metadata` and the sources can check:
-//! the dependency direction between calcine crates, which crates may name `mpi`, `anyhow`
-//! or `tracing-subscriber`, and that the binary only parses, dispatches and reports (no
+//! the dependency direction between calcine crates, which crates may name `mpi`, `anyhow`,
+//! `tracing-subscriber` or the raw HDF5 bindings, and that the binary only parses, dispatches and reports (no
 //! input schema, no file writer, no step loop, no concrete potential).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -104,7 +104,13 @@ fn crates_depend_only_on_crates_listed_before_them() {
 #[test]
 fn only_the_designated_crates_name_mpi_anyhow_and_tracing_subscriber() {
     let deps = dependencies();
-    for (name, owner) in [("mpi", "calcine-comm"), ("anyhow", "calcine-cli"), ("tracing-subscriber", "calcine-cli")] {
+    for (name, owner) in [
+        ("mpi", "calcine-comm"),
+        ("anyhow", "calcine-cli"),
+        ("tracing-subscriber", "calcine-cli"),
+        // The raw HDF5 bindings: only the collective H5MD transfer (calcine-io, feature mpio).
+        ("hdf5-metno-sys", "calcine-io"),
+    ] {
         let users: Vec<&String> = deps.iter().filter(|(_, d)| d.contains(name)).map(|(k, _)| k).collect();
         assert_eq!(users, vec![owner], "only {owner} may depend on {name}");
     }
