@@ -444,7 +444,10 @@ for n in 1 2 3 4; do
   fi
 done
 # Resume across writers and rank counts: 30 steps, then continued to 60 with --resume.
-for case in "collective 3 gathered 2" "collective 2 collective 3" "gathered 1 gathered 4"; do
+# `auto` writes collectively on several ranks and gathered on one, and continues a gathered
+# file gathered.
+for case in "collective 3 gathered 2" "collective 2 collective 3" "gathered 1 gathered 4" "auto 1 auto 4" \
+  "auto 2 auto 3"; do
   set -- $case
   d="$work/h5-resume-$1$2-$3$4"
   h5md_input "$d" "$1" 30

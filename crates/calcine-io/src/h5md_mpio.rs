@@ -172,14 +172,7 @@ impl CollectiveH5md {
         contents: H5mdContents,
     ) -> Result<Self, IoError> {
         let file = open_file(path, comm.as_ref(), false)?;
-        // HDF5 1.10.8 deadlocks in a collective filtered write into chunks a serial
-        // writer allocated incrementally (seen on 2 ranks resuming a gathered file):
-        // such a file is continued by the writer that made it.
-        let incremental = file
-            .dataset("particles/all/position/value")
-            .and_then(|d| d.dcpl()?.get_alloc_time())
-            .is_ok_and(|t| t != hdf5::dataset::AllocTime::Early);
-        if incremental {
+        if !Self::can_append(&file) {
             return Err(IoError::H5md {
                 path: path.to_path_buf(),
                 reason: "it was written gathered (on rank 0), and parallel HDF5 cannot append to it \
@@ -196,6 +189,22 @@ impl CollectiveH5md {
             .collect();
         let writer = H5mdWriter::resume_in(file, path, frames, contents, comm.rank() == 0)?;
         Self::finish(path, comm, writer, ids)
+    }
+
+    /// Whether a collective writer can append to `file`: one made through parallel HDF5,
+    /// whose chunks are allocated early. HDF5 1.10.8 deadlocks in a collective filtered
+    /// write into chunks a serial writer allocated incrementally (seen on 2 ranks resuming
+    /// a gathered file), so such a file is continued by the writer that made it.
+    fn can_append(file: &hdf5::File) -> bool {
+        file.dataset("particles/all/position/value")
+            .and_then(|d| d.dcpl()?.get_alloc_time())
+            .is_ok_and(|t| t == hdf5::dataset::AllocTime::Early)
+    }
+
+    /// [`CollectiveH5md::can_append`] for the file at `path`, opened by this process alone
+    /// (false if it cannot be read).
+    pub fn appendable(path: &Path) -> bool {
+        hdf5::File::open(path).is_ok_and(|f| Self::can_append(&f))
     }
 
     fn finish(
