@@ -14,7 +14,11 @@
 #  5. ACE's extrapolation grade (thermo max_gamma, structures dumped above a grade) is
 #     byte-identical on 1-4 ranks and 2 threads;
 #  6. calcine transport (per-atom work split over ranks and threads) writes byte-identical
-#     results, curves, TransportDoc and msd.png on 1, 2, 3 and 4 ranks and with 2 threads.
+#     results, curves, TransportDoc and msd.png on 1, 2, 3 and 4 ranks and with 2 threads;
+#  7. H5MD written collectively (parallel HDF5) on 1-4 ranks holds the same datasets, and
+#     the same compressed chunk bytes, as the gathered writer's on 1 rank (h5py), also
+#     after resuming on another rank count (a collective file continued gathered or
+#     collectively; a gathered file collectively is refused clearly: HDF5 1.10.8 hangs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$PWD/target/release/calcine"
@@ -377,6 +381,116 @@ TOML
     fi
   done
 done
+
+echo "7. H5MD: collective writes (parallel HDF5) against the gathered writer"
+h5md_input() { # dir, writer, steps
+  mkdir -p "$1"
+  cat > "$1/in.toml" <<TOML
+[system]
+lattice = "fcc"
+a = 3.615
+cells = [16, 16, 16]
+species = "Cu"
+[potential]
+style = "eam"
+files = { Cu = "$pot" }
+[run]
+steps = $3
+timestep = 0.002
+temperature = 2500
+seed = 11
+[integrator]
+style = "langevin"
+temperature = 2000
+damping = 0.2
+[output]
+directory = "$1"
+thermo_every = 10
+trajectory = "traj.h5"
+trajectory_every = 10
+checkpoint_every = 30
+h5md_write = "$2"
+TOML
+}
+h5md_run() { # dir, ranks, [--resume]
+  timeout 300 "$mpirun" -np "$2" "$bin" --quiet run ${3:-} "$1/in.toml" > "$1/stdout" 2> "$1/stderr" || {
+    fail "H5MD run $1 on $2 ranks ${3:-} exited with an error: $(tail -n 3 "$1/stderr")"; return 1; }
+}
+# The datasets' values and each per-atom dataset's compressed chunks, byte for byte.
+h5md_same() { # reference, other
+  .venv/bin/python - "$1" "$2" <<'PY'
+import sys, h5py
+def datasets(f):
+    out = {}
+    f.visititems(lambda n, o: out.__setitem__(n, o) if isinstance(o, h5py.Dataset) else None)
+    return out
+def chunks(d):
+    return [d.id.read_direct_chunk(d.id.get_chunk_info(i).chunk_offset) for i in range(d.id.get_num_chunks())]
+with h5py.File(sys.argv[1]) as a, h5py.File(sys.argv[2]) as b:
+    A, B = datasets(a), datasets(b)
+    assert sorted(A) == sorted(B), (sorted(A), sorted(B))
+    for n in A:
+        assert A[n].dtype == B[n].dtype and A[n].shape == B[n].shape, n
+        assert A[n][()].tobytes() == B[n][()].tobytes(), n
+        if A[n].ndim == 3 and n.startswith("particles/"):
+            assert A[n].chunks == B[n].chunks and len(chunks(A[n])) > 1, n
+            assert chunks(A[n]) == chunks(B[n]), n + ": compressed chunks differ"
+    assert A["particles/all/position/value"].shape[0] == 7
+PY
+}
+ref="$work/h5-gathered-np1"
+h5md_input "$ref" gathered 60 && h5md_run "$ref" 1
+for n in 1 2 3 4; do
+  d="$work/h5-collective-np$n"
+  h5md_input "$d" collective 60
+  if h5md_run "$d" "$n"; then
+    if cmp -s "$ref/thermo.csv" "$d/thermo.csv" && h5md_same "$ref/traj.h5" "$d/traj.h5"; then
+      ok "H5MD collective on $n ranks: datasets and compressed chunks identical to gathered on 1 rank"
+    else
+      fail "H5MD collective on $n ranks differs from gathered on 1 rank"
+    fi
+  fi
+done
+# Resume across writers and rank counts: 30 steps, then continued to 60 with --resume.
+# `auto` writes collectively on several ranks and gathered on one, and continues a gathered
+# file gathered.
+for case in "collective 3 gathered 2" "collective 2 collective 3" "gathered 1 gathered 4" "auto 1 auto 4" \
+  "auto 2 auto 3"; do
+  set -- $case
+  d="$work/h5-resume-$1$2-$3$4"
+  h5md_input "$d" "$1" 30
+  h5md_run "$d" "$2" || continue
+  h5md_input "$d" "$3" 60
+  h5md_run "$d" "$4" --resume || continue
+  if cmp -s "$ref/thermo.csv" "$d/thermo.csv" && h5md_same "$ref/traj.h5" "$d/traj.h5"; then
+    ok "H5MD $1 on $2 ranks resumed $3 on $4 ranks: identical to the uninterrupted run"
+  else
+    fail "H5MD $1 on $2 ranks resumed $3 on $4 ranks differs from the uninterrupted run"
+  fi
+done
+# A gathered file is not continued collectively (HDF5 1.10.8 hangs there): a clear refusal.
+d="$work/h5-resume-refused"
+h5md_input "$d" gathered 30
+if h5md_run "$d" 1; then
+  h5md_input "$d" collective 60
+  if timeout 120 "$mpirun" -np 2 "$bin" --quiet run --resume "$d/in.toml" > "$d/stdout" 2> "$d/stderr"; then
+    fail "a gathered H5MD file was resumed collectively"
+  elif grep -q 'resume with \[output\] h5md_write = "gathered"' "$d/stderr"; then
+    ok "a gathered H5MD file resumed collectively: refused ($(grep -o 'it was written gathered[^:]*' "$d/stderr" | head -n 1))"
+  else
+    fail "a gathered H5MD file resumed collectively: unclear error or hang: $(tail -n 3 "$d/stderr")"
+  fi
+fi
+# Collective writing outside MPI is refused with the key's name.
+d="$work/h5-refused"
+h5md_input "$d" collective 10
+if CALCINE_MPI=0 "$bin" --quiet run "$d/in.toml" > "$d/stdout" 2> "$d/stderr"; then
+  fail "h5md_write = collective ran without MPI"
+elif grep -q 'h5md_write = "collective" needs a run under MPI' "$d/stderr"; then
+  ok "h5md_write = collective without MPI: refused ($(head -c 150 "$d/stderr" | tr '\n' ' '))"
+else
+  fail "h5md_write = collective without MPI: unclear error: $(cat "$d/stderr")"
+fi
 
 echo "MPI tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,6 +1,6 @@
 //! The invariants of docs/ARCHITECTURE.md that `cargo metadata` and the sources can check:
 //! the dependency direction between calcine crates, which crates may name `mpi`, `anyhow`,
-//! `tracing-subscriber`, `plotters` or `png`, and that the binary only parses, dispatches and reports (no
+//! `tracing-subscriber`, `plotters`, `png` or the raw HDF5 bindings, and that the binary only parses, dispatches and reports (no
 //! input schema, no file writer, no step loop, no concrete potential).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -111,6 +111,8 @@ fn only_the_designated_crates_name_mpi_anyhow_tracing_subscriber_and_plotters() 
         ("tracing-subscriber", "calcine-cli"),
         ("plotters", "calcine-plot"),
         ("png", "calcine-plot"),
+        // The raw HDF5 bindings: only the collective H5MD transfer (calcine-io, feature mpio).
+        ("hdf5-metno-sys", "calcine-io"),
     ] {
         let users: Vec<&String> = deps.iter().filter(|(_, d)| d.contains(name)).map(|(k, _)| k).collect();
         assert_eq!(users, vec![owner], "only {owner} may depend on {name}");

@@ -220,9 +220,12 @@ pub fn run(path: &Path, options: RunOptions, par: &Parallel) -> Result<()> {
     let dims = job.grid(size, par.grid)?;
     job.check_memory(dims, par.local_ranks())?;
     let periodic = job.system.simbox.periodic();
-    let ctx = Context { options, started: par.started, stop: Arc::clone(&par.signals.stop), checkpoint };
+    #[allow(unused_mut)]
+    let mut ctx = Context { options, started: par.started, stop: Arc::clone(&par.signals.stop), checkpoint, io: None };
     #[cfg(feature = "mpi")]
     if let Some(u) = &par.universe {
+        // A communicator of its own for outputs that ranks write together (collective H5MD).
+        ctx.io = Some(Box::new(u.cartesian([size, 1, 1], [false; 3])));
         if size > 1 {
             return run_with(job, u.cartesian(dims, periodic), ctx);
         }
@@ -237,6 +240,8 @@ struct Context {
     /// Set by SIGINT and SIGTERM.
     stop: Arc<AtomicBool>,
     checkpoint: Option<Checkpoint>,
+    /// Over all ranks, for outputs written collectively; `None` without MPI.
+    io: Option<Box<dyn Communicator>>,
 }
 
 /// Turns an error every rank has (each perhaps only knowing "another rank failed") into
@@ -305,7 +310,7 @@ fn run_with<C: Communicator>(job: MdJob, comm: C, ctx: Context) -> Result<()> {
         Some(c) => Start::Resume(c),
         None => Start::Fresh { overwrite: ctx.options.overwrite },
     };
-    let outputs = RunOutputs::open(&plan.output, start, compatibility, rank0);
+    let outputs = RunOutputs::open(&plan.output, start, compatibility, rank0, ctx.io);
     if md.comm().any(outputs.is_err()) {
         let e = match outputs {
             Err(e) => anyhow::Error::new(e).context("opening the outputs"),

@@ -26,6 +26,29 @@ pub use grid::ProcGrid;
 pub use mpi_comm::{MpiComm, MpiUniverse};
 pub use serial::SerialComm;
 
+/// The raw MPI communicator of an [`MpiComm`], handed to libraries that take an
+/// `MPI_Comm` (parallel HDF5's `H5Pset_fapl_mpio`, which duplicates it). This is the one
+/// seam through which MPI reaches code outside this crate; see docs/ARCHITECTURE.md.
+#[derive(Debug, Clone, Copy)]
+pub struct MpiHandle {
+    #[cfg(feature = "mpi")]
+    raw: mpi::ffi::MPI_Comm,
+    #[cfg(not(feature = "mpi"))]
+    _none: (),
+}
+
+impl MpiHandle {
+    /// The C handle (`MPI_Comm`); valid while the communicator it came from lives.
+    #[cfg(feature = "mpi")]
+    pub fn raw(self) -> mpi::ffi::MPI_Comm {
+        self.raw
+    }
+    #[cfg(feature = "mpi")]
+    pub(crate) fn new(raw: mpi::ffi::MPI_Comm) -> Self {
+        Self { raw }
+    }
+}
+
 /// A Cartesian axis of the processor grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Axis {
@@ -90,6 +113,14 @@ pub trait Communicator {
     fn gather_bytes(&self, send: &[u8]) -> Vec<Vec<u8>>;
     /// Sends a byte message from rank 0 to every rank.
     fn broadcast_bytes(&self, data: &mut Vec<u8>);
+    /// Sends `send[r]` to rank `r` for every rank and returns what each rank sent here, in
+    /// rank order (MPI's all-to-all with counts per rank).
+    fn all_to_all_u64(&self, send: &[Vec<u64>]) -> Vec<Vec<u64>>;
+    /// The MPI communicator under this one, for a library that runs collectives of its own
+    /// (parallel HDF5); `None` for [`SerialComm`].
+    fn mpi_handle(&self) -> Option<MpiHandle> {
+        None
+    }
     fn barrier(&self);
     /// Ends every rank at once with `code`. Only the command-line driver calls this, when one
     /// rank fails outside a collective phase.

@@ -224,6 +224,42 @@ impl Communicator for MpiComm {
             data.clear();
         }
     }
+    fn all_to_all_u64(&self, send: &[Vec<u64>]) -> Vec<Vec<u64>> {
+        let size = self.size();
+        assert_eq!(send.len(), size, "one message per rank");
+        let send_counts: Vec<Count> = send.iter().map(|m| m.len() as Count).collect();
+        let mut recv_counts = vec![0 as Count; size];
+        self.cart.all_to_all_into(&send_counts[..], &mut recv_counts[..]);
+        let displs = |counts: &[Count]| -> Vec<Count> {
+            counts
+                .iter()
+                .scan(0, |acc, &c| {
+                    let d = *acc;
+                    *acc += c;
+                    Some(d)
+                })
+                .collect()
+        };
+        let (send_displs, recv_displs) = (displs(&send_counts), displs(&recv_counts));
+        // Real addresses even for empty buffers (see `gather_bytes`).
+        let mut flat: Vec<u64> = Vec::with_capacity(send_counts.iter().sum::<Count>() as usize + 1);
+        for m in send {
+            flat.extend_from_slice(m);
+        }
+        flat.push(0);
+        let total: Count = recv_counts.iter().sum();
+        let mut buf = vec![0u64; total as usize + 1];
+        {
+            let sent = mpi::datatype::Partition::new(&flat[..], &send_counts[..], &send_displs[..]);
+            let mut received = PartitionMut::new(&mut buf[..], &recv_counts[..], &recv_displs[..]);
+            self.cart.all_to_all_varcount_into(&sent, &mut received);
+        }
+        recv_counts.iter().zip(&recv_displs).map(|(&c, &d)| buf[d as usize..(d + c) as usize].to_vec()).collect()
+    }
+    fn mpi_handle(&self) -> Option<crate::MpiHandle> {
+        use mpi::raw::AsRaw;
+        Some(crate::MpiHandle::new(self.cart.as_raw()))
+    }
     fn barrier(&self) {
         self.cart.barrier();
     }

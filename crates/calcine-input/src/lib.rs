@@ -22,7 +22,7 @@
 //! let compatibility = job.compatibility();
 //! let (mut md, plan) = job.into_engine(SerialComm::new(periodic))?;
 //! md.setup()?;
-//! let mut outputs = RunOutputs::open(&plan.output, Start::Fresh { overwrite: false }, compatibility, true)?;
+//! let mut outputs = RunOutputs::open(&plan.output, Start::Fresh { overwrite: false }, compatibility, true, None)?;
 //! md.run(plan.steps, &mut [&mut outputs])?;
 //! ```
 

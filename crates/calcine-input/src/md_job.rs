@@ -5,7 +5,7 @@ use std::path::Path;
 use calcine_comm::{Communicator, ProcGrid};
 use calcine_core::{AtomRecord, Atoms};
 use calcine_domain::Domain;
-use calcine_io::{Checkpoint, Compatibility, GradeWatch, OutputSpec, TrajectoryFormat};
+use calcine_io::{Checkpoint, Compatibility, GradeWatch, H5mdWrite, OutputSpec, TrajectoryFormat};
 use calcine_md::{Integrator, Md, MdSettings, ThermostatState};
 use calcine_potential::{AtomGrade, NeighborKind, Potential};
 use sha2::{Digest, Sha256};
@@ -115,6 +115,32 @@ impl MdJob {
         if out.checkpoint_every == Some(0) {
             return Err(file.invalid("checkpoint_every", "checkpoint_every must be at least 1 step"));
         }
+        let h5md_write = match out.h5md_write.as_str() {
+            "auto" => H5mdWrite::Auto,
+            "gathered" => H5mdWrite::Gathered,
+            "collective" => H5mdWrite::Collective,
+            other => {
+                return Err(file.invalid(
+                    "h5md_write",
+                    format!("h5md_write = \"{other}\": use \"auto\", \"gathered\" or \"collective\""),
+                ))
+            }
+        };
+        if h5md_write == H5mdWrite::Collective {
+            if !H5mdWrite::AVAILABLE {
+                return Err(file.invalid(
+                    "h5md_write",
+                    "h5md_write = \"collective\" needs calcine built with parallel HDF5 (cargo build --features mpio; see docs/parallel.md)",
+                ));
+            }
+            if out.trajectory.as_deref().map(TrajectoryFormat::of).and_then(Result::ok) != Some(TrajectoryFormat::H5md)
+            {
+                return Err(file.invalid(
+                    "h5md_write",
+                    "h5md_write = \"collective\" applies to an H5MD trajectory (trajectory = \"….h5\" or \"….h5md\")",
+                ));
+            }
+        }
         check_output_directory(&out.directory).map_err(|message| file.invalid("directory", message))?;
         let settings = MdSettings {
             timestep: run.timestep,
@@ -134,6 +160,7 @@ impl MdJob {
             trajectory_energies: out.trajectory_energies,
             grade: grade.as_ref().map(|g| g.name().to_string()),
             grade_watch: None,
+            h5md_write,
         };
         let output = match &doc.extrapolation {
             None => output,

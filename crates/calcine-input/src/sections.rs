@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use calcine_io::OutputSpec;
+use calcine_io::{H5mdWrite, OutputSpec};
 use calcine_md::{Integrator, MdSettings};
 use serde::Deserialize;
 use toml::Spanned;
@@ -308,6 +308,8 @@ pub struct OutputSection {
     pub checkpoint_every: Option<u64>,
     /// Per-atom potential energies as a trajectory column (LAMMPS `compute pe/atom`).
     pub trajectory_energies: bool,
+    /// How an H5MD trajectory is written under MPI: "auto", "gathered" or "collective".
+    pub h5md_write: String,
 }
 
 impl Default for OutputSection {
@@ -320,6 +322,7 @@ impl Default for OutputSection {
             trajectory_every: OutputSpec::DEFAULT_TRAJECTORY_EVERY,
             checkpoint_every: None,
             trajectory_energies: false,
+            h5md_write: H5mdWrite::default().name().into(),
         }
     }
 }

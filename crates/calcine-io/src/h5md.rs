@@ -21,8 +21,12 @@
 //!     (bar), pressure_tensor (frames, 6) (bar, xx yy zz xy xz yz), volume (Angstrom3)
 //! ```
 //!
-//! Time-dependent datasets are chunked (one frame per chunk for per-atom data),
-//! gzip-compressed and grow by one frame per append; the file is flushed after every frame.
+//! Time-dependent datasets are chunked (per-atom data in chunks of one frame and at most
+//! [`CHUNK_ATOMS`] atoms, whatever the number of ranks), gzip-compressed and grow by one
+//! frame per append; the file is flushed after every frame. Under MPI a frame is written
+//! either gathered on rank 0 ([`H5mdWriter`]) or collectively through parallel HDF5, each
+//! rank writing one contiguous block of rows (`CollectiveH5md`, feature `mpio`); both
+//! write the same chunks with the same compressed bytes.
 //! A resumed run cuts every time-dependent dataset back to the frames its checkpoint
 //! recorded.
 
@@ -33,6 +37,11 @@ use hdf5::types::VarLenUnicode;
 use ndarray::{s, Array2, Array3};
 
 use crate::{Frame, FrameReader, IoError, PositionKind, Thermo};
+
+/// Atoms per chunk of a per-atom dataset (192 KiB of positions): the same for every writer
+/// and rank count, so a frame's compressed chunks do not depend on how it was written, and
+/// under collective writes the chunks (and their compression) are shared among ranks.
+pub const CHUNK_ATOMS: usize = 1 << 13;
 
 /// Which per-atom quantities a writer stores besides positions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +97,32 @@ pub struct H5mdWriter {
     frames: usize,
     contents: H5mdContents,
     triclinic: bool,
+    /// Whether this process writes the datasets every rank shares (ids, species, box,
+    /// steps, times, observables): always, except on ranks other than 0 of a collective
+    /// writer.
+    #[cfg_attr(not(feature = "mpio"), allow(dead_code))]
+    leader: bool,
+    /// Per-atom rows go through a collective transfer (parallel HDF5).
+    #[cfg(feature = "mpio")]
+    collective: Option<crate::h5md_mpio::Transfer>,
+}
+
+/// What a file's header is made of: the atoms (in `AtomId` order) and their box.
+pub(crate) struct Header<'a> {
+    pub ids: &'a [AtomId],
+    pub species: &'a [SpeciesId],
+    pub species_table: &'a SpeciesTable,
+    pub simbox: &'a SimBox,
+}
+
+/// Per-atom rows of one frame: all atoms, or a contiguous block of them.
+pub(crate) struct Rows<'a> {
+    /// File row of the first.
+    pub first: usize,
+    pub positions: &'a [Vec3],
+    pub velocities: Option<&'a [Vec3]>,
+    pub forces: Option<&'a [Vec3]>,
+    pub images: Option<&'a [[i32; 3]]>,
 }
 
 impl std::fmt::Debug for H5mdWriter {
@@ -100,12 +135,30 @@ impl H5mdWriter {
     /// Creates (or truncates) `path` for the atoms of `frame` (ids, species, box), writing
     /// no frame yet.
     pub fn create(path: &Path, frame: &Frame, contents: H5mdContents) -> Result<Self, IoError> {
+        let file = hdf5::File::create(path).map_err(|e| h5_error(path, "creating the file", e))?;
+        let header = Header {
+            ids: &frame.ids,
+            species: &frame.species,
+            species_table: &frame.species_table,
+            simbox: &frame.simbox,
+        };
+        Self::create_in(file, path, &header, contents, true)
+    }
+
+    /// Lays out a new file (opened by the caller: serial, or collectively on every rank).
+    /// Only the `leader` writes the raw data of the shared datasets.
+    pub(crate) fn create_in(
+        file: hdf5::File,
+        path: &Path,
+        frame: &Header<'_>,
+        contents: H5mdContents,
+        leader: bool,
+    ) -> Result<Self, IoError> {
         let err = |what: &str| {
             let what = what.to_string();
             move |e: hdf5::Error| h5_error(path, &what, e)
         };
-        let file = hdf5::File::create(path).map_err(err("creating the file"))?;
-        let n = frame.n_atoms();
+        let n = frame.ids.len();
         let h5md = file.create_group("h5md").map_err(err("h5md group"))?;
         h5md.new_attr::<i32>().shape(2).create("version").and_then(|a| a.write(&[1, 1])).map_err(err("version"))?;
         let author = h5md.create_group("author").map_err(err("author"))?;
@@ -126,11 +179,10 @@ impl H5mdWriter {
             .and_then(|a| a.write(&boundary))
             .map_err(err("box"))?;
         let lo = frame.simbox.lo();
-        b.new_dataset::<f64>()
-            .shape(3)
-            .create("offset")
-            .and_then(|d| d.write(&[lo.x, lo.y, lo.z]))
-            .map_err(err("box offset"))?;
+        let offset = b.new_dataset::<f64>().shape(3).create("offset").map_err(err("box offset"))?;
+        if leader {
+            offset.write(&[lo.x, lo.y, lo.z]).map_err(err("box offset"))?;
+        }
         let triclinic = frame.simbox.is_triclinic();
         let edges = b.create_group("edges").map_err(err("box edges"))?;
         time_datasets(&edges).map_err(err("box edges"))?;
@@ -143,10 +195,13 @@ impl H5mdWriter {
         write_text_attr(&value, "unit", "Angstrom").map_err(err("box edges"))?;
 
         let ids: Vec<i64> = frame.ids.iter().map(|id| id.0 as i64).collect();
-        all.new_dataset::<i64>().shape(n).create("id").and_then(|d| d.write(&ids)).map_err(err("id"))?;
+        let id = all.new_dataset::<i64>().shape(n).create("id").map_err(err("id"))?;
         let species: Vec<i32> = frame.species.iter().map(|s| s.0 as i32).collect();
         let sp = all.new_dataset::<i32>().shape(n).create("species").map_err(err("species"))?;
-        sp.write(&species).map_err(err("species"))?;
+        if leader {
+            id.write(&ids).map_err(err("id"))?;
+            sp.write(&species).map_err(err("species"))?;
+        }
         let names: Vec<VarLenUnicode> = frame.species_table.iter().map(|(_, s)| unicode(&s.name)).collect();
         sp.new_attr::<VarLenUnicode>()
             .shape(names.len())
@@ -170,7 +225,7 @@ impl H5mdWriter {
                 time_datasets(&g).map_err(err(name))?;
                 let v = g
                     .new_dataset::<f64>()
-                    .chunk((1, n.max(1), 3))
+                    .chunk((1, n.clamp(1, CHUNK_ATOMS), 3))
                     .deflate(1)
                     .shape((0.., n, 3))
                     .create("value")
@@ -182,7 +237,7 @@ impl H5mdWriter {
             let g = all.create_group("image").map_err(err("image"))?;
             time_datasets(&g).map_err(err("image"))?;
             g.new_dataset::<i32>()
-                .chunk((1, n.max(1), 3))
+                .chunk((1, n.clamp(1, CHUNK_ATOMS), 3))
                 .deflate(1)
                 .shape((0.., n, 3))
                 .create("value")
@@ -201,17 +256,48 @@ impl H5mdWriter {
             g.new_dataset::<f64>().chunk((256, 6)).shape((0.., 6)).create("value").map_err(err("pressure_tensor"))?;
         write_text_attr(&v, "unit", "bar").map_err(err("pressure_tensor"))?;
         file.flush().map_err(err("flushing"))?;
-        Ok(Self { path: path.to_path_buf(), file, n_atoms: n, frames: 0, contents, triclinic })
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+            n_atoms: n,
+            frames: 0,
+            contents,
+            triclinic,
+            leader,
+            #[cfg(feature = "mpio")]
+            collective: None,
+        })
     }
 
     /// Opens a file this writer made, cut back to its first `frames` frames, to append to.
     pub fn resume(path: &Path, frames: usize, contents: H5mdContents) -> Result<Self, IoError> {
+        let file = hdf5::File::open_rw(path).map_err(|e| h5_error(path, "opening the file", e))?;
+        Self::resume_in(file, path, frames, contents, true)
+    }
+
+    /// [`H5mdWriter::resume`] on a file the caller opened (serial, or collectively).
+    pub(crate) fn resume_in(
+        file: hdf5::File,
+        path: &Path,
+        frames: usize,
+        contents: H5mdContents,
+        leader: bool,
+    ) -> Result<Self, IoError> {
         let err = |what: &'static str| move |e: hdf5::Error| h5_error(path, what, e);
-        let file = hdf5::File::open_rw(path).map_err(err("opening the file"))?;
         let ids = file.dataset("particles/all/id").map_err(err("particles/all/id"))?;
         let n_atoms = ids.size();
         let triclinic = file.dataset("particles/all/box/edges/value").map_err(err("box edges"))?.ndim() == 3;
-        let mut w = Self { path: path.to_path_buf(), file, n_atoms, frames: 0, contents, triclinic };
+        let mut w = Self {
+            path: path.to_path_buf(),
+            file,
+            n_atoms,
+            frames: 0,
+            contents,
+            triclinic,
+            leader,
+            #[cfg(feature = "mpio")]
+            collective: None,
+        };
         let on_disk = w.file.dataset("particles/all/position/step").map_err(err("position"))?.size();
         if on_disk < frames {
             return Err(IoError::Checkpoint {
@@ -259,11 +345,6 @@ impl H5mdWriter {
     /// Appends `frame` (atoms in the writer's id order) with the observables of `thermo`,
     /// and flushes the file.
     pub fn append(&mut self, frame: &Frame, thermo: &Thermo) -> Result<(), IoError> {
-        let path = self.path.clone();
-        let err = |what: &'static str| {
-            let path = path.clone();
-            move |e: hdf5::Error| h5_error(&path, what, e)
-        };
         let n = self.n_atoms;
         if frame.n_atoms() != n {
             return Err(IoError::Unwritable {
@@ -271,71 +352,145 @@ impl H5mdWriter {
                 reason: format!("a frame of {} atoms, the file holds {n}", frame.n_atoms()),
             });
         }
-        let k = self.frames;
-        let step = frame.step.unwrap_or(0) as i64;
-        let time = frame.time.unwrap_or(0.0);
-        let vec3s = |v: &[Vec3]| Array2::from_shape_fn((n, 3), |(i, c)| v[i][c]);
-        let velocities = match (self.contents.velocity, frame.velocities.as_deref()) {
+        let rows = Rows {
+            first: 0,
+            positions: &frame.positions,
+            velocities: frame.velocities.as_deref(),
+            forces: frame.forces.as_deref(),
+            images: frame.images.as_deref(),
+        };
+        self.append_rows(frame.step.unwrap_or(0), frame.time.unwrap_or(0.0), &frame.simbox, thermo, &rows)
+    }
+
+    /// Appends a frame of which this process holds the rows `rows` (all of them, or under
+    /// collective writes its block), and flushes the file. Under collective writes every
+    /// rank calls this with the same step, time, box and thermo.
+    pub(crate) fn append_rows(
+        &mut self,
+        step: u64,
+        time: f64,
+        b: &SimBox,
+        thermo: &Thermo,
+        rows: &Rows<'_>,
+    ) -> Result<(), IoError> {
+        let path = self.path.clone();
+        let err = |what: &'static str| {
+            let path = path.clone();
+            move |e: hdf5::Error| h5_error(&path, what, e)
+        };
+        let velocities = match (self.contents.velocity, rows.velocities) {
             (true, None) => return Err(self.missing("velocities")),
-            (on, v) => v.filter(|_| on).map(vec3s),
+            (on, v) => v.filter(|_| on),
         };
-        let forces = match (self.contents.force, frame.forces.as_deref()) {
+        let forces = match (self.contents.force, rows.forces) {
             (true, None) => return Err(self.missing("forces")),
-            (on, f) => f.filter(|_| on).map(vec3s),
+            (on, f) => f.filter(|_| on),
         };
-        let images = match (self.contents.image, frame.images.as_deref()) {
+        let images = match (self.contents.image, rows.images) {
             (true, None) => return Err(self.missing("image flags")),
-            (on, im) => im.filter(|_| on).map(|im| Array2::from_shape_fn((n, 3), |(i, c)| im[i][c])),
+            (on, im) => im.filter(|_| on),
         };
+        let k = self.frames;
+        let step = step as i64;
         let file = &self.file;
+        // Every rank grows every dataset (a collective operation under parallel HDF5); the
+        // leader writes the step, time and shared values.
+        let one = || hdf5::Selection::try_from(s![k..k + 1]);
         let write_element = |group: &str, value: &dyn Fn(&hdf5::Dataset) -> hdf5::Result<()>| -> hdf5::Result<()> {
             let d = file.dataset(&format!("{group}/step"))?;
             d.resize(k + 1)?;
-            d.write_slice(&[step], s![k..k + 1])?;
+            self.write_shared(&d, one()?, &[step])?;
             let d = file.dataset(&format!("{group}/time"))?;
             d.resize(k + 1)?;
-            d.write_slice(&[time], s![k..k + 1])?;
+            self.write_shared(&d, one()?, &[time])?;
             let d = file.dataset(&format!("{group}/value"))?;
             let mut shape = d.shape();
             shape[0] = k + 1;
             d.resize(shape)?;
             value(&d)
         };
-        let b = &frame.simbox;
-        if self.triclinic {
-            let rows = Array2::from_shape_fn((3, 3), |(r, c)| b.edge(r)[c]);
-            write_element("particles/all/box/edges", &|d| d.write_slice(&rows, s![k, .., ..]))
+        let edges: Vec<f64> = if self.triclinic {
+            (0..3)
+                .flat_map(|r| {
+                    let e = b.edge(r);
+                    [e[0], e[1], e[2]]
+                })
+                .collect()
         } else {
-            let l = b.lengths();
-            write_element("particles/all/box/edges", &|d| d.write_slice(&l[..], s![k, ..]))
-        }
+            b.lengths().to_vec()
+        };
+        write_element("particles/all/box/edges", &|d| {
+            let sel = if self.triclinic { s![k..k + 1, .., ..].try_into() } else { s![k..k + 1, ..].try_into() };
+            self.write_shared(d, sel?, &edges)
+        })
         .map_err(err("writing the box"))?;
-        let x = vec3s(&frame.positions);
-        write_element("particles/all/position", &|d| d.write_slice(&x, s![k, .., ..]))
+        let flat = |v: &[Vec3]| -> Vec<f64> { v.iter().flat_map(|x| [x.x, x.y, x.z]).collect() };
+        let x = flat(rows.positions);
+        write_element("particles/all/position", &|d| self.write_rows(d, k, rows.first, &x))
             .map_err(err("writing positions"))?;
-        if let Some(v) = &velocities {
-            write_element("particles/all/velocity", &|d| d.write_slice(v, s![k, .., ..]))
+        if let Some(v) = velocities {
+            let v = flat(v);
+            write_element("particles/all/velocity", &|d| self.write_rows(d, k, rows.first, &v))
                 .map_err(err("writing velocities"))?;
         }
-        if let Some(f) = &forces {
-            write_element("particles/all/force", &|d| d.write_slice(f, s![k, .., ..]))
+        if let Some(f) = forces {
+            let f = flat(f);
+            write_element("particles/all/force", &|d| self.write_rows(d, k, rows.first, &f))
                 .map_err(err("writing forces"))?;
         }
-        if let Some(im) = &images {
-            write_element("particles/all/image", &|d| d.write_slice(im, s![k, .., ..]))
+        if let Some(im) = images {
+            let im: Vec<i32> = im.iter().flatten().copied().collect();
+            write_element("particles/all/image", &|d| self.write_rows(d, k, rows.first, &im))
                 .map_err(err("writing images"))?;
         }
         for (name, _) in OBSERVABLES {
             let v = observable(thermo, name);
-            write_element(&format!("observables/{name}"), &|d| d.write_slice(&[v], s![k..k + 1]))
+            write_element(&format!("observables/{name}"), &|d| self.write_shared(d, one()?, &[v]))
                 .map_err(err("writing observables"))?;
         }
         let p = thermo.pressure_tensor;
-        write_element("observables/pressure_tensor", &|d| d.write_slice(&p[..], s![k, ..]))
+        write_element("observables/pressure_tensor", &|d| self.write_shared(d, s![k..k + 1, ..].try_into()?, &p[..]))
             .map_err(err("writing observables"))?;
         file.flush().map_err(err("flushing"))?;
         self.frames += 1;
         Ok(())
+    }
+
+    /// Writes `values` (rows of 3) into frame `k` of a per-atom dataset from row `first` on.
+    fn write_rows<T: hdf5::H5Type>(&self, d: &hdf5::Dataset, k: usize, first: usize, values: &[T]) -> hdf5::Result<()> {
+        let rows = values.len() / 3;
+        #[cfg(feature = "mpio")]
+        if let Some(t) = &self.collective {
+            let slab = if rows > 0 { Some(s![k..k + 1, first..first + rows, ..].try_into()?) } else { None };
+            return t.write(d, slab, values);
+        }
+        let a = ndarray::ArrayView2::from_shape((rows, 3), values).expect("rows of 3");
+        d.write_slice(a, s![k, first..first + rows, ..])
+    }
+
+    /// Writes `values` (in row-major order) into `selection` of a dataset every rank
+    /// shares: by the leader alone, in a collective transfer under parallel HDF5 (where an
+    /// independent write could allocate a chunk on one rank only, and the ranks' views of
+    /// the file would part).
+    fn write_shared<T: hdf5::H5Type>(
+        &self,
+        d: &hdf5::Dataset,
+        selection: hdf5::Selection,
+        values: &[T],
+    ) -> hdf5::Result<()> {
+        #[cfg(feature = "mpio")]
+        if let Some(t) = &self.collective {
+            return t.write(d, self.leader.then_some(selection), values);
+        }
+        let shape = selection.out_shape(d.shape())?;
+        let a = ndarray::ArrayViewD::from_shape(ndarray::IxDyn(&shape), values)?;
+        d.write_slice(a, selection)
+    }
+
+    /// Under collective writes: transfers per-atom rows collectively.
+    #[cfg(feature = "mpio")]
+    pub(crate) fn set_collective(&mut self, transfer: crate::h5md_mpio::Transfer) {
+        self.collective = Some(transfer);
     }
 
     fn missing(&self, what: &str) -> IoError {

@@ -44,6 +44,8 @@ mod error;
 pub mod extxyz;
 mod frame;
 mod h5md;
+#[cfg(feature = "mpio")]
+mod h5md_mpio;
 pub mod hooks;
 pub mod lammps_data;
 mod lines;
@@ -60,10 +62,12 @@ pub use dump::{DumpReader, DumpWriter};
 pub use error::IoError;
 pub use extxyz::{read_extxyz, read_extxyz_any_species, ExtxyzReader, ExtxyzWriter};
 pub use frame::{open_frames, Frame, FrameReader, PositionKind, TrajectoryFormat};
-pub use h5md::{H5mdContents, H5mdReader, H5mdWriter};
+pub use h5md::{H5mdContents, H5mdReader, H5mdWriter, CHUNK_ATOMS};
+#[cfg(feature = "mpio")]
+pub use h5md_mpio::CollectiveH5md;
 pub use hooks::{GradeView, HookError, Needs, RunInfo, StepHook, StepView};
 pub use lammps_data::{parse_lammps_data, read_lammps_data, write_lammps_data, write_lammps_data_to};
-pub use outputs::{AppendFile, GradeWatch, OutputSpec, RunOutputs, Start};
+pub use outputs::{AppendFile, GradeWatch, H5mdWrite, OutputSpec, RunOutputs, Start};
 pub use scan::{scan_file, scan_frames, TrajectoryScan};
 pub use structure::Structure;
 pub use summary::{

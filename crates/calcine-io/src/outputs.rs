@@ -11,11 +11,17 @@
 //! checkpoint, a torn frame included) and appends from there, so the files of a resumed
 //! run are those of an uninterrupted one. A lock file keeps a second run out of the
 //! folder; the lock is the operating system's, so a killed run never leaves a stale one.
+//!
+//! An H5MD trajectory is the exception to "rank 0 only" when it is written collectively
+//! ([`H5mdWrite::Collective`], parallel HDF5): then every rank opens the file and writes
+//! its block of rows, and no frame is gathered.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+use calcine_comm::Communicator;
 
 use crate::hooks::{GradeView, HookError, Needs, RunInfo, StepHook, StepView};
 use crate::{Checkpoint, Compatibility, Frame, H5mdContents, H5mdWriter, IoError, Thermo, TrajectoryFormat};
@@ -106,6 +112,56 @@ pub struct OutputSpec {
     pub grade: Option<String>,
     /// What to do with the grade between thermo rows (active learning's practice).
     pub grade_watch: Option<GradeWatch>,
+    /// How an H5MD trajectory is written under MPI.
+    pub h5md_write: H5mdWrite,
+}
+
+/// How an H5MD trajectory is written when a run has several ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum H5mdWrite {
+    /// Collective where the build and the run allow it and it is the faster (see
+    /// [`H5mdWrite::AUTO_COLLECTIVE`]), gathered otherwise (also when resuming a file the
+    /// gathered writer made).
+    #[default]
+    Auto,
+    /// Every frame gathered on rank 0 in `AtomId` order and written there.
+    Gathered,
+    /// Written by every rank through parallel HDF5, each its block of rows (needs a build
+    /// with the `mpio` feature and a run under MPI).
+    Collective,
+}
+
+impl H5mdWrite {
+    /// Whether this build can write collectively (feature `mpio`: parallel HDF5).
+    pub const AVAILABLE: bool = cfg!(feature = "mpio");
+    /// What `auto` picks on several ranks where collective writing is available: the
+    /// faster of the two in the measurements of docs/parallel.md (collective: the ranks
+    /// compress their own chunks, where the gathered writer compresses every chunk on rank
+    /// 0; on one rank `auto` writes gathered, which was ~8% faster there).
+    pub const AUTO_COLLECTIVE: bool = true;
+
+    pub fn name(self) -> &'static str {
+        match self {
+            H5mdWrite::Auto => "auto",
+            H5mdWrite::Gathered => "gathered",
+            H5mdWrite::Collective => "collective",
+        }
+    }
+
+    /// Whether a run on `ranks` ranks writes collectively, or why it cannot.
+    pub fn collective(self, ranks: usize, mpi: bool) -> Result<bool, String> {
+        match self {
+            H5mdWrite::Gathered => Ok(false),
+            H5mdWrite::Auto => Ok(Self::AVAILABLE && Self::AUTO_COLLECTIVE && mpi && ranks > 1),
+            H5mdWrite::Collective if !Self::AVAILABLE => Err(
+                "h5md_write = \"collective\" needs calcine built with parallel HDF5 (the `mpio` feature of calcine-cli)".into(),
+            ),
+            H5mdWrite::Collective if !mpi => Err(
+                "h5md_write = \"collective\" needs a run under MPI (mpirun; CALCINE_MPI=1 for one rank)".into(),
+            ),
+            H5mdWrite::Collective => Ok(true),
+        }
+    }
 }
 
 /// Watching a per-atom grade during a run, as active learning with ACE does (pacemaker's
@@ -177,6 +233,72 @@ pub struct RunOutputs {
     last_step: u64,
     resumed: bool,
     format: Option<TrajectoryFormat>,
+    /// On every rank, when the H5MD trajectory is written collectively.
+    collective: Option<Collective>,
+}
+
+/// A collectively written H5MD trajectory, opened at the run's first hook call (every rank
+/// has opened its outputs by then). Never made without the `mpio` feature.
+#[cfg_attr(not(feature = "mpio"), allow(dead_code))]
+struct Collective {
+    comm: Option<Box<dyn Communicator>>,
+    path: PathBuf,
+    /// Frames to keep of an existing file (a resumed run).
+    resume: Option<usize>,
+    #[cfg(feature = "mpio")]
+    writer: Option<crate::CollectiveH5md>,
+}
+
+impl Collective {
+    fn frames(&self) -> u64 {
+        #[cfg(feature = "mpio")]
+        if let Some(w) = &self.writer {
+            return w.frames() as u64;
+        }
+        self.resume.unwrap_or(0) as u64
+    }
+
+    /// Opens a resumed run's file (collective).
+    #[cfg(feature = "mpio")]
+    fn open_resumed(&mut self) -> Result<(), IoError> {
+        if let (Some(frames), None) = (self.resume, &self.writer) {
+            let comm = self.comm.take().expect("a communicator until the file is open");
+            self.writer = Some(crate::CollectiveH5md::resume(&self.path, comm, frames, H5mdContents::default())?);
+        }
+        Ok(())
+    }
+
+    /// Appends the step of `view` (collective; the file is made at the first frame).
+    #[cfg(feature = "mpio")]
+    fn append(&mut self, view: &StepView<'_>) -> Result<(), IoError> {
+        let atoms = view.atoms;
+        let n = atoms.n_owned();
+        if self.writer.is_none() {
+            let comm = self.comm.take().expect("a communicator until the file is open");
+            self.writer = Some(crate::CollectiveH5md::create(
+                &self.path,
+                comm,
+                &atoms.ids[..n],
+                &atoms.species[..n],
+                view.species,
+                view.simbox,
+                H5mdContents::default(),
+            )?);
+        }
+        let records: Vec<calcine_core::AtomRecord> = (0..n).map(|i| atoms.record(i)).collect();
+        let thermo = view.thermo.expect("an H5MD trajectory asks for thermo with every frame");
+        self.writer.as_mut().expect("made above").append(view.step, view.time, view.simbox, &records, thermo)
+    }
+
+    #[cfg(not(feature = "mpio"))]
+    fn open_resumed(&mut self) -> Result<(), IoError> {
+        unreachable!("collective writing is refused at open without the mpio feature")
+    }
+
+    #[cfg(not(feature = "mpio"))]
+    fn append(&mut self, _view: &StepView<'_>) -> Result<(), IoError> {
+        unreachable!("collective writing is refused at open without the mpio feature")
+    }
 }
 
 struct Files {
@@ -261,14 +383,50 @@ impl RunOutputs {
     /// Opens the outputs: on the writing rank (`write`), creates the folder, takes its
     /// lock, and creates the files (a fresh run) or cuts them back to the checkpoint (a
     /// resumed one). `compatibility` is stored in every checkpoint.
+    ///
+    /// `comm` is the communicator a collective H5MD trajectory is written through (every
+    /// rank passes one over all ranks, or none: then the trajectory is gathered, and
+    /// `h5md_write = "collective"` is refused).
     pub fn open(
         spec: &OutputSpec,
         start: Start<'_>,
         compatibility: Compatibility,
         write: bool,
+        comm: Option<Box<dyn Communicator>>,
     ) -> Result<Self, IoError> {
         let format = spec.trajectory.as_deref().map(TrajectoryFormat::of).transpose()?;
-        let files = if write { Some(Files::open(spec, start, format)?) } else { None };
+        let collective = match (format, spec.trajectory_path()) {
+            (Some(TrajectoryFormat::H5md), Some(path)) => {
+                let ranks = comm.as_ref().map_or(1, |c| c.size());
+                let mpi = comm.as_ref().is_some_and(|c| c.mpi_handle().is_some());
+                let on = spec
+                    .h5md_write
+                    .collective(ranks, mpi)
+                    .map_err(|reason| IoError::Unwritable { path: path.clone(), reason })?;
+                let resume = match start {
+                    Start::Resume(c) => {
+                        Some(Files::recorded(spec, c, spec.trajectory.as_deref().expect("a trajectory"))?)
+                    }
+                    Start::Fresh { .. } => None,
+                };
+                // `auto` continues a file made by the gathered writer gathered (parallel
+                // HDF5 cannot append to it collectively), so a run resumes on any rank count.
+                #[cfg(feature = "mpio")]
+                let on = on
+                    && !(spec.h5md_write == H5mdWrite::Auto
+                        && resume.is_some()
+                        && !crate::CollectiveH5md::appendable(&path));
+                on.then(|| Collective {
+                    comm,
+                    path,
+                    resume: resume.map(|n| n as usize),
+                    #[cfg(feature = "mpio")]
+                    writer: None,
+                })
+            }
+            _ => None,
+        };
+        let files = if write { Some(Files::open(spec, start, format, collective.is_some())?) } else { None };
         Ok(Self {
             spec: spec.clone(),
             files,
@@ -277,7 +435,13 @@ impl RunOutputs {
             last_step: u64::MAX,
             resumed: matches!(start, Start::Resume(_)),
             format,
+            collective,
         })
+    }
+
+    /// Whether the trajectory is written collectively (every rank writes its rows).
+    pub fn writes_collectively(&self) -> bool {
+        self.collective.is_some()
     }
 
     pub fn spec(&self) -> &OutputSpec {
@@ -303,7 +467,11 @@ impl RunOutputs {
         Ok(())
     }
 
-    fn write_frame(&mut self, frame: Option<&Frame>, thermo: Option<&Thermo>) -> Result<(), IoError> {
+    fn write_frame(&mut self, view: &StepView<'_>) -> Result<(), IoError> {
+        if let Some(c) = &mut self.collective {
+            return c.append(view);
+        }
+        let (frame, thermo) = (view.frame, view.thermo);
         if let (Some(files), Some(frame), Some(format)) = (&mut self.files, frame, self.format) {
             if let Some(traj) = &mut files.trajectory {
                 traj.append(format, frame, thermo)?;
@@ -367,6 +535,9 @@ impl RunOutputs {
             traj.sync()?;
             lengths.insert(name.display().to_string(), traj.len());
         }
+        if let (Some(c), Some(name)) = (&self.collective, &self.spec.trajectory) {
+            lengths.insert(name.display().to_string(), c.frames());
+        }
         if let (Some(file), Some(watch)) = (&files.grade_structures, &self.spec.grade_watch) {
             file.sync()?;
             lengths.insert(watch.file.display().to_string(), file.len());
@@ -379,7 +550,22 @@ impl RunOutputs {
 }
 
 impl Files {
-    fn open(spec: &OutputSpec, start: Start<'_>, format: Option<TrajectoryFormat>) -> Result<Self, IoError> {
+    /// The length of output `name` that `checkpoint` recorded.
+    fn recorded(spec: &OutputSpec, checkpoint: &Checkpoint, name: &Path) -> Result<u64, IoError> {
+        checkpoint.outputs.get(&name.display().to_string()).copied().ok_or_else(|| IoError::Checkpoint {
+            path: spec.checkpoint_path(),
+            reason: format!("it records no output named '{}'", name.display()),
+        })
+    }
+
+    /// `collective`: the trajectory is written by every rank, not here.
+    fn open(
+        spec: &OutputSpec,
+        start: Start<'_>,
+        format: Option<TrajectoryFormat>,
+        collective: bool,
+    ) -> Result<Self, IoError> {
+        let format = format.filter(|_| !collective);
         std::fs::create_dir_all(&spec.directory).map_err(|e| IoError::io(&spec.directory, e))?;
         let lock_path = spec.directory.join(OutputSpec::LOCK);
         let lock = OpenOptions::new()
@@ -423,12 +609,7 @@ impl Files {
                 Ok(Self { _lock: lock, thermo, trajectory, grade_structures })
             }
             Start::Resume(checkpoint) => {
-                let length = |name: &Path| {
-                    checkpoint.outputs.get(&name.display().to_string()).copied().ok_or_else(|| IoError::Checkpoint {
-                        path: spec.checkpoint_path(),
-                        reason: format!("it records no output named '{}'", name.display()),
-                    })
-                };
+                let length = |name: &Path| Self::recorded(spec, checkpoint, name);
                 let thermo = AppendFile::resume(&thermo_path, length(&spec.thermo)?)?;
                 let trajectory = match (&spec.trajectory, &trajectory_path, format) {
                     (Some(name), Some(path), Some(format)) => Some(Trajectory::resume(path, format, length(name)?)?),
@@ -447,10 +628,11 @@ impl Files {
 impl StepHook for RunOutputs {
     fn needs(&self, step: u64) -> Option<Needs> {
         let thermo = step.is_multiple_of(self.spec.thermo_every) || step == self.last_step;
-        let frame = self.trajectory_due(step);
+        let frame = self.trajectory_due(step) && self.collective.is_none();
         // H5MD stores the thermo of every frame beside it (as its observables).
         let thermo = thermo || (frame && self.format == Some(TrajectoryFormat::H5md));
         let atom_energies = frame && self.spec.trajectory_energies;
+        let thermo = thermo || (self.trajectory_due(step) && self.collective.is_some());
         let watch = self.spec.grade_watch.as_ref().filter(|_| self.grade_due(step));
         let needs = Needs {
             thermo,
@@ -466,11 +648,14 @@ impl StepHook for RunOutputs {
     fn setup(&mut self, info: &RunInfo, view: &StepView<'_>) -> Result<(), HookError> {
         self.first_step = info.first_step;
         self.last_step = info.last_step;
+        if let Some(c) = &mut self.collective {
+            c.open_resumed()?;
+        }
         // A resumed run's files already hold its first step.
         if !self.resumed {
             self.write_thermo(view.thermo)?;
             if self.trajectory_due(view.step) {
-                self.write_frame(view.frame, view.thermo)?;
+                self.write_frame(view)?;
             }
             self.dump_graded(view)?;
             self.halt_on_grade(view)?;
@@ -484,7 +669,7 @@ impl StepHook for RunOutputs {
             self.write_thermo(view.thermo)?;
         }
         if self.trajectory_due(view.step) {
-            self.write_frame(view.frame, view.thermo)?;
+            self.write_frame(view)?;
         }
         self.dump_graded(view)?;
         self.write_checkpoint(view.checkpoint)?;
