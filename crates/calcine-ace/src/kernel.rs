@@ -83,9 +83,6 @@ pub struct Scratch {
     /// Values of the graph (the A-leaves, then the nodes) and their adjoints, [re, im].
     values: Vec<[f64; 2]>,
     adjoint: Vec<[f64; 2]>,
-    /// Per density term: its real part, then its adjoint.
-    terms: Vec<f64>,
-    theta: Vec<f64>,
     /// The folded adjoint on m ≥ 0, [μ][n][lm], real and imaginary parts apart.
     folded_re: Vec<f64>,
     folded_im: Vec<f64>,
@@ -252,26 +249,12 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
 
     // Products and densities.
-    let (n_leaves, n_values, n_outputs, n_terms) =
-        (plan.n_leaves, plan.n_leaves + plan.nodes.len(), plan.outputs.len(), plan.n_terms());
+    let (n_leaves, n_values) = (plan.n_leaves, plan.n_leaves + plan.nodes.len());
     {
         let values = &mut s.values[..n_values];
         for (k, &[a, b]) in plan.nodes.iter().enumerate() {
             let ([ar, ai], [br, bi]) = (values[a as usize], values[b as usize]);
             values[n_leaves + k] = [ar * br - ai * bi, ar * bi + ai * br];
-        }
-    }
-    // The real part of every term, then the densities as sums over them.
-    s.terms.resize(n_terms, 0.0);
-    {
-        let values = &s.values[..n_values];
-        let (outputs, leaves) = s.terms.split_at_mut(n_outputs);
-        for (t, &id) in outputs.iter_mut().zip(&plan.outputs) {
-            *t = values[id as usize][0];
-        }
-        for (t, &[a, b]) in leaves.iter_mut().zip(&plan.leaf_outputs) {
-            let ([ar, ai], [br, bi]) = (values[a as usize], values[b as usize]);
-            *t = ar * br - ai * bi;
         }
     }
     s.rho.clear();
@@ -284,14 +267,19 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
     // In term order, one chain of additions per density (ML-PACE's order): the terms are
     // up to ~10³ and cancel to a few eV, and the partial sums tried instead (blocked or
-    // interleaved) moved energies past the tests' bounds.
-    for (r, c) in s.rho.iter_mut().zip(plan.term_coefficients.chunks_exact(n_terms.max(1))) {
-        // Summed in a local, which the compiler keeps in a register.
-        let mut sum = *r;
-        for (&b, &c) in s.terms.iter().zip(c) {
-            sum += b * c;
+    // interleaved) moved energies past the tests' bounds. Each term's real part is formed
+    // and added to every density at once (the chains side by side, each in term order).
+    {
+        let values = &s.values[..n_values];
+        let mut first = 0;
+        while first < ndensity {
+            first += match ndensity - first {
+                1 => add_terms::<1>(plan, values, first, &mut s.rho),
+                2 => add_terms::<2>(plan, values, first, &mut s.rho),
+                3 => add_terms::<3>(plan, values, first, &mut s.rho),
+                _ => add_terms::<4>(plan, values, first, &mut s.rho),
+            };
         }
-        *r = sum;
     }
 
     // Embedding and the inner switch.
@@ -315,30 +303,18 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
     let energy = energy + model.e0[mu_i];
 
-    // The adjoint through the graph: the terms' (real) adjoints θ, then the nodes backwards.
-    s.theta.clear();
-    s.theta.resize(n_terms, 0.0);
-    for (p, c) in plan.term_coefficients.chunks_exact(n_terms.max(1)).take(ndensity).enumerate() {
-        let d = s.d_f[p];
-        for (theta, &c) in s.theta.iter_mut().zip(c) {
-            *theta += d * c;
-        }
-    }
+    // The adjoint through the graph: each term's (real) adjoint θ = Σ_p ∂E/∂ρ_p c_p, passed
+    // on to its factors at once, then the nodes backwards.
     s.adjoint.clear();
     s.adjoint.resize(n_values, [0.0; 2]);
     {
         let (values, adjoint) = (&s.values[..n_values], &mut s.adjoint[..n_values]);
-        let (theta_outputs, theta_leaves) = s.theta.split_at(n_outputs);
-        for (&id, &theta) in plan.outputs.iter().zip(theta_outputs) {
-            adjoint[id as usize][0] += theta;
-        }
-        for (&[a, b], &theta) in plan.leaf_outputs.iter().zip(theta_leaves) {
-            let (a, b) = (a as usize, b as usize);
-            let ([ar, ai], [br, bi]) = (values[a], values[b]);
-            let [wr, wi] = adjoint[a];
-            adjoint[a] = [wr + br * theta, wi + bi * theta];
-            let [wr, wi] = adjoint[b];
-            adjoint[b] = [wr + ar * theta, wi + ai * theta];
+        match ndensity {
+            1 => adjoint_terms::<1>(plan, values, &s.d_f, adjoint),
+            2 => adjoint_terms::<2>(plan, values, &s.d_f, adjoint),
+            3 => adjoint_terms::<3>(plan, values, &s.d_f, adjoint),
+            4 => adjoint_terms::<4>(plan, values, &s.d_f, adjoint),
+            _ => adjoint_terms::<0>(plan, values, &s.d_f, adjoint),
         }
         for (k, &[a, b]) in plan.nodes.iter().enumerate().rev() {
             let [w_re, w_im] = adjoint[n_leaves + k];
@@ -430,6 +406,59 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
     let forces = s.neighbors.iter().zip(&s.slot).map(|(nb, &slot)| (nb.atom_idx, s.slot_forces[slot])).collect();
     Ok(AtomTerms { energy, forces })
+}
+
+/// Adds the terms of the densities `first..first + ND` (at most those left): the real part
+/// of every term, times its coefficients, in term order. Returns how many densities it did.
+#[inline(always)]
+fn add_terms<const ND: usize>(plan: &Plan, values: &[[f64; 2]], first: usize, rho: &mut [f64]) -> usize {
+    let nd = plan.ndensity;
+    let (c_outputs, c_leaves) = plan.term_coefficients.split_at(plan.outputs.len() * nd);
+    let mut sum: [f64; ND] = std::array::from_fn(|q| rho[first + q]);
+    for (&id, c) in plan.outputs.iter().zip(c_outputs.chunks_exact(nd)) {
+        let t = values[id as usize][0];
+        for q in 0..ND {
+            sum[q] += t * c[first + q];
+        }
+    }
+    for (&[a, b], c) in plan.leaf_outputs.iter().zip(c_leaves.chunks_exact(nd)) {
+        let ([ar, ai], [br, bi]) = (values[a as usize], values[b as usize]);
+        let t = ar * br - ai * bi;
+        for q in 0..ND {
+            sum[q] += t * c[first + q];
+        }
+    }
+    rho[first..first + ND].copy_from_slice(&sum);
+    ND
+}
+
+/// The adjoint of the terms: θ = Σ_p d_f[p] c_p (from 0, in p order) of each term, added to
+/// its value (outputs) or to its two factors (leaf outputs). `ND` is the number of
+/// densities, or 0 for any number.
+#[inline(always)]
+fn adjoint_terms<const ND: usize>(plan: &Plan, values: &[[f64; 2]], d_f: &[f64], adjoint: &mut [[f64; 2]]) {
+    let nd = if ND == 0 { plan.ndensity } else { ND };
+    let d_f = &d_f[..nd];
+    let theta = |c: &[f64]| {
+        let mut theta = 0.0;
+        for (&d, &c) in d_f.iter().zip(&c[..nd]) {
+            theta += d * c;
+        }
+        theta
+    };
+    let (c_outputs, c_leaves) = plan.term_coefficients.split_at(plan.outputs.len() * nd);
+    for (&id, c) in plan.outputs.iter().zip(c_outputs.chunks_exact(nd)) {
+        adjoint[id as usize][0] += theta(c);
+    }
+    for (&[a, b], c) in plan.leaf_outputs.iter().zip(c_leaves.chunks_exact(nd)) {
+        let theta = theta(c);
+        let (a, b) = (a as usize, b as usize);
+        let ([ar, ai], [br, bi]) = (values[a], values[b]);
+        let [wr, wi] = adjoint[a];
+        adjoint[a] = [wr + br * theta, wi + bi * theta];
+        let [wr, wi] = adjoint[b];
+        adjoint[b] = [wr + ar * theta, wi + ai * theta];
+    }
 }
 
 /// acc + a·b in every lane.

@@ -32,8 +32,10 @@ pub struct Plan {
     /// their cost forwards and backwards (as ML-PACE's recursive evaluator treats its
     /// leaves).
     pub leaf_outputs: Vec<[u32; 2]>,
-    /// The coefficients of the terms, `outputs` then `leaf_outputs`, density by density
-    /// ([p][term]), so that the sums over terms run over contiguous memory.
+    /// The number of densities ρ_p.
+    pub ndensity: usize,
+    /// The coefficients of the terms, `outputs` then `leaf_outputs`, term by term
+    /// ([term][p]), so that one pass over the terms feeds every density.
     pub term_coefficients: Vec<f64>,
     /// Construction only: the coefficients of `outputs` and `leaf_outputs`, term by term.
     coefficients: Vec<f64>,
@@ -52,7 +54,7 @@ impl Plan {
         let leaf = |mu: usize, n: usize, l: usize, m: i32| -> u32 {
             ((mu * basis.nradmax + n - 1) * per_n + l * l + l).wrapping_add_signed(m as isize) as u32
         };
-        let mut plan = Plan { n_leaves, ..Plan::default() };
+        let mut plan = Plan { n_leaves, ndensity, ..Plan::default() };
         // Rank-1 terms with the same A1 merged, in first-seen order.
         let mut rank1_index: HashMap<u32, usize> = HashMap::new();
         // Higher-rank terms: monomials (sorted leaf lists) with their coefficients.
@@ -123,19 +125,11 @@ impl Plan {
             }
         }
         plan.split_leaf_outputs(ndensity);
-        let by_term: Vec<f64> = std::mem::take(&mut plan.coefficients)
+        plan.term_coefficients = std::mem::take(&mut plan.coefficients)
             .into_iter()
             .chain(std::mem::take(&mut plan.leaf_coefficients))
             .collect();
-        let n_terms = plan.n_terms();
-        plan.term_coefficients =
-            (0..ndensity * n_terms).map(|k| by_term[(k % n_terms) * ndensity + k / n_terms]).collect();
         plan
-    }
-
-    /// The number of density terms of rank > 1: `outputs`, then `leaf_outputs`.
-    pub fn n_terms(&self) -> usize {
-        self.outputs.len() + self.leaf_outputs.len()
     }
 
     /// Moves output nodes that are no other node's factor out of the graph into
