@@ -39,12 +39,13 @@ use crate::basis::Basis;
 use crate::embedding::{core_density_switch, embed};
 use crate::harmonics::{lanes, lm, n_lm, DX_IM, DX_RE, DY_IM, DY_RE, DZ_IM, DZ_RE, Y_IM, Y_RE};
 use crate::model::InnerCutoffKind;
-use crate::plan::Plan;
+use crate::plan::{Id, Ids, Plan, NARROW};
 use crate::radial::cutoff_poly;
 use crate::reference::Close;
 use crate::site::Neighbor;
 use calcine_core::Vec3;
 use calcine_potential::AtomTerms;
+use std::ops::{Index, IndexMut};
 
 /// Neighbors evaluated side by side, one per SIMD lane (four f64 fill an AVX2 register).
 const LANES: usize = 4;
@@ -230,7 +231,7 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
         }
     }
     // The leaves: the lanes added in order, and m < 0 from m > 0.
-    s.values.resize(plan.n_leaves + plan.nodes.len(), [0.0; 2]);
+    s.values.resize(if plan.narrow.is_some() { NARROW } else { plan.n_values }.max(s.values.len()), [0.0; 2]);
     for (block, (a_re, a_im)) in
         s.values[..plan.n_leaves].chunks_mut(per_n).zip(s.a_re.chunks(nlm).zip(s.a_im.chunks(nlm)))
     {
@@ -249,14 +250,6 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
 
     // Products and densities.
-    let (n_leaves, n_values) = (plan.n_leaves, plan.n_leaves + plan.nodes.len());
-    {
-        let values = &mut s.values[..n_values];
-        for (k, &[a, b]) in plan.nodes.iter().enumerate() {
-            let ([ar, ai], [br, bi]) = (values[a as usize], values[b as usize]);
-            values[n_leaves + k] = [ar * br - ai * bi, ar * bi + ai * br];
-        }
-    }
     s.rho.clear();
     s.rho.resize(ndensity, 0.0);
     for (t, &k) in plan.rank1.iter().enumerate() {
@@ -265,21 +258,9 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
             s.rho[p] += plan.rank1_coefficients[t * ndensity + p] * a;
         }
     }
-    // In term order, one chain of additions per density (ML-PACE's order): the terms are
-    // up to ~10³ and cancel to a few eV, and the partial sums tried instead (blocked or
-    // interleaved) moved energies past the tests' bounds. Each term's real part is formed
-    // and added to every density at once (the chains side by side, each in term order).
-    {
-        let values = &s.values[..n_values];
-        let mut first = 0;
-        while first < ndensity {
-            first += match ndensity - first {
-                1 => add_terms::<1>(plan, values, first, &mut s.rho),
-                2 => add_terms::<2>(plan, values, first, &mut s.rho),
-                3 => add_terms::<3>(plan, values, first, &mut s.rho),
-                _ => add_terms::<4>(plan, values, first, &mut s.rho),
-            };
-        }
+    match &plan.narrow {
+        Some(ids) => forward(plan, ids, narrow(&mut s.values), &mut s.rho),
+        None => forward(plan, &plan.wide, &mut s.values[..plan.n_values], &mut s.rho),
     }
 
     // Embedding and the inner switch.
@@ -303,28 +284,12 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
     let energy = energy + model.e0[mu_i];
 
-    // The adjoint through the graph: each term's (real) adjoint θ = Σ_p ∂E/∂ρ_p c_p, passed
-    // on to its factors at once, then the nodes backwards.
-    s.adjoint.clear();
-    s.adjoint.resize(n_values, [0.0; 2]);
-    {
-        let (values, adjoint) = (&s.values[..n_values], &mut s.adjoint[..n_values]);
-        match ndensity {
-            1 => adjoint_terms::<1>(plan, values, &s.d_f, adjoint),
-            2 => adjoint_terms::<2>(plan, values, &s.d_f, adjoint),
-            3 => adjoint_terms::<3>(plan, values, &s.d_f, adjoint),
-            4 => adjoint_terms::<4>(plan, values, &s.d_f, adjoint),
-            _ => adjoint_terms::<0>(plan, values, &s.d_f, adjoint),
-        }
-        for (k, &[a, b]) in plan.nodes.iter().enumerate().rev() {
-            let [w_re, w_im] = adjoint[n_leaves + k];
-            let (a, b) = (a as usize, b as usize);
-            let ([ar, ai], [br, bi]) = (values[a], values[b]);
-            let [wr, wi] = adjoint[a];
-            adjoint[a] = [wr + (w_re * br - w_im * bi), wi + (w_re * bi + w_im * br)];
-            let [wr, wi] = adjoint[b];
-            adjoint[b] = [wr + (w_re * ar - w_im * ai), wi + (w_re * ai + w_im * ar)];
-        }
+    // The adjoint through the graph.
+    s.adjoint.resize(s.values.len(), [0.0; 2]);
+    s.adjoint[..plan.n_values].fill([0.0; 2]);
+    match &plan.narrow {
+        Some(ids) => backward(plan, ids, narrow(&mut s.values), narrow(&mut s.adjoint), &s.d_f),
+        None => backward(plan, &plan.wide, &s.values[..plan.n_values], &mut s.adjoint[..plan.n_values], &s.d_f),
     }
     s.w1.clear();
     s.w1.resize(n_el * nradbase, 0.0);
@@ -337,7 +302,7 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
     s.folded_re.resize(n_el * nradmax * nlm, 0.0);
     s.folded_im.resize(n_el * nradmax * nlm, 0.0);
-    for (b, block) in s.adjoint[..n_leaves].chunks(per_n).enumerate() {
+    for (b, block) in s.adjoint[..plan.n_leaves].chunks(per_n).enumerate() {
         let (fre, fim) = (&mut s.folded_re[b * nlm..(b + 1) * nlm], &mut s.folded_im[b * nlm..(b + 1) * nlm]);
         for l in 0..=lmax {
             let base = l * l + l;
@@ -408,21 +373,60 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     Ok(AtomTerms { energy, forces })
 }
 
-/// Adds the terms of the densities `first..first + ND` (at most those left): the real part
-/// of every term, times its coefficients, in term order. Returns how many densities it did.
+/// The first `NARROW` entries of a buffer as an array, which 16-bit ids index without
+/// bounds checks.
+fn narrow(buffer: &mut [[f64; 2]]) -> &mut [[f64; 2]; NARROW] {
+    (&mut buffer[..NARROW]).try_into().expect("buffer of NARROW values")
+}
+
+/// The products forwards (one complex multiplication per node), then the densities: each
+/// term's real part, times its coefficients, added to ρ_p in term order.
 #[inline(always)]
-fn add_terms<const ND: usize>(plan: &Plan, values: &[[f64; 2]], first: usize, rho: &mut [f64]) -> usize {
+fn forward<I: Id, V: IndexMut<usize, Output = [f64; 2]> + ?Sized>(
+    plan: &Plan,
+    ids: &Ids<I>,
+    values: &mut V,
+    rho: &mut [f64],
+) {
+    for (k, &[a, b]) in ids.nodes.iter().enumerate() {
+        let ([ar, ai], [br, bi]) = (values[a.index()], values[b.index()]);
+        values[I::of(plan.n_leaves + k).index()] = [ar * br - ai * bi, ar * bi + ai * br];
+    }
+    // In term order, one chain of additions per density (ML-PACE's order): the terms are
+    // up to ~10³ and cancel to a few eV, and the partial sums tried instead (blocked or
+    // interleaved) moved energies past the tests' bounds. Each term's real part is formed
+    // once and added to every density (the chains side by side, each in term order).
+    let mut first = 0;
+    while first < plan.ndensity {
+        first += match plan.ndensity - first {
+            1 => add_terms::<1, I, V>(plan, ids, values, first, rho),
+            2 => add_terms::<2, I, V>(plan, ids, values, first, rho),
+            3 => add_terms::<3, I, V>(plan, ids, values, first, rho),
+            _ => add_terms::<4, I, V>(plan, ids, values, first, rho),
+        };
+    }
+}
+
+/// Adds the terms to the densities `first..first + ND`; returns `ND`.
+#[inline(always)]
+fn add_terms<const ND: usize, I: Id, V: Index<usize, Output = [f64; 2]> + ?Sized>(
+    plan: &Plan,
+    ids: &Ids<I>,
+    values: &V,
+    first: usize,
+    rho: &mut [f64],
+) -> usize {
     let nd = plan.ndensity;
-    let (c_outputs, c_leaves) = plan.term_coefficients.split_at(plan.outputs.len() * nd);
+    let (c_outputs, c_leaves) = plan.term_coefficients.split_at(ids.outputs.len() * nd);
     let mut sum: [f64; ND] = std::array::from_fn(|q| rho[first + q]);
-    for (&id, c) in plan.outputs.iter().zip(c_outputs.chunks_exact(nd)) {
-        let t = values[id as usize][0];
+    for (&id, c) in ids.outputs.iter().zip(c_outputs.chunks_exact(nd)) {
+        let t = values[id.index()][0];
         for q in 0..ND {
             sum[q] += t * c[first + q];
         }
     }
-    for (&[a, b], c) in plan.leaf_outputs.iter().zip(c_leaves.chunks_exact(nd)) {
-        let ([ar, ai], [br, bi]) = (values[a as usize], values[b as usize]);
+    for (&[a, b], c) in ids.leaf_outputs.iter().zip(c_leaves.chunks_exact(nd)) {
+        let ([ar, ai], [br, bi]) = (values[a.index()], values[b.index()]);
         let t = ar * br - ai * bi;
         for q in 0..ND {
             sum[q] += t * c[first + q];
@@ -432,11 +436,44 @@ fn add_terms<const ND: usize>(plan: &Plan, values: &[[f64; 2]], first: usize, rh
     ND
 }
 
-/// The adjoint of the terms: θ = Σ_p d_f[p] c_p (from 0, in p order) of each term, added to
-/// its value (outputs) or to its two factors (leaf outputs). `ND` is the number of
-/// densities, or 0 for any number.
+/// The adjoint through the graph (`adjoint` zero on entry): each term's (real) adjoint
+/// θ = Σ_p d_f[p] c_p (from 0, in p order) added to its value (outputs) or passed on to its
+/// two factors (leaf outputs), then the nodes backwards.
 #[inline(always)]
-fn adjoint_terms<const ND: usize>(plan: &Plan, values: &[[f64; 2]], d_f: &[f64], adjoint: &mut [[f64; 2]]) {
+fn backward<I: Id, V: IndexMut<usize, Output = [f64; 2]> + ?Sized>(
+    plan: &Plan,
+    ids: &Ids<I>,
+    values: &V,
+    adjoint: &mut V,
+    d_f: &[f64],
+) {
+    match plan.ndensity {
+        1 => adjoint_terms::<1, I, V>(plan, ids, values, adjoint, d_f),
+        2 => adjoint_terms::<2, I, V>(plan, ids, values, adjoint, d_f),
+        3 => adjoint_terms::<3, I, V>(plan, ids, values, adjoint, d_f),
+        4 => adjoint_terms::<4, I, V>(plan, ids, values, adjoint, d_f),
+        _ => adjoint_terms::<0, I, V>(plan, ids, values, adjoint, d_f),
+    }
+    for (k, &[a, b]) in ids.nodes.iter().enumerate().rev() {
+        let [w_re, w_im] = adjoint[I::of(plan.n_leaves + k).index()];
+        let (a, b) = (a.index(), b.index());
+        let ([ar, ai], [br, bi]) = (values[a], values[b]);
+        let [wr, wi] = adjoint[a];
+        adjoint[a] = [wr + (w_re * br - w_im * bi), wi + (w_re * bi + w_im * br)];
+        let [wr, wi] = adjoint[b];
+        adjoint[b] = [wr + (w_re * ar - w_im * ai), wi + (w_re * ai + w_im * ar)];
+    }
+}
+
+/// The terms' part of [`backward`]. `ND` is the number of densities, or 0 for any number.
+#[inline(always)]
+fn adjoint_terms<const ND: usize, I: Id, V: IndexMut<usize, Output = [f64; 2]> + ?Sized>(
+    plan: &Plan,
+    ids: &Ids<I>,
+    values: &V,
+    adjoint: &mut V,
+    d_f: &[f64],
+) {
     let nd = if ND == 0 { plan.ndensity } else { ND };
     let d_f = &d_f[..nd];
     let theta = |c: &[f64]| {
@@ -446,13 +483,13 @@ fn adjoint_terms<const ND: usize>(plan: &Plan, values: &[[f64; 2]], d_f: &[f64],
         }
         theta
     };
-    let (c_outputs, c_leaves) = plan.term_coefficients.split_at(plan.outputs.len() * nd);
-    for (&id, c) in plan.outputs.iter().zip(c_outputs.chunks_exact(nd)) {
-        adjoint[id as usize][0] += theta(c);
+    let (c_outputs, c_leaves) = plan.term_coefficients.split_at(ids.outputs.len() * nd);
+    for (&id, c) in ids.outputs.iter().zip(c_outputs.chunks_exact(nd)) {
+        adjoint[id.index()][0] += theta(c);
     }
-    for (&[a, b], c) in plan.leaf_outputs.iter().zip(c_leaves.chunks_exact(nd)) {
+    for (&[a, b], c) in ids.leaf_outputs.iter().zip(c_leaves.chunks_exact(nd)) {
         let theta = theta(c);
-        let (a, b) = (a as usize, b as usize);
+        let (a, b) = (a.index(), b.index());
         let ([ar, ai], [br, bi]) = (values[a], values[b]);
         let [wr, wi] = adjoint[a];
         adjoint[a] = [wr + br * theta, wi + bi * theta];

@@ -215,6 +215,18 @@ impl Ace {
         (0..basis.model.n_elements()).map(|mu| plan::Plan::new(basis, mu, algorithm)).collect()
     }
 
+    /// The same potential with the kernel's graphs on 32-bit ids only, as it runs
+    /// potentials too large for 16-bit ones (tests: both must give the same bits).
+    #[cfg(test)]
+    fn with_wide_ids(mut self) -> Self {
+        let mut plans = (*self.plans).clone();
+        for plan in &mut plans {
+            plan.narrow = None;
+        }
+        self.plans = Arc::new(plans);
+        self
+    }
+
     /// Chooses the evaluator (the kernel by default).
     pub fn with_evaluator(mut self, evaluator: Evaluator) -> Self {
         self.evaluator = evaluator;

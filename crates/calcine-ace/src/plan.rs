@@ -23,15 +23,18 @@ use std::collections::HashMap;
 pub struct Plan {
     /// Number of leaves (A-values, m from −l to l, all neighbor elements).
     pub n_leaves: usize,
-    /// Each node's two factors (ids below `n_leaves` are leaves, others node n_leaves + k).
-    pub nodes: Vec<[u32; 2]>,
-    /// Density terms that are also factors of other nodes: a value id.
-    pub outputs: Vec<u32>,
-    /// Density terms that nothing else uses (most of them): only the real part of the
-    /// product of their two factors is needed, and their adjoint is real, which halves
-    /// their cost forwards and backwards (as ML-PACE's recursive evaluator treats its
-    /// leaves).
-    pub leaf_outputs: Vec<[u32; 2]>,
+    /// Number of values: leaves, then nodes.
+    pub n_values: usize,
+    /// The graph with 32-bit value ids.
+    pub wide: Ids<u32>,
+    /// The same with 16-bit ids, when every value id fits (at most [`NARROW`] values):
+    /// indexing an array of `NARROW` entries with them needs no bounds check, which saves
+    /// a fifth of the instructions of the terms' loops.
+    pub narrow: Option<Ids<u16>>,
+    /// Construction only: the graph being built (see [`Ids`]).
+    nodes: Vec<[u32; 2]>,
+    outputs: Vec<u32>,
+    leaf_outputs: Vec<[u32; 2]>,
     /// The number of densities ρ_p.
     pub ndensity: usize,
     /// The coefficients of the terms, `outputs` then `leaf_outputs`, term by term
@@ -43,6 +46,52 @@ pub struct Plan {
     /// Rank-1 terms: the index k into A1 (μ·nradbase + n) and their coefficients.
     pub rank1: Vec<u32>,
     pub rank1_coefficients: Vec<f64>,
+}
+
+/// The number of values (leaves and nodes) that 16-bit ids can name.
+pub const NARROW: usize = 1 << 16;
+
+/// The graph, its value ids in one integer type.
+#[derive(Debug, Clone, Default)]
+pub struct Ids<I> {
+    /// Each node's two factors (ids below `n_leaves` are leaves, others node n_leaves + k).
+    pub nodes: Vec<[I; 2]>,
+    /// Density terms that are also factors of other nodes: a value id.
+    pub outputs: Vec<I>,
+    /// Density terms that nothing else uses (most of them): only the real part of the
+    /// product of their two factors is needed, and their adjoint is real, which halves
+    /// their cost forwards and backwards (as ML-PACE's recursive evaluator treats its
+    /// leaves).
+    pub leaf_outputs: Vec<[I; 2]>,
+}
+
+/// A value id: a `u32`, or a `u16` where the graph is small enough.
+pub trait Id: Copy {
+    fn index(self) -> usize;
+    /// The id of value `k` (which fits: see [`Plan::narrow`]).
+    fn of(k: usize) -> Self;
+}
+
+impl Id for u16 {
+    #[inline(always)]
+    fn index(self) -> usize {
+        self as usize
+    }
+    #[inline(always)]
+    fn of(k: usize) -> Self {
+        k as u16
+    }
+}
+
+impl Id for u32 {
+    #[inline(always)]
+    fn index(self) -> usize {
+        self as usize
+    }
+    #[inline(always)]
+    fn of(k: usize) -> Self {
+        k as u32
+    }
 }
 
 impl Plan {
@@ -129,6 +178,21 @@ impl Plan {
             .into_iter()
             .chain(std::mem::take(&mut plan.leaf_coefficients))
             .collect();
+        plan.n_values = plan.n_leaves + plan.nodes.len();
+        plan.wide = Ids {
+            nodes: std::mem::take(&mut plan.nodes),
+            outputs: std::mem::take(&mut plan.outputs),
+            leaf_outputs: std::mem::take(&mut plan.leaf_outputs),
+        };
+        if plan.n_values <= NARROW {
+            let pair = |&[a, b]: &[u32; 2]| [a as u16, b as u16];
+            let wide = &plan.wide;
+            plan.narrow = Some(Ids {
+                nodes: wide.nodes.iter().map(pair).collect(),
+                outputs: wide.outputs.iter().map(|&id| id as u16).collect(),
+                leaf_outputs: wide.leaf_outputs.iter().map(pair).collect(),
+            });
+        }
         plan
     }
 
