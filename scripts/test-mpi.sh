@@ -3,8 +3,9 @@
 #  1. the communicator really has N ranks (a binary started by the wrong MPI's mpirun runs
 #     N copies of rank 0: we check the rank count calcine reports);
 #  2. thermo and trajectory are byte-identical on 1, 2, 3 and 4 ranks and with 1 and 2
-#     threads, for a hot EAM Cu crystal whose atoms cross subdomain boundaries (500 steps)
-#     and for a triclinic cell, with packed list rows, and with plain rows on 3 ranks,
+#     threads, for a hot EAM Cu crystal whose atoms cross subdomain boundaries (500 steps;
+#     the half-list kernel, and the full-list kernel on 1-3 ranks) and for a triclinic
+#     cell, with packed list rows, and with plain rows on 3 ranks,
 #     and for SNAP (W + ZBL), whose pair terms are reverse-summed in fixed point;
 #  3. the reaction automaton's outputs are byte-identical on 1-4 ranks and 1-2 threads;
 #  4. an invalid state on one rank (two atoms too close) stops every rank with one clear
@@ -94,6 +95,12 @@ sed 's/storage = "packed"/storage = "packed"\nevery = 2\ndelay = 6/' "$work/hot.
 for n in 1 3 4; do run_case hotdelay "$n" 1; done
 run_case hotdelay 2 2
 for other in np3-t1 np4-t1 np2-t2; do compare hotdelay np1-t1 "$other"; done
+# The full-list EAM kernel (each pair from both sides, per-owner sums) stays covered.
+sed 's|^files = .*|&\nevaluator = "full-list"|' "$work/hot.toml" > "$work/hotfull.toml"
+for n in 1 3; do run_case hotfull "$n" 1; done
+run_case hotfull 2 2
+compare hotfull np1-t1 np3-t1
+compare hotfull np1-t1 np2-t2
 
 echo "== MPI: byte-identical results on 1-4 ranks (triclinic cell) =="
 .venv/bin/python - "$work/tri.xyz" <<'PY'

@@ -3,7 +3,7 @@
 use calcine_comm::SerialComm;
 use calcine_core::{SpeciesId, SpeciesTable};
 use calcine_domain::Domain;
-use calcine_eam::{Eam, Evaluator};
+use calcine_eam::{Eam, EamEvaluator};
 use calcine_io::Structure;
 use calcine_md::{Integrator, Md, MdSettings};
 use calcine_potential::Potential;
@@ -17,7 +17,7 @@ pub const EAM_CASES: [(&str, &str, [&str; 2]); 3] = [
 ];
 
 /// The EAM potential of a LAMMPS unit test, for species `names`.
-pub fn eam_for(style: &str, names: &[&str], evaluator: Evaluator) -> Eam {
+pub fn eam_for(style: &str, names: &[&str], evaluator: impl Into<EamEvaluator>) -> Eam {
     let p = |f: &str| data_path(&format!("potentials/{f}"));
     let eam = match style {
         "eam" => Eam::funcfl(&[p("Al_jnp.eam"), p("Cu_u3.eam")], names),

@@ -4,7 +4,7 @@
 //! LAMMPS's relative-error measure.
 
 use crate::common::{data_metal, eam_for, serial_md, EAM_CASES};
-use calcine_eam::Evaluator;
+use calcine_eam::EamEvaluator;
 use calcine_md::{Integrator, ListStorage, MdSettings};
 use calcine_potential::Want;
 use calcine_test_support::{data_path, evaluate, rel_err, LammpsYaml};
@@ -28,7 +28,7 @@ fn check_forces(what: &str, got: &BTreeMap<u64, [f64; 3]>, want: &BTreeMap<u64, 
     worst
 }
 
-fn init_case(yaml: &str, style: &str, names: [&str; 2], evaluator: Evaluator) {
+fn init_case(yaml: &str, style: &str, names: [&str; 2], evaluator: EamEvaluator) {
     let reference = LammpsYaml::read(&data_path(&format!("lammps-unittest/{yaml}"))).unwrap();
     let eam = eam_for(style, &names, evaluator);
     let s = data_metal(&names, &eam);
@@ -43,7 +43,7 @@ fn init_case(yaml: &str, style: &str, names: [&str; 2], evaluator: Evaluator) {
     check_forces(&format!("{yaml} init forces"), &forces, &reference.init_forces, eps);
 }
 
-fn run_case(yaml: &str, style: &str, names: [&str; 2], evaluator: Evaluator) {
+fn run_case(yaml: &str, style: &str, names: [&str; 2], evaluator: EamEvaluator) {
     let reference = LammpsYaml::read(&data_path(&format!("lammps-unittest/{yaml}"))).unwrap();
     let eam = eam_for(style, &names, evaluator);
     let s = data_metal(&names, &eam);
@@ -73,27 +73,41 @@ fn run_case(yaml: &str, style: &str, names: [&str; 2], evaluator: Evaluator) {
 #[test]
 fn init_matches_lammps_kernel() {
     for (yaml, style, names) in EAM_CASES {
-        init_case(yaml, style, names, Evaluator::Kernel);
+        init_case(yaml, style, names, EamEvaluator::Kernel);
+    }
+}
+
+#[test]
+fn init_matches_lammps_full_list_kernel() {
+    for (yaml, style, names) in EAM_CASES {
+        init_case(yaml, style, names, EamEvaluator::FullList);
     }
 }
 
 #[test]
 fn init_matches_lammps_reference_evaluator() {
     for (yaml, style, names) in EAM_CASES {
-        init_case(yaml, style, names, Evaluator::Reference);
+        init_case(yaml, style, names, EamEvaluator::Reference);
     }
 }
 
 #[test]
 fn run_matches_lammps_kernel() {
     for (yaml, style, names) in EAM_CASES {
-        run_case(yaml, style, names, Evaluator::Kernel);
+        run_case(yaml, style, names, EamEvaluator::Kernel);
+    }
+}
+
+#[test]
+fn run_matches_lammps_full_list_kernel() {
+    for (yaml, style, names) in EAM_CASES {
+        run_case(yaml, style, names, EamEvaluator::FullList);
     }
 }
 
 #[test]
 fn run_matches_lammps_reference_evaluator() {
     for (yaml, style, names) in EAM_CASES {
-        run_case(yaml, style, names, Evaluator::Reference);
+        run_case(yaml, style, names, EamEvaluator::Reference);
     }
 }

@@ -5,7 +5,7 @@ use crate::common::eam_for;
 use calcine_core::lattice::{Lattice, LatticeKind};
 use calcine_core::rng::{uniform4, Stream};
 use calcine_core::{Atoms, SimBox, SpeciesId, Vec3};
-use calcine_eam::Evaluator;
+use calcine_eam::EamEvaluator;
 use calcine_potential::{LennardJones, NeighborKind, Overlay, Pairwise, Potential, Zbl};
 use calcine_test_support::{check_potential, evaluate, CheckTolerances};
 
@@ -40,11 +40,13 @@ fn check_both_boxes(p: &dyn Potential, simbox: &SimBox, atoms: &Atoms) {
 
 #[test]
 fn eam_passes_generic_checks() {
-    let (simbox, atoms) = perturbed_fcc(3.6, 0.15, 2, 11);
-    check_both_boxes(&eam_for("eam", &["Al", "Cu"], Evaluator::Kernel), &simbox, &atoms);
-    check_both_boxes(&eam_for("eam/alloy", &["Cu", "Ni"], Evaluator::Kernel), &simbox, &atoms);
-    let (simbox, atoms) = perturbed_fcc(4.05, 0.15, 2, 12);
-    check_both_boxes(&eam_for("eam/fs", &["Al", "Fe"], Evaluator::Kernel), &simbox, &atoms);
+    for evaluator in [EamEvaluator::Kernel, EamEvaluator::FullList] {
+        let (simbox, atoms) = perturbed_fcc(3.6, 0.15, 2, 11);
+        check_both_boxes(&eam_for("eam", &["Al", "Cu"], evaluator), &simbox, &atoms);
+        check_both_boxes(&eam_for("eam/alloy", &["Cu", "Ni"], evaluator), &simbox, &atoms);
+        let (simbox, atoms) = perturbed_fcc(4.05, 0.15, 2, 12);
+        check_both_boxes(&eam_for("eam/fs", &["Al", "Fe"], evaluator), &simbox, &atoms);
+    }
 }
 
 #[test]
@@ -60,7 +62,11 @@ fn lj_and_zbl_pass_generic_checks() {
 fn overlay_of_zbl_and_eam_passes_generic_checks_and_adds_up() {
     let (simbox, atoms) = perturbed_fcc(3.6, 0.25, 2, 17);
     let zbl = || Box::new(Pairwise::new(Zbl::new(&[28.0, 29.0], 1.5, 2.3).unwrap())) as Box<dyn Potential>;
-    let eam = || Box::new(eam_for("eam/alloy", &["Ni", "Cu"], Evaluator::Kernel)) as Box<dyn Potential>;
+    // Beside a full-list potential EAM takes its full-list kernel; the half-list kernel
+    // cannot share the list.
+    let eam = || Box::new(eam_for("eam/alloy", &["Ni", "Cu"], EamEvaluator::FullList)) as Box<dyn Potential>;
+    let half = Box::new(eam_for("eam/alloy", &["Ni", "Cu"], EamEvaluator::Kernel)) as Box<dyn Potential>;
+    assert!(Overlay::new(vec![zbl(), half]).is_err());
     let overlay = Overlay::new(vec![zbl(), eam()]).unwrap();
     check_both_boxes(&overlay, &simbox, &atoms);
     let total = evaluate(&overlay, &simbox, &atoms, 1.0).unwrap();
@@ -103,12 +109,9 @@ fn half_and_full_lists_agree() {
     let (t, ta) = sheared(&simbox, &atoms, [0.9, 0.4, -1.2]);
     for (b, a) in [(&simbox, &atoms), (&t, &ta)] {
         for (style, names) in [("eam", ["Al", "Cu"]), ("eam/alloy", ["Cu", "Ni"])] {
-            assert_agree(
-                &eam_for(style, &names, Evaluator::Kernel),
-                &eam_for(style, &names, Evaluator::Reference),
-                b,
-                a,
-            );
+            for kernel in [EamEvaluator::Kernel, EamEvaluator::FullList] {
+                assert_agree(&eam_for(style, &names, kernel), &eam_for(style, &names, EamEvaluator::Reference), b, a);
+            }
         }
     }
 }

@@ -16,6 +16,44 @@ pub struct ExactSum {
 
 const SCALE: f64 = (1u64 << 60) as f64;
 
+/// The fixed-point form of a finite `x` used by [`ExactSum`] and [`ExactVectors`]: x·2⁶⁰
+/// truncated towards zero, so that `to_fixed(-x) == -to_fixed(x)` (a term added to one
+/// atom and subtracted from another cancels exactly). For kernels that keep their own
+/// per-atom fixed-point arrays; non-finite values must be caught by the caller (they
+/// convert to 0 or the extreme integers).
+#[inline(always)]
+pub fn to_fixed(x: f64) -> i128 {
+    let scaled = x * SCALE;
+    // Below 2⁶³ the hardware's 64-bit conversion truncates exactly as the (slow, software)
+    // 128-bit one does. A plain `as i64` would add the saturation and NaN checks of Rust's
+    // casts (six instructions) although the test here already excludes both; in the EAM
+    // half-list kernel, which converts every term scattered to a neighbor, they cost about
+    // a tenth of an MD step (docs/performance.md).
+    if scaled.abs() < 9.2e18 {
+        // SAFETY: `scaled` is finite (a NaN or an infinity fails the test above) and its
+        // truncation lies within i64's range (|scaled| < 9.2e18 < 2⁶³), which is what
+        // `to_int_unchecked` requires.
+        #[allow(unsafe_code)]
+        let narrow: i64 = unsafe { scaled.to_int_unchecked() };
+        narrow as i128
+    } else {
+        scaled as i128
+    }
+}
+
+/// A fixed-point value of [`to_fixed`]'s scale, rounded once to the nearest `f64`.
+#[inline]
+pub fn from_fixed(w: i128) -> f64 {
+    // Both conversions round the same integer to the nearest f64, so they agree; the 64-bit
+    // one is one instruction, the 128-bit one a software routine.
+    let narrow = w as i64;
+    if narrow as i128 == w {
+        narrow as f64 / SCALE
+    } else {
+        w as f64 / SCALE
+    }
+}
+
 impl ExactSum {
     pub const fn new() -> Self {
         Self { acc: 0, non_finite: false }
@@ -25,7 +63,7 @@ impl ExactSum {
     #[inline]
     pub fn add(&mut self, x: f64) {
         if x.is_finite() {
-            self.acc = self.acc.wrapping_add((x * SCALE) as i128);
+            self.acc = self.acc.wrapping_add(to_fixed(x));
         } else {
             self.non_finite = true;
         }
@@ -43,7 +81,7 @@ impl ExactSum {
         if self.non_finite {
             f64::NAN
         } else {
-            self.acc as f64 / SCALE
+            from_fixed(self.acc)
         }
     }
 
@@ -90,11 +128,7 @@ impl ExactVectors {
     pub fn add(&mut self, i: usize, v: [f64; 3]) {
         for (w, x) in self.words[3 * i..3 * i + 3].iter_mut().zip(v) {
             if x.is_finite() {
-                // Below 2⁶³ the hardware's 64-bit conversion truncates exactly as the (slow,
-                // software) 128-bit one does.
-                let scaled = x * SCALE;
-                let q = if scaled.abs() < 9.2e18 { scaled as i64 as i128 } else { scaled as i128 };
-                *w = w.wrapping_add(q);
+                *w = w.wrapping_add(to_fixed(x));
             } else {
                 self.non_finite = true;
             }
@@ -113,7 +147,7 @@ impl ExactVectors {
         if self.non_finite {
             return [f64::NAN; 3];
         }
-        std::array::from_fn(|k| self.words[3 * i + k] as f64 / SCALE)
+        std::array::from_fn(|k| from_fixed(self.words[3 * i + k]))
     }
 
     /// Whether a non-finite term was added.
@@ -190,6 +224,18 @@ mod tests {
         assert!(!a.non_finite());
         a.add(2, [0.0, f64::NAN, 0.0]);
         assert!(a.non_finite() && a.value(0)[0].is_nan());
+    }
+
+    #[test]
+    fn fixed_point_conversions_round_trip_and_round_once() {
+        for x in [0.0, 1e-18, -3.25, 7.999, -8.5, 1e3, -2.5e19, 1.234e20] {
+            let w = to_fixed(x);
+            assert_eq!(to_fixed(-x), -w);
+            assert_eq!(from_fixed(w).to_bits(), (w as f64 / SCALE).to_bits());
+        }
+        for w in [i64::MAX as i128, i64::MAX as i128 + 1, i64::MIN as i128, i64::MIN as i128 - 1, (1 << 70) + 12345] {
+            assert_eq!(from_fixed(w).to_bits(), (w as f64 / SCALE).to_bits());
+        }
     }
 
     #[test]

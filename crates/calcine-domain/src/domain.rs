@@ -343,17 +343,21 @@ impl<C: Communicator> GhostSync for Domain<C> {
         assert_eq!(per_atom.len(), width * self.plan.n_total);
         for s in (0..self.plan.swaps.len()).rev() {
             let swap = &self.plan.swaps[s];
+            // Each i128 travels as two u64 words (low, high); packed and unpacked a slice at
+            // a time, without per-word bounds checks or capacity checks.
+            let ghosts = &per_atom[width * swap.recv_start..width * (swap.recv_start + swap.recv_len)];
             self.send_u64.clear();
-            for &v in &per_atom[width * swap.recv_start..width * (swap.recv_start + swap.recv_len)] {
-                self.send_u64.extend_from_slice(&[v as u64, (v >> 64) as u64]);
+            self.send_u64.resize(2 * ghosts.len(), 0);
+            for (words, &v) in self.send_u64.chunks_exact_mut(2).zip(ghosts) {
+                words[0] = v as u64;
+                words[1] = (v >> 64) as u64;
             }
             self.comm.shift_u64(swap.axis, swap.dir.opposite(), &self.send_u64, &mut self.recv_u64);
-            for (k, &i) in swap.send.iter().enumerate() {
-                for c in 0..width {
-                    let (lo, hi) = (self.recv_u64[2 * (width * k + c)], self.recv_u64[2 * (width * k + c) + 1]);
-                    let v = ((hi as u128) << 64 | lo as u128) as i128;
-                    let w = &mut per_atom[width * i as usize + c];
-                    *w = w.wrapping_add(v);
+            assert_eq!(self.recv_u64.len(), 2 * width * swap.send.len(), "reverse message of the wrong length");
+            for (&i, words) in swap.send.iter().zip(self.recv_u64.chunks_exact(2 * width)) {
+                let owner = &mut per_atom[width * i as usize..width * i as usize + width];
+                for (w, v) in owner.iter_mut().zip(words.chunks_exact(2)) {
+                    *w = w.wrapping_add(((v[1] as u128) << 64 | v[0] as u128) as i128);
                 }
             }
         }

@@ -33,12 +33,18 @@ use calcine_potential::{ForceInput, ForceOutput, PotentialError, Want};
 use rayon::prelude::*;
 
 /// Owned atoms per rayon task.
-const CHUNK: usize = 128;
+pub(crate) const CHUNK: usize = 128;
 
 /// c₃ c₄ c₅ c₆ of the density an atom receives from its neighbor.
 #[derive(Debug, Clone, Copy)]
 #[repr(C, align(32))]
-struct DensityRow([f64; 4]);
+pub(crate) struct DensityRow(pub(crate) [f64; 4]);
+
+/// For the half-list kernel: c₃ c₄ c₅ c₆ of the density an atom receives from its neighbor
+/// (lane 0) and of the density the neighbor receives from the atom (lane 1), interleaved.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+pub(crate) struct DensityPairRow(pub(crate) [f64; 8]);
 
 /// Everything pass 2 reads for one pair at one knot, interleaved for two-lane arithmetic:
 /// the derivative coefficients c₀ c₁ c₂ of ρ′ at j from i (lane 0) and of ρ′ at i from j
@@ -46,16 +52,19 @@ struct DensityRow([f64; 4]);
 /// coefficients c₃ c₄ c₅ (lane 1), then c₆.
 #[derive(Debug, Clone, Copy)]
 #[repr(C, align(64))]
-struct PairRow([f64; 16]);
+pub(crate) struct PairRow(pub(crate) [f64; 16]);
 
 /// The tables of [`EamTables`] rearranged for the kernel, indexed
 /// `[(a·n + b)·(nr + 1) + m]` for an atom of species a and a neighbor of species b.
 #[derive(Debug, Clone)]
 pub(crate) struct PackedTables {
-    n_species: usize,
-    stride: usize,
-    density: Vec<DensityRow>,
-    pair: Vec<PairRow>,
+    pub(crate) n_species: usize,
+    pub(crate) stride: usize,
+    pub(crate) density: Vec<DensityRow>,
+    /// Both directions of the density per pair (half-list kernel; empty with one species,
+    /// where the two are the same table).
+    pub(crate) density_pair: Vec<DensityPairRow>,
+    pub(crate) pair: Vec<PairRow>,
 }
 
 impl PackedTables {
@@ -63,6 +72,7 @@ impl PackedTables {
         let n = t.n_species();
         let stride = t.nr() + 1;
         let mut density = Vec::with_capacity(n * n * stride);
+        let mut density_pair = Vec::new();
         let mut pair = Vec::with_capacity(n * n * stride);
         for a in 0..n {
             for b in 0..n {
@@ -72,6 +82,9 @@ impl PackedTables {
                 for m in 0..stride {
                     let (ci, cj, cz) = (at_i.row(m), at_j.row(m), r_phi.row(m));
                     density.push(DensityRow([ci[3], ci[4], ci[5], ci[6]]));
+                    if n > 1 {
+                        density_pair.push(DensityPairRow([ci[3], cj[3], ci[4], cj[4], ci[5], cj[5], ci[6], cj[6]]));
+                    }
                     pair.push(PairRow([
                         cj[0], ci[0], cj[1], ci[1], cj[2], ci[2], cz[0], cz[3], cz[1], cz[4], cz[2], cz[5], cz[6], 0.0,
                         0.0, 0.0,
@@ -79,25 +92,36 @@ impl PackedTables {
                 }
             }
         }
-        Self { n_species: n, stride, density, pair }
+        Self { n_species: n, stride, density, density_pair, pair }
     }
 }
 
 /// Constants the inner loops read.
 #[derive(Clone, Copy)]
-struct Grid {
-    cutoff_sq: f64,
-    min_distance_sq: f64,
-    rdr: f64,
+pub(crate) struct Grid {
+    pub(crate) cutoff_sq: f64,
+    pub(crate) min_distance_sq: f64,
+    pub(crate) rdr: f64,
     /// nr − 1, the last interval a distance may use.
-    last: i64,
+    pub(crate) last: i64,
+}
+
+impl Grid {
+    pub(crate) fn new(tables: &EamTables) -> Self {
+        Grid {
+            cutoff_sq: tables.cutoff() * tables.cutoff(),
+            min_distance_sq: tables.dr() * tables.dr(),
+            rdr: tables.rdr(),
+            last: tables.nr() as i64 - 1,
+        }
+    }
 }
 
 impl Grid {
     /// LAMMPS's interval and fraction of distance r: p = r·(1/Δr) + 1, m = min(⌊p⌋, nr − 1),
     /// p ← min(p − m, 1). A NaN distance gives m = 0, the NaN sentinel row.
     #[inline(always)]
-    fn point(&self, r: f64) -> (usize, f64) {
+    pub(crate) fn point(&self, r: f64) -> (usize, f64) {
         let p = r * self.rdr + 1.0;
         let m = (p as i64).min(self.last);
         (m as usize, (p - m as f64).min(1.0))
@@ -117,44 +141,16 @@ pub(crate) fn compute(
     let packed = &eam.kernel_tables;
     let n_owned = atoms.n_owned();
     let n_total = atoms.n_total();
-    let grid = Grid {
-        cutoff_sq: tables.cutoff() * tables.cutoff(),
-        min_distance_sq: tables.dr() * tables.dr(),
-        rdr: tables.rdr(),
-        last: tables.nr() as i64 - 1,
-    };
-
-    // Per-atom data the inner loops gather, packed so that a neighbor costs one load
-    // stream: position and (in pass 2) F′, and the offset of its species' tables. Rows
-    // hold slots of the list's cell order when the list is packed, atom indices otherwise;
-    // `site_atoms` maps the one to the other.
+    let grid = Grid::new(tables);
     let slot_atoms = list.slot_atoms();
     let site_atom = |s: usize| slot_atoms.map_or(s, |order| order[s] as usize);
-    let n_sites = slot_atoms.map_or(n_total, |order| order.len());
-    scratch.sites.clear();
-    scratch.sites.extend((0..n_sites).map(|s| {
-        let x = atoms.positions[site_atom(s)];
-        Site([x.x, x.y, x.z, f64::NAN])
-    }));
-    scratch.offsets.clear();
-    if packed.n_species > 1 {
-        scratch.offsets.extend((0..n_sites).map(|s| (atoms.species[site_atom(s)].index() * packed.stride) as u32));
-    }
+    fill_sites(input, packed, scratch);
     // Pass 1: densities, embedding energies and F′ of owned atoms. Which neighbors lie
     // inside the cutoff is also recorded, one bit per row entry (word b of a row covers its
     // entries 64b..64b+63), so that pass 2 skips the skin without storing pairs.
     scratch.fp.resize(n_total, 0.0);
     scratch.embedding.resize(n_owned, 0.0);
-    scratch.word_start.clear();
-    scratch.word_start.reserve(n_owned + 1);
-    scratch.word_start.push(0);
-    let mut n_words = 0usize;
-    for i in 0..n_owned {
-        n_words += list.row_len(i).div_ceil(BLOCK);
-        scratch.word_start.push(n_words);
-    }
-    scratch.inside.clear();
-    scratch.inside.resize(n_words, 0);
+    fill_word_starts(list, n_owned, scratch);
     let offsets = std::mem::take(&mut scratch.offsets);
     let ctx = Context {
         packed,
@@ -238,6 +234,41 @@ pub(crate) fn compute(
     Ok(())
 }
 
+/// Fills the per-site data the inner loops gather, packed so that a neighbor costs one
+/// load stream: position and (in pass 2) F′ (NaN until then), and the offset of its
+/// species' tables (with several species). Rows hold slots of the list's cell order when
+/// the list is packed, atom indices otherwise; `slot_atoms` maps the one to the other.
+pub(crate) fn fill_sites(input: &ForceInput<'_>, packed: &PackedTables, scratch: &mut Scratch) {
+    let atoms = input.atoms;
+    let slot_atoms = input.neighbors.slot_atoms();
+    let site_atom = |s: usize| slot_atoms.map_or(s, |order| order[s] as usize);
+    let n_sites = slot_atoms.map_or(atoms.n_total(), |order| order.len());
+    scratch.sites.clear();
+    scratch.sites.extend((0..n_sites).map(|s| {
+        let x = atoms.positions[site_atom(s)];
+        Site([x.x, x.y, x.z, f64::NAN])
+    }));
+    scratch.offsets.clear();
+    if packed.n_species > 1 {
+        scratch.offsets.extend((0..n_sites).map(|s| (atoms.species[site_atom(s)].index() * packed.stride) as u32));
+    }
+}
+
+/// Sizes the inside-the-cutoff bits: owned atom i's are words `word_start[i]..word_start[i + 1]`,
+/// one bit per row entry.
+pub(crate) fn fill_word_starts(list: &calcine_neighbor::NeighborList, n_owned: usize, scratch: &mut Scratch) {
+    scratch.word_start.clear();
+    scratch.word_start.reserve(n_owned + 1);
+    scratch.word_start.push(0);
+    let mut n_words = 0usize;
+    for i in 0..n_owned {
+        n_words += list.row_len(i).div_ceil(BLOCK);
+        scratch.word_start.push(n_words);
+    }
+    scratch.inside.clear();
+    scratch.inside.resize(n_words, 0);
+}
+
 /// Pass 1's outputs for owned atoms `first .. first + fp.len()`.
 struct Pass1<'a> {
     first: usize,
@@ -298,9 +329,9 @@ impl Pass1<'_> {
 /// Position and F′ of an atom (F′ is NaN during pass 1).
 #[derive(Debug, Clone, Copy)]
 #[repr(C, align(32))]
-pub(crate) struct Site([f64; 4]);
+pub(crate) struct Site(pub(crate) [f64; 4]);
 
-fn min_index(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+pub(crate) fn min_index(a: Option<usize>, b: Option<usize>) -> Option<usize> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, None) => x,
@@ -310,7 +341,7 @@ fn min_index(a: Option<usize>, b: Option<usize>) -> Option<usize> {
 
 /// Names the problem found at owned atom `i` in pass 1: its first neighbor (in row order)
 /// at a non-finite or too short distance, or else its non-finite density.
-fn diagnose(name: &str, input: &ForceInput<'_>, grid: &Grid, i: usize) -> PotentialError {
+pub(crate) fn diagnose(name: &str, input: &ForceInput<'_>, grid: &Grid, i: usize) -> PotentialError {
     let atoms = input.atoms;
     let xi = atoms.positions[i];
     for j in input.neighbors.neighbors(i) {
@@ -534,23 +565,23 @@ impl Context<'_> {
 }
 
 #[inline(always)]
-fn mul2(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
+pub(crate) fn mul2(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
     [a[0] * b[0], a[1] * b[1]]
 }
 
 #[inline(always)]
-fn add2(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
+pub(crate) fn add2(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
     [a[0] + b[0], a[1] + b[1]]
 }
 
 /// One Horner step in both lanes: a·p + b.
 #[inline(always)]
-fn horner2(a: [f64; 2], p: f64, b: [f64; 2]) -> [f64; 2] {
+pub(crate) fn horner2(a: [f64; 2], p: f64, b: [f64; 2]) -> [f64; 2] {
     [a[0] * p + b[0], a[1] * p + b[1]]
 }
 
 /// Row entries handled per block in pass 2.
-const BLOCK: usize = 64;
+pub(crate) const BLOCK: usize = 64;
 
 /// A neighbor inside the cutoff, ready for the table terms.
 #[derive(Debug, Clone, Copy, Default)]

@@ -8,13 +8,18 @@
 //!
 //! Its main type is [`Eam`], a [`Potential`]. The files are parsed by [`model`] into
 //! [`EamTables`] (one 7-coefficient cubic table per function and species pair, see
-//! [`table`]), which two evaluators read:
-//! - the default kernel (`kernel.rs`, [`Evaluator::Kernel`]) runs on a full neighbor list,
-//!   threads over owned atoms and sums every atom's terms over its own row, so it needs no
-//!   reverse communication, writes no ghost forces and gives the same bits for any number
-//!   of threads or ranks;
-//! - the reference (`reference.rs`, [`Evaluator::Reference`]) is the plain serial LAMMPS
-//!   algorithm on a half list with Newton's third law, kept as the oracle for the kernel.
+//! [`table`]), which three evaluators ([`EamEvaluator`]) read:
+//! - the default kernel (`half.rs`, [`EamEvaluator::Kernel`]) runs on a half neighbor list
+//!   (each pair once over all ranks, held by the atom with the smaller `AtomId`), adds each
+//!   pair's density and force terms to both atoms in fixed point and reverse-sums ghost
+//!   contributions as integers, so it gives the same bits for any number of threads or
+//!   ranks while evaluating each pair once;
+//! - the full-list kernel (`kernel.rs`, [`EamEvaluator::FullList`]) threads over owned
+//!   atoms and sums every atom's terms over its own full row: each pair twice, but no
+//!   reverse communication and no fixed point; also the same bits on any decomposition
+//!   (other bits than the half-list kernel's: the rounding differs);
+//! - the reference (`reference.rs`, [`EamEvaluator::Reference`]) is the plain serial
+//!   LAMMPS algorithm on a half list with Newton's third law, kept as the oracle.
 //!
 //! It does not fit potentials, write files, or convert units (files must be in `metal`
 //! units).
@@ -23,10 +28,11 @@
 //! use calcine_eam::Eam;
 //! let cu_ni = Eam::setfl("CuNi.eam.alloy", &["Cu", "Ni"])?;
 //! let al_cu = Eam::funcfl(&["Al_jnp.eam", "Cu_u3.eam"], &["Al", "Cu"])?;
-//! let reference = Eam::fs("AlFe_mm.eam.fs", &["Al", "Fe"])?.with_evaluator(Evaluator::Reference);
+//! let reference = Eam::fs("AlFe_mm.eam.fs", &["Al", "Fe"])?.with_evaluator(EamEvaluator::Reference);
 //! let list = NeighborList::new(cu_ni.neighbor_kind(), cu_ni.cutoff(), 1.0);
 //! ```
 
+mod half;
 mod kernel;
 pub mod model;
 mod reference;
@@ -35,9 +41,8 @@ pub mod table;
 pub use model::{EamTables, Funcfl, Setfl, SetflKind};
 
 use calcine_core::GhostSync;
-/// Which algorithm evaluates an [`Eam`]: [`Evaluator::Kernel`] on a full neighbor list,
-/// threaded, deterministic, no ghost forces (`kernel.rs`); [`Evaluator::Reference`] on a
-/// half list, serial, LAMMPS's two halo exchanges and ghost forces (`reference.rs`).
+/// The evaluator choice shared by all families (kernel or reference); it converts into an
+/// [`EamEvaluator`].
 pub use calcine_potential::Evaluator;
 use calcine_potential::{ForceInput, ForceOutput, NeighborKind, Potential, PotentialError};
 use std::path::Path;
@@ -76,9 +81,65 @@ use std::sync::Mutex;
 pub struct Eam {
     name: &'static str,
     tables: EamTables,
-    evaluator: Evaluator,
+    evaluator: EamEvaluator,
     kernel_tables: kernel::PackedTables,
     scratch: Mutex<Scratch>,
+}
+
+/// Which algorithm evaluates an [`Eam`] (input key `evaluator`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EamEvaluator {
+    /// Half list, each pair evaluated once, terms added to both atoms in fixed point with
+    /// integer reverse sums; threaded, the same bits on any decomposition (`half.rs`).
+    #[default]
+    Kernel,
+    /// Full list, each pair evaluated from both sides and summed by the owner; threaded,
+    /// the same bits on any decomposition, no reverse communication (`kernel.rs`). What an
+    /// overlay with full-list potentials (ZBL, SNAP) needs.
+    FullList,
+    /// LAMMPS's half-list algorithm, serial, float reverse sums (`reference.rs`): the oracle.
+    Reference,
+}
+
+impl EamEvaluator {
+    /// The name used in input files: `kernel`, `full-list` or `reference`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EamEvaluator::Kernel => "kernel",
+            EamEvaluator::FullList => "full-list",
+            EamEvaluator::Reference => "reference",
+        }
+    }
+
+    /// The neighbor list this evaluator runs on.
+    pub fn neighbor_kind(self) -> NeighborKind {
+        match self {
+            EamEvaluator::Kernel | EamEvaluator::Reference => NeighborKind::Half,
+            EamEvaluator::FullList => NeighborKind::Full,
+        }
+    }
+}
+
+impl From<Evaluator> for EamEvaluator {
+    fn from(e: Evaluator) -> Self {
+        match e {
+            Evaluator::Kernel => EamEvaluator::Kernel,
+            Evaluator::Reference => EamEvaluator::Reference,
+        }
+    }
+}
+
+impl std::str::FromStr for EamEvaluator {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "kernel" => Ok(EamEvaluator::Kernel),
+            "full-list" | "full" => Ok(EamEvaluator::FullList),
+            "reference" => Ok(EamEvaluator::Reference),
+            _ => Err(format!("unknown evaluator '{s}': expected 'kernel', 'full-list' or 'reference'")),
+        }
+    }
 }
 
 /// Per-atom work arrays kept between calls so that a force call does not allocate.
@@ -92,6 +153,8 @@ struct Scratch {
     /// Pass 1's inside-the-cutoff bits per row entry, and where each row's words start.
     inside: Vec<u64>,
     word_start: Vec<usize>,
+    /// The half-list kernel's fixed-point scatter arrays, one per thread (atom order).
+    parts: Vec<Vec<i128>>,
 }
 
 impl Eam {
@@ -144,16 +207,16 @@ impl Eam {
     /// An EAM potential over prepared tables; `name` is what [`Potential::name`] reports.
     pub fn from_tables(name: &'static str, tables: EamTables) -> Self {
         let kernel_tables = kernel::PackedTables::new(&tables);
-        Self { name, tables, evaluator: Evaluator::Kernel, kernel_tables, scratch: Mutex::new(Scratch::default()) }
+        Self { name, tables, evaluator: EamEvaluator::Kernel, kernel_tables, scratch: Mutex::new(Scratch::default()) }
     }
 
-    /// Chooses the evaluator (the kernel by default).
-    pub fn with_evaluator(mut self, evaluator: Evaluator) -> Self {
-        self.evaluator = evaluator;
+    /// Chooses the evaluator (the half-list kernel by default).
+    pub fn with_evaluator(mut self, evaluator: impl Into<EamEvaluator>) -> Self {
+        self.evaluator = evaluator.into();
         self
     }
 
-    pub fn evaluator(&self) -> Evaluator {
+    pub fn evaluator(&self) -> EamEvaluator {
         self.evaluator
     }
 
@@ -209,10 +272,7 @@ impl Potential for Eam {
     }
 
     fn neighbor_kind(&self) -> NeighborKind {
-        match self.evaluator {
-            Evaluator::Kernel => NeighborKind::Full,
-            Evaluator::Reference => NeighborKind::Half,
-        }
+        self.evaluator.neighbor_kind()
     }
 
     fn compute(
@@ -236,8 +296,9 @@ impl Potential for Eam {
         self.check_species(input)?;
         let mut scratch = self.scratch.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match self.evaluator {
-            Evaluator::Kernel => kernel::compute(self, input, ghosts, out, &mut scratch),
-            Evaluator::Reference => reference::compute(self, input, ghosts, out, &mut scratch),
+            EamEvaluator::Kernel => half::compute(self, input, ghosts, out, &mut scratch),
+            EamEvaluator::FullList => kernel::compute(self, input, ghosts, out, &mut scratch),
+            EamEvaluator::Reference => reference::compute(self, input, ghosts, out, &mut scratch),
         }
     }
 

@@ -2,8 +2,8 @@
 //! (LAMMPS's `PairStyle(...)` lines, as one `match`).
 
 use calcine_core::SpeciesTable;
-use calcine_eam::Eam;
-use calcine_potential::{AtomGrade, LennardJones, Overlay, Pairwise, Potential, Zbl};
+use calcine_eam::{Eam, EamEvaluator};
+use calcine_potential::{AtomGrade, LennardJones, NeighborKind, Overlay, Pairwise, Potential, Zbl};
 use calcine_snap::{Snap, SnapFiles};
 
 use crate::sections::PotentialSection;
@@ -15,6 +15,27 @@ pub fn build_potential<T>(
     p: &PotentialSection,
     species: &SpeciesTable,
 ) -> Result<Box<dyn Potential>, InputError> {
+    build(file, p, species, EamEvaluator::Kernel)
+}
+
+/// Whether `p` is an EAM style whose evaluator the input leaves to calcine.
+fn is_eam_without_evaluator(p: &PotentialSection) -> bool {
+    matches!(
+        p,
+        PotentialSection::EamFuncfl { evaluator: None, .. }
+            | PotentialSection::EamAlloy { evaluator: None, .. }
+            | PotentialSection::EamFs { evaluator: None, .. }
+    )
+}
+
+/// [`build_potential`], with `eam_default` for EAM styles that name no evaluator.
+fn build<T>(
+    file: &InputFile<T>,
+    p: &PotentialSection,
+    species: &SpeciesTable,
+    eam_default: EamEvaluator,
+) -> Result<Box<dyn Potential>, InputError> {
+    let eam_evaluator = |key: &Option<crate::sections::EamEvaluatorKey>| key.map_or(eam_default, EamEvaluator::from);
     let names = species.names();
     let has = || names.join(", ");
     Ok(match p {
@@ -40,17 +61,17 @@ pub fn build_potential<T>(
             }
             let eam =
                 Eam::funcfl(&paths, &names).map_err(|e| file.load_error("files", "loading the eam potential", e))?;
-            Box::new(eam.with_evaluator((*evaluator).into()))
+            Box::new(eam.with_evaluator(eam_evaluator(evaluator)))
         }
         PotentialSection::EamAlloy { file: path, evaluator } => {
             let eam = Eam::setfl(file.resolve(path), &names)
                 .map_err(|e| file.load_error("file", "loading the eam/alloy potential", e))?;
-            Box::new(eam.with_evaluator((*evaluator).into()))
+            Box::new(eam.with_evaluator(eam_evaluator(evaluator)))
         }
         PotentialSection::EamFs { file: path, evaluator } => {
             let eam = Eam::fs(file.resolve(path), &names)
                 .map_err(|e| file.load_error("file", "loading the eam/fs potential", e))?;
-            Box::new(eam.with_evaluator((*evaluator).into()))
+            Box::new(eam.with_evaluator(eam_evaluator(evaluator)))
         }
         PotentialSection::Lj { pairs, shift } => {
             let mut table = Vec::new();
@@ -103,7 +124,41 @@ pub fn build_potential<T>(
             Box::new(ace.with_algorithm((*algorithm).into()).with_evaluator((*evaluator).into()))
         }
         PotentialSection::Overlay { members } => {
-            let built = members.iter().map(|m| build_potential(file, m, species)).collect::<Result<Vec<_>, _>>()?;
+            // Members share one neighbor list. EAM members that name no evaluator follow
+            // the others: the half-list kernel, or the full-list kernel when another member
+            // (ZBL, LJ, SNAP, ACE) needs a full list.
+            let mut built = Vec::with_capacity(members.len());
+            for m in members {
+                built.push(if is_eam_without_evaluator(m) {
+                    None
+                } else {
+                    Some(build(file, m, species, eam_default)?)
+                });
+            }
+            let needs_full = built.iter().flatten().any(|m| m.neighbor_kind() == NeighborKind::Full);
+            let eam_default = if needs_full { EamEvaluator::FullList } else { EamEvaluator::Kernel };
+            let built = members
+                .iter()
+                .zip(built)
+                .map(|(m, b)| b.map_or_else(|| build(file, m, species, eam_default), Ok))
+                .collect::<Result<Vec<_>, _>>()?;
+            if built.iter().any(|m| m.neighbor_kind() != built[0].neighbor_kind()) {
+                let lists = built
+                    .iter()
+                    .map(|m| {
+                        let kind = if m.neighbor_kind() == NeighborKind::Full { "a full" } else { "a half" };
+                        format!("{} needs {kind} list", m.name())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(file.invalid(
+                    "members",
+                    format!(
+                        "overlay members share one neighbor list, but {lists}: with full-list potentials, \
+                         give EAM members evaluator = \"full-list\" (or no evaluator, which picks it)"
+                    ),
+                ));
+            }
             Box::new(Overlay::new(built).map_err(|e| file.invalid("members", e.to_string()))?)
         }
     })

@@ -52,21 +52,21 @@ pub enum PotentialSection {
     EamFuncfl {
         files: BTreeMap<String, PathBuf>,
         #[serde(default)]
-        evaluator: EvaluatorKey,
+        evaluator: Option<EamEvaluatorKey>,
     },
     /// DYNAMO setfl file (LAMMPS `pair_style eam/alloy`).
     #[serde(rename = "eam/alloy")]
     EamAlloy {
         file: PathBuf,
         #[serde(default)]
-        evaluator: EvaluatorKey,
+        evaluator: Option<EamEvaluatorKey>,
     },
     /// Finnis–Sinclair setfl file (LAMMPS `pair_style eam/fs`).
     #[serde(rename = "eam/fs")]
     EamFs {
         file: PathBuf,
         #[serde(default)]
-        evaluator: EvaluatorKey,
+        evaluator: Option<EamEvaluatorKey>,
     },
     /// Lennard-Jones 12-6 (LAMMPS `pair_style lj/cut`).
     #[serde(rename = "lj")]
@@ -140,6 +140,29 @@ impl From<EvaluatorKey> for calcine_potential::Evaluator {
         match k {
             EvaluatorKey::Kernel => calcine_potential::Evaluator::Kernel,
             EvaluatorKey::Reference => calcine_potential::Evaluator::Reference,
+        }
+    }
+}
+
+/// `evaluator = "kernel" | "full-list" | "reference"` of the EAM styles: see
+/// `calcine_eam::EamEvaluator`. Left out (`None`), EAM takes the half-list kernel, or the
+/// full-list kernel in an overlay with potentials that need a full list.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+pub enum EamEvaluatorKey {
+    #[serde(rename = "kernel")]
+    Kernel,
+    #[serde(rename = "full-list", alias = "full")]
+    FullList,
+    #[serde(rename = "reference")]
+    Reference,
+}
+
+impl From<EamEvaluatorKey> for calcine_eam::EamEvaluator {
+    fn from(k: EamEvaluatorKey) -> Self {
+        match k {
+            EamEvaluatorKey::Kernel => calcine_eam::EamEvaluator::Kernel,
+            EamEvaluatorKey::FullList => calcine_eam::EamEvaluator::FullList,
+            EamEvaluatorKey::Reference => calcine_eam::EamEvaluator::Reference,
         }
     }
 }

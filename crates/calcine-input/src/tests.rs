@@ -88,3 +88,34 @@ fn inputs_hash_covers_the_named_files() {
     std::fs::write(&pot, bytes).unwrap();
     assert_ne!(MdJob::read(&p).unwrap().inputs_sha256(), first);
 }
+
+#[test]
+fn eam_evaluator_picks_the_list_and_overlays_fall_back_to_the_full_list() {
+    use calcine_potential::NeighborKind;
+    let dir = tempfile::tempdir().unwrap();
+    let kind =
+        |rest: &str| MdJob::read(&write_input(dir.path(), &cu("[2, 2, 2]", rest))).map(|j| j.potential.neighbor_kind());
+    assert_eq!(kind("").unwrap(), NeighborKind::Half);
+    assert_eq!(kind("evaluator = \"kernel\"").unwrap(), NeighborKind::Half);
+    assert_eq!(kind("evaluator = \"full-list\"").unwrap(), NeighborKind::Full);
+    assert_eq!(kind("evaluator = \"full\"").unwrap(), NeighborKind::Full);
+    assert_eq!(kind("evaluator = \"reference\"").unwrap(), NeighborKind::Half);
+    let err = kind("evaluator = \"fast\"").unwrap_err().to_string();
+    assert!(err.contains("full-list"), "{err}");
+
+    // EAM beside ZBL (a full-list pair style): no evaluator picks the full-list kernel, an
+    // explicit half-list one is refused with a message that says what to write.
+    let pot = data("potentials/Cu_u3.eam").display().to_string();
+    let overlay = |eam_extra: &str| {
+        format!(
+            "[system]\nlattice = \"fcc\"\na = 3.615\ncells = [2, 2, 2]\nspecies = \"Cu\"\n\n[potential]\nstyle = \"overlay\"\n\
+             members = [{{ style = \"zbl\", inner = 1.0, outer = 1.5, z = {{ Cu = 29.0 }} }}, \
+             {{ style = \"eam\", files = {{ Cu = \"{pot}\" }}{eam_extra} }}]\n"
+        )
+    };
+    let read = |text: String| MdJob::read(&write_input(dir.path(), &text)).map(|j| j.potential.neighbor_kind());
+    assert_eq!(read(overlay("")).unwrap(), NeighborKind::Full);
+    assert_eq!(read(overlay(", evaluator = \"full-list\"")).unwrap(), NeighborKind::Full);
+    let err = read(overlay(", evaluator = \"kernel\"")).unwrap_err().to_string();
+    assert!(err.contains("evaluator = \"full-list\"") && err.contains("half list"), "{err}");
+}

@@ -3,8 +3,9 @@
 //! `calcine-neighbor` builds Verlet neighbor lists over owned and ghost atoms by cell
 //! binning ([`NeighborList`], rows packed to about a byte per neighbor, see there): row `i` lists, for owned atom `i`,
 //! the atoms within `cutoff + skin`. A [`NeighborKind::Full`] list holds every pair in both
-//! rows; a [`NeighborKind::Half`] list holds each pair once (LAMMPS "newton on" rule for
-//! ghosts). Lists are rebuilt when some atom has moved more than `skin/2` since the build.
+//! rows; a [`NeighborKind::Half`] list holds each pair once over all ranks, in the row of
+//! the atom with the smaller `AtomId`, so that the same pairs are evaluated from the same
+//! positions on any decomposition. Lists are rebuilt when some atom has moved more than `skin/2` since the build.
 //!
 //! Every row comes out in a canonical order (cells of width radius/2 anchored at the
 //! origin of space, visited in a fixed stencil order, each cell's atoms by `AtomId`, images

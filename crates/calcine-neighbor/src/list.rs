@@ -1,5 +1,5 @@
 use crate::bins::Bins;
-use calcine_core::{Atoms, Vec3};
+use calcine_core::{AtomId, Atoms, Vec3};
 use rayon::prelude::*;
 
 /// A list cannot be built when an atom (owned or ghost) has a NaN or infinite coordinate.
@@ -28,8 +28,10 @@ pub const AUTO_PACKED_MIN_ATOMS: usize = 131_072;
 /// Which pairs a list holds: the "neighbor request" of a potential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NeighborKind {
-    /// Each pair once. A pair with a ghost is kept only if the ghost lies above the owned
-    /// atom (by z, then y, then x), as in LAMMPS with `newton on`.
+    /// Each pair once over all ranks, in the row of the atom with the smaller `AtomId`
+    /// (a periodic image of the atom itself: if it lies above, by z, then y, then x), so
+    /// the same pairs are held, with the same positions, on any decomposition. Ghosts get
+    /// forces (LAMMPS `newton on`).
     Half,
     /// Each pair in both atoms' rows.
     Full,
@@ -396,6 +398,7 @@ fn build_packed(
     packed: &mut Packed,
 ) -> bool {
     let n_owned = atoms.n_owned();
+    let ids = &atoms.ids[..];
     let [n0, n1, _] = bins.n.map(|n| n as isize);
     let run_offset: Vec<isize> =
         runs.iter().map(|r| r.dx_lo as isize + n0 * (r.dy as isize + n1 * r.dz as isize)).collect();
@@ -443,7 +446,7 @@ fn build_packed(
                             let dx = xj - xi;
                             let mut keep = (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq) & (j != i);
                             if kind == NeighborKind::Half {
-                                keep = keep && keep_in_half(i, j, n_owned, &xi, xj);
+                                keep = keep && keep_in_half(ids, i, j, &xi, xj);
                             }
                             out[n] = (s - lo) as u8;
                             n += keep as usize;
@@ -535,7 +538,7 @@ fn build_rows(
     visit: &Visit<'_>,
 ) -> Vec<(Vec<u32>, Vec<u32>)> {
     let radius_sq = radius * radius;
-    let n_owned = atoms.n_owned();
+    let ids = &atoms.ids[..];
     let positions = &atoms.positions;
     let range_end = range.end;
     range
@@ -554,7 +557,7 @@ fn build_rows(
                             let dx = xj - xi;
                             if dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq
                                 && j as usize != i
-                                && keep_in_half(i, j as usize, n_owned, &xi, xj)
+                                && keep_in_half(ids, i, j as usize, &xi, xj)
                             {
                                 out.push(j);
                             }
@@ -580,12 +583,23 @@ fn build_rows(
         .collect()
 }
 
-/// LAMMPS's half-list rule with newton on: an owned pair once (j > i); a ghost only if it
-/// lies above the owned atom, so each cross-boundary pair is kept on exactly one side.
+/// The half-list rule: the pair of owned atom i and atom j (owned or ghost) is kept in i's
+/// row if j's `AtomId` is larger, or, for a periodic image of i itself, if the image lies
+/// above i (by z, then y, then x). The other representation of the same pair (the row of
+/// j's owner, with i's image as the neighbor) then fails the test, on whatever rank it is
+/// built: each pair is held exactly once over all ranks, by the owner of its smaller id,
+/// with the same two positions whatever the decomposition (owned positions, and ghost
+/// positions that are owner positions plus whole box edges). For images of one atom the
+/// shift is ±n·edges, and the (z, y, x) order of a restricted triclinic box's edges makes
+/// exactly one of the two "above". LAMMPS's rule (keep every owned pair with j > i by
+/// index and a ghost if it lies above) also holds each pair once, but which side holds it
+/// depends on local indices and on which atoms are ghosts, so the float values of the
+/// terms would depend on the decomposition.
 #[inline]
-fn keep_in_half(i: usize, j: usize, n_owned: usize, xi: &Vec3, xj: &Vec3) -> bool {
-    if j < n_owned {
-        return j > i;
+fn keep_in_half(ids: &[AtomId], i: usize, j: usize, xi: &Vec3, xj: &Vec3) -> bool {
+    let (id_i, id_j) = (ids[i], ids[j]);
+    if id_j != id_i {
+        return id_j > id_i;
     }
     if xj.z != xi.z {
         return xj.z > xi.z;
@@ -689,6 +703,89 @@ mod tests {
                 assert!(!half.neighbors(j as usize).any(|k| k == i as u32));
             }
         }
+    }
+
+    /// A periodic cube of side `l`: `atoms` as owned where `owned(x)`, and as ghosts every
+    /// other image (shifts of −2 to 2 box lengths) within `reach` of the owned region
+    /// `lo..hi` in x. Returns the rows by owner id, as (neighbor id, neighbor position bits).
+    fn half_rows_of_slab(atoms: &Atoms, l: f64, lo: f64, hi: f64, reach: f64) -> HalfRows {
+        let mut part = Atoms::new();
+        let owned = |x: &Vec3| x.x >= lo && x.x < hi;
+        for i in 0..atoms.n_owned() {
+            if owned(&atoms.positions[i]) {
+                part.push_owned(atoms.ids[i], atoms.species[i], atoms.positions[i], Vec3::zeros(), [0; 3]);
+            }
+        }
+        for i in (0..atoms.n_owned()).rev() {
+            for n in 0..125 {
+                let s = [n % 5, n / 5 % 5, n / 25].map(|k| k as f64 - 2.0);
+                let x = atoms.positions[i] + Vec3::new(s[0] * l, s[1] * l, s[2] * l);
+                let image = s != [0.0; 3];
+                if (image || !owned(&x)) && x.x >= lo - reach && x.x < hi + reach {
+                    part.push_ghost(atoms.ids[i], atoms.species[i], x);
+                }
+            }
+        }
+        let mut list = NeighborList::new(NeighborKind::Half, 2.0, 0.4);
+        list.build(&part).unwrap();
+        let mut rows = HalfRows::new();
+        for i in 0..part.n_owned() {
+            let row = list
+                .neighbors(i)
+                .map(|j| {
+                    let x = part.positions[j as usize];
+                    (part.ids[j as usize].0, [x.x.to_bits(), x.y.to_bits(), x.z.to_bits()])
+                })
+                .collect();
+            rows.insert(part.ids[i].0, row);
+        }
+        rows
+    }
+
+    type HalfRows = std::collections::BTreeMap<u64, Vec<(u64, [u64; 3])>>;
+
+    /// The same pairs, each held once, from the same positions, in the same row order,
+    /// whether the periodic box is one rank or split into slabs (simulated ranks).
+    #[test]
+    fn half_list_does_not_depend_on_the_decomposition() {
+        // A box thinner than the list radius too, where atoms neighbor their own images.
+        for (n, l) in [(6, 2.2), (300, 7.0)] {
+            check_half_list_decomposition(n, l);
+        }
+    }
+
+    fn check_half_list_decomposition(n: usize, l: f64) {
+        let atoms = random_atoms(n, l, 8);
+        let whole = half_rows_of_slab(&atoms, l, 0.0, l, 2.4);
+        let self_images = whole.iter().any(|(a, row)| row.iter().any(|(b, _)| a == b));
+        assert_eq!(self_images, l < 2.4, "images of one atom");
+        for ranks in [2, 3, 5] {
+            let mut split = HalfRows::new();
+            for r in 0..ranks {
+                let (lo, hi) = (r as f64 * l / ranks as f64, (r + 1) as f64 * l / ranks as f64);
+                split.extend(half_rows_of_slab(&atoms, l, lo, hi, 2.4));
+            }
+            assert_eq!(whole, split, "{ranks} slabs");
+        }
+        // Every unordered pair of ids appears as often as it has images within reach: the
+        // count of (i, j) with i < j equals the full list's count over both rows.
+        let mut full = NeighborList::new(NeighborKind::Full, 2.0, 0.4);
+        let mut periodic = Atoms::new();
+        for i in 0..atoms.n_owned() {
+            periodic.push_owned(atoms.ids[i], atoms.species[i], atoms.positions[i], Vec3::zeros(), [0; 3]);
+        }
+        for i in 0..atoms.n_owned() {
+            for n in (0..125).filter(|&n| n != 62) {
+                let s = [n % 5, n / 5 % 5, n / 25].map(|k| k as f64 - 2.0);
+                periodic.push_ghost(
+                    atoms.ids[i],
+                    atoms.species[i],
+                    atoms.positions[i] + Vec3::new(s[0] * l, s[1] * l, s[2] * l),
+                );
+            }
+        }
+        full.build(&periodic).unwrap();
+        assert_eq!(full.n_entries(), 2 * whole.values().map(Vec::len).sum::<usize>());
     }
 
     /// Packed and plain rows are the same sequences, for full and half lists with ghosts,

@@ -1,0 +1,482 @@
+//! The default EAM evaluator: a half neighbor list, each pair evaluated once, its terms
+//! added to both atoms in fixed point.
+//!
+//! The list holds each pair once over all ranks, in the row of the atom with the smaller
+//! `AtomId` (`calcine-neighbor`'s half rule), so every pair term is computed from the same
+//! two positions on any decomposition and has the same bits. Pass 1 adds, for each pair in
+//! the row of owned atom i, ρ_{α_i α_j}(r) to i and ρ_{α_j α_i}(r) to j; pass 2 adds the
+//! pair force −ψ′_ij/r_ij · (x_i − x_j) to i and its negative to j,
+//!
+//! ψ′_ij = F′_i ρ′_{α_i α_j}(r) + F′_j ρ′_{α_j α_i}(r) + φ′(r),
+//!
+//! with LAMMPS's expressions for every term (`PairEAM::compute`), and the whole pair
+//! energy φ_ij and virial r_ij ⊗ f_ij to i. Between the passes ghost densities are
+//! reverse-summed and F′ is forwarded; after pass 2 ghost forces are reverse-summed.
+//!
+//! Order independence: a row is processed by one thread, in its canonical order, so the
+//! float sum of atom i's own terms over its row is the same on any decomposition and
+//! thread count; it is converted to fixed point (`calcine_core::to_fixed`, quantum 2⁻⁶⁰,
+//! truncation) once per atom. The terms scattered to neighbors j (owned or ghost) arrive
+//! from many rows, on many threads and ranks, so each is converted to fixed point on its
+//! own and added as an integer: every thread scatters into its own array of `i128` (atom
+//! order), the arrays are added as integers, and ghosts are reverse-summed as integers
+//! (`GhostSync::reverse_sum_exact`). Integer addition is associative, so the densities,
+//! forces and per-atom energies have the same bits on any rank and thread count; they are
+//! rounded to `f64` once, after the reverse sums.
+//!
+//! The inner loops are those of the full-list kernel (`kernel.rs`): packed tables, sites
+//! with position and F′, blocks of row entries with the inside-the-cutoff bits of pass 1
+//! reused by pass 2.
+
+use crate::kernel::{
+    add2, diagnose, fill_sites, fill_word_starts, horner2, min_index, mul2, Grid, PackedTables, BLOCK, CHUNK,
+};
+use crate::table::density_point;
+use crate::{EamTables, Scratch};
+use calcine_core::{from_fixed, to_fixed, ExactSum, GhostSync, Vec3};
+use calcine_potential::{ForceInput, ForceOutput, PotentialError};
+use rayon::prelude::*;
+
+pub(crate) fn compute(
+    eam: &crate::Eam,
+    input: &ForceInput<'_>,
+    ghosts: &mut dyn GhostSync,
+    out: &mut ForceOutput,
+    scratch: &mut Scratch,
+) -> Result<(), PotentialError> {
+    let atoms = input.atoms;
+    let list = input.neighbors;
+    let tables = &eam.tables;
+    let packed = &eam.kernel_tables;
+    let n_owned = atoms.n_owned();
+    let n_total = atoms.n_total();
+    let grid = Grid::new(tables);
+    let want = input.want;
+    let slot_atoms = list.slot_atoms();
+    let site_atom = |s: usize| slot_atoms.map_or(s, |order| order[s] as usize);
+    fill_sites(input, packed, scratch);
+    fill_word_starts(list, n_owned, scratch);
+    // Owned atoms are split into as many contiguous parts as there are threads (at least
+    // CHUNK atoms each); each part scatters into its own fixed-point array.
+    let n_parts = rayon::current_num_threads().clamp(1, n_owned.div_ceil(CHUNK).max(1));
+    let bounds: Vec<usize> = (0..=n_parts).map(|k| k * n_owned / n_parts).collect();
+    if scratch.parts.len() < n_parts {
+        scratch.parts.resize_with(n_parts, Vec::new);
+    }
+    let offsets = std::mem::take(&mut scratch.offsets);
+    let mut parts = std::mem::take(&mut scratch.parts);
+
+    // Pass 1: densities, and which row entries lie inside the cutoff.
+    let first_bad = {
+        let ctx = Context {
+            packed,
+            grid,
+            sites: &scratch.sites,
+            positions: &atoms.positions,
+            fp: &[],
+            offsets: &offsets,
+            slot_atoms,
+            list,
+            species: &atoms.species,
+            word_start: &scratch.word_start,
+            inside: &[],
+            n_total,
+        };
+        let word_bounds: Vec<usize> = bounds.iter().map(|&b| scratch.word_start[b]).collect();
+        let inside = split_at_bounds(&mut scratch.inside, &word_bounds);
+        parts[..n_parts]
+            .par_iter_mut()
+            .zip(inside)
+            .enumerate()
+            .map(|(k, (buf, bits))| {
+                let range = bounds[k]..bounds[k + 1];
+                if packed.n_species == 1 {
+                    ctx.densities::<true>(range, bits, buf)
+                } else {
+                    ctx.densities::<false>(range, bits, buf)
+                }
+            })
+            .reduce(|| None, min_index)
+    };
+    let rho = sum_parts(&mut parts[..n_parts], n_total, 1);
+    ghosts.reverse_sum_exact(rho, 1);
+
+    // Embedding energies and F′ of owned atoms, from densities rounded once.
+    scratch.fp.clear();
+    scratch.fp.resize(n_total, f64::NAN);
+    scratch.embedding.clear();
+    scratch.embedding.resize(n_owned, 0.0);
+    if first_bad.is_none() {
+        scratch.fp[..n_owned].par_chunks_mut(CHUNK).zip(scratch.embedding.par_chunks_mut(CHUNK)).enumerate().for_each(
+            |(c, (fp, embedding))| {
+                for k in 0..fp.len() {
+                    let i = c * CHUNK + k;
+                    (embedding[k], fp[k]) = embed(tables, atoms.species[i].index(), from_fixed(rho[i]));
+                }
+            },
+        );
+    }
+    // Ghosts get their owners' F′; entries no owner fills stay NaN and are reported. The
+    // exchange happens even after a failure, because other ranks are waiting in it.
+    ghosts.forward(&mut scratch.fp);
+    if let Some(i) = first_bad {
+        scratch.offsets = offsets;
+        scratch.parts = parts;
+        return Err(diagnose(eam.name, input, &grid, i));
+    }
+    for (s, site) in scratch.sites.iter_mut().enumerate() {
+        site.0[3] = scratch.fp[site_atom(s)];
+    }
+
+    // Pass 2: forces, energies and virials; per-atom pair energies ride along as a fourth
+    // fixed-point word when they are wanted.
+    let width = if want.per_atom_energy { 4 } else { 3 };
+    let sums = {
+        let ctx = Context {
+            packed,
+            grid,
+            sites: &scratch.sites,
+            positions: &atoms.positions,
+            fp: &scratch.fp,
+            offsets: &offsets,
+            slot_atoms,
+            list,
+            species: &atoms.species,
+            word_start: &scratch.word_start,
+            inside: &scratch.inside,
+            n_total,
+        };
+        let embedding = &scratch.embedding[..];
+        let single = packed.n_species == 1;
+        parts[..n_parts]
+            .par_iter_mut()
+            .enumerate()
+            .map(|(k, buf)| {
+                let range = bounds[k]..bounds[k + 1];
+                match (single, want.virial, want.per_atom_energy) {
+                    (true, true, false) => ctx.forces::<true, true, false>(range, buf, embedding),
+                    (true, false, false) => ctx.forces::<true, false, false>(range, buf, embedding),
+                    (false, true, false) => ctx.forces::<false, true, false>(range, buf, embedding),
+                    (false, false, false) => ctx.forces::<false, false, false>(range, buf, embedding),
+                    (true, true, true) => ctx.forces::<true, true, true>(range, buf, embedding),
+                    (true, false, true) => ctx.forces::<true, false, true>(range, buf, embedding),
+                    (false, true, true) => ctx.forces::<false, true, true>(range, buf, embedding),
+                    (false, false, true) => ctx.forces::<false, false, true>(range, buf, embedding),
+                }
+            })
+            .reduce(Sums::default, Sums::merge)
+    };
+    let words = sum_parts(&mut parts[..n_parts], n_total, width);
+    ghosts.reverse_sum_exact(words, width);
+    for (i, f) in out.forces[..n_owned].iter_mut().enumerate() {
+        let w = &words[width * i..width * i + 3];
+        *f += Vec3::new(from_fixed(w[0]), from_fixed(w[1]), from_fixed(w[2]));
+    }
+    if want.per_atom_energy {
+        for (i, e) in out.per_atom_energy[..n_owned].iter_mut().enumerate() {
+            *e += scratch.embedding[i] + from_fixed(words[width * i + 3]);
+        }
+    }
+    scratch.offsets = offsets;
+    scratch.parts = parts;
+    if let Some(i) = sums.bad {
+        return Err(PotentialError::NonFinite { potential: eam.name.to_string(), what: "force", id: atoms.ids[i].0 });
+    }
+    if want.energy {
+        out.energy.merge(&sums.energy);
+    }
+    if want.virial {
+        for k in 0..6 {
+            out.virial[k].merge(&sums.virial[k]);
+        }
+    }
+    Ok(())
+}
+
+/// F(ρ) and F′(ρ) as LAMMPS evaluates them, extended linearly above the table.
+#[inline]
+fn embed(tables: &EamTables, species: usize, rho: f64) -> (f64, f64) {
+    let (m, p) = density_point(rho, tables.rdrho(), tables.nrho());
+    let c = tables.embedding_table(species).row(m);
+    let fp = (c[0] * p + c[1]) * p + c[2];
+    let mut f = ((c[3] * p + c[4]) * p + c[5]) * p + c[6];
+    if rho > tables.rhomax() {
+        f += fp * (rho - tables.rhomax());
+    }
+    (f, fp)
+}
+
+/// Splits `slice` into the pieces `bounds[k]..bounds[k + 1]` (bounds ascending, from 0).
+fn split_at_bounds<'a, T>(mut slice: &'a mut [T], bounds: &[usize]) -> Vec<&'a mut [T]> {
+    let mut pieces = Vec::with_capacity(bounds.len().saturating_sub(1));
+    for w in bounds.windows(2) {
+        let (piece, rest) = slice.split_at_mut(w[1] - w[0]);
+        pieces.push(piece);
+        slice = rest;
+    }
+    pieces
+}
+
+/// Adds the parts' fixed-point arrays into the first one and returns it (`width` words for
+/// each of the `n_total` atoms).
+fn sum_parts(parts: &mut [Vec<i128>], n_total: usize, width: usize) -> &mut [i128] {
+    let (first, rest) = parts.split_first_mut().expect("at least one part");
+    let total = &mut first[..n_total * width];
+    if !rest.is_empty() {
+        total.par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
+            let range = c * 4096..c * 4096 + chunk.len();
+            for other in rest.iter() {
+                for (w, o) in chunk.iter_mut().zip(&other[range.clone()]) {
+                    *w = w.wrapping_add(*o);
+                }
+            }
+        });
+    }
+    total
+}
+
+/// Partial sums of one part of the owned atoms.
+#[derive(Default)]
+struct Sums {
+    energy: ExactSum,
+    virial: [ExactSum; 6],
+    bad: Option<usize>,
+}
+
+impl Sums {
+    fn merge(mut self, other: Sums) -> Sums {
+        self.energy.merge(&other.energy);
+        for k in 0..6 {
+            self.virial[k].merge(&other.virial[k]);
+        }
+        self.bad = min_index(self.bad, other.bad);
+        self
+    }
+}
+
+/// What the passes read.
+#[derive(Clone, Copy)]
+struct Context<'a> {
+    packed: &'a PackedTables,
+    grid: Grid,
+    /// Position and F′ per site (slot of a packed list, or atom).
+    sites: &'a [crate::kernel::Site],
+    /// Positions by atom index.
+    positions: &'a [Vec3],
+    /// Pass 2: F′ by atom index.
+    fp: &'a [f64],
+    /// Table offset of each site's species; empty with one species.
+    offsets: &'a [u32],
+    /// The atom in each slot of a packed list (`None`: rows hold atom indices).
+    slot_atoms: Option<&'a [u32]>,
+    list: &'a calcine_neighbor::NeighborList,
+    species: &'a [calcine_core::SpeciesId],
+    /// Owned atom i's inside bits are `inside[word_start[i]..word_start[i + 1]]`.
+    word_start: &'a [usize],
+    /// Pass 2 only: which row entries pass 1 found inside the cutoff.
+    inside: &'a [u64],
+    n_total: usize,
+}
+
+/// A neighbor inside the cutoff, ready for the table terms of pass 2.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(16))]
+struct Near {
+    /// x_i − x_j, y_i − y_j.
+    d: [f64; 2],
+    /// z_i − z_j.
+    dz: f64,
+    p: f64,
+    recip: f64,
+    /// F′ of the neighbor and of the atom.
+    fp: [f64; 2],
+    row: usize,
+    /// The neighbor's atom index.
+    atom: usize,
+    /// Products d_a·d_b for the virial: (xx, yy), (zz, xy), (xz, yz).
+    q: [[f64; 2]; 3],
+}
+
+impl Context<'_> {
+    /// The atom index of a row entry.
+    #[inline(always)]
+    fn atom_of(&self, site: u32) -> usize {
+        match self.slot_atoms {
+            Some(order) => order[site as usize] as usize,
+            None => site as usize,
+        }
+    }
+
+    /// Start of the tables of owned atom `i`'s species.
+    #[inline(always)]
+    fn table_start(&self, i: usize) -> usize {
+        self.species[i].index() * self.packed.n_species * self.packed.stride
+    }
+
+    /// Pass 1 over owned atoms `range`: densities into `buf` (one word per atom, zeroed
+    /// here), inside bits into `bits`. Returns the first atom with a neighbor closer than
+    /// Δr or at a NaN distance.
+    fn densities<const SINGLE: bool>(
+        &self,
+        range: std::ops::Range<usize>,
+        bits: &mut [u64],
+        buf: &mut Vec<i128>,
+    ) -> Option<usize> {
+        buf.clear();
+        buf.resize(self.n_total, 0);
+        let packed = self.packed;
+        let g = self.grid;
+        let mut near = [(0u32, 0.0f64); BLOCK];
+        let mut row_buf = Vec::new();
+        let base = self.word_start[range.start];
+        let mut bad = None;
+        for i in range {
+            let words = &mut bits[self.word_start[i] - base..self.word_start[i + 1] - base];
+            let row = self.list.row_slots(i, &mut row_buf);
+            let xi = self.positions[i];
+            let start = if SINGLE { 0 } else { self.table_start(i) };
+            let mut rho = 0.0;
+            let mut suspect = false;
+            for (block, word) in row.chunks(BLOCK).zip(words.iter_mut()) {
+                // Keep the entries inside the cutoff without a branch; a NaN distance is
+                // kept, flagged below and poisons ρ.
+                let mut n = 0;
+                let mut w = 0u64;
+                for (t, &j) in block.iter().enumerate() {
+                    let xj = &self.sites[j as usize].0;
+                    let (dx, dy, dz) = (xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]);
+                    let rsq = dx * dx + dy * dy + dz * dz;
+                    near[n] = (j, rsq);
+                    let keep = rsq < g.cutoff_sq;
+                    w |= (keep as u64) << t;
+                    n += (keep | rsq.is_nan()) as usize;
+                }
+                *word = w;
+                for &(j, rsq) in &near[..n] {
+                    suspect |= rsq.is_nan() | (rsq < g.min_distance_sq);
+                    let (m, p) = g.point(rsq.sqrt());
+                    let to_j = if SINGLE {
+                        let c = &packed.density[m].0;
+                        let v = ((c[0] * p + c[1]) * p + c[2]) * p + c[3];
+                        rho += v;
+                        v
+                    } else {
+                        let c = &packed.density_pair[start + self.offsets[j as usize] as usize + m].0;
+                        let v =
+                            horner2(horner2(horner2([c[0], c[1]], p, [c[2], c[3]]), p, [c[4], c[5]]), p, [c[6], c[7]]);
+                        rho += v[0];
+                        v[1]
+                    };
+                    let a = self.atom_of(j);
+                    buf[a] = buf[a].wrapping_add(to_fixed(to_j));
+                }
+            }
+            if suspect || !rho.is_finite() {
+                bad.get_or_insert(i);
+                continue;
+            }
+            buf[i] = buf[i].wrapping_add(to_fixed(rho));
+        }
+        bad
+    }
+
+    /// Pass 2 over owned atoms `range`: forces (and, when `ENERGY`, half pair energies)
+    /// into `buf` (3 or 4 words per atom, zeroed here); energies and virials summed.
+    fn forces<const SINGLE: bool, const VIRIAL: bool, const ENERGY: bool>(
+        &self,
+        range: std::ops::Range<usize>,
+        buf: &mut Vec<i128>,
+        embedding: &[f64],
+    ) -> Sums {
+        let width = if ENERGY { 4 } else { 3 };
+        buf.clear();
+        buf.resize(self.n_total * width, 0);
+        let packed = self.packed;
+        let g = self.grid;
+        let mut sums = Sums::default();
+        let mut near = [Near::default(); BLOCK];
+        let mut row_buf = Vec::new();
+        for i in range {
+            let row = self.list.row_slots(i, &mut row_buf);
+            let table = if SINGLE { &packed.pair[..] } else { &packed.pair[self.table_start(i)..] };
+            let (x, fp_i) = (self.positions[i], self.fp[i]);
+            let [xi, yi, zi] = [x.x, x.y, x.z];
+            let mut f_xy = [0.0f64; 2];
+            let mut f_z = 0.0;
+            let mut phi_sum = 0.0;
+            let mut w = [[0.0f64; 2]; 3];
+            let bits = &self.inside[self.word_start[i]..self.word_start[i + 1]];
+            for (block, &word) in row.chunks(BLOCK).zip(bits) {
+                let mut n = 0;
+                let mut bits_left = word;
+                while bits_left != 0 {
+                    let t = bits_left.trailing_zeros() as usize;
+                    bits_left &= bits_left - 1;
+                    let j = block[t];
+                    let sj = &self.sites[j as usize].0;
+                    let d = [xi - sj[0], yi - sj[1]];
+                    let dz = zi - sj[2];
+                    let sq = mul2(d, d);
+                    let r = (sq[0] + sq[1] + dz * dz).sqrt();
+                    let (m, p) = g.point(r);
+                    let row = if SINGLE { m } else { self.offsets[j as usize] as usize + m };
+                    let q =
+                        if VIRIAL { [sq, [dz * dz, d[0] * d[1]], mul2([d[0], d[1]], [dz, dz])] } else { [[0.0; 2]; 3] };
+                    near[n] = Near { d, dz, p, recip: 1.0 / r, fp: [sj[3], fp_i], row, atom: self.atom_of(j), q };
+                    n += 1;
+                }
+                for e in &near[..n] {
+                    let c = &table[e.row].0;
+                    let p = e.p;
+                    let recip = e.recip;
+                    // Lane 0: rhoip = ρ′ at j from i; lane 1: rhojp = ρ′ at i from j.
+                    let rho_p = horner2(horner2([c[0], c[1]], p, [c[2], c[3]]), p, [c[4], c[5]]);
+                    // Lane 0: z2p = (r·φ)′; lane 1: the first two steps of z2 = r·φ.
+                    let z = horner2(horner2([c[6], c[7]], p, [c[8], c[9]]), p, [c[10], c[11]]);
+                    let (z2p, z2) = (z[0], z[1] * p + c[12]);
+                    let phi = z2 * recip;
+                    let phip = z2p * recip - phi * recip;
+                    // fp_i·rhojp + fp_j·rhoip, as LAMMPS adds them.
+                    let s = mul2(e.fp, rho_p);
+                    let psip = s[1] + s[0] + phip;
+                    let fpair = -psip * recip;
+                    let f = mul2(e.d, [fpair, fpair]);
+                    let fz = e.dz * fpair;
+                    f_xy = add2(f_xy, f);
+                    f_z += fz;
+                    phi_sum += phi;
+                    // The neighbor's share: −f, and half the pair energy.
+                    let b = &mut buf[width * e.atom..width * e.atom + width];
+                    b[0] = b[0].wrapping_sub(to_fixed(f[0]));
+                    b[1] = b[1].wrapping_sub(to_fixed(f[1]));
+                    b[2] = b[2].wrapping_sub(to_fixed(fz));
+                    if ENERGY {
+                        b[3] = b[3].wrapping_add(to_fixed(0.5 * phi));
+                    }
+                    if VIRIAL {
+                        for k in 0..3 {
+                            w[k] = add2(w[k], mul2(e.q[k], [fpair, fpair]));
+                        }
+                    }
+                }
+            }
+            if !(f_xy[0].is_finite() && f_xy[1].is_finite() && f_z.is_finite()) {
+                sums.bad.get_or_insert(i);
+            }
+            let b = &mut buf[width * i..width * i + width];
+            b[0] = b[0].wrapping_add(to_fixed(f_xy[0]));
+            b[1] = b[1].wrapping_add(to_fixed(f_xy[1]));
+            b[2] = b[2].wrapping_add(to_fixed(f_z));
+            if ENERGY {
+                b[3] = b[3].wrapping_add(to_fixed(0.5 * phi_sum));
+            }
+            sums.energy.add(embedding[i] + phi_sum);
+            if VIRIAL {
+                for (c, v) in [w[0][0], w[0][1], w[1][0], w[1][1], w[2][0], w[2][1]].into_iter().enumerate() {
+                    sums.virial[c].add(v);
+                }
+            }
+        }
+        sums
+    }
+}
