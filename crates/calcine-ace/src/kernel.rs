@@ -483,18 +483,29 @@ fn adjoint_terms<const ND: usize, I: Id, V: IndexMut<usize, Output = [f64; 2]> +
         }
         theta
     };
-    let (c_outputs, c_leaves) = plan.term_coefficients.split_at(ids.outputs.len() * nd);
-    for (&id, c) in ids.outputs.iter().zip(c_outputs.chunks_exact(nd)) {
+    for (&id, c) in ids.outputs.iter().zip(plan.term_coefficients.chunks_exact(nd)) {
         adjoint[id.index()][0] += theta(c);
     }
-    for (&[a, b], c) in ids.leaf_outputs.iter().zip(c_leaves.chunks_exact(nd)) {
-        let theta = theta(c);
-        let (a, b) = (a.index(), b.index());
-        let ([ar, ai], [br, bi]) = (values[a], values[b]);
-        let [wr, wi] = adjoint[a];
-        adjoint[a] = [wr + br * theta, wi + bi * theta];
-        let [wr, wi] = adjoint[b];
-        adjoint[b] = [wr + ar * theta, wi + ai * theta];
+    // The leaf outputs by groups that share a factor x: x's adjoint summed over its
+    // group in registers, each partner's added to at once.
+    let mut first = 0;
+    for &(x, count) in &ids.groups {
+        let (x, end) = (x.index(), first + count as usize);
+        let [xr, xi] = values[x];
+        let (mut sr, mut si) = (0.0, 0.0);
+        let (partners, coefficients) = (&ids.partners[first..end], &plan.partner_coefficients[first * nd..end * nd]);
+        first = end;
+        for (&y, c) in partners.iter().zip(coefficients.chunks_exact(nd)) {
+            let theta = theta(c);
+            let y = y.index();
+            let [yr, yi] = values[y];
+            sr += yr * theta;
+            si += yi * theta;
+            let [wr, wi] = adjoint[y];
+            adjoint[y] = [wr + xr * theta, wi + xi * theta];
+        }
+        let [wr, wi] = adjoint[x];
+        adjoint[x] = [wr + sr, wi + si];
     }
 }
 

@@ -40,6 +40,8 @@ pub struct Plan {
     /// The coefficients of the terms, `outputs` then `leaf_outputs`, term by term
     /// ([term][p]), so that one pass over the terms feeds every density.
     pub term_coefficients: Vec<f64>,
+    /// The coefficients of the leaf outputs in the order of [`Ids::partners`], term by term.
+    pub partner_coefficients: Vec<f64>,
     /// Construction only: the coefficients of `outputs` and `leaf_outputs`, term by term.
     coefficients: Vec<f64>,
     leaf_coefficients: Vec<f64>,
@@ -63,6 +65,11 @@ pub struct Ids<I> {
     /// their cost forwards and backwards (as ML-PACE's recursive evaluator treats its
     /// leaves).
     pub leaf_outputs: Vec<[I; 2]>,
+    /// The leaf outputs again for the adjoint, grouped by a shared factor: each group is
+    /// (the shared factor, the number of terms), and `partners` holds the other factor of
+    /// each term, group by group (see [`Plan::partner_coefficients`]).
+    pub groups: Vec<(I, u32)>,
+    pub partners: Vec<I>,
 }
 
 /// A value id: a `u32`, or a `u16` where the graph is small enough.
@@ -179,10 +186,35 @@ impl Plan {
             .chain(std::mem::take(&mut plan.leaf_coefficients))
             .collect();
         plan.n_values = plan.n_leaves + plan.nodes.len();
+        // The adjoint's grouping: each term under whichever of its factors more terms
+        // share (the first on a tie), terms of a group in term order.
+        let mut uses: HashMap<u32, usize> = HashMap::new();
+        for &[a, b] in &plan.leaf_outputs {
+            *uses.entry(a).or_default() += 1;
+            *uses.entry(b).or_default() += 1;
+        }
+        let keyed: Vec<(u32, u32)> =
+            plan.leaf_outputs.iter().map(|&[a, b]| if uses[&b] > uses[&a] { (b, a) } else { (a, b) }).collect();
+        let mut order: Vec<usize> = (0..keyed.len()).collect();
+        order.sort_by_key(|&t| (keyed[t].0, t));
+        let (mut groups, mut partners) = (Vec::<(u32, u32)>::new(), Vec::new());
+        let n_outputs = plan.outputs.len();
+        for &t in &order {
+            let (key, partner) = keyed[t];
+            match groups.last_mut() {
+                Some((k, count)) if *k == key => *count += 1,
+                _ => groups.push((key, 1)),
+            }
+            partners.push(partner);
+            let c = &plan.term_coefficients[(n_outputs + t) * ndensity..(n_outputs + t + 1) * ndensity];
+            plan.partner_coefficients.extend_from_slice(c);
+        }
         plan.wide = Ids {
             nodes: std::mem::take(&mut plan.nodes),
             outputs: std::mem::take(&mut plan.outputs),
             leaf_outputs: std::mem::take(&mut plan.leaf_outputs),
+            groups,
+            partners,
         };
         if plan.n_values <= NARROW {
             let pair = |&[a, b]: &[u32; 2]| [a as u16, b as u16];
@@ -191,6 +223,8 @@ impl Plan {
                 nodes: wide.nodes.iter().map(pair).collect(),
                 outputs: wide.outputs.iter().map(|&id| id as u16).collect(),
                 leaf_outputs: wide.leaf_outputs.iter().map(pair).collect(),
+                groups: wide.groups.iter().map(|&(key, count)| (key as u16, count)).collect(),
+                partners: wide.partners.iter().map(|&id| id as u16).collect(),
             });
         }
         plan
