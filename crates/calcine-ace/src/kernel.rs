@@ -32,6 +32,15 @@
 //!   terms in term order (ML-PACE's order): the terms reach ~10³ and cancel to a few eV,
 //!   and blocked or interleaved partial sums broke the tests' bounds (10⁻¹³ relative on
 //!   the LAMMPS run energy, 10⁻¹¹ on atom energies against the reference).
+//! - Most of the time of a large basis goes to the density terms of rank > 1 whose
+//!   product nothing else uses (the plan's leaf outputs: ~10⁴ per atom for CuNi-large).
+//!   Each term's real part is formed once and added to every density (the chains side by
+//!   side, each still in term order, so the same bits); its adjoint θ = Σ_p ∂E/∂ρ_p c_p is
+//!   formed in the adjoint pass itself. That pass takes the terms grouped by a shared
+//!   factor, whose adjoint is summed over its group in registers.
+//! - Graphs of at most 65,536 values (all potentials we have seen) are walked with 16-bit
+//!   ids over arrays of 65,536 entries, which the compiler indexes without bounds checks;
+//!   larger ones with 32-bit ids over slices (same bits; a test runs both).
 //!
 //! Cost: see "Performance" in the crate documentation (`lib.rs`).
 
