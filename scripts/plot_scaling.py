@@ -35,7 +35,7 @@ if rows:
     ax1.plot(p_all, [rows[0]["atom_steps_per_s"] / 1e6 * x / rows[0]["ranks"] for x in p_all], "k:", label="ideal")
 ax1.set_xlabel("MPI ranks")
 ax1.set_ylabel("million atom-steps / s")
-ax1.set_title(f"calcine EAM Cu, {records[0]['threads']} thread(s)/rank, commit {records[0]['commit']}")
+ax1.set_title(f"calcine {records[0].get('system', 'eam')}, {records[0]['threads']} thread(s)/rank, commit {records[0]['commit']}")
 ax1.legend(fontsize=8)
 ax2.axhline(100, color="k", ls=":")
 ax2.set_xlabel("MPI ranks")

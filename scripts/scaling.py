@@ -8,6 +8,11 @@ grows along x with the rank count). Efficiency is the rate on P ranks over P tim
 rate on the first rank count of the series.
 
     .venv/bin/python scripts/scaling.py --ranks 1,2 --cells 24 --out runs/scaling
+
+The ACE benchmarks of issue 9 (Cu-PBE-core-rep; strong scaling only):
+
+    scripts/scaling.sh --system ace --series strong --cells 20 --steps 100 --ranks 1,2 --out runs/ace-32k
+    scripts/scaling.sh --system ace --series strong --cells 40 --steps 10 --ranks 2 --out runs/ace-256k
 """
 import argparse
 import json
@@ -25,6 +30,7 @@ ap.add_argument("--ranks", default="1,2")
 ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--cells", type=int, default=24)
 ap.add_argument("--steps", type=int, default=100)
+ap.add_argument("--series", default="strong,weak", help="strong, weak or both (comma-separated)")
 ap.add_argument("--skin", type=float, default=1.0)
 ap.add_argument("--out", default=os.path.join(root, "runs", "scaling"))
 ap.add_argument("--calcine", default=os.path.join(root, "target", "release", "calcine"))
@@ -34,7 +40,9 @@ system = SYSTEMS[args.system]
 os.makedirs(args.out, exist_ok=True)
 path = os.path.join(args.out, "scaling.json")
 records = []
-for series in ("strong", "weak"):
+for series in args.series.split(","):
+    if series not in ("strong", "weak"):
+        sys.exit(f"--series: unknown series '{series}' (strong, weak)")
     for ranks in (int(r) for r in args.ranks.split(",")):
         cells = [args.cells * (ranks if series == "weak" else 1), args.cells, args.cells]
         run_dir = os.path.abspath(os.path.join(args.out, f"{series}-np{ranks}"))
@@ -43,8 +51,10 @@ for series in ("strong", "weak"):
         with open(inp, "w") as f:
             f.write(calcine_input(system, cells, args.steps, args.skin, run_dir))
         cmd = [args.mpirun, "-np", str(ranks), args.calcine, "--quiet", "--threads", str(args.threads), "run", "--overwrite", inp]
+        load_before = os.getloadavg()[0]
         with open(os.path.join(run_dir, "stdout"), "w") as out:
             subprocess.run(cmd, check=True, stdout=out)
+        load_after = os.getloadavg()[0]
         with open(os.path.join(run_dir, "run.json")) as f:
             s = json.load(f)
         if s["ranks"] != ranks:
@@ -52,10 +62,13 @@ for series in ("strong", "weak"):
         record = {"series": series, "system": args.system, "ranks": ranks, "threads": s["threads"],
                   "atoms": s["atoms"], "steps": s["steps"], "atom_steps_per_s": s["atom_steps_per_s"],
                   "bytes_per_atom": s["memory"]["bytes_per_atom"], "commit": s["commit"],
-                  "cpu_model": s["machine"]["cpu_model"]}
+                  "cpu_model": s["machine"]["cpu_model"], "load_before": load_before, "load_after": load_after,
+                  # Busy: a 1-minute load average above the cores this run itself keeps busy.
+                  "busy": max(load_before, load_after) > ranks * args.threads + 0.5}
         records.append(record)
         print(f"{series:6s} ranks {ranks:<3d} atoms {s['atoms']:<9d} {s['atom_steps_per_s']:12.4g} atom-steps/s  "
-              f"{s['memory']['bytes_per_atom']:.0f} B/atom", flush=True)
+              f"{s['memory']['bytes_per_atom']:.0f} B/atom  load {load_before:.2f}/{load_after:.2f}"
+              f"{'  BUSY' if record['busy'] else ''}", flush=True)
 with open(path, "w") as f:
     for r in records:
         f.write(json.dumps(r) + "\n")

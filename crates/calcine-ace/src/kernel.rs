@@ -32,6 +32,15 @@
 //!   terms in term order (ML-PACE's order): the terms reach ~10³ and cancel to a few eV,
 //!   and blocked or interleaved partial sums broke the tests' bounds (10⁻¹³ relative on
 //!   the LAMMPS run energy, 10⁻¹¹ on atom energies against the reference).
+//! - Most of the time of a large basis goes to the density terms of rank > 1 whose
+//!   product nothing else uses (the plan's leaf outputs: ~10⁴ per atom for CuNi-large).
+//!   Each term's real part is formed once and added to every density (the chains side by
+//!   side, each still in term order, so the same bits); its adjoint θ = Σ_p ∂E/∂ρ_p c_p is
+//!   formed in the adjoint pass itself. That pass takes the terms grouped by a shared
+//!   factor, whose adjoint is summed over its group in registers.
+//! - Graphs of at most 65,536 values (all potentials we have seen) are walked with 16-bit
+//!   ids over arrays of 65,536 entries, which the compiler indexes without bounds checks;
+//!   larger ones with 32-bit ids over slices (same bits; a test runs both).
 //!
 //! Cost: see "Performance" in the crate documentation (`lib.rs`).
 
@@ -39,12 +48,13 @@ use crate::basis::Basis;
 use crate::embedding::{core_density_switch, embed};
 use crate::harmonics::{lanes, lm, n_lm, DX_IM, DX_RE, DY_IM, DY_RE, DZ_IM, DZ_RE, Y_IM, Y_RE};
 use crate::model::InnerCutoffKind;
-use crate::plan::Plan;
+use crate::plan::{Id, Ids, Plan, NARROW};
 use crate::radial::cutoff_poly;
 use crate::reference::Close;
 use crate::site::Neighbor;
 use calcine_core::Vec3;
 use calcine_potential::AtomTerms;
+use std::ops::{Index, IndexMut};
 
 /// Neighbors evaluated side by side, one per SIMD lane (four f64 fill an AVX2 register).
 const LANES: usize = 4;
@@ -83,9 +93,6 @@ pub struct Scratch {
     /// Values of the graph (the A-leaves, then the nodes) and their adjoints, [re, im].
     values: Vec<[f64; 2]>,
     adjoint: Vec<[f64; 2]>,
-    /// Per density term: its real part, then its adjoint.
-    terms: Vec<f64>,
-    theta: Vec<f64>,
     /// The folded adjoint on m ≥ 0, [μ][n][lm], real and imaginary parts apart.
     folded_re: Vec<f64>,
     folded_im: Vec<f64>,
@@ -233,7 +240,7 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
         }
     }
     // The leaves: the lanes added in order, and m < 0 from m > 0.
-    s.values.resize(plan.n_leaves + plan.nodes.len(), [0.0; 2]);
+    s.values.resize(if plan.narrow.is_some() { NARROW } else { plan.n_values }.max(s.values.len()), [0.0; 2]);
     for (block, (a_re, a_im)) in
         s.values[..plan.n_leaves].chunks_mut(per_n).zip(s.a_re.chunks(nlm).zip(s.a_im.chunks(nlm)))
     {
@@ -252,28 +259,6 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
 
     // Products and densities.
-    let (n_leaves, n_values, n_outputs, n_terms) =
-        (plan.n_leaves, plan.n_leaves + plan.nodes.len(), plan.outputs.len(), plan.n_terms());
-    {
-        let values = &mut s.values[..n_values];
-        for (k, &[a, b]) in plan.nodes.iter().enumerate() {
-            let ([ar, ai], [br, bi]) = (values[a as usize], values[b as usize]);
-            values[n_leaves + k] = [ar * br - ai * bi, ar * bi + ai * br];
-        }
-    }
-    // The real part of every term, then the densities as sums over them.
-    s.terms.resize(n_terms, 0.0);
-    {
-        let values = &s.values[..n_values];
-        let (outputs, leaves) = s.terms.split_at_mut(n_outputs);
-        for (t, &id) in outputs.iter_mut().zip(&plan.outputs) {
-            *t = values[id as usize][0];
-        }
-        for (t, &[a, b]) in leaves.iter_mut().zip(&plan.leaf_outputs) {
-            let ([ar, ai], [br, bi]) = (values[a as usize], values[b as usize]);
-            *t = ar * br - ai * bi;
-        }
-    }
     s.rho.clear();
     s.rho.resize(ndensity, 0.0);
     for (t, &k) in plan.rank1.iter().enumerate() {
@@ -282,16 +267,9 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
             s.rho[p] += plan.rank1_coefficients[t * ndensity + p] * a;
         }
     }
-    // In term order, one chain of additions per density (ML-PACE's order): the terms are
-    // up to ~10³ and cancel to a few eV, and the partial sums tried instead (blocked or
-    // interleaved) moved energies past the tests' bounds.
-    for (r, c) in s.rho.iter_mut().zip(plan.term_coefficients.chunks_exact(n_terms.max(1))) {
-        // Summed in a local, which the compiler keeps in a register.
-        let mut sum = *r;
-        for (&b, &c) in s.terms.iter().zip(c) {
-            sum += b * c;
-        }
-        *r = sum;
+    match &plan.narrow {
+        Some(ids) => forward(plan, ids, narrow(&mut s.values), &mut s.rho),
+        None => forward(plan, &plan.wide, &mut s.values[..plan.n_values], &mut s.rho),
     }
 
     // Embedding and the inner switch.
@@ -315,40 +293,12 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
     let energy = energy + model.e0[mu_i];
 
-    // The adjoint through the graph: the terms' (real) adjoints θ, then the nodes backwards.
-    s.theta.clear();
-    s.theta.resize(n_terms, 0.0);
-    for (p, c) in plan.term_coefficients.chunks_exact(n_terms.max(1)).take(ndensity).enumerate() {
-        let d = s.d_f[p];
-        for (theta, &c) in s.theta.iter_mut().zip(c) {
-            *theta += d * c;
-        }
-    }
-    s.adjoint.clear();
-    s.adjoint.resize(n_values, [0.0; 2]);
-    {
-        let (values, adjoint) = (&s.values[..n_values], &mut s.adjoint[..n_values]);
-        let (theta_outputs, theta_leaves) = s.theta.split_at(n_outputs);
-        for (&id, &theta) in plan.outputs.iter().zip(theta_outputs) {
-            adjoint[id as usize][0] += theta;
-        }
-        for (&[a, b], &theta) in plan.leaf_outputs.iter().zip(theta_leaves) {
-            let (a, b) = (a as usize, b as usize);
-            let ([ar, ai], [br, bi]) = (values[a], values[b]);
-            let [wr, wi] = adjoint[a];
-            adjoint[a] = [wr + br * theta, wi + bi * theta];
-            let [wr, wi] = adjoint[b];
-            adjoint[b] = [wr + ar * theta, wi + ai * theta];
-        }
-        for (k, &[a, b]) in plan.nodes.iter().enumerate().rev() {
-            let [w_re, w_im] = adjoint[n_leaves + k];
-            let (a, b) = (a as usize, b as usize);
-            let ([ar, ai], [br, bi]) = (values[a], values[b]);
-            let [wr, wi] = adjoint[a];
-            adjoint[a] = [wr + (w_re * br - w_im * bi), wi + (w_re * bi + w_im * br)];
-            let [wr, wi] = adjoint[b];
-            adjoint[b] = [wr + (w_re * ar - w_im * ai), wi + (w_re * ai + w_im * ar)];
-        }
+    // The adjoint through the graph.
+    s.adjoint.resize(s.values.len(), [0.0; 2]);
+    s.adjoint[..plan.n_values].fill([0.0; 2]);
+    match &plan.narrow {
+        Some(ids) => backward(plan, ids, narrow(&mut s.values), narrow(&mut s.adjoint), &s.d_f),
+        None => backward(plan, &plan.wide, &s.values[..plan.n_values], &mut s.adjoint[..plan.n_values], &s.d_f),
     }
     s.w1.clear();
     s.w1.resize(n_el * nradbase, 0.0);
@@ -361,7 +311,7 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
     s.folded_re.resize(n_el * nradmax * nlm, 0.0);
     s.folded_im.resize(n_el * nradmax * nlm, 0.0);
-    for (b, block) in s.adjoint[..n_leaves].chunks(per_n).enumerate() {
+    for (b, block) in s.adjoint[..plan.n_leaves].chunks(per_n).enumerate() {
         let (fre, fim) = (&mut s.folded_re[b * nlm..(b + 1) * nlm], &mut s.folded_im[b * nlm..(b + 1) * nlm]);
         for l in 0..=lmax {
             let base = l * l + l;
@@ -430,6 +380,142 @@ pub fn atom_terms(basis: &Basis, plan: &Plan, mu_i: usize, s: &mut Scratch) -> R
     }
     let forces = s.neighbors.iter().zip(&s.slot).map(|(nb, &slot)| (nb.atom_idx, s.slot_forces[slot])).collect();
     Ok(AtomTerms { energy, forces })
+}
+
+/// The first `NARROW` entries of a buffer as an array, which 16-bit ids index without
+/// bounds checks.
+fn narrow(buffer: &mut [[f64; 2]]) -> &mut [[f64; 2]; NARROW] {
+    (&mut buffer[..NARROW]).try_into().expect("buffer of NARROW values")
+}
+
+/// The products forwards (one complex multiplication per node), then the densities: each
+/// term's real part, times its coefficients, added to ρ_p in term order.
+#[inline(always)]
+fn forward<I: Id, V: IndexMut<usize, Output = [f64; 2]> + ?Sized>(
+    plan: &Plan,
+    ids: &Ids<I>,
+    values: &mut V,
+    rho: &mut [f64],
+) {
+    for (k, &[a, b]) in ids.nodes.iter().enumerate() {
+        let ([ar, ai], [br, bi]) = (values[a.index()], values[b.index()]);
+        values[I::of(plan.n_leaves + k).index()] = [ar * br - ai * bi, ar * bi + ai * br];
+    }
+    // In term order, one chain of additions per density (ML-PACE's order): the terms are
+    // up to ~10³ and cancel to a few eV, and the partial sums tried instead (blocked or
+    // interleaved) moved energies past the tests' bounds. Each term's real part is formed
+    // once and added to every density (the chains side by side, each in term order).
+    let mut first = 0;
+    while first < plan.ndensity {
+        first += match plan.ndensity - first {
+            1 => add_terms::<1, I, V>(plan, ids, values, first, rho),
+            2 => add_terms::<2, I, V>(plan, ids, values, first, rho),
+            3 => add_terms::<3, I, V>(plan, ids, values, first, rho),
+            _ => add_terms::<4, I, V>(plan, ids, values, first, rho),
+        };
+    }
+}
+
+/// Adds the terms to the densities `first..first + ND`; returns `ND`.
+#[inline(always)]
+fn add_terms<const ND: usize, I: Id, V: Index<usize, Output = [f64; 2]> + ?Sized>(
+    plan: &Plan,
+    ids: &Ids<I>,
+    values: &V,
+    first: usize,
+    rho: &mut [f64],
+) -> usize {
+    let nd = plan.ndensity;
+    let (c_outputs, c_leaves) = plan.term_coefficients.split_at(ids.outputs.len() * nd);
+    let mut sum: [f64; ND] = std::array::from_fn(|q| rho[first + q]);
+    for (&id, c) in ids.outputs.iter().zip(c_outputs.chunks_exact(nd)) {
+        let t = values[id.index()][0];
+        for q in 0..ND {
+            sum[q] += t * c[first + q];
+        }
+    }
+    for (&[a, b], c) in ids.leaf_outputs.iter().zip(c_leaves.chunks_exact(nd)) {
+        let ([ar, ai], [br, bi]) = (values[a.index()], values[b.index()]);
+        let t = ar * br - ai * bi;
+        for q in 0..ND {
+            sum[q] += t * c[first + q];
+        }
+    }
+    rho[first..first + ND].copy_from_slice(&sum);
+    ND
+}
+
+/// The adjoint through the graph (`adjoint` zero on entry): each term's (real) adjoint
+/// θ = Σ_p d_f[p] c_p (from 0, in p order) added to its value (outputs) or passed on to its
+/// two factors (leaf outputs), then the nodes backwards.
+#[inline(always)]
+fn backward<I: Id, V: IndexMut<usize, Output = [f64; 2]> + ?Sized>(
+    plan: &Plan,
+    ids: &Ids<I>,
+    values: &V,
+    adjoint: &mut V,
+    d_f: &[f64],
+) {
+    match plan.ndensity {
+        1 => adjoint_terms::<1, I, V>(plan, ids, values, adjoint, d_f),
+        2 => adjoint_terms::<2, I, V>(plan, ids, values, adjoint, d_f),
+        3 => adjoint_terms::<3, I, V>(plan, ids, values, adjoint, d_f),
+        4 => adjoint_terms::<4, I, V>(plan, ids, values, adjoint, d_f),
+        _ => adjoint_terms::<0, I, V>(plan, ids, values, adjoint, d_f),
+    }
+    for (k, &[a, b]) in ids.nodes.iter().enumerate().rev() {
+        let [w_re, w_im] = adjoint[I::of(plan.n_leaves + k).index()];
+        let (a, b) = (a.index(), b.index());
+        let ([ar, ai], [br, bi]) = (values[a], values[b]);
+        let [wr, wi] = adjoint[a];
+        adjoint[a] = [wr + (w_re * br - w_im * bi), wi + (w_re * bi + w_im * br)];
+        let [wr, wi] = adjoint[b];
+        adjoint[b] = [wr + (w_re * ar - w_im * ai), wi + (w_re * ai + w_im * ar)];
+    }
+}
+
+/// The terms' part of [`backward`]. `ND` is the number of densities, or 0 for any number.
+#[inline(always)]
+fn adjoint_terms<const ND: usize, I: Id, V: IndexMut<usize, Output = [f64; 2]> + ?Sized>(
+    plan: &Plan,
+    ids: &Ids<I>,
+    values: &V,
+    adjoint: &mut V,
+    d_f: &[f64],
+) {
+    let nd = if ND == 0 { plan.ndensity } else { ND };
+    let d_f = &d_f[..nd];
+    let theta = |c: &[f64]| {
+        let mut theta = 0.0;
+        for (&d, &c) in d_f.iter().zip(&c[..nd]) {
+            theta += d * c;
+        }
+        theta
+    };
+    for (&id, c) in ids.outputs.iter().zip(plan.term_coefficients.chunks_exact(nd)) {
+        adjoint[id.index()][0] += theta(c);
+    }
+    // The leaf outputs by groups that share a factor x: x's adjoint summed over its
+    // group in registers, each partner's added to at once.
+    let mut first = 0;
+    for &(x, count) in &ids.groups {
+        let (x, end) = (x.index(), first + count as usize);
+        let [xr, xi] = values[x];
+        let (mut sr, mut si) = (0.0, 0.0);
+        let (partners, coefficients) = (&ids.partners[first..end], &plan.partner_coefficients[first * nd..end * nd]);
+        first = end;
+        for (&y, c) in partners.iter().zip(coefficients.chunks_exact(nd)) {
+            let theta = theta(c);
+            let y = y.index();
+            let [yr, yi] = values[y];
+            sr += yr * theta;
+            si += yi * theta;
+            let [wr, wi] = adjoint[y];
+            adjoint[y] = [wr + xr * theta, wi + xi * theta];
+        }
+        let [wr, wi] = adjoint[x];
+        adjoint[x] = [wr + sr, wi + si];
+    }
 }
 
 /// acc + a·b in every lane.

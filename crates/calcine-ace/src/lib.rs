@@ -39,30 +39,44 @@
 //! (a = 3.615 Å, displacements N(0, 0.08 Å); random species for the alloys), one thread,
 //! built with `RUSTFLAGS="-C target-cpu=x86-64-v3"` (valgrind does not decode AVX-512):
 //!
-//! | case | algorithm | before | after |
-//! |---|---|---|---|
-//! | Cu, `Cu-PBE-core-rep.ace` (lmax 6, nradmax 5, ~140 neighbors) | recursive | 2.89 M | 0.99 M |
-//! | Cu, `Cu-PBE-core-rep.ace` | product | 3.25 M | 1.01 M |
-//! | Cu/Ni, the "CuNi-large" potential of `scripts/bench_ace_vs_pyace.py` | recursive | 1.74 M | 0.82 M |
-//! | Cu/Ni, "CuNi-large" | product | 2.84 M | 0.99 M |
-//! | Al/Cu/Ni, `tests/data/ace/AlCuNi-distance.yace` (lmax 2) | recursive | 150 k | 70 k |
-//! | Al/Cu/Ni, `AlCuNi-distance.yace` | product | 159 k | 73 k |
+//! | case | algorithm | first kernel | SIMD lanes, graph | + terms fused | + 16-bit ids | + grouped adjoint |
+//! |---|---|---|---|---|---|---|
+//! | Cu, `Cu-PBE-core-rep.ace` (lmax 6, nradmax 5, ~140 neighbors) | recursive | 2.89 M | 0.99 M | 0.91 M | 0.83 M | 0.81 M |
+//! | Cu, `Cu-PBE-core-rep.ace` | product | 3.25 M | 1.01 M | 0.93 M | 0.84 M | 0.82 M |
+//! | Cu/Ni, the "CuNi-large" potential of `scripts/bench_ace_vs_pyace.py` (~55 neighbors) | recursive | 1.74 M | 0.82 M | 0.68 M | 0.56 M | 0.52 M |
+//! | Cu/Ni, "CuNi-large" | product | 2.84 M | 0.99 M | 0.84 M | 0.69 M | 0.64 M |
+//! | Al/Cu/Ni, `tests/data/ace/AlCuNi-distance.yace` (lmax 2) | recursive | 150 k | 70 k | | | ALCUNI_R |
+//! | Al/Cu/Ni, `AlCuNi-distance.yace` | product | 159 k | 73 k | | | ALCUNI_P |
 //!
 //! Measured with
 //! ```text
 //! valgrind --tool=callgrind target/release/examples/ace_timing POTENTIAL STRUCTURE.xyz \
 //!     --repeats 1 --algorithm recursive|product
 //! ```
-//! as the inclusive count of `<calcine_ace::Ace as Potential>::compute` over the atoms.
-//! What moved the numbers (Cu, recursive unless said): neighbors in lanes with harmonics,
-//! radial lookups and the A accumulation vectorised (2.89 M → 1.68 M); U and V summed in
-//! registers and contracted at once (→ 1.37 M); the graph on split arrays with local slices
-//! (→ 1.06 M), then on [re, im] pairs (→ 1.00 M); product chains sharing their common
-//! prefixes (product 1.39 M → 1.08 M). Tried and dropped: partial sums for the densities
-//! ρ_p (fewer instructions and shorter chains of additions, but the terms cancel:
-//! interleaved sums broke the kernel-vs-reference bound on atom energies, 10⁻¹¹, and
-//! blocked ones the LAMMPS run test's 10⁻¹³); the sums over n of the force pass over
-//! transposed W and R arrays with iterators (more instructions, not fewer).
+//! as the inclusive count of `<calcine_ace::Ace as Potential>::compute` over the atoms
+//! (`ace_timing` also prints a hash of the energy's and forces' bits, to tell whether a
+//! change kept them). What moved the numbers (Cu, recursive unless said): neighbors in
+//! lanes with harmonics, radial lookups and the A accumulation vectorised (2.89 M →
+//! 1.68 M); U and V summed in registers and contracted at once (→ 1.37 M); the graph on
+//! split arrays with local slices (→ 1.06 M), then on [re, im] pairs (→ 1.00 M); product
+//! chains sharing their common prefixes (product 1.39 M → 1.08 M). Then, for the large
+//! two-element basis, where the density terms of rank > 1 (~10⁴ per atom, two densities)
+//! are 60 % of the count: each term formed once for all densities and its adjoint θ formed
+//! in the adjoint pass, instead of arrays of terms and θ walked once per density (46 → 40
+//! instructions per term; same bits); 16-bit ids over fixed-size arrays, so that the
+//! four bounds checks per term go (→ 31; same bits); the adjoint by groups of terms
+//! sharing a factor (→ ~26; forces change in their last bits).
+//! Tried and dropped: partial sums for the densities ρ_p (fewer instructions and shorter
+//! chains of additions, but the terms cancel: interleaved sums broke the kernel-vs-reference
+//! bound on atom energies, 10⁻¹¹, and blocked ones the LAMMPS run test's 10⁻¹³); the sums
+//! over n of the force pass over transposed W and R arrays with iterators (more
+//! instructions, not fewer); ids masked with a power of two minus one to drop the bounds
+//! checks (the compiler kept them and added the masks: 0.68 M → 0.74 M); the grouped
+//! adjoint through `Iterator::take` on shared iterators (26 instructions per term instead
+//! of 15: 0.56 M → 0.61 M; sub-slices per group fixed it). Not tried: factoring a shared
+//! factor out of the density sums (Σ_t c_t Re(x·y_t) = Re(x·Σ_t c_t y_t)), which would
+//! roughly halve the forward terms but changes their order and so the energies' last bits
+//! (see the bounds above).
 //! Wall-clock times against pyace: `scripts/bench_ace_vs_pyace.py` (compare only on a
 //! quiet machine).
 //!
@@ -213,6 +227,18 @@ impl Ace {
 
     fn plans(basis: &Basis, algorithm: Algorithm) -> Vec<plan::Plan> {
         (0..basis.model.n_elements()).map(|mu| plan::Plan::new(basis, mu, algorithm)).collect()
+    }
+
+    /// The same potential with the kernel's graphs on 32-bit ids only, as it runs
+    /// potentials too large for 16-bit ones (tests: both must give the same bits).
+    #[cfg(test)]
+    fn with_wide_ids(mut self) -> Self {
+        let mut plans = (*self.plans).clone();
+        for plan in &mut plans {
+            plan.narrow = None;
+        }
+        self.plans = Arc::new(plans);
+        self
     }
 
     /// Chooses the evaluator (the kernel by default).

@@ -23,24 +23,82 @@ use std::collections::HashMap;
 pub struct Plan {
     /// Number of leaves (A-values, m from −l to l, all neighbor elements).
     pub n_leaves: usize,
-    /// Each node's two factors (ids below `n_leaves` are leaves, others node n_leaves + k).
-    pub nodes: Vec<[u32; 2]>,
-    /// Density terms that are also factors of other nodes: a value id.
-    pub outputs: Vec<u32>,
-    /// Density terms that nothing else uses (most of them): only the real part of the
-    /// product of their two factors is needed, and their adjoint is real, which halves
-    /// their cost forwards and backwards (as ML-PACE's recursive evaluator treats its
-    /// leaves).
-    pub leaf_outputs: Vec<[u32; 2]>,
-    /// The coefficients of the terms, `outputs` then `leaf_outputs`, density by density
-    /// ([p][term]), so that the sums over terms run over contiguous memory.
+    /// Number of values: leaves, then nodes.
+    pub n_values: usize,
+    /// The graph with 32-bit value ids.
+    pub wide: Ids<u32>,
+    /// The same with 16-bit ids, when every value id fits (at most [`NARROW`] values):
+    /// indexing an array of `NARROW` entries with them needs no bounds check, which saves
+    /// a fifth of the instructions of the terms' loops.
+    pub narrow: Option<Ids<u16>>,
+    /// Construction only: the graph being built (see [`Ids`]).
+    nodes: Vec<[u32; 2]>,
+    outputs: Vec<u32>,
+    leaf_outputs: Vec<[u32; 2]>,
+    /// The number of densities ρ_p.
+    pub ndensity: usize,
+    /// The coefficients of the terms, `outputs` then `leaf_outputs`, term by term
+    /// ([term][p]), so that one pass over the terms feeds every density.
     pub term_coefficients: Vec<f64>,
+    /// The coefficients of the leaf outputs in the order of [`Ids::partners`], term by term.
+    pub partner_coefficients: Vec<f64>,
     /// Construction only: the coefficients of `outputs` and `leaf_outputs`, term by term.
     coefficients: Vec<f64>,
     leaf_coefficients: Vec<f64>,
     /// Rank-1 terms: the index k into A1 (μ·nradbase + n) and their coefficients.
     pub rank1: Vec<u32>,
     pub rank1_coefficients: Vec<f64>,
+}
+
+/// The number of values (leaves and nodes) that 16-bit ids can name.
+pub const NARROW: usize = 1 << 16;
+
+/// The graph, its value ids in one integer type.
+#[derive(Debug, Clone, Default)]
+pub struct Ids<I> {
+    /// Each node's two factors (ids below `n_leaves` are leaves, others node n_leaves + k).
+    pub nodes: Vec<[I; 2]>,
+    /// Density terms that are also factors of other nodes: a value id.
+    pub outputs: Vec<I>,
+    /// Density terms that nothing else uses (most of them): only the real part of the
+    /// product of their two factors is needed, and their adjoint is real, which halves
+    /// their cost forwards and backwards (as ML-PACE's recursive evaluator treats its
+    /// leaves).
+    pub leaf_outputs: Vec<[I; 2]>,
+    /// The leaf outputs again for the adjoint, grouped by a shared factor: each group is
+    /// (the shared factor, the number of terms), and `partners` holds the other factor of
+    /// each term, group by group (see [`Plan::partner_coefficients`]).
+    pub groups: Vec<(I, u32)>,
+    pub partners: Vec<I>,
+}
+
+/// A value id: a `u32`, or a `u16` where the graph is small enough.
+pub trait Id: Copy {
+    fn index(self) -> usize;
+    /// The id of value `k` (which fits: see [`Plan::narrow`]).
+    fn of(k: usize) -> Self;
+}
+
+impl Id for u16 {
+    #[inline(always)]
+    fn index(self) -> usize {
+        self as usize
+    }
+    #[inline(always)]
+    fn of(k: usize) -> Self {
+        k as u16
+    }
+}
+
+impl Id for u32 {
+    #[inline(always)]
+    fn index(self) -> usize {
+        self as usize
+    }
+    #[inline(always)]
+    fn of(k: usize) -> Self {
+        k as u32
+    }
 }
 
 impl Plan {
@@ -52,7 +110,7 @@ impl Plan {
         let leaf = |mu: usize, n: usize, l: usize, m: i32| -> u32 {
             ((mu * basis.nradmax + n - 1) * per_n + l * l + l).wrapping_add_signed(m as isize) as u32
         };
-        let mut plan = Plan { n_leaves, ..Plan::default() };
+        let mut plan = Plan { n_leaves, ndensity, ..Plan::default() };
         // Rank-1 terms with the same A1 merged, in first-seen order.
         let mut rank1_index: HashMap<u32, usize> = HashMap::new();
         // Higher-rank terms: monomials (sorted leaf lists) with their coefficients.
@@ -123,19 +181,53 @@ impl Plan {
             }
         }
         plan.split_leaf_outputs(ndensity);
-        let by_term: Vec<f64> = std::mem::take(&mut plan.coefficients)
+        plan.term_coefficients = std::mem::take(&mut plan.coefficients)
             .into_iter()
             .chain(std::mem::take(&mut plan.leaf_coefficients))
             .collect();
-        let n_terms = plan.n_terms();
-        plan.term_coefficients =
-            (0..ndensity * n_terms).map(|k| by_term[(k % n_terms) * ndensity + k / n_terms]).collect();
+        plan.n_values = plan.n_leaves + plan.nodes.len();
+        // The adjoint's grouping: each term under whichever of its factors more terms
+        // share (the first on a tie), terms of a group in term order.
+        let mut uses: HashMap<u32, usize> = HashMap::new();
+        for &[a, b] in &plan.leaf_outputs {
+            *uses.entry(a).or_default() += 1;
+            *uses.entry(b).or_default() += 1;
+        }
+        let keyed: Vec<(u32, u32)> =
+            plan.leaf_outputs.iter().map(|&[a, b]| if uses[&b] > uses[&a] { (b, a) } else { (a, b) }).collect();
+        let mut order: Vec<usize> = (0..keyed.len()).collect();
+        order.sort_by_key(|&t| (keyed[t].0, t));
+        let (mut groups, mut partners) = (Vec::<(u32, u32)>::new(), Vec::new());
+        let n_outputs = plan.outputs.len();
+        for &t in &order {
+            let (key, partner) = keyed[t];
+            match groups.last_mut() {
+                Some((k, count)) if *k == key => *count += 1,
+                _ => groups.push((key, 1)),
+            }
+            partners.push(partner);
+            let c = &plan.term_coefficients[(n_outputs + t) * ndensity..(n_outputs + t + 1) * ndensity];
+            plan.partner_coefficients.extend_from_slice(c);
+        }
+        plan.wide = Ids {
+            nodes: std::mem::take(&mut plan.nodes),
+            outputs: std::mem::take(&mut plan.outputs),
+            leaf_outputs: std::mem::take(&mut plan.leaf_outputs),
+            groups,
+            partners,
+        };
+        if plan.n_values <= NARROW {
+            let pair = |&[a, b]: &[u32; 2]| [a as u16, b as u16];
+            let wide = &plan.wide;
+            plan.narrow = Some(Ids {
+                nodes: wide.nodes.iter().map(pair).collect(),
+                outputs: wide.outputs.iter().map(|&id| id as u16).collect(),
+                leaf_outputs: wide.leaf_outputs.iter().map(pair).collect(),
+                groups: wide.groups.iter().map(|&(key, count)| (key as u16, count)).collect(),
+                partners: wide.partners.iter().map(|&id| id as u16).collect(),
+            });
+        }
         plan
-    }
-
-    /// The number of density terms of rank > 1: `outputs`, then `leaf_outputs`.
-    pub fn n_terms(&self) -> usize {
-        self.outputs.len() + self.leaf_outputs.len()
     }
 
     /// Moves output nodes that are no other node's factor out of the graph into

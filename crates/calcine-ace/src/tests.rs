@@ -237,6 +237,35 @@ fn forces_have_the_same_bits_on_any_thread_count() {
 }
 
 #[test]
+fn graphs_on_32_bit_ids_give_the_bits_of_16_bit_ones() {
+    let (simbox, mut atoms) = perturbed_cu(3, 0.3, 5);
+    for k in 0..atoms.n_owned() {
+        atoms.species[k] = SpeciesId((k % 3) as u32);
+    }
+    let alloy = Ace::read(data_path("ace/AlCuNi-distance.yace"), &["Al", "Cu", "Ni"]).unwrap();
+    let cu = Ace::read(cu_file(), &["Cu"]).unwrap();
+    let cu_atoms = perturbed_cu(3, 0.3, 5).1;
+    for (ace, atoms) in [(alloy, &atoms), (cu, &cu_atoms)] {
+        for algorithm in [Algorithm::Product, Algorithm::Recursive] {
+            let narrow = ace.clone().with_algorithm(algorithm);
+            assert!(narrow.plans.iter().all(|p| p.narrow.is_some()), "small graphs use 16-bit ids");
+            let wide = narrow.clone().with_wide_ids();
+            let (a, b) =
+                (evaluate(&narrow, &simbox, atoms, 1.0).unwrap(), evaluate(&wide, &simbox, atoms, 1.0).unwrap());
+            assert_eq!(a.energy.to_bits(), b.energy.to_bits(), "{algorithm:?}");
+            for (id, f) in &a.forces {
+                let g = b.forces[id];
+                assert_eq!(
+                    [f.x, f.y, f.z].map(f64::to_bits),
+                    [g.x, g.y, g.z].map(f64::to_bits),
+                    "{algorithm:?} atom {id}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn clebsch_gordan_and_coupling_trees() {
     let third = (1.0f64 / 3.0).sqrt();
     assert!((clebsch_gordan(1, 0, 1, 0, 0, 0) + third).abs() < 1e-15);
