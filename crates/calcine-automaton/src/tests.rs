@@ -640,12 +640,10 @@ fn diffusion_scores_match_reactca() {
             .at(t)
             .unwrap()
             .iter()
-            .filter(|r| {
-                r.reactants.len() == 2
-                    && r.products.iter().all(|p| set.get(p.phase).composition.len() == 3)
-            })
+            .filter(|r| r.reactants.len() == 2 && r.products.iter().all(|p| set.get(p.phase).composition.len() == 3))
             .map(|r| {
-                let n = |ts: &[crate::library::Term]| ts.iter().map(|x| set.get(x.phase).name.clone()).collect::<Vec<_>>();
+                let n =
+                    |ts: &[crate::library::Term]| ts.iter().map(|x| set.get(x.phase).name.clone()).collect::<Vec<_>>();
                 let nu: Vec<u64> = r.reactants.iter().chain(&r.products).map(|x| x.moles).collect();
                 label(&n(&r.reactants), &n(&r.products), &nu)
             })
@@ -653,8 +651,12 @@ fn diffusion_scores_match_reactca() {
         let mut theirs: Vec<String> = mine
             .iter()
             .map(|r| {
-                let nu: Vec<u64> =
-                    r["coefficients"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().parse().unwrap()).collect();
+                let nu: Vec<u64> = r["coefficients"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().parse().unwrap())
+                    .collect();
                 label(&names(&r["reactants"]), &names(&r["products"]), &nu)
             })
             .collect();
