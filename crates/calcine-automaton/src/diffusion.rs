@@ -4,7 +4,8 @@
 //! For a reaction between reactants A and B with products p at temperature T:
 //! 1. `Δμ` is the difference between the closest vertices of A's and B's stability domains
 //!    in the elemental chemical-potential diagram of the phase table at T (μ_e ≤ 0, bounded
-//!    below at −50 eV as pymatgen's `ChemicalPotentialDiagram`);
+//!    below at −100 eV as reaction-network's `ChemicalPotentialDiagram`); a reactant above
+//!    the hull takes its metastable domain (see [`domains`]);
 //! 2. for each product, the flux `J = L(p, T)·Δμ` (L from a `TransportDoc` table, by
 //!    [`Interpolation`]; `1e15·I` where the table has no data), and
 //!    `K(p) = Σ_s |J_s / x_s(p)| · V_p` with `x_s` the atomic fraction of species s in p;
@@ -12,7 +13,8 @@
 //! 3. `score = f_T(T/Tm_min) · softplus(max_p K(p) · g(ΔG) / (d² · scale · N_A · k_B · T))`,
 //!    capped at 20, with `d` the precursor size (m) and `softplus(x) = ⅓ ln(1 + e^{3x})`.
 //!
-//! A reactant without a stability domain (above the hull at T) gives `Δμ = 0`.
+//! Checked against ReactCA's own `DiffusionScorer` reaction by reaction
+//! (`diffusion_scores_match_reactca`, `tests/data/reactca/diffusion_reference.json`).
 
 use crate::builder::PhaseRow;
 use crate::library::{PhaseId, PhaseSet};
@@ -22,7 +24,14 @@ use std::collections::BTreeMap;
 
 const KB_EV: f64 = 8.617_333_262e-5;
 const AVOGADRO: f64 = 6.022_140_76e23;
-const MU_MIN: f64 = -50.0;
+/// The lower bound of μ_e: reaction-network's `ChemicalPotentialDiagram` default, which
+/// ReactCA's `DiffusionScorer` is given.
+const MU_MIN: f64 = -100.0;
+/// The lower bound of the diagram a metastable domain is computed in (reaction-network).
+const MU_MIN_METASTABLE: f64 = -500.0;
+/// Energy (eV per formula unit) a metastable phase is lowered below the hull to give it a
+/// domain (reaction-network's `get_stabilized_entry` tolerance there).
+const STABILIZE_TOL: f64 = 1e-5;
 
 /// Settings of the diffusion scorer (`[transport]` of a recipe).
 #[derive(Debug, Clone)]
@@ -42,10 +51,16 @@ pub struct Domains {
 }
 
 /// Stability domains of every phase of `set` (rows give ΔG_f per atom) at `t`.
+///
+/// A phase above the hull gets its metastable domain as reaction-network's
+/// `ChemicalPotentialDiagram._get_metastable_domain` makes it (ReactCA's `mu_distance`
+/// takes it for such a reactant): the phase's energy lowered until it is just stable
+/// (by its energy above the hull and 1e-5 eV per formula unit more), in a diagram bounded
+/// below at −500 eV.
 pub fn domains(set: &PhaseSet, rows: &[PhaseRow], t: f64) -> Domains {
     let elements = set.elements.clone();
     let d = elements.len();
-    // Constraints a·μ ≤ b: every phase, then μ_e ≤ 0 and −μ_e ≤ 50.
+    // Constraints a·μ ≤ b: every phase, then μ_e ≤ 0 and −μ_e ≤ −μ_min.
     let mut a: Vec<Vec<f64>> = Vec::new();
     let mut b: Vec<f64> = Vec::new();
     for (k, row) in rows.iter().enumerate() {
@@ -55,38 +70,96 @@ pub fn domains(set: &PhaseSet, rows: &[PhaseRow], t: f64) -> Domains {
         b.push(row.delta_g_at(t) * atoms as f64);
     }
     let n_phase = a.len();
-    for e in 0..d {
-        let mut up = vec![0.0; d];
-        up[e] = 1.0;
-        a.push(up.clone());
-        b.push(0.0);
-        up[e] = -1.0;
-        a.push(up);
-        b.push(-MU_MIN);
-    }
+    let with_bounds = |b: &[f64], mu_min: f64| -> (Vec<Vec<f64>>, Vec<f64>) {
+        let (mut a2, mut b2) = (a.clone(), b.to_vec());
+        for e in 0..d {
+            let mut up = vec![0.0; d];
+            up[e] = 1.0;
+            a2.push(up.clone());
+            b2.push(0.0);
+            up[e] = -1.0;
+            a2.push(up);
+            b2.push(-mu_min);
+        }
+        (a2, b2)
+    };
+    let (a_all, b_all) = with_bounds(&b, MU_MIN);
     let mut vertices = vec![Vec::new(); set.len()];
+    for (p, v) in vertices.iter_mut().skip(1).enumerate() {
+        *v = facet_vertices(&a_all, &b_all, p);
+    }
     for p in 0..n_phase {
-        let others: Vec<usize> = (0..a.len()).filter(|&q| q != p).collect();
-        let mut found: Vec<Vec<f64>> = Vec::new();
-        for_each_subset(others.len(), d - 1, &mut |idx| {
-            let mut m: Vec<Vec<f64>> = vec![a[p].clone()];
-            let mut r = vec![b[p]];
-            for &i in idx {
-                m.push(a[others[i]].clone());
-                r.push(b[others[i]]);
-            }
-            if let Some(mu) = solve(m, r) {
-                let tol = 1e-9 * (1.0 + b.iter().map(|x| x.abs()).fold(0.0, f64::max));
-                if a.iter().zip(&b).all(|(row, bb)| row.iter().zip(&mu).map(|(x, y)| x * y).sum::<f64>() <= bb + tol)
-                    && !found.iter().any(|v| v.iter().zip(&mu).all(|(x, y)| (x - y).abs() < 1e-9))
-                {
-                    found.push(mu);
-                }
-            }
-        });
-        vertices[p + 1] = found;
+        if !vertices[p + 1].is_empty() {
+            continue;
+        }
+        // The hull at p's composition: the largest a_p·μ over the diagram without p.
+        let mut b_meta = b.clone();
+        b_meta[p] = f64::INFINITY;
+        let (a_m, b_m) = with_bounds(&b_meta, MU_MIN_METASTABLE);
+        let hull = region_vertices(&a_m, &b_m)
+            .iter()
+            .map(|mu| a[p].iter().zip(mu).map(|(x, y)| x * y).sum::<f64>())
+            .fold(f64::NEG_INFINITY, f64::max);
+        b_meta[p] = hull - STABILIZE_TOL;
+        let (a_m, b_m) = with_bounds(&b_meta, MU_MIN_METASTABLE);
+        vertices[p + 1] = facet_vertices(&a_m, &b_m, p);
     }
     Domains { elements, vertices }
+}
+
+/// Feasibility tolerance of a vertex of `a·μ ≤ b`.
+fn tolerance(b: &[f64]) -> f64 {
+    1e-12 * (1.0 + b.iter().filter(|x| x.is_finite()).map(|x| x.abs()).fold(0.0, f64::max))
+}
+
+fn feasible(a: &[Vec<f64>], b: &[f64], mu: &[f64], tol: f64) -> bool {
+    a.iter().zip(b).all(|(row, bb)| row.iter().zip(mu).map(|(x, y)| x * y).sum::<f64>() <= bb + tol)
+}
+
+fn push_new(found: &mut Vec<Vec<f64>>, mu: Vec<f64>) {
+    if !found.iter().any(|v| v.iter().zip(&mu).all(|(x, y)| (x - y).abs() < 1e-9)) {
+        found.push(mu);
+    }
+}
+
+/// The vertices of `a·μ ≤ b` on the facet of constraint `p`.
+fn facet_vertices(a: &[Vec<f64>], b: &[f64], p: usize) -> Vec<Vec<f64>> {
+    let d = a[p].len();
+    let tol = tolerance(b);
+    let others: Vec<usize> = (0..a.len()).filter(|&q| q != p && b[q].is_finite()).collect();
+    let mut found: Vec<Vec<f64>> = Vec::new();
+    for_each_subset(others.len(), d - 1, &mut |idx| {
+        let mut m: Vec<Vec<f64>> = vec![a[p].clone()];
+        let mut r = vec![b[p]];
+        for &i in idx {
+            m.push(a[others[i]].clone());
+            r.push(b[others[i]]);
+        }
+        if let Some(mu) = solve(m, r) {
+            if feasible(a, b, &mu, tol) {
+                push_new(&mut found, mu);
+            }
+        }
+    });
+    found
+}
+
+/// Every vertex of `a·μ ≤ b` (constraints with `b = ∞` left out).
+fn region_vertices(a: &[Vec<f64>], b: &[f64]) -> Vec<Vec<f64>> {
+    let d = a[0].len();
+    let tol = tolerance(b);
+    let rows: Vec<usize> = (0..a.len()).filter(|&q| b[q].is_finite()).collect();
+    let mut found: Vec<Vec<f64>> = Vec::new();
+    for_each_subset(rows.len(), d, &mut |idx| {
+        let m: Vec<Vec<f64>> = idx.iter().map(|&i| a[rows[i]].clone()).collect();
+        let r: Vec<f64> = idx.iter().map(|&i| b[rows[i]]).collect();
+        if let Some(mu) = solve(m, r) {
+            if feasible(a, b, &mu, tol) {
+                push_new(&mut found, mu);
+            }
+        }
+    });
+    found
 }
 
 fn for_each_subset(n: usize, k: usize, f: &mut dyn FnMut(&[usize])) {

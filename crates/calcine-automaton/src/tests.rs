@@ -596,3 +596,117 @@ fn the_png_charts_picture_the_slice_and_the_fractions() {
     let c = colours.iter().find(|(p, _)| *p == batio3).unwrap().1;
     assert!(image.count(c, whole.0, whole.1) > 300, "BaTiO3 forms and is drawn");
 }
+
+/// calcine's diffusion scorer against ReactCA's own `DiffusionScorer` (vir-k01/rxn-ca
+/// `cf52018`, run by `scripts/reactca_diffusion_reference.py`): every reaction between two
+/// solids of `diffusion_phases.csv` whose products hold Ba, Ti and O, at 900, 1300 and
+/// 1700 K and d = 100 and 10 nm, with ReactCA's Ba–Ti–O Onsager tensors at the nearest
+/// tabulated temperature. The reference has ReactCA's Ti/O swap in Δμ corrected (its stock
+/// scores are recorded beside); the residue is ReactCA's k_B (8.6173303e-5 eV/K).
+/// Scores ReactCA cannot compute (its softplus overflows, recorded as null) must be in
+/// calcine's large-argument regime.
+#[test]
+fn diffusion_scores_match_reactca() {
+    use crate::diffusion::{domains, DiffusionScorer};
+    use crate::transport::{Interpolation, TransportTable};
+    let rows = crate::builder::read_phase_table(&data("diffusion_phases.csv")).unwrap();
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data("diffusion_reference.json")).unwrap()).unwrap();
+    let temps: Vec<f64> = reference["temperatures"].as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect();
+    let sizes: Vec<f64> =
+        reference["precursor_sizes"].as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect();
+    let params = ScoreParams::current();
+    let plain = crate::builder::build_library(&rows, &temps, &params, None).unwrap();
+    let set = &plain.phases;
+    let table = TransportTable::read(&data("Ba-Ti-O.json")).unwrap();
+    let scorer = |d: f64| DiffusionScorer {
+        table: table.clone(),
+        interpolation: Interpolation::Nearest,
+        precursor_size: d,
+        scale_factor: reference["provenance"]["scale_factor"].as_f64().unwrap(),
+    };
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
+    };
+    let records = reference["reactions"].as_array().unwrap();
+    let (mut compared, mut overflowed, mut worst) = (0, 0, 0.0f64);
+    let mut metastable = 0;
+    for &t in &temps {
+        let dom = domains(set, &rows, t);
+        let mine: Vec<&serde_json::Value> = records.iter().filter(|r| r["temperature"].as_f64() == Some(t)).collect();
+        // calcine's builder enumerates the same reactions (two solids, ternary products).
+        let label = |rs: &[String], ps: &[String], nu: &[u64]| format!("{rs:?} -> {ps:?} {nu:?}");
+        let mut ours: Vec<String> = plain
+            .at(t)
+            .unwrap()
+            .iter()
+            .filter(|r| r.reactants.len() == 2 && r.products.iter().all(|p| set.get(p.phase).composition.len() == 3))
+            .map(|r| {
+                let n =
+                    |ts: &[crate::library::Term]| ts.iter().map(|x| set.get(x.phase).name.clone()).collect::<Vec<_>>();
+                let nu: Vec<u64> = r.reactants.iter().chain(&r.products).map(|x| x.moles).collect();
+                label(&n(&r.reactants), &n(&r.products), &nu)
+            })
+            .collect();
+        let mut theirs: Vec<String> = mine
+            .iter()
+            .map(|r| {
+                let nu: Vec<u64> = r["coefficients"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().parse().unwrap())
+                    .collect();
+                label(&names(&r["reactants"]), &names(&r["products"]), &nu)
+            })
+            .collect();
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs, "the reactions at {t} K");
+        for r in mine {
+            let ids = |v: &serde_json::Value| -> Vec<u16> { names(v).iter().map(|n| set.id(n).unwrap()).collect() };
+            let (rs, ps) = (ids(&r["reactants"]), ids(&r["products"]));
+            let lib_rx = plain
+                .at(t)
+                .unwrap()
+                .iter()
+                .find(|x| {
+                    x.reactants.iter().map(|y| y.phase).collect::<Vec<_>>() == rs
+                        && x.products.iter().map(|y| y.phase).collect::<Vec<_>>() == ps
+                })
+                .unwrap();
+            let dg = lib_rx.energy_per_atom.unwrap();
+            let dg_ref = r["delta_g"].as_f64().unwrap();
+            assert!((dg - dg_ref).abs() < 1e-12, "ΔG {dg} vs reaction-network {dg_ref} for {}", lib_rx.label(set));
+            metastable += r["metastable_reactant"].as_bool().unwrap() as usize;
+            for (k, &d) in sizes.iter().enumerate() {
+                let ours = scorer(d).score(set, &dom, &params, &rs, &ps, dg, t);
+                match r["score"][k].as_f64() {
+                    Some(want) => {
+                        let rel = (ours - want).abs() / want.abs();
+                        assert!(
+                            rel < 5e-7,
+                            "{} at {t} K, d = {d:e}: calcine {ours}, ReactCA {want} (stock {})",
+                            lib_rx.label(set),
+                            r["score_stock"][k]
+                        );
+                        worst = worst.max(rel);
+                        compared += 1;
+                    }
+                    None => {
+                        // ReactCA's math.exp(3x) overflows: x > 709.78/3.
+                        let tm = rs.iter().map(|&p| set.get(p).melting_point).fold(f64::INFINITY, f64::min);
+                        let floor = (params.tammann(t / tm) * 709.78 / 3.0).min(20.0);
+                        assert!(ours >= floor * (1.0 - 1e-6), "{} at {t} K: {ours} < {floor}", lib_rx.label(set));
+                        overflowed += 1;
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{compared} scores agree with ReactCA's to {worst:.3e} relative ({metastable} records with a metastable \
+         reactant); {overflowed} that overflow in ReactCA are in calcine's large-argument regime"
+    );
+    assert_eq!(compared + overflowed, records.len() * sizes.len());
+}
