@@ -22,9 +22,12 @@
 //! - Y is built Z entry by Z entry with the descriptor coefficients folded in (LAMMPS
 //!   `compute_yi`); Z is never stored. For a linear potential B comes from the same Z in
 //!   the same pass; a quadratic one needs B (and so the Z of the components) first.
-//! - The derivatives of U with respect to a neighbor's position are made layer by layer
-//!   for [`PAIRS`] neighbors at once, one per lane, together with U, and contracted with Y
-//!   as soon as a layer is done: dU is never stored, only two layers are kept.
+//! - The force pass never forms dU (LAMMPS `compute_duarray`). U of [`PAIRS`] neighbors
+//!   at once, one per lane, is made layer by layer, and since ∂U^j with respect to each
+//!   of a, a*, b, b* is a √-weighted entry of U^{j−1}, Σ Y·∂U collapses to
+//!   Re[P·∂a + Q·∂b] with P, Q sums of Y*·U^{j−1} (see `Kernel::recurse`): per entry,
+//!   one U and four complex products instead of U and its three derivatives. Only two
+//!   layers are kept.
 //! - B is computed only when the energy is wanted or the potential is quadratic.
 
 use crate::basis::{parity_sign, AdjointRule, Basis};
@@ -82,6 +85,8 @@ pub(crate) struct Plan {
     /// Weight of each entry of the flat layers in a contraction over rows mb ≤ j/2:
     /// 2 below the middle, 1 at the centre of an even layer, 0 right of it and beyond.
     half_weight: Vec<f64>,
+    /// √k for k = 0..=2J.
+    root_int: Vec<f64>,
 }
 
 impl Plan {
@@ -146,7 +151,8 @@ impl Plan {
             let component = (j >= j1).then(|| basis.component_index(j1, j2, j));
             blocks.push(Block { j1, j2, j, entries: first..entries.len(), component, rule: rules[c] });
         }
-        Self { two_j_max, n_u, layer_start, blocks, entries, cg_rows, half_weight }
+        let root_int = (0..=two_j_max).map(|k| (k as f64).sqrt()).collect();
+        Self { two_j_max, n_u, layer_start, blocks, entries, cg_rows, half_weight, root_int }
     }
 }
 
@@ -166,15 +172,6 @@ impl LaneArray {
     }
 }
 
-/// U and ∂U/∂x, ∂U/∂y, ∂U/∂z at one entry, for a batch of neighbors.
-#[derive(Debug, Clone, Copy, Default)]
-struct PairEntry {
-    re: PairLanes,
-    im: PairLanes,
-    d_re: [PairLanes; 3],
-    d_im: [PairLanes; 3],
-}
-
 /// Work arrays of one thread, reused from batch to batch.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
@@ -191,8 +188,8 @@ pub(crate) struct Scratch {
     b: Vec<AtomLanes>,
     beta: [Vec<f64>; ATOMS],
     weights: Vec<AtomLanes>,
-    /// Two layers of the derivative recursion.
-    layers: [Vec<PairEntry>; 2],
+    /// Two layers of the force pass's recursion of U, one neighbor per lane.
+    layers: [Vec<(PairLanes, PairLanes)>; 2],
 }
 
 impl Scratch {
@@ -509,9 +506,9 @@ impl Kernel<'_> {
         out
     }
 
-    /// dE_i/dx_j for up to [`PAIRS`] neighbors of the atom in lane `lane`: U and its
-    /// derivatives made layer by layer and contracted with the weighted Y of each
-    /// neighbor's channel as each layer is done, f_k = s′·(d_k/r)·Σ Y·U + s·Σ Y·∂U/∂d_k.
+    /// dE_i/dx_j for up to [`PAIRS`] neighbors of the atom in lane `lane`: U made layer
+    /// by layer and contracted with the weighted Y of each neighbor's channel as each
+    /// layer is done, f_k = s′·(d_k/r)·Σ Y·U + s·Σ Y·∂U/∂d_k.
     fn pair_batch(&self, batch: &[Neighbor], lane: usize, s: &mut Scratch) -> Vec<Vec3> {
         let plan = self.plan;
         let n_u = plan.n_u;
@@ -564,67 +561,126 @@ impl Kernel<'_> {
             .collect()
     }
 
-    /// The recursion of U and ∂U for a batch of neighbors with parameters `a`, `b`,
-    /// returning Σ Y·U and Σ Y·∂U/∂d_k (k = x, y, z) over the entries of weight ≠ 0,
-    /// where `y_at(jju)` gives the weighted Y of each lane at entry `jju`.
+    /// The recursion of U for a batch of neighbors with parameters `a`, `b`, returning
+    /// Σ Y·U and Σ Y·∂U/∂d_k (k = x, y, z) over the entries of weight ≠ 0, where
+    /// `y_at(jju)` gives the weighted Y of each lane at entry `jju`.
+    ///
+    /// ∂U is never formed. U^j is the j-th symmetric power of g = [[a*, b], [−b*, a]]
+    /// (columns (a*, −b*) and (b, a): the recursion below is multiplication by the first
+    /// column, the mirror symmetry gives the second), so each entry is a polynomial in
+    /// g11 = a*, g21 = −b*, g12 = b, g22 = a whose partial derivatives are entries of
+    /// U^{j−1}:
+    ///   ∂u^j(ma, mb)/∂g11 = √((j−ma)(j−mb))·u^{j−1}(ma, mb),
+    ///   ∂u^j(ma, mb)/∂g21 = √(ma(j−mb))·u^{j−1}(ma−1, mb),
+    ///   ∂u^j(ma, mb)/∂g12 = √((j−ma)mb)·u^{j−1}(ma, mb−1),
+    ///   ∂u^j(ma, mb)/∂g22 = √(ma·mb)·u^{j−1}(ma−1, mb−1).
+    /// With S_ik = Σ Y*·∂u/∂g_ik over the entries, Σ Y·∂U/∂d_k = Re[S11·∂a_k* − S21·∂b_k*
+    /// + S12·∂b_k + S22·∂a_k]. Every entry read is in the rows mb ≤ j/2 of U^{j−1} that
+    /// the recursion keeps (with the mirrored row of an odd layer).
     #[inline(always)]
     fn recurse(
         &self,
         a: &CayleyKlein,
         b: &CayleyKlein,
-        layers: &mut [Vec<PairEntry>; 2],
+        layers: &mut [Vec<(PairLanes, PairLanes)>; 2],
         y_at: impl Fn(usize) -> (PairLanes, PairLanes),
     ) -> [PairLanes; 4] {
         let plan = self.plan;
         let two_j_max = plan.two_j_max;
+        let root = &plan.root_int;
         let size = (two_j_max / 2 + 2) * (two_j_max + 1);
         let [mut prev, mut cur] = std::mem::take(layers);
-        prev.resize(size, PairEntry::default());
-        cur.resize(size, PairEntry::default());
-        prev[0] = PairEntry { re: [1.0; PAIRS], ..PairEntry::default() };
-        let mut acc = [[0.0; PAIRS]; 4];
-        // U^0 = 1 and ∂U^0 = 0.
-        acc[0] = y_at(0).0;
+        prev.resize(size, ([0.0; PAIRS], [0.0; PAIRS]));
+        cur.resize(size, ([0.0; PAIRS], [0.0; PAIRS]));
+        prev[0] = ([1.0; PAIRS], [0.0; PAIRS]);
+        // Σ Y·U, with U^0 = 1.
+        let mut yu = y_at(0).0;
+        // S11, S21, S12, S22: real parts, imaginary parts.
+        let mut s = [[[0.0; PAIRS]; 2]; 4];
         for j in 1..=two_j_max {
             let start = plan.layer_start[j];
             for mb in 0..=j / 2 {
+                // The row's sums of Y*·√(j−ma)·u^{j−1}(ma, ·) (11, 12) and
+                // Y*·√ma·u^{j−1}(ma−1, ·) (21, 22); the row factor comes last.
+                let mut r = [[[0.0; PAIRS]; 2]; 4];
                 for ma in 0..=j {
-                    let mut v = PairEntry::default();
+                    let (yr, yi) = y_at(start + mb * (j + 1) + ma);
+                    let (mut ur, mut ui) = ([0.0; PAIRS], [0.0; PAIRS]);
                     if ma < j {
                         let q = self.basis.root_pq(j - ma, j - mb);
-                        accumulate(&mut v, q, a, &prev[mb * j + ma]);
+                        let (pr, pi) = &prev[mb * j + ma];
+                        for l in 0..PAIRS {
+                            ur[l] += q * (a.re[l] * pr[l] + a.im[l] * pi[l]);
+                            ui[l] += q * (a.re[l] * pi[l] - a.im[l] * pr[l]);
+                        }
+                        let c = root[j - ma];
+                        let (yr, yi) = (yr.map(|y| c * y), yi.map(|y| c * y));
+                        conj_mul_add(&mut r[0], (&yr, &yi), (pr, pi));
+                        if mb > 0 {
+                            let (pr, pi) = &prev[(mb - 1) * j + ma];
+                            conj_mul_add(&mut r[2], (&yr, &yi), (pr, pi));
+                        }
                     }
                     if ma > 0 {
                         let q = self.basis.root_pq(ma, j - mb);
-                        accumulate(&mut v, -q, b, &prev[mb * j + ma - 1]);
+                        let (pr, pi) = &prev[mb * j + ma - 1];
+                        for l in 0..PAIRS {
+                            ur[l] -= q * (b.re[l] * pr[l] + b.im[l] * pi[l]);
+                            ui[l] -= q * (b.re[l] * pi[l] - b.im[l] * pr[l]);
+                        }
+                        let c = root[ma];
+                        let (yr, yi) = (yr.map(|y| c * y), yi.map(|y| c * y));
+                        conj_mul_add(&mut r[1], (&yr, &yi), (pr, pi));
+                        if mb > 0 {
+                            let (pr, pi) = &prev[(mb - 1) * j + ma - 1];
+                            conj_mul_add(&mut r[3], (&yr, &yi), (pr, pi));
+                        }
                     }
-                    cur[mb * (j + 1) + ma] = v;
-                    let (yr, yi) = y_at(start + mb * (j + 1) + ma);
-                    for p in 0..PAIRS {
-                        acc[0][p] += yr[p] * v.re[p] + yi[p] * v.im[p];
+                    cur[mb * (j + 1) + ma] = (ur, ui);
+                    for l in 0..PAIRS {
+                        yu[l] += yr[l] * ur[l] + yi[l] * ui[l];
                     }
-                    for k in 0..3 {
-                        for p in 0..PAIRS {
-                            acc[k + 1][p] += yr[p] * v.d_re[k][p] + yi[p] * v.d_im[k][p];
+                }
+                let row = [root[j - mb], root[j - mb], root[mb], root[mb]];
+                for (s, (r, c)) in s.iter_mut().zip(r.iter().zip(row)) {
+                    for part in 0..2 {
+                        for l in 0..PAIRS {
+                            s[part][l] += c * r[part][l];
                         }
                     }
                 }
             }
             if j % 2 == 1 && j < two_j_max {
                 for (target, source, sign) in mirrored_row(j) {
-                    let src = cur[source];
-                    cur[target] = PairEntry {
-                        re: src.re.map(|x| sign * x),
-                        im: src.im.map(|x| -sign * x),
-                        d_re: src.d_re.map(|d| d.map(|x| sign * x)),
-                        d_im: src.d_im.map(|d| d.map(|x| -sign * x)),
-                    };
+                    let (re, im) = cur[source];
+                    cur[target] = (re.map(|x| sign * x), im.map(|x| -sign * x));
                 }
             }
             std::mem::swap(&mut prev, &mut cur);
         }
         *layers = [prev, cur];
+        let [s11, s21, s12, s22] = s;
+        let mut acc = [yu, [0.0; PAIRS], [0.0; PAIRS], [0.0; PAIRS]];
+        for k in 0..3 {
+            for l in 0..PAIRS {
+                // Re[S11·da*] + Re[S22·da] − Re[S21·db*] + Re[S12·db].
+                acc[k + 1][l] = (s11[0][l] + s22[0][l]) * a.d_re[k][l]
+                    + (s11[1][l] - s22[1][l]) * a.d_im[k][l]
+                    + (s12[0][l] - s21[0][l]) * b.d_re[k][l]
+                    - (s12[1][l] + s21[1][l]) * b.d_im[k][l];
+            }
+        }
         acc
+    }
+}
+
+/// r += y*·p, lane by lane (r = [re, im]).
+#[inline(always)]
+fn conj_mul_add(r: &mut [PairLanes; 2], y: (&PairLanes, &PairLanes), p: (&PairLanes, &PairLanes)) {
+    let ((yr, yi), (pr, pi)) = (y, p);
+    for l in 0..PAIRS {
+        r[0][l] += yr[l] * pr[l] + yi[l] * pi[l];
+        r[1][l] += yr[l] * pi[l] - yi[l] * pr[l];
     }
 }
 
@@ -643,21 +699,4 @@ struct CayleyKlein {
     im: PairLanes,
     d_re: [PairLanes; 3],
     d_im: [PairLanes; 3],
-}
-
-/// v += q·a*·p for U and, by the product rule, q·(∂a*·p + a*·∂p) for its derivatives.
-#[inline(always)]
-fn accumulate(v: &mut PairEntry, q: f64, a: &CayleyKlein, p: &PairEntry) {
-    for l in 0..PAIRS {
-        v.re[l] += q * (a.re[l] * p.re[l] + a.im[l] * p.im[l]);
-        v.im[l] += q * (a.re[l] * p.im[l] - a.im[l] * p.re[l]);
-    }
-    for k in 0..3 {
-        for l in 0..PAIRS {
-            v.d_re[k][l] +=
-                q * (a.d_re[k][l] * p.re[l] + a.d_im[k][l] * p.im[l] + a.re[l] * p.d_re[k][l] + a.im[l] * p.d_im[k][l]);
-            v.d_im[k][l] +=
-                q * (a.d_re[k][l] * p.im[l] - a.d_im[k][l] * p.re[l] + a.re[l] * p.d_im[k][l] - a.im[l] * p.d_re[k][l]);
-        }
-    }
 }
