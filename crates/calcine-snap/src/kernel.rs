@@ -374,11 +374,12 @@ impl Kernel<'_> {
         for ib in 0..nb {
             let o1 = e.u1 as usize + ib * (block.j1 + 1);
             let o2 = e.u2 as usize - ib * (block.j2 + 1);
+            // The ma sum reads U^{j1} forwards from o1 and U^{j2} backwards from o2; the
+            // slices are taken once so that the loop has no bounds checks.
+            let x = u1.0[o1..][..na].iter().zip(&u1.1[o1..][..na]);
+            let y = u2.0[o2 + 1 - na..=o2].iter().zip(&u2.1[o2 + 1 - na..=o2]).rev();
             let (mut sr, mut si) = ([0.0; ATOMS], [0.0; ATOMS]);
-            for ia in 0..na {
-                let c = cga[ia];
-                let (xr, xi) = (&u1.0[o1 + ia], &u1.1[o1 + ia]);
-                let (yr, yi) = (&u2.0[o2 - ia], &u2.1[o2 - ia]);
+            for ((&c, (xr, xi)), (yr, yi)) in cga.iter().zip(x).zip(y) {
                 for l in 0..ATOMS {
                     sr[l] += c * (xr[l] * yr[l] - xi[l] * yi[l]);
                     si[l] += c * (xr[l] * yi[l] + xi[l] * yr[l]);
