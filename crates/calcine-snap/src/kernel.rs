@@ -85,8 +85,10 @@ pub(crate) struct Plan {
     /// Weight of each entry of the flat layers in a contraction over rows mb ≤ j/2:
     /// 2 below the middle, 1 at the centre of an even layer, 0 right of it and beyond.
     half_weight: Vec<f64>,
-    /// √k for k = 0..=2J.
-    root_int: Vec<f64>,
+    /// For each layer j ≥ 1 (from `recursion_start[j]`) and row mb ≤ j/2, the factors
+    /// √((j−ma)/(j−mb)) for ma = 0..j, then √(ma/(j−mb)) for ma = 1..=j.
+    recursion_start: Vec<usize>,
+    recursion_roots: Vec<f64>,
 }
 
 impl Plan {
@@ -151,8 +153,16 @@ impl Plan {
             let component = (j >= j1).then(|| basis.component_index(j1, j2, j));
             blocks.push(Block { j1, j2, j, entries: first..entries.len(), component, rule: rules[c] });
         }
-        let root_int = (0..=two_j_max).map(|k| (k as f64).sqrt()).collect();
-        Self { two_j_max, n_u, layer_start, blocks, entries, cg_rows, half_weight, root_int }
+        let mut recursion_start = vec![0; two_j_max + 1];
+        let mut recursion_roots = Vec::new();
+        for (j, slot) in recursion_start.iter_mut().enumerate().skip(1) {
+            *slot = recursion_roots.len();
+            for mb in 0..=j / 2 {
+                recursion_roots.extend((0..j).map(|ma| basis.root_pq(j - ma, j - mb)));
+                recursion_roots.extend((1..=j).map(|ma| basis.root_pq(ma, j - mb)));
+            }
+        }
+        Self { two_j_max, n_u, layer_start, blocks, entries, cg_rows, half_weight, recursion_start, recursion_roots }
     }
 }
 
@@ -190,6 +200,10 @@ pub(crate) struct Scratch {
     weights: Vec<AtomLanes>,
     /// Two layers of the force pass's recursion of U, one neighbor per lane.
     layers: [Vec<(PairLanes, PairLanes)>; 2],
+    /// The weighted Y of the force pass's atom, in each lane that of its neighbor's
+    /// channel (rows mb ≤ j/2), and the channel all lanes have when they share one.
+    y_pairs: Vec<(PairLanes, PairLanes)>,
+    y_pairs_channel: Option<usize>,
 }
 
 impl Scratch {
@@ -499,6 +513,7 @@ impl Kernel<'_> {
     fn pair_gradients(&self, lane: usize, s: &mut Scratch) -> Vec<(usize, Vec3)> {
         let neighbors = std::mem::take(&mut s.neighbors[lane]);
         let mut out = Vec::with_capacity(neighbors.len());
+        s.y_pairs_channel = None;
         for batch in neighbors.chunks(PAIRS) {
             let f = self.pair_batch(batch, lane, s);
             out.extend(batch.iter().zip(f).map(|(n, f)| (n.atom_idx, f)));
@@ -541,15 +556,25 @@ impl Kernel<'_> {
             scale[p] = (sfac, dsfac, unit);
             channel[p] = n.channel;
         }
-        let y = &s.y;
-        let acc = if channel[..batch.len()].iter().all(|c| *c == channel[0]) {
-            let (yr, yi) = (&y.re[channel[0] * n_u..][..n_u], &y.im[channel[0] * n_u..][..n_u]);
-            self.recurse(&a, &b, &mut s.layers, |t| ([yr[t][lane]; PAIRS], [yi[t][lane]; PAIRS]))
-        } else {
-            self.recurse(&a, &b, &mut s.layers, |t| {
-                (channel.map(|c| y.re[c * n_u + t][lane]), channel.map(|c| y.im[c * n_u + t][lane]))
-            })
-        };
+        // Y of the batch's lanes: gathered once per atom while the neighbors share a channel.
+        let shared = channel[..batch.len()].iter().all(|c| *c == channel[0]).then_some(channel[0]);
+        if shared.is_none() || shared != s.y_pairs_channel {
+            let (y, ys) = (&s.y, &mut s.y_pairs);
+            ys.resize(n_u, ([0.0; PAIRS], [0.0; PAIRS]));
+            let lane_channel = match shared {
+                Some(c) => [c; PAIRS],
+                None => channel,
+            };
+            for j in 0..=plan.two_j_max {
+                let start = plan.layer_start[j];
+                for t in start..start + (j / 2 + 1) * (j + 1) {
+                    ys[t] =
+                        (lane_channel.map(|c| y.re[c * n_u + t][lane]), lane_channel.map(|c| y.im[c * n_u + t][lane]));
+                }
+            }
+            s.y_pairs_channel = shared;
+        }
+        let acc = self.recurse(&a, &b, &mut s.layers, &s.y_pairs);
         (0..batch.len())
             .map(|p| {
                 let (sfac, dsfac, unit) = scale[p];
@@ -563,8 +588,8 @@ impl Kernel<'_> {
     }
 
     /// The recursion of U for a batch of neighbors with parameters `a`, `b`, returning
-    /// Σ Y·U and Σ Y·∂U/∂d_k (k = x, y, z) over the entries of weight ≠ 0, where
-    /// `y_at(jju)` gives the weighted Y of each lane at entry `jju`.
+    /// Σ Y·U and Σ Y·∂U/∂d_k (k = x, y, z) over the rows mb ≤ j/2, where `ys` holds the
+    /// weighted Y of each lane.
     ///
     /// ∂U is never formed. U^j is the j-th symmetric power of g = [[a*, b], [−b*, a]]
     /// (columns (a*, −b*) and (b, a): the recursion below is multiplication by the first
@@ -578,72 +603,79 @@ impl Kernel<'_> {
     /// With S_ik = Σ Y*·∂u/∂g_ik over the entries, Σ Y·∂U/∂d_k = Re[S11·∂a_k* − S21·∂b_k*
     /// + S12·∂b_k + S22·∂a_k]. Every entry read is in the rows mb ≤ j/2 of U^{j−1} that
     /// the recursion keeps (with the mirrored row of an odd layer).
+    ///
+    /// The recursion's own terms give these products: row mb of layer j forms
+    /// w1(ma) = √((j−ma)/(j−mb))·u^{j−1}(ma, mb) and w2(ma) = √(ma/(j−mb))·u^{j−1}(ma−1, mb),
+    /// and u^j(ma, mb) = a*·w1 − b*·w2. Then S11 and S21 take Y*(ma, mb)·w1 and ·w2 times
+    /// (j − mb), and S12 and S22 take Y*(ma, mb+1)·w1 and ·w2 times √((mb+1)(j−mb)).
     #[inline(always)]
     fn recurse(
         &self,
         a: &CayleyKlein,
         b: &CayleyKlein,
         layers: &mut [Vec<(PairLanes, PairLanes)>; 2],
-        y_at: impl Fn(usize) -> (PairLanes, PairLanes),
+        ys: &[(PairLanes, PairLanes)],
     ) -> [PairLanes; 4] {
         let plan = self.plan;
         let two_j_max = plan.two_j_max;
-        let root = &plan.root_int;
         let size = (two_j_max / 2 + 2) * (two_j_max + 1);
         let [mut prev, mut cur] = std::mem::take(layers);
         prev.resize(size, ([0.0; PAIRS], [0.0; PAIRS]));
         cur.resize(size, ([0.0; PAIRS], [0.0; PAIRS]));
         prev[0] = ([1.0; PAIRS], [0.0; PAIRS]);
         // Σ Y·U, with U^0 = 1.
-        let mut yu = y_at(0).0;
+        let mut yu = ys[0].0;
         // S11, S21, S12, S22: real parts, imaginary parts.
         let mut s = [[[0.0; PAIRS]; 2]; 4];
+        let (a_re, a_im, b_re, b_im) = (&a.re, &a.im, &b.re, &b.im);
         for j in 1..=two_j_max {
             let start = plan.layer_start[j];
-            for mb in 0..=j / 2 {
-                // The row's sums of Y*·√(j−ma)·u^{j−1}(ma, ·) (11, 12) and
-                // Y*·√ma·u^{j−1}(ma−1, ·) (21, 22); the row factor comes last.
+            let half = j / 2;
+            let y_layer = &ys[start..][..(half + 1) * (j + 1)];
+            let q_layer = &plan.recursion_roots[plan.recursion_start[j]..][..(half + 1) * 2 * j];
+            for mb in 0..=half {
+                let p_row = &prev[mb * j..][..j];
+                let u_row = &mut cur[mb * (j + 1)..][..j + 1];
+                let y_row = &y_layer[mb * (j + 1)..][..j + 1];
+                // The next row's Y, or zeros beyond the half.
+                let y_next = if mb < half { &y_layer[(mb + 1) * (j + 1)..][..j + 1] } else { &y_layer[..0] };
+                let (q1, q2) = q_layer[mb * 2 * j..][..2 * j].split_at(j);
                 let mut r = [[[0.0; PAIRS]; 2]; 4];
-                for ma in 0..=j {
-                    let (yr, yi) = y_at(start + mb * (j + 1) + ma);
-                    let (mut ur, mut ui) = ([0.0; PAIRS], [0.0; PAIRS]);
-                    if ma < j {
-                        let q = self.basis.root_pq(j - ma, j - mb);
-                        let (pr, pi) = &prev[mb * j + ma];
-                        for l in 0..PAIRS {
-                            ur[l] += q * (a.re[l] * pr[l] + a.im[l] * pi[l]);
-                            ui[l] += q * (a.re[l] * pi[l] - a.im[l] * pr[l]);
-                        }
-                        let c = root[j - ma];
-                        let (yr, yi) = (yr.map(|y| c * y), yi.map(|y| c * y));
-                        conj_mul_add(&mut r[0], (&yr, &yi), (pr, pi));
-                        if mb > 0 {
-                            let (pr, pi) = &prev[(mb - 1) * j + ma];
-                            conj_mul_add(&mut r[2], (&yr, &yi), (pr, pi));
-                        }
+                // w1 terms: ma = 0..j.
+                for (ma, (&q, (pr, pi))) in q1.iter().zip(p_row).enumerate() {
+                    let (wr, wi) = (pr.map(|x| q * x), pi.map(|x| q * x));
+                    let (ur, ui) = &mut u_row[ma];
+                    for l in 0..PAIRS {
+                        ur[l] = a_re[l] * wr[l] + a_im[l] * wi[l];
+                        ui[l] = a_re[l] * wi[l] - a_im[l] * wr[l];
                     }
-                    if ma > 0 {
-                        let q = self.basis.root_pq(ma, j - mb);
-                        let (pr, pi) = &prev[mb * j + ma - 1];
-                        for l in 0..PAIRS {
-                            ur[l] -= q * (b.re[l] * pr[l] + b.im[l] * pi[l]);
-                            ui[l] -= q * (b.re[l] * pi[l] - b.im[l] * pr[l]);
-                        }
-                        let c = root[ma];
-                        let (yr, yi) = (yr.map(|y| c * y), yi.map(|y| c * y));
-                        conj_mul_add(&mut r[1], (&yr, &yi), (pr, pi));
-                        if mb > 0 {
-                            let (pr, pi) = &prev[(mb - 1) * j + ma - 1];
-                            conj_mul_add(&mut r[3], (&yr, &yi), (pr, pi));
-                        }
+                    conj_mul_add(&mut r[0], &y_row[ma], (&wr, &wi));
+                    if let Some(y) = y_next.get(ma) {
+                        conj_mul_add(&mut r[2], y, (&wr, &wi));
                     }
-                    cur[mb * (j + 1) + ma] = (ur, ui);
+                }
+                u_row[j] = ([0.0; PAIRS], [0.0; PAIRS]);
+                // w2 terms: ma = 1..=j.
+                for (ma, (&q, (pr, pi))) in (1..).zip(q2.iter().zip(p_row)) {
+                    let (wr, wi) = (pr.map(|x| q * x), pi.map(|x| q * x));
+                    let (ur, ui) = &mut u_row[ma];
+                    for l in 0..PAIRS {
+                        ur[l] -= b_re[l] * wr[l] + b_im[l] * wi[l];
+                        ui[l] -= b_re[l] * wi[l] - b_im[l] * wr[l];
+                    }
+                    conj_mul_add(&mut r[1], &y_row[ma], (&wr, &wi));
+                    if let Some(y) = y_next.get(ma) {
+                        conj_mul_add(&mut r[3], y, (&wr, &wi));
+                    }
+                }
+                for ((ur, ui), (yr, yi)) in u_row.iter().zip(y_row) {
                     for l in 0..PAIRS {
                         yu[l] += yr[l] * ur[l] + yi[l] * ui[l];
                     }
                 }
-                let row = [root[j - mb], root[j - mb], root[mb], root[mb]];
-                for (s, (r, c)) in s.iter_mut().zip(r.iter().zip(row)) {
+                let f_same = (j - mb) as f64;
+                let f_next = (((mb + 1) * (j - mb)) as f64).sqrt();
+                for (s, (r, c)) in s.iter_mut().zip(r.iter().zip([f_same, f_same, f_next, f_next])) {
                     for part in 0..2 {
                         for l in 0..PAIRS {
                             s[part][l] += c * r[part][l];
@@ -677,7 +709,7 @@ impl Kernel<'_> {
 
 /// r += y*·p, lane by lane (r = [re, im]).
 #[inline(always)]
-fn conj_mul_add(r: &mut [PairLanes; 2], y: (&PairLanes, &PairLanes), p: (&PairLanes, &PairLanes)) {
+fn conj_mul_add(r: &mut [PairLanes; 2], y: &(PairLanes, PairLanes), p: (&PairLanes, &PairLanes)) {
     let ((yr, yi), (pr, pi)) = (y, p);
     for l in 0..PAIRS {
         r[0][l] += yr[l] * pr[l] + yi[l] * pi[l];
