@@ -39,7 +39,7 @@ use std::ops::Range;
 
 /// Atoms per batch: the lanes of the density, Z, B and Y computations.
 pub(crate) const ATOMS: usize = 8;
-/// Neighbors per batch: the lanes of the derivative recursion.
+/// Neighbors per batch: the lanes of the force pass's recursion of U.
 const PAIRS: usize = 4;
 
 type AtomLanes = [f64; ATOMS];
