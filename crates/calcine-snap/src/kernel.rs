@@ -600,9 +600,10 @@ impl Kernel<'_> {
     ///   ∂u^j(ma, mb)/∂g21 = √(ma(j−mb))·u^{j−1}(ma−1, mb),
     ///   ∂u^j(ma, mb)/∂g12 = √((j−ma)mb)·u^{j−1}(ma, mb−1),
     ///   ∂u^j(ma, mb)/∂g22 = √(ma·mb)·u^{j−1}(ma−1, mb−1).
-    /// With S_ik = Σ Y*·∂u/∂g_ik over the entries, Σ Y·∂U/∂d_k = Re[S11·∂a_k* − S21·∂b_k*
-    /// + S12·∂b_k + S22·∂a_k]. Every entry read is in the rows mb ≤ j/2 of U^{j−1} that
-    /// the recursion keeps (with the mirrored row of an odd layer).
+    /// With S_ik = Σ Y*·∂u/∂g_ik over the entries,
+    /// Σ Y·∂U/∂d_k = Re[S11·∂a_k* − S21·∂b_k* + S12·∂b_k + S22·∂a_k]. Every entry read is
+    /// in the rows mb ≤ j/2 of U^{j−1} that the recursion keeps (with the mirrored row of
+    /// an odd layer).
     ///
     /// The recursion's own terms give these products: row mb of layer j forms
     /// w1(ma) = √((j−ma)/(j−mb))·u^{j−1}(ma, mb) and w2(ma) = √(ma/(j−mb))·u^{j−1}(ma−1, mb),
