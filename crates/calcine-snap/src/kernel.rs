@@ -22,9 +22,12 @@
 //! - Y is built Z entry by Z entry with the descriptor coefficients folded in (LAMMPS
 //!   `compute_yi`); Z is never stored. For a linear potential B comes from the same Z in
 //!   the same pass; a quadratic one needs B (and so the Z of the components) first.
-//! - The derivatives of U with respect to a neighbor's position are made layer by layer
-//!   for [`PAIRS`] neighbors at once, one per lane, together with U, and contracted with Y
-//!   as soon as a layer is done: dU is never stored, only two layers are kept.
+//! - The force pass never forms dU (LAMMPS `compute_duarray`). U of [`PAIRS`] neighbors
+//!   at once, one per lane, is made layer by layer, and since ∂U^j with respect to each
+//!   of a, a*, b, b* is a √-weighted entry of U^{j−1}, Σ Y·∂U collapses to
+//!   Re[P·∂a + Q·∂b] with P, Q sums of Y*·U^{j−1} (see `Kernel::recurse`): per entry,
+//!   one U and four complex products instead of U and its three derivatives. Only two
+//!   layers are kept.
 //! - B is computed only when the energy is wanted or the potential is quadratic.
 
 use crate::basis::{parity_sign, AdjointRule, Basis};
@@ -36,7 +39,7 @@ use std::ops::Range;
 
 /// Atoms per batch: the lanes of the density, Z, B and Y computations.
 pub(crate) const ATOMS: usize = 8;
-/// Neighbors per batch: the lanes of the derivative recursion.
+/// Neighbors per batch: the lanes of the force pass's recursion of U.
 const PAIRS: usize = 4;
 
 type AtomLanes = [f64; ATOMS];
@@ -82,6 +85,10 @@ pub(crate) struct Plan {
     /// Weight of each entry of the flat layers in a contraction over rows mb ≤ j/2:
     /// 2 below the middle, 1 at the centre of an even layer, 0 right of it and beyond.
     half_weight: Vec<f64>,
+    /// For each layer j ≥ 1 (from `recursion_start[j]`) and row mb ≤ j/2, the factors
+    /// √((j−ma)/(j−mb)) for ma = 0..j, then √(ma/(j−mb)) for ma = 1..=j.
+    recursion_start: Vec<usize>,
+    recursion_roots: Vec<f64>,
 }
 
 impl Plan {
@@ -146,7 +153,16 @@ impl Plan {
             let component = (j >= j1).then(|| basis.component_index(j1, j2, j));
             blocks.push(Block { j1, j2, j, entries: first..entries.len(), component, rule: rules[c] });
         }
-        Self { two_j_max, n_u, layer_start, blocks, entries, cg_rows, half_weight }
+        let mut recursion_start = vec![0; two_j_max + 1];
+        let mut recursion_roots = Vec::new();
+        for (j, slot) in recursion_start.iter_mut().enumerate().skip(1) {
+            *slot = recursion_roots.len();
+            for mb in 0..=j / 2 {
+                recursion_roots.extend((0..j).map(|ma| basis.root_pq(j - ma, j - mb)));
+                recursion_roots.extend((1..=j).map(|ma| basis.root_pq(ma, j - mb)));
+            }
+        }
+        Self { two_j_max, n_u, layer_start, blocks, entries, cg_rows, half_weight, recursion_start, recursion_roots }
     }
 }
 
@@ -166,15 +182,6 @@ impl LaneArray {
     }
 }
 
-/// U and ∂U/∂x, ∂U/∂y, ∂U/∂z at one entry, for a batch of neighbors.
-#[derive(Debug, Clone, Copy, Default)]
-struct PairEntry {
-    re: PairLanes,
-    im: PairLanes,
-    d_re: [PairLanes; 3],
-    d_im: [PairLanes; 3],
-}
-
 /// Work arrays of one thread, reused from batch to batch.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
@@ -191,8 +198,12 @@ pub(crate) struct Scratch {
     b: Vec<AtomLanes>,
     beta: [Vec<f64>; ATOMS],
     weights: Vec<AtomLanes>,
-    /// Two layers of the derivative recursion.
-    layers: [Vec<PairEntry>; 2],
+    /// Two layers of the force pass's recursion of U, one neighbor per lane.
+    layers: [Vec<(PairLanes, PairLanes)>; 2],
+    /// The weighted Y of the force pass's atom, in each lane that of its neighbor's
+    /// channel (rows mb ≤ j/2), and the channel all lanes have when they share one.
+    y_pairs: Vec<(PairLanes, PairLanes)>,
+    y_pairs_channel: Option<usize>,
 }
 
 impl Scratch {
@@ -377,11 +388,12 @@ impl Kernel<'_> {
         for ib in 0..nb {
             let o1 = e.u1 as usize + ib * (block.j1 + 1);
             let o2 = e.u2 as usize - ib * (block.j2 + 1);
+            // The ma sum reads U^{j1} forwards from o1 and U^{j2} backwards from o2; the
+            // slices are taken once so that the loop has no bounds checks.
+            let x = u1.0[o1..][..na].iter().zip(&u1.1[o1..][..na]);
+            let y = u2.0[o2 + 1 - na..=o2].iter().zip(&u2.1[o2 + 1 - na..=o2]).rev();
             let (mut sr, mut si) = ([0.0; ATOMS], [0.0; ATOMS]);
-            for ia in 0..na {
-                let c = cga[ia];
-                let (xr, xi) = (&u1.0[o1 + ia], &u1.1[o1 + ia]);
-                let (yr, yi) = (&u2.0[o2 - ia], &u2.1[o2 - ia]);
+            for ((&c, (xr, xi)), (yr, yi)) in cga.iter().zip(x).zip(y) {
                 for l in 0..ATOMS {
                     sr[l] += c * (xr[l] * yr[l] - xi[l] * yi[l]);
                     si[l] += c * (xr[l] * yi[l] + xi[l] * yr[l]);
@@ -501,6 +513,7 @@ impl Kernel<'_> {
     fn pair_gradients(&self, lane: usize, s: &mut Scratch) -> Vec<(usize, Vec3)> {
         let neighbors = std::mem::take(&mut s.neighbors[lane]);
         let mut out = Vec::with_capacity(neighbors.len());
+        s.y_pairs_channel = None;
         for batch in neighbors.chunks(PAIRS) {
             let f = self.pair_batch(batch, lane, s);
             out.extend(batch.iter().zip(f).map(|(n, f)| (n.atom_idx, f)));
@@ -509,9 +522,9 @@ impl Kernel<'_> {
         out
     }
 
-    /// dE_i/dx_j for up to [`PAIRS`] neighbors of the atom in lane `lane`: U and its
-    /// derivatives made layer by layer and contracted with the weighted Y of each
-    /// neighbor's channel as each layer is done, f_k = s′·(d_k/r)·Σ Y·U + s·Σ Y·∂U/∂d_k.
+    /// dE_i/dx_j for up to [`PAIRS`] neighbors of the atom in lane `lane`: U made layer
+    /// by layer and contracted with the weighted Y of each neighbor's channel as each
+    /// layer is done, f_k = s′·(d_k/r)·Σ Y·U + s·Σ Y·∂U/∂d_k.
     fn pair_batch(&self, batch: &[Neighbor], lane: usize, s: &mut Scratch) -> Vec<Vec3> {
         let plan = self.plan;
         let n_u = plan.n_u;
@@ -543,15 +556,25 @@ impl Kernel<'_> {
             scale[p] = (sfac, dsfac, unit);
             channel[p] = n.channel;
         }
-        let y = &s.y;
-        let acc = if channel[..batch.len()].iter().all(|c| *c == channel[0]) {
-            let (yr, yi) = (&y.re[channel[0] * n_u..][..n_u], &y.im[channel[0] * n_u..][..n_u]);
-            self.recurse(&a, &b, &mut s.layers, |t| ([yr[t][lane]; PAIRS], [yi[t][lane]; PAIRS]))
-        } else {
-            self.recurse(&a, &b, &mut s.layers, |t| {
-                (channel.map(|c| y.re[c * n_u + t][lane]), channel.map(|c| y.im[c * n_u + t][lane]))
-            })
-        };
+        // Y of the batch's lanes: gathered once per atom while the neighbors share a channel.
+        let shared = channel[..batch.len()].iter().all(|c| *c == channel[0]).then_some(channel[0]);
+        if shared.is_none() || shared != s.y_pairs_channel {
+            let (y, ys) = (&s.y, &mut s.y_pairs);
+            ys.resize(n_u, ([0.0; PAIRS], [0.0; PAIRS]));
+            let lane_channel = match shared {
+                Some(c) => [c; PAIRS],
+                None => channel,
+            };
+            for j in 0..=plan.two_j_max {
+                let start = plan.layer_start[j];
+                for t in start..start + (j / 2 + 1) * (j + 1) {
+                    ys[t] =
+                        (lane_channel.map(|c| y.re[c * n_u + t][lane]), lane_channel.map(|c| y.im[c * n_u + t][lane]));
+                }
+            }
+            s.y_pairs_channel = shared;
+        }
+        let acc = self.recurse(&a, &b, &mut s.layers, &s.y_pairs);
         (0..batch.len())
             .map(|p| {
                 let (sfac, dsfac, unit) = scale[p];
@@ -564,67 +587,134 @@ impl Kernel<'_> {
             .collect()
     }
 
-    /// The recursion of U and ∂U for a batch of neighbors with parameters `a`, `b`,
-    /// returning Σ Y·U and Σ Y·∂U/∂d_k (k = x, y, z) over the entries of weight ≠ 0,
-    /// where `y_at(jju)` gives the weighted Y of each lane at entry `jju`.
+    /// The recursion of U for a batch of neighbors with parameters `a`, `b`, returning
+    /// Σ Y·U and Σ Y·∂U/∂d_k (k = x, y, z) over the rows mb ≤ j/2, where `ys` holds the
+    /// weighted Y of each lane.
+    ///
+    /// ∂U is never formed. U^j is the j-th symmetric power of g = [[a*, b], [−b*, a]]
+    /// (columns (a*, −b*) and (b, a): the recursion below is multiplication by the first
+    /// column, the mirror symmetry gives the second), so each entry is a polynomial in
+    /// g11 = a*, g21 = −b*, g12 = b, g22 = a whose partial derivatives are entries of
+    /// U^{j−1}:
+    ///   ∂u^j(ma, mb)/∂g11 = √((j−ma)(j−mb))·u^{j−1}(ma, mb),
+    ///   ∂u^j(ma, mb)/∂g21 = √(ma(j−mb))·u^{j−1}(ma−1, mb),
+    ///   ∂u^j(ma, mb)/∂g12 = √((j−ma)mb)·u^{j−1}(ma, mb−1),
+    ///   ∂u^j(ma, mb)/∂g22 = √(ma·mb)·u^{j−1}(ma−1, mb−1).
+    /// With S_ik = Σ Y*·∂u/∂g_ik over the entries,
+    /// Σ Y·∂U/∂d_k = Re[S11·∂a_k* − S21·∂b_k* + S12·∂b_k + S22·∂a_k]. Every entry read is
+    /// in the rows mb ≤ j/2 of U^{j−1} that the recursion keeps (with the mirrored row of
+    /// an odd layer).
+    ///
+    /// The recursion's own terms give these products: row mb of layer j forms
+    /// w1(ma) = √((j−ma)/(j−mb))·u^{j−1}(ma, mb) and w2(ma) = √(ma/(j−mb))·u^{j−1}(ma−1, mb),
+    /// and u^j(ma, mb) = a*·w1 − b*·w2. Then S11 and S21 take Y*(ma, mb)·w1 and ·w2 times
+    /// (j − mb), and S12 and S22 take Y*(ma, mb+1)·w1 and ·w2 times √((mb+1)(j−mb)).
     #[inline(always)]
     fn recurse(
         &self,
         a: &CayleyKlein,
         b: &CayleyKlein,
-        layers: &mut [Vec<PairEntry>; 2],
-        y_at: impl Fn(usize) -> (PairLanes, PairLanes),
+        layers: &mut [Vec<(PairLanes, PairLanes)>; 2],
+        ys: &[(PairLanes, PairLanes)],
     ) -> [PairLanes; 4] {
         let plan = self.plan;
         let two_j_max = plan.two_j_max;
         let size = (two_j_max / 2 + 2) * (two_j_max + 1);
         let [mut prev, mut cur] = std::mem::take(layers);
-        prev.resize(size, PairEntry::default());
-        cur.resize(size, PairEntry::default());
-        prev[0] = PairEntry { re: [1.0; PAIRS], ..PairEntry::default() };
-        let mut acc = [[0.0; PAIRS]; 4];
-        // U^0 = 1 and ∂U^0 = 0.
-        acc[0] = y_at(0).0;
+        prev.resize(size, ([0.0; PAIRS], [0.0; PAIRS]));
+        cur.resize(size, ([0.0; PAIRS], [0.0; PAIRS]));
+        prev[0] = ([1.0; PAIRS], [0.0; PAIRS]);
+        // Σ Y·U, with U^0 = 1.
+        let mut yu = ys[0].0;
+        // S11, S21, S12, S22: real parts, imaginary parts.
+        let mut s = [[[0.0; PAIRS]; 2]; 4];
+        let (a_re, a_im, b_re, b_im) = (&a.re, &a.im, &b.re, &b.im);
         for j in 1..=two_j_max {
             let start = plan.layer_start[j];
-            for mb in 0..=j / 2 {
-                for ma in 0..=j {
-                    let mut v = PairEntry::default();
-                    if ma < j {
-                        let q = self.basis.root_pq(j - ma, j - mb);
-                        accumulate(&mut v, q, a, &prev[mb * j + ma]);
+            let half = j / 2;
+            let y_layer = &ys[start..][..(half + 1) * (j + 1)];
+            let q_layer = &plan.recursion_roots[plan.recursion_start[j]..][..(half + 1) * 2 * j];
+            for mb in 0..=half {
+                let p_row = &prev[mb * j..][..j];
+                let u_row = &mut cur[mb * (j + 1)..][..j + 1];
+                let y_row = &y_layer[mb * (j + 1)..][..j + 1];
+                // The next row's Y, or zeros beyond the half.
+                let y_next = if mb < half { &y_layer[(mb + 1) * (j + 1)..][..j + 1] } else { &y_layer[..0] };
+                let (q1, q2) = q_layer[mb * 2 * j..][..2 * j].split_at(j);
+                let mut r = [[[0.0; PAIRS]; 2]; 4];
+                // w1 terms: ma = 0..j.
+                for (ma, (&q, (pr, pi))) in q1.iter().zip(p_row).enumerate() {
+                    let (wr, wi) = (pr.map(|x| q * x), pi.map(|x| q * x));
+                    let (ur, ui) = &mut u_row[ma];
+                    for l in 0..PAIRS {
+                        ur[l] = a_re[l] * wr[l] + a_im[l] * wi[l];
+                        ui[l] = a_re[l] * wi[l] - a_im[l] * wr[l];
                     }
-                    if ma > 0 {
-                        let q = self.basis.root_pq(ma, j - mb);
-                        accumulate(&mut v, -q, b, &prev[mb * j + ma - 1]);
+                    conj_mul_add(&mut r[0], &y_row[ma], (&wr, &wi));
+                    if let Some(y) = y_next.get(ma) {
+                        conj_mul_add(&mut r[2], y, (&wr, &wi));
                     }
-                    cur[mb * (j + 1) + ma] = v;
-                    let (yr, yi) = y_at(start + mb * (j + 1) + ma);
-                    for p in 0..PAIRS {
-                        acc[0][p] += yr[p] * v.re[p] + yi[p] * v.im[p];
+                }
+                u_row[j] = ([0.0; PAIRS], [0.0; PAIRS]);
+                // w2 terms: ma = 1..=j.
+                for (ma, (&q, (pr, pi))) in (1..).zip(q2.iter().zip(p_row)) {
+                    let (wr, wi) = (pr.map(|x| q * x), pi.map(|x| q * x));
+                    let (ur, ui) = &mut u_row[ma];
+                    for l in 0..PAIRS {
+                        ur[l] -= b_re[l] * wr[l] + b_im[l] * wi[l];
+                        ui[l] -= b_re[l] * wi[l] - b_im[l] * wr[l];
                     }
-                    for k in 0..3 {
-                        for p in 0..PAIRS {
-                            acc[k + 1][p] += yr[p] * v.d_re[k][p] + yi[p] * v.d_im[k][p];
+                    conj_mul_add(&mut r[1], &y_row[ma], (&wr, &wi));
+                    if let Some(y) = y_next.get(ma) {
+                        conj_mul_add(&mut r[3], y, (&wr, &wi));
+                    }
+                }
+                for ((ur, ui), (yr, yi)) in u_row.iter().zip(y_row) {
+                    for l in 0..PAIRS {
+                        yu[l] += yr[l] * ur[l] + yi[l] * ui[l];
+                    }
+                }
+                let f_same = (j - mb) as f64;
+                let f_next = (((mb + 1) * (j - mb)) as f64).sqrt();
+                for (s, (r, c)) in s.iter_mut().zip(r.iter().zip([f_same, f_same, f_next, f_next])) {
+                    for part in 0..2 {
+                        for l in 0..PAIRS {
+                            s[part][l] += c * r[part][l];
                         }
                     }
                 }
             }
             if j % 2 == 1 && j < two_j_max {
                 for (target, source, sign) in mirrored_row(j) {
-                    let src = cur[source];
-                    cur[target] = PairEntry {
-                        re: src.re.map(|x| sign * x),
-                        im: src.im.map(|x| -sign * x),
-                        d_re: src.d_re.map(|d| d.map(|x| sign * x)),
-                        d_im: src.d_im.map(|d| d.map(|x| -sign * x)),
-                    };
+                    let (re, im) = cur[source];
+                    cur[target] = (re.map(|x| sign * x), im.map(|x| -sign * x));
                 }
             }
             std::mem::swap(&mut prev, &mut cur);
         }
         *layers = [prev, cur];
+        let [s11, s21, s12, s22] = s;
+        let mut acc = [yu, [0.0; PAIRS], [0.0; PAIRS], [0.0; PAIRS]];
+        for k in 0..3 {
+            for l in 0..PAIRS {
+                // Re[S11·da*] + Re[S22·da] − Re[S21·db*] + Re[S12·db].
+                acc[k + 1][l] = (s11[0][l] + s22[0][l]) * a.d_re[k][l]
+                    + (s11[1][l] - s22[1][l]) * a.d_im[k][l]
+                    + (s12[0][l] - s21[0][l]) * b.d_re[k][l]
+                    - (s12[1][l] + s21[1][l]) * b.d_im[k][l];
+            }
+        }
         acc
+    }
+}
+
+/// r += y*·p, lane by lane (r = [re, im]).
+#[inline(always)]
+fn conj_mul_add(r: &mut [PairLanes; 2], y: &(PairLanes, PairLanes), p: (&PairLanes, &PairLanes)) {
+    let ((yr, yi), (pr, pi)) = (y, p);
+    for l in 0..PAIRS {
+        r[0][l] += yr[l] * pr[l] + yi[l] * pi[l];
+        r[1][l] += yr[l] * pi[l] - yi[l] * pr[l];
     }
 }
 
@@ -643,21 +733,4 @@ struct CayleyKlein {
     im: PairLanes,
     d_re: [PairLanes; 3],
     d_im: [PairLanes; 3],
-}
-
-/// v += q·a*·p for U and, by the product rule, q·(∂a*·p + a*·∂p) for its derivatives.
-#[inline(always)]
-fn accumulate(v: &mut PairEntry, q: f64, a: &CayleyKlein, p: &PairEntry) {
-    for l in 0..PAIRS {
-        v.re[l] += q * (a.re[l] * p.re[l] + a.im[l] * p.im[l]);
-        v.im[l] += q * (a.re[l] * p.im[l] - a.im[l] * p.re[l]);
-    }
-    for k in 0..3 {
-        for l in 0..PAIRS {
-            v.d_re[k][l] +=
-                q * (a.d_re[k][l] * p.re[l] + a.d_im[k][l] * p.im[l] + a.re[l] * p.d_re[k][l] + a.im[l] * p.d_im[k][l]);
-            v.d_im[k][l] +=
-                q * (a.d_re[k][l] * p.im[l] - a.d_im[k][l] * p.re[l] + a.re[l] * p.d_im[k][l] - a.im[l] * p.d_re[k][l]);
-        }
-    }
 }
