@@ -203,3 +203,49 @@ fn hop_detection_filters_recrossings() {
     assert!((hops[0].time - 0.5).abs() < 1e-12, "the hop is dated at its arrival");
     assert!((duration - 0.9).abs() < 1e-12);
 }
+
+/// Kinosons of vacancy KMC at `temperatures` with Arrhenius rates w = ν·exp(−Ea/(k_B·T)).
+fn arrhenius_kmc(
+    kind: Cubic,
+    cells: usize,
+    cutoff: f64,
+    temperatures: &[f64],
+    n_jumps: usize,
+    seed: u64,
+) -> (crate::output::KinosonReport, f64, Lattice) {
+    let (a, nu, ea) = (1.0, 10.0, 0.3);
+    let lattice = Lattice::new(kind, cells, a);
+    let n_atoms = lattice.points.len() - 1;
+    let positions: Vec<Vec3> = (0..lattice.points.len()).map(|s| lattice.position(s)).collect();
+    let sites = Sites::new(positions, lattice.simbox(), cutoff * a + 1e-6);
+    let initial: Vec<usize> = (1..=n_atoms).collect();
+    let mut runs = Vec::new();
+    for (i, &t) in temperatures.iter().enumerate() {
+        let w = nu * (-ea / (calcine_core::units::BOLTZ * t)).exp();
+        let hops = vacancy_kmc(&lattice, w, n_jumps, seed + i as u64);
+        let options = KinosonOptions { duration: Some(hops.last().unwrap().time), blocks: 10 };
+        let results = kinosons(&sites, &initial, &vec![0; n_atoms], &["Cu".into()], &hops, options).unwrap();
+        runs.push(crate::output::KinosonRun { temperature: t, results });
+    }
+    let prefactor = lattice.jumps.len() as f64 * nu * lattice.jump_length().powi(2) / (6.0 * n_atoms as f64);
+    (crate::output::KinosonReport::new(runs).unwrap(), prefactor, lattice)
+}
+
+#[test]
+#[ignore = "exploration: f against the basis cutoff and the spread over seeds (prints)"]
+fn kinoson_f_against_cutoff_and_seeds() {
+    for cutoff in [1.0, 1.5, 2.0, 2.5, 3.0] {
+        let mut fs = Vec::new();
+        for seed in 0..8 {
+            let (r, _, _) = arrhenius_kmc(Cubic::Fcc, 5, cutoff, &[800.0], 20_000, 100 + seed);
+            let f = r.runs[0].results.correlation_factor[0];
+            fs.push(f.value);
+            if seed < 2 {
+                eprintln!("cutoff {cutoff} a: f = {:.6} ± {:.6} ({} stars)", f.value, f.std_error, r.runs[0].results.basis_size);
+            }
+        }
+        let m = fs.iter().sum::<f64>() / fs.len() as f64;
+        let sd = (fs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (fs.len() - 1) as f64).sqrt();
+        eprintln!("cutoff {cutoff} a: mean f {m:.6}, spread over seeds {sd:.6}, exact 0.781451");
+    }
+}
