@@ -162,7 +162,10 @@ fn kinoson_outputs(job: &TransportJob, k: &KinosonJob) -> Result<()> {
     let written = if several {
         let runs = runs
             .into_iter()
-            .map(|(t, results)| KinosonRun { temperature: t.expect("several kinoson runs each have a temperature"), results })
+            .map(|(t, results)| KinosonRun {
+                temperature: t.expect("several kinoson runs each have a temperature"),
+                results,
+            })
             .collect();
         let report = KinosonReport::new(runs).context("kinosons at several temperatures")?;
         for (i, name) in report.species.iter().enumerate() {

@@ -189,7 +189,7 @@ fn vacancy_files_at(dir: &Path, name: &str, rate: f64, seed: u64, n: u64) -> f64
 fn kinosons_from_hop_lists_at_several_temperatures() {
     let dir = dir_with_dump();
     // Exchanges at w = ν·exp(−Ea/(k_B·T)), ν = 5 /ps, Ea = 0.3 eV.
-    let (nu, ea, kb) = (5.0, 0.3, 8.617333262e-5);
+    let (nu, ea, kb): (f64, f64, f64) = (5.0, 0.3, 8.617333262e-5);
     let temperatures = [600.0, 800.0, 1000.0];
     let mut lists = String::new();
     for (i, t) in temperatures.iter().enumerate() {
@@ -212,13 +212,15 @@ fn kinosons_from_hop_lists_at_several_temperatures() {
     assert_eq!(k["runs"][1]["temperature"].as_f64(), Some(800.0));
     // D0 = z·w·ℓ²/(6·N): the fit of D0 gives Ea and the prefactor z·ν·ℓ²/(6·N).
     let fit = &k["uncorrelated_fits"][0];
-    let (e, se) = (fit["activation_energy"]["value"].as_f64().unwrap(), fit["activation_energy"]["std_error"].as_f64().unwrap());
+    let (e, se) =
+        (fit["activation_energy"]["value"].as_f64().unwrap(), fit["activation_energy"]["std_error"].as_f64().unwrap());
     assert!((e - ea).abs() < 4.0 * se && se < 0.02, "Ea(D0) = {e} ± {se}, exact {ea}");
     let p = fit["prefactor"]["value"].as_f64().unwrap();
     let exact_p = 6.0 * nu * 4.0 / (6.0 * 63.0);
     assert!((p / exact_p - 1.0).abs() < 0.3, "prefactor {p} vs {exact_p}");
     let fit = &k["diffusion_fits"][0];
-    let (e, se) = (fit["activation_energy"]["value"].as_f64().unwrap(), fit["activation_energy"]["std_error"].as_f64().unwrap());
+    let (e, se) =
+        (fit["activation_energy"]["value"].as_f64().unwrap(), fit["activation_energy"]["std_error"].as_f64().unwrap());
     assert!((e - ea).abs() < 4.0 * se, "Ea(D) = {e} ± {se}, exact {ea}");
     assert!(fit["covariance"][0][1].as_f64().unwrap() != 0.0);
     for i in 0..3 {
@@ -243,7 +245,9 @@ fn kinosons_from_hop_lists_at_several_temperatures() {
 fn kinoson_list_errors_name_the_entry() {
     let dir = dir_with_dump();
     vacancy_files(dir.path());
-    let entry = |t: f64, hops: &str| format!("[[kinosons.lists]]\nhops = \"{hops}\"\ntemperature = {t:?}\ninitial = \"start.xyz\"\n");
+    let entry = |t: f64, hops: &str| {
+        format!("[[kinosons.lists]]\nhops = \"{hops}\"\ntemperature = {t:?}\ninitial = \"start.xyz\"\n")
+    };
     for (lists, expected) in [
         (entry(600.0, "hops.csv") + &entry(700.0, "hops.csv") + &entry(800.0, "nope.csv"), "kinosons.lists[2].hops"),
         (entry(600.0, "hops.csv") + &entry(600.0, "hops.csv"), "kinosons.lists[1].temperature: 600 K is also"),

@@ -141,7 +141,10 @@ impl<T> InputFile<T> {
     /// An [`InputError::Invalid`] about `key` of the `index`-th `[[table]]` entry, at its
     /// line; the message starts with `table[index].key`.
     pub fn invalid_in(&self, table: &str, index: usize, key: &str, message: impl std::fmt::Display) -> InputError {
-        InputError::Invalid { at: self.at_table(table, index, key), message: format!("{table}[{index}].{key}: {message}") }
+        InputError::Invalid {
+            at: self.at_table(table, index, key),
+            message: format!("{table}[{index}].{key}: {message}"),
+        }
     }
 
     /// An [`InputError::Load`] about the file named by `key` of the `index`-th

@@ -583,7 +583,10 @@ fn read_kinosons(
                     LISTS,
                     i,
                     "initial",
-                    format!("species {:?}, but {LISTS}[0] has {:?}: every list needs the same species", names, first.names),
+                    format!(
+                        "species {:?}, but {LISTS}[0] has {:?}: every list needs the same species",
+                        names, first.names
+                    ),
                 ));
             }
         }

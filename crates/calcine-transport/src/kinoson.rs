@@ -23,9 +23,10 @@
 //! A_kl = Σ Δφ_k·Δφ_l and c_k = Σ δx·Δφ_k. Because θ is fitted on the data, its own value
 //! is optimistically low; D is reported by two-fold cross-fitting (θ from the even hops
 //! scores the odd ones and the reverse). Errors are delete-one-block jackknife errors over
-//! blocks in time, θ refitted for each replicate: with one vacancy in a lattice every
-//! transition is equivalent, each hop's kinoson is fixed by θ, and the noise of the fitted
-//! θ is all the noise f has. The basis itself biases D and f upwards (the functional is an
+//! blocks in time, θ refitted for each replicate, so the noise of the fitted θ is included.
+//! With one vacancy in a lattice every transition is equivalent: each adds the same scalar
+//! products to A and c, θ and f are the same for any hop sequence, and f has no
+//! statistical error at all. The basis itself biases D and f upwards (the functional is an
 //! upper bound); that bias is not in the error bar — it shrinks as `cutoff` grows.
 //! **[unverified: the kinoson normalisation follows transport.md §1.4; confirm against
 //! the paper.]**
@@ -575,9 +576,8 @@ pub fn kinosons(
     let mut uncorrelated = Vec::new();
     let mut factor = Vec::new();
     // Errors: the delete-one-block jackknife of the whole estimator, θ refitted without
-    // the block (closed form from the per-block quadratic forms). Unlike the spread of
-    // per-block ratios with θ held fixed, it includes the noise of the fitted θ, which is
-    // the only noise of f when every transition is equivalent (one vacancy in a lattice).
+    // the block (closed form from the per-block quadratic forms), so that the noise of the
+    // fitted θ is included, not only the spread of per-block values at a fixed θ.
     let d_norm = |s: usize| 1.0 / (2.0 * d * duration * atoms[s] as f64);
     for s in 0..n_species {
         let (total, total0) = (total_d[s], total_d0[s]);

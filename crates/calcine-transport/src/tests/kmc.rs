@@ -241,7 +241,10 @@ fn kinoson_f_against_cutoff_and_seeds() {
             let f = r.runs[0].results.correlation_factor[0];
             fs.push(f.value);
             if seed < 2 {
-                eprintln!("cutoff {cutoff} a: f = {:.6} ± {:.6} ({} stars)", f.value, f.std_error, r.runs[0].results.basis_size);
+                eprintln!(
+                    "cutoff {cutoff} a: f = {:.6} ± {:.6} ({} stars)",
+                    f.value, f.std_error, r.runs[0].results.basis_size
+                );
             }
         }
         let m = fs.iter().sum::<f64>() / fs.len() as f64;
@@ -272,7 +275,13 @@ fn kinosons_at_several_temperatures_fit_arrhenius_laws_and_f() {
         let exact_d0 = 12.0 * w * lattice.jump_length().powi(2) / (6.0 * n_atoms);
         eprintln!(
             "{} K: f = {:.6} ± {:.1e}, D0 = {:.5e} ± {:.1e} (exact {exact_d0:.5e}), D = {:.5e} ± {:.1e}",
-            run.temperature, f.value, f.std_error, d0.value, d0.std_error, r.diffusion[0].value, r.diffusion[0].std_error
+            run.temperature,
+            f.value,
+            f.std_error,
+            d0.value,
+            d0.std_error,
+            r.diffusion[0].value,
+            r.diffusion[0].std_error
         );
         assert!(f.value > exact_f && f.value < 1.01 * exact_f, "f = {f:?}, exact {exact_f} (an upper bound)");
         assert!(f.std_error < 1e-6, "f has no sampling noise here: {f:?}");
