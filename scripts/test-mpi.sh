@@ -427,7 +427,7 @@ for k, t in enumerate([600.0, 800.0, 1000.0]):
     if k < 2:
         with open(f"{work}/kmc{k}.xyz", "w") as f:
             for tf, pos in frames:
-                f.write(f"{len(pos)}\nLattice=\"8 0 0 0 8 0 0 0 8\" Properties=species:S:1:pos:R:3 Time={tf!r} pbc=\"T T T\"\n")
+                f.write(f"{len(pos)}\nLattice=\"8 0 0 0 8 0 0 0 8\" Properties=species:S:1:pos:R:3 Time={float(tf)!r} pbc=\"T T T\"\n")
                 for q in pos:
                     q = [float(c) % 8.0 for c in q]
                     f.write(f"Cu {q[0]!r} {q[1]!r} {q[2]!r}\n")
