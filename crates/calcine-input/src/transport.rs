@@ -528,31 +528,6 @@ fn read_kinosons(
             "duration overrides the span of one trajectory; hops found in several trajectories each take their own span",
         ));
     }
-    let sites_path = file.resolve(&k.sites);
-    let sites_structure = calcine_io::read_extxyz_any_species(&sites_path)
-        .map_err(|e| file.load_error("sites", "cannot read the sites", e))?
-        .into_structure();
-    let positions: Vec<Vec3> = sites_structure.atoms.positions[..sites_structure.atoms.n_owned()].to_vec();
-    let sites = Sites::new(positions, sites_structure.simbox.clone(), k.cutoff);
-    // The atoms of a hop list at the start: each on its nearest site.
-    let start_of = |path: &Path| -> Result<(Vec<usize>, Vec<usize>, Vec<String>), String> {
-        let start = calcine_io::read_extxyz_any_species(path).map_err(|e| e.to_string())?.into_structure();
-        let n = start.atoms.n_owned();
-        let initial = start.atoms.positions[..n].iter().map(|x| sites.nearest(x)).collect();
-        let species = start.atoms.species[..n].iter().map(|s| s.index()).collect();
-        Ok((initial, species, start.species.names()))
-    };
-    let mut hop_lists = Vec::new();
-    if let Some(h) = &k.hops {
-        let hops =
-            read_hop_list(&file.resolve(h)).map_err(|e| file.load_error("hops", "cannot read the hop list", e))?;
-        let Some(initial) = &k.initial else {
-            return Err(file.invalid("hops", "a hop list needs the initial structure (initial = \"start.xyz\")"));
-        };
-        let (initial, species, names) = start_of(&file.resolve(initial))
-            .map_err(|e| file.load_error("initial", "cannot read the initial structure", e))?;
-        hop_lists.push(HopList { hops, initial, species, names, temperature: None, duration: k.duration });
-    }
     const LISTS: &str = "kinosons.lists";
     for (i, entry) in k.lists.iter().enumerate() {
         let t = entry.temperature;
@@ -572,6 +547,36 @@ fn read_kinosons(
                 return Err(file.invalid_in(LISTS, i, "duration", format!("must be positive, got {d} ps")));
             }
         }
+    }
+    let sites_path = file.resolve(&k.sites);
+    let sites_structure = calcine_io::read_extxyz_any_species(&sites_path)
+        .map_err(|e| file.load_error("sites", "cannot read the sites", e))?
+        .into_structure();
+    let positions: Vec<Vec3> = sites_structure.atoms.positions[..sites_structure.atoms.n_owned()].to_vec();
+    let sites = Sites::new(positions, sites_structure.simbox.clone(), k.cutoff);
+    // The atoms of a hop list at the start: each on its nearest site.
+    // (initial sites, species indices, species names)
+    type Start = (Vec<usize>, Vec<usize>, Vec<String>);
+    let start_of = |path: &Path| -> Result<Start, String> {
+        let start = calcine_io::read_extxyz_any_species(path).map_err(|e| e.to_string())?.into_structure();
+        let n = start.atoms.n_owned();
+        let initial = start.atoms.positions[..n].iter().map(|x| sites.nearest(x)).collect();
+        let species = start.atoms.species[..n].iter().map(|s| s.index()).collect();
+        Ok((initial, species, start.species.names()))
+    };
+    let mut hop_lists = Vec::new();
+    if let Some(h) = &k.hops {
+        let hops =
+            read_hop_list(&file.resolve(h)).map_err(|e| file.load_error("hops", "cannot read the hop list", e))?;
+        let Some(initial) = &k.initial else {
+            return Err(file.invalid("hops", "a hop list needs the initial structure (initial = \"start.xyz\")"));
+        };
+        let (initial, species, names) = start_of(&file.resolve(initial))
+            .map_err(|e| file.load_error("initial", "cannot read the initial structure", e))?;
+        hop_lists.push(HopList { hops, initial, species, names, temperature: None, duration: k.duration });
+    }
+    for (i, entry) in k.lists.iter().enumerate() {
+        let t = entry.temperature;
         let hops = read_hop_list(&file.resolve(&entry.hops))
             .map_err(|e| file.load_error_in(LISTS, i, "hops", "cannot read the hop list", e))?;
         let (initial, species, names) = start_of(&file.resolve(&entry.initial))
@@ -616,6 +621,13 @@ mod tests {
         assert_eq!(job.spec.drift, Drift::CentreOfMass);
         assert_eq!(job.spec.blocks, TransportSpec::DEFAULT_BLOCKS);
         assert_eq!(job.directory, PathBuf::from("transport"));
+    }
+
+    #[test]
+    fn kinoson_list_errors_name_the_entry_and_its_line() {
+        let e = read("[transport]\ntrajectory = \"traj.xyz\"\ntemperature = 900\nspecies = [\"Li\"]\n[kinosons]\nsites = \"traj.xyz\"\ncutoff = 3\n[[kinosons.lists]]\nhops = \"a.csv\"\ntemperature = 600\ninitial = \"s.xyz\"\n[[kinosons.lists]]\nhops = \"b.csv\"\ninitial = \"s.xyz\"\ntemperature = -600\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("in.toml:15: kinosons.lists[1].temperature: must be positive"), "{e}");
     }
 
     #[test]
