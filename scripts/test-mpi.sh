@@ -14,7 +14,9 @@
 #  5. ACE's extrapolation grade (thermo max_gamma, structures dumped above a grade) is
 #     byte-identical on 1-4 ranks and 2 threads;
 #  6. calcine transport (per-atom work split over ranks and threads) writes byte-identical
-#     results, curves, TransportDoc and msd.png on 1, 2, 3 and 4 ranks and with 2 threads;
+#     results, curves, TransportDoc and msd.png on 1, 2, 3 and 4 ranks and with 2 threads,
+#     and kinosons at several temperatures (from hop lists, and from the hops found in
+#     every trajectory of [[transport.runs]]) the same JSON, hop tables and PNGs;
 #  7. H5MD written collectively (parallel HDF5) on 1-4 ranks holds the same datasets, and
 #     the same compressed chunk bytes, as the gathered writer's on 1 rank (h5py), also
 #     after resuming on another rank count (a collective file continued gathered or
@@ -378,6 +380,118 @@ TOML
       ok "transport ($method): $other byte-identical to np1-t1 ($(wc -l < "$ref/curves.csv") curve rows)"
     else
       fail "transport ($method): $other differs from np1-t1"
+    fi
+  done
+done
+
+echo "== MPI: kinosons at several temperatures byte-identical on 1-4 ranks and 2 threads (hop lists; hops found in every trajectory) =="
+# A vacancy on a simple cubic lattice (4^3 sites, a = 2 A), exchanges at nu*exp(-Ea/kT):
+# hop lists at three temperatures, and extended XYZ trajectories at two.
+.venv/bin/python - "$work" <<'PY'
+import sys
+import numpy as np
+work = sys.argv[1]
+m, a = 4, 2.0
+coords = [(s // (m * m), s // m % m, s % m) for s in range(m ** 3)]
+site = lambda p: ((p[0] % m) * m + p[1] % m) * m + p[2] % m
+def xyz(path, positions, comment=""):
+    with open(path, "w") as f:
+        f.write(f"{len(positions)}\nLattice=\"8 0 0 0 8 0 0 0 8\" Properties=species:S:1:pos:R:3 pbc=\"T T T\" {comment}\n")
+        for p in positions:
+            f.write(f"Cu {p[0]!r} {p[1]!r} {p[2]!r}\n")
+xyz(f"{work}/sites.xyz", [[c * a for c in coords[s]] for s in range(m ** 3)])
+xyz(f"{work}/start.xyz", [[c * a for c in coords[s]] for s in range(1, m ** 3)])
+jumps = [(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1)]
+for k, t in enumerate([600.0, 800.0, 1000.0]):
+    rng = np.random.default_rng(40 + k)
+    w = 5.0 * np.exp(-0.3 / (8.617333262e-5 * t))
+    occupant = [None] + list(range(m ** 3 - 1))
+    vacancy, time = 0, 0.0
+    x = [np.array(coords[s], float) * a for s in range(1, m ** 3)]
+    frames, dt, next_frame = [], 0.5 / w, 0.0
+    with open(f"{work}/kmc{k}.csv", "w") as f:
+        f.write("time,atom,from,to\n")
+        for n in range(3000):
+            time += rng.exponential(1.0 / (6 * w))
+            while next_frame < time and len(frames) < 300:
+                frames.append((next_frame, [p.copy() for p in x]))
+                next_frame += dt
+            j = jumps[rng.integers(6)]
+            p = coords[vacancy]
+            target = site((p[0] + j[0], p[1] + j[1], p[2] + j[2]))
+            atom = occupant[target]
+            occupant[target], occupant[vacancy] = None, atom
+            x[atom] = x[atom] - np.array(j, float) * a
+            f.write(f"{time!r},{atom},{target},{vacancy}\n")
+            vacancy = target
+    if k < 2:
+        with open(f"{work}/kmc{k}.xyz", "w") as f:
+            for tf, pos in frames:
+                f.write(f"{len(pos)}\nLattice=\"8 0 0 0 8 0 0 0 8\" Properties=species:S:1:pos:R:3 Time={float(tf)!r} pbc=\"T T T\"\n")
+                for q in pos:
+                    q = [float(c) % 8.0 for c in q]
+                    f.write(f"Cu {q[0]!r} {q[1]!r} {q[2]!r}\n")
+PY
+for source in lists runs; do
+  for case in "1 1" "2 1" "3 1" "4 1" "2 2"; do
+    set -- $case
+    dir="$work/kinosons-$source-np$1-t$2"
+    mkdir -p "$dir"
+    if [ "$source" = lists ]; then
+      cat > "$dir/in.toml" <<TOML
+[transport]
+trajectory = "$work/ions.dump"
+temperature = 800
+species = ["Li", "Cl"]
+types = ["Li", "Cl"]
+masses = { Li = 6.94, Cl = 35.45 }
+timestep = 0.001
+directory = "$dir/out"
+[kinosons]
+sites = "$work/sites.xyz"
+cutoff = 4.1
+TOML
+      for k in 0 1 2; do
+        printf '[[kinosons.lists]]\nhops = "%s"\ntemperature = %s\ninitial = "%s"\n' \
+          "$work/kmc$k.csv" "$((600 + 200 * k))" "$work/start.xyz" >> "$dir/in.toml"
+      done
+    else
+      cat > "$dir/in.toml" <<TOML
+[transport]
+species = ["Cu"]
+masses = { Cu = 63.55 }
+unwrap = "minimum-image"
+directory = "$dir/out"
+[[transport.runs]]
+trajectory = "$work/kmc0.xyz"
+temperature = 600
+[[transport.runs]]
+trajectory = "$work/kmc1.xyz"
+temperature = 800
+[kinosons]
+sites = "$work/sites.xyz"
+cutoff = 4.1
+TOML
+    fi
+    if (cd "$dir" && timeout 300 "$mpirun" -np "$1" "$bin" --quiet --threads "$2" transport in.toml > stdout 2> stderr); then
+      :
+    else
+      fail "kinosons ($source) on $1 ranks x $2 threads exited with an error: $(tail -n 3 "$dir/stderr")"
+    fi
+  done
+  ref="$work/kinosons-$source-np1-t1/out"
+  for other in np2-t1 np3-t1 np4-t1 np2-t2; do
+    o="$work/kinosons-$source-$other/out"
+    same=1
+    for f in kinosons.json kinosons.png kinosons_arrhenius.png hops_600K.csv hops_800K.csv; do
+      cmp -s "$ref/$f" "$o/$f" || same=0
+    done
+    if [ "$source" = lists ]; then cmp -s "$ref/hops_1000K.csv" "$o/hops_1000K.csv" || same=0; fi
+    if [ "$source" = runs ]; then cmp -s "$ref/arrhenius.json" "$o/arrhenius.json" || same=0; fi
+    if [ "$same" -eq 1 ]; then
+      ok "kinosons ($source): $other byte-identical to np1-t1 ($(wc -l < "$ref/hops_800K.csv") rows at 800 K)"
+    else
+      fail "kinosons ($source): $other differs from np1-t1"
     fi
   done
 done

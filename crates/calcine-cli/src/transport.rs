@@ -5,9 +5,12 @@ use crate::report::say;
 use crate::run::Parallel;
 use anyhow::{Context, Result};
 use calcine_comm::{Communicator, SerialComm};
-use calcine_input::TransportJob;
-use calcine_transport::kinoson::{detect_hops, kinosons, KinosonOptions};
-use calcine_transport::output::{write_arrhenius_outputs, write_kinoson_outputs, write_run_outputs, ArrheniusReport};
+use calcine_input::{KinosonJob, TransportJob};
+use calcine_transport::kinoson::{detect_hops, kinosons, Hop, KinosonOptions};
+use calcine_transport::output::{
+    write_arrhenius_outputs, write_kinoson_outputs, write_kinoson_report_outputs, write_run_outputs, ArrheniusReport,
+    KinosonReport, KinosonRun,
+};
 use calcine_transport::{analyse_frames, estimate, Estimate, TransportResults};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
@@ -97,27 +100,54 @@ fn transport_with(job: &TransportJob, comm: &dyn Communicator, quiet: bool) -> R
         ));
     }
     if let (Some(k), true) = (&job.kinosons, rank0) {
-        let (initial, hops, species, names, duration) = match &k.hop_list {
-            Some(list) => {
-                (list.initial.clone(), list.hops.clone(), list.species.clone(), list.names.clone(), k.duration)
-            }
-            None => {
-                let run = &job.runs[0];
-                let mut reader = calcine_io::open_frames(run.trajectory_for(0), job.species_table.clone())?;
-                let found =
-                    detect_hops(reader.as_mut(), &k.sites, k.residence, job.spec.frame_interval, job.spec.timestep)
-                        .with_context(|| format!("finding hops in {}", run.trajectory.display()))?;
-                (found.initial, found.hops, found.species, found.names, Some(k.duration.unwrap_or(found.duration)))
-            }
-        };
+        kinoson_outputs(job, k)?;
+    }
+    Ok(())
+}
+
+/// Kinosons of every hop list, or of the hops found in every trajectory (on rank 0): at
+/// one temperature `kinosons.json` and `hops.csv`, at several the [`KinosonReport`] with
+/// Arrhenius fits of D and D₀ and `hops_<T>K.csv` per temperature.
+fn kinoson_outputs(job: &TransportJob, k: &KinosonJob) -> Result<()> {
+    // (what, temperature, initial sites, hops, species, names, duration)
+    type Set = (String, Option<f64>, Vec<usize>, Vec<Hop>, Vec<usize>, Vec<String>, Option<f64>);
+    let mut sets: Vec<Set> = Vec::new();
+    if k.hop_lists.is_empty() {
+        for run in &job.runs {
+            let mut reader = calcine_io::open_frames(run.trajectory_for(0), job.species_table.clone())?;
+            let found = detect_hops(reader.as_mut(), &k.sites, k.residence, job.spec.frame_interval, job.spec.timestep)
+                .with_context(|| format!("finding hops in {}", run.trajectory.display()))?;
+            let duration = Some(k.duration.unwrap_or(found.duration));
+            let what = format!("the hops found in {}", run.trajectory.display());
+            sets.push((what, Some(run.temperature), found.initial, found.hops, found.species, found.names, duration));
+        }
+    } else {
+        for (i, list) in k.hop_lists.iter().enumerate() {
+            let what = match list.temperature {
+                Some(t) => format!("kinosons.lists[{i}] ({t} K)"),
+                None => "the hop list".to_string(),
+            };
+            let (initial, hops, species, names) =
+                (list.initial.clone(), list.hops.clone(), list.species.clone(), list.names.clone());
+            sets.push((what, list.temperature, initial, hops, species, names, list.duration));
+        }
+    }
+    let several = sets.len() > 1;
+    let mut runs = Vec::new();
+    for (what, temperature, initial, hops, species, names, duration) in sets {
         let options = KinosonOptions { duration, blocks: k.blocks };
-        let results = kinosons(&k.sites, &initial, &species, &names, &hops, options).context("kinosons")?;
+        let results = kinosons(&k.sites, &initial, &species, &names, &hops, options)
+            .with_context(|| format!("kinosons of {what}"))?;
         for (i, name) in results.species.iter().enumerate() {
             if results.n_hops[i] == 0 {
                 continue;
             }
+            let at = match (several, temperature) {
+                (true, Some(t)) => format!(" at {t} K"),
+                _ => String::new(),
+            };
             say(format_args!(
-                "Kinosons {name}: {} hops of {} atoms over {:.4} ps, D = {} Å²/ps, D0 = {}, f = {} ({} basis functions)",
+                "Kinosons {name}{at}: {} hops of {} atoms over {:.4} ps, D = {} Å²/ps, D0 = {}, f = {} ({} basis functions)",
                 results.n_hops[i],
                 results.atoms[i],
                 results.duration,
@@ -127,13 +157,35 @@ fn transport_with(job: &TransportJob, comm: &dyn Communicator, quiet: bool) -> R
                 results.basis_size
             ));
         }
-        let temperature = (k.hop_list.is_none()).then(|| job.runs[0].temperature);
-        let written = write_kinoson_outputs(&job.directory, &results, temperature, job.plots)?;
-        say(format_args!(
-            "Written: {}",
-            written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-        ));
+        runs.push((temperature, results));
     }
+    let written = if several {
+        let runs = runs
+            .into_iter()
+            .map(|(t, results)| KinosonRun {
+                temperature: t.expect("several kinoson runs each have a temperature"),
+                results,
+            })
+            .collect();
+        let report = KinosonReport::new(runs).context("kinosons at several temperatures")?;
+        for (i, name) in report.species.iter().enumerate() {
+            for (what, fit) in [("D", &report.diffusion_fits[i]), ("D0", &report.uncorrelated_fits[i])] {
+                if let Some(f) = fit {
+                    say(format_args!(
+                        "Arrhenius kinoson {what}({name}): Ea = {} eV, prefactor = {} Å²/ps, cov(Ea, ln prefactor) = {:.3e}",
+                        pm(f.activation_energy),
+                        pm(f.prefactor),
+                        f.covariance[0][1]
+                    ));
+                }
+            }
+        }
+        write_kinoson_report_outputs(&job.directory, &report, job.plots)?
+    } else {
+        let (temperature, results) = runs.pop().expect("one kinoson run");
+        write_kinoson_outputs(&job.directory, &results, temperature, job.plots)?
+    };
+    say(format_args!("Written: {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
     Ok(())
 }
 

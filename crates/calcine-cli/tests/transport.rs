@@ -143,6 +143,12 @@ fn transport_refuses_what_it_cannot_analyse() {
 /// A vacancy walk on a simple cubic lattice (4³ sites, a = 2 Å, every exchange at rate 1
 /// per ps) as a hop list, with the sites and the starting atoms as extended XYZ.
 fn vacancy_files(dir: &Path) -> f64 {
+    vacancy_files_at(dir, "hops.csv", 1.0, 9, 20000)
+}
+
+/// The same with every exchange at `rate` per ps, `n` hops written to `name`; returns the
+/// last hop's time.
+fn vacancy_files_at(dir: &Path, name: &str, rate: f64, seed: u64, n: u64) -> f64 {
     use calcine_core::rng::uniform4;
     let (m, a) = (4i64, 2.0);
     let site = |p: [i64; 3]| ((p[0].rem_euclid(m) * m + p[1].rem_euclid(m)) * m + p[2].rem_euclid(m)) as usize;
@@ -164,9 +170,9 @@ fn vacancy_files(dir: &Path) -> f64 {
     let (mut vacancy, mut time) = (0usize, 0.0);
     let jumps = [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]];
     let mut hops = String::from("time,atom,from,to\n");
-    for n in 0..20000u64 {
-        let u = uniform4(9, Stream::Test, 0, n);
-        time += -u[0].ln() / 6.0;
+    for n in 0..n {
+        let u = uniform4(seed, Stream::Test, 0, n);
+        time += -u[0].ln() / (6.0 * rate);
         let j = jumps[((u[1] * 6.0) as usize).min(5)];
         let p = coords(vacancy);
         let target = site([p[0] + j[0], p[1] + j[1], p[2] + j[2]]);
@@ -175,8 +181,89 @@ fn vacancy_files(dir: &Path) -> f64 {
         let _ = writeln!(hops, "{time:?},{atom},{target},{vacancy}");
         vacancy = target;
     }
-    std::fs::write(dir.join("hops.csv"), hops).unwrap();
+    std::fs::write(dir.join(name), hops).unwrap();
     time
+}
+
+#[test]
+fn kinosons_from_hop_lists_at_several_temperatures() {
+    let dir = dir_with_dump();
+    // Exchanges at w = ν·exp(−Ea/(k_B·T)), ν = 5 /ps, Ea = 0.3 eV.
+    let (nu, ea, kb): (f64, f64, f64) = (5.0, 0.3, 8.617333262e-5);
+    let temperatures = [600.0, 800.0, 1000.0];
+    let mut lists = String::new();
+    for (i, t) in temperatures.iter().enumerate() {
+        let name = format!("hops{i}.csv");
+        let duration = vacancy_files_at(dir.path(), &name, nu * (-ea / (kb * t)).exp(), 20 + i as u64, 6000);
+        let _ = write!(
+            lists,
+            "[[kinosons.lists]]\nhops = \"{name}\"\ntemperature = {t:?}\ninitial = \"start.xyz\"\nduration = {duration:?}\n"
+        );
+    }
+    let text = format!("{}\n[kinosons]\nsites = \"sites.xyz\"\ncutoff = 4.1\n{lists}", input(""));
+    let out = run_transport(dir.path(), &text);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Kinosons Cu at 800 K: 6000 hops of 63 atoms"), "{stdout}");
+    assert!(stdout.contains("Arrhenius kinoson D0(Cu): Ea = "), "{stdout}");
+    let k: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/kinosons.json")).unwrap()).unwrap();
+    assert_eq!(k["temperatures"].as_array().unwrap().len(), 3);
+    assert_eq!(k["runs"][1]["temperature"].as_f64(), Some(800.0));
+    // D0 = z·w·ℓ²/(6·N): the fit of D0 gives Ea and the prefactor z·ν·ℓ²/(6·N).
+    let fit = &k["uncorrelated_fits"][0];
+    let (e, se) =
+        (fit["activation_energy"]["value"].as_f64().unwrap(), fit["activation_energy"]["std_error"].as_f64().unwrap());
+    assert!((e - ea).abs() < 4.0 * se && se < 0.02, "Ea(D0) = {e} ± {se}, exact {ea}");
+    let p = fit["prefactor"]["value"].as_f64().unwrap();
+    let exact_p = 6.0 * nu * 4.0 / (6.0 * 63.0);
+    assert!((p / exact_p - 1.0).abs() < 0.3, "prefactor {p} vs {exact_p}");
+    let fit = &k["diffusion_fits"][0];
+    let (e, se) =
+        (fit["activation_energy"]["value"].as_f64().unwrap(), fit["activation_energy"]["std_error"].as_f64().unwrap());
+    assert!((e - ea).abs() < 4.0 * se, "Ea(D) = {e} ± {se}, exact {ea}");
+    assert!(fit["covariance"][0][1].as_f64().unwrap() != 0.0);
+    for i in 0..3 {
+        let f = k["runs"][i]["correlation_factor"][0]["value"].as_f64().unwrap();
+        assert!(f > 0.653109 * 0.99 && f < 0.8, "f = {f} at {} K", temperatures[i]);
+        let hops = std::fs::read_to_string(dir.path().join(format!("out/hops_{}K.csv", temperatures[i]))).unwrap();
+        assert_eq!(hops.lines().count(), 6001);
+    }
+    assert!(!dir.path().join("out/hops.csv").exists());
+    let png = calcine_plot::Image::read_png(&dir.path().join("out/kinosons.png")).unwrap();
+    assert_eq!((png.width, png.height), (620, 520), "one panel: Cu");
+    for t in 0..3 {
+        assert!(png.count(calcine_plot::curve_colour(t), (0, 0), (620, 520)) > 50, "a histogram for temperature {t}");
+    }
+    let png = calcine_plot::Image::read_png(&dir.path().join("out/kinosons_arrhenius.png")).unwrap();
+    for c in 0..2 {
+        assert!(png.count(calcine_plot::curve_colour(c), (0, 0), (png.width, png.height)) > 50, "D and D0: colour {c}");
+    }
+}
+
+#[test]
+fn kinoson_list_errors_name_the_entry() {
+    let dir = dir_with_dump();
+    vacancy_files(dir.path());
+    let entry = |t: f64, hops: &str| {
+        format!("[[kinosons.lists]]\nhops = \"{hops}\"\ntemperature = {t:?}\ninitial = \"start.xyz\"\n")
+    };
+    for (lists, expected) in [
+        (entry(600.0, "hops.csv") + &entry(700.0, "hops.csv") + &entry(800.0, "nope.csv"), "kinosons.lists[2].hops"),
+        (entry(600.0, "hops.csv") + &entry(600.0, "hops.csv"), "kinosons.lists[1].temperature: 600 K is also"),
+        (entry(-1.0, "hops.csv"), "kinosons.lists[0].temperature: must be positive"),
+        ("hops = \"hops.csv\"\n".to_string() + &entry(600.0, "hops.csv"), "with [[kinosons.lists]] each entry"),
+    ] {
+        let (head, tail) = match lists.strip_prefix("hops = ") {
+            Some(_) => lists.split_at(lists.find("[[").unwrap()),
+            None => ("", lists.as_str()),
+        };
+        let text = format!("{}\n[kinosons]\nsites = \"sites.xyz\"\ncutoff = 4.1\n{head}{tail}", input(""));
+        let out = run_transport(dir.path(), &text);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{lists}: should fail");
+        assert!(stderr.contains(expected), "{lists}: stderr {stderr}");
+    }
 }
 
 #[test]

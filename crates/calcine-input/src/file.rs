@@ -110,6 +110,60 @@ impl<T> InputFile<T> {
         self.path.display().to_string()
     }
 
+    /// `file:line` of `key` in the `index`-th (from 0) `[[table]]` entry, e.g.
+    /// `at_table("kinosons.lists", 2, "hops")`; the entry's header line when the key is
+    /// not set there, the line of the array's key when it is written inline, or the file.
+    pub fn at_table(&self, table: &str, index: usize, key: &str) -> String {
+        let header = format!("[[{table}]]");
+        let lines: Vec<&str> = self.text.lines().collect();
+        let Some(start) = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.split('#').next().unwrap_or("").trim() == header)
+            .map(|(k, _)| k)
+            .nth(index)
+        else {
+            let last = table.rsplit('.').next().unwrap_or(table);
+            return self.at_key(last);
+        };
+        for (k, line) in lines.iter().enumerate().skip(start + 1) {
+            let t = line.trim_start();
+            if t.starts_with('[') {
+                break;
+            }
+            if t.starts_with(key) && t[key.len()..].trim_start().starts_with('=') {
+                return format!("{}:{}", self.path.display(), k + 1);
+            }
+        }
+        format!("{}:{}", self.path.display(), start + 1)
+    }
+
+    /// An [`InputError::Invalid`] about `key` of the `index`-th `[[table]]` entry, at its
+    /// line; the message starts with `table[index].key`.
+    pub fn invalid_in(&self, table: &str, index: usize, key: &str, message: impl std::fmt::Display) -> InputError {
+        InputError::Invalid {
+            at: self.at_table(table, index, key),
+            message: format!("{table}[{index}].{key}: {message}"),
+        }
+    }
+
+    /// An [`InputError::Load`] about the file named by `key` of the `index`-th
+    /// `[[table]]` entry.
+    pub fn load_error_in(
+        &self,
+        table: &str,
+        index: usize,
+        key: &str,
+        what: impl std::fmt::Display,
+        cause: impl std::fmt::Display,
+    ) -> InputError {
+        InputError::Load {
+            at: self.at_table(table, index, key),
+            what: format!("{table}[{index}].{key}: {what}"),
+            cause: cause.to_string(),
+        }
+    }
+
     /// The file alone, for errors about the input as a whole.
     pub fn at_file(&self) -> String {
         self.path.display().to_string()

@@ -39,7 +39,7 @@ pub use file::{line_of_offset, InputError, InputFile};
 pub use md_job::{MdJob, RunPlan, ON_THE_FLY_FILES};
 pub use registry::{build_potential, find_snap};
 pub use system::{AtomSource, System};
-pub use transport::{OnTheFly, TransportJob};
+pub use transport::{HopList, KinosonJob, OnTheFly, TransportJob};
 
 use std::path::Path;
 

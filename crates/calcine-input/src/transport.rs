@@ -149,6 +149,23 @@ pub struct KinosonSection {
     pub duration: Option<f64>,
     /// Blocks in time for the error bars (default 10).
     pub blocks: Option<usize>,
+    /// Hop lists at several temperatures (`[[kinosons.lists]]`), instead of `hops`.
+    #[serde(default)]
+    pub lists: Vec<KinosonListEntry>,
+}
+
+/// One `[[kinosons.lists]]` entry: a hop list at one temperature.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KinosonListEntry {
+    /// The hop list (CSV: time, atom, from, to).
+    pub hops: PathBuf,
+    /// Temperature in K of the run the hops come from.
+    pub temperature: f64,
+    /// The atoms at the start (extended XYZ; each on its nearest site).
+    pub initial: PathBuf,
+    /// Duration of the run in ps (default: the last hop's time).
+    pub duration: Option<f64>,
 }
 
 /// A trajectory to analyse and its temperature.
@@ -171,10 +188,11 @@ impl TransportRun {
 #[derive(Debug, Clone)]
 pub struct KinosonJob {
     pub sites: Sites,
-    /// Hops from a list, with the atoms' first sites and species; `None`: detect them in
-    /// the trajectory.
-    pub hop_list: Option<HopList>,
+    /// Hop lists, with the atoms' first sites and species (`hops`, or one per
+    /// `[[kinosons.lists]]` entry); empty: detect hops in every trajectory.
+    pub hop_lists: Vec<HopList>,
     pub residence: f64,
+    /// With hops detected in one trajectory: the duration in ps, overriding its span.
     pub duration: Option<f64>,
     pub blocks: usize,
 }
@@ -186,6 +204,10 @@ pub struct HopList {
     pub initial: Vec<usize>,
     pub species: Vec<usize>,
     pub names: Vec<String>,
+    /// K (`[[kinosons.lists]]`; `None` for a single `hops`).
+    pub temperature: Option<f64>,
+    /// ps (default: the last hop's time).
+    pub duration: Option<f64>,
 }
 
 /// A transport input made ready to run.
@@ -267,7 +289,7 @@ impl TransportJob {
         );
         let kinosons = match &file.doc.kinosons {
             None => None,
-            Some(k) => Some(read_kinosons(&file, k)?),
+            Some(k) => Some(read_kinosons(&file, k, runs.len())?),
         };
         Ok(Self {
             directory: t.directory.clone().unwrap_or_else(|| PathBuf::from("transport")),
@@ -475,7 +497,11 @@ pub fn read_on_the_fly<T>(
     Ok(OnTheFly { spec, every, metadata, plots: t.plots.unwrap_or(true) })
 }
 
-fn read_kinosons(file: &InputFile<TransportDocument>, k: &KinosonSection) -> Result<KinosonJob, InputError> {
+fn read_kinosons(
+    file: &InputFile<TransportDocument>,
+    k: &KinosonSection,
+    n_runs: usize,
+) -> Result<KinosonJob, InputError> {
     if !(k.cutoff > 0.0) {
         return Err(file.invalid("cutoff", format!("the basis cutoff must be positive, got {} Å", k.cutoff)));
     }
@@ -484,31 +510,94 @@ fn read_kinosons(file: &InputFile<TransportDocument>, k: &KinosonSection) -> Res
     if !(residence >= 0.0) {
         return Err(file.invalid("residence", format!("the residence time must be >= 0 ps, got {residence}")));
     }
+    if !k.lists.is_empty() {
+        for (key, given) in
+            [("hops", k.hops.is_some()), ("initial", k.initial.is_some()), ("duration", k.duration.is_some())]
+        {
+            if given {
+                return Err(file.invalid(
+                    key,
+                    format!("{key} is for a single hop list; with [[kinosons.lists]] each entry has its own"),
+                ));
+            }
+        }
+    }
+    if k.hops.is_none() && k.lists.is_empty() && k.duration.is_some() && n_runs > 1 {
+        return Err(file.invalid(
+            "duration",
+            "duration overrides the span of one trajectory; hops found in several trajectories each take their own span",
+        ));
+    }
+    const LISTS: &str = "kinosons.lists";
+    for (i, entry) in k.lists.iter().enumerate() {
+        let t = entry.temperature;
+        if !(t > 0.0 && t.is_finite()) {
+            return Err(file.invalid_in(LISTS, i, "temperature", format!("must be positive, got {t} K")));
+        }
+        if let Some(j) = k.lists[..i].iter().position(|e| e.temperature == t) {
+            return Err(file.invalid_in(
+                LISTS,
+                i,
+                "temperature",
+                format!("{t} K is also the temperature of {LISTS}[{j}]; the outputs are named by temperature"),
+            ));
+        }
+        if let Some(d) = entry.duration {
+            if !(d > 0.0 && d.is_finite()) {
+                return Err(file.invalid_in(LISTS, i, "duration", format!("must be positive, got {d} ps")));
+            }
+        }
+    }
     let sites_path = file.resolve(&k.sites);
     let sites_structure = calcine_io::read_extxyz_any_species(&sites_path)
         .map_err(|e| file.load_error("sites", "cannot read the sites", e))?
         .into_structure();
     let positions: Vec<Vec3> = sites_structure.atoms.positions[..sites_structure.atoms.n_owned()].to_vec();
     let sites = Sites::new(positions, sites_structure.simbox.clone(), k.cutoff);
-    let hop_list = match &k.hops {
-        None => None,
-        Some(h) => {
-            let hops =
-                read_hop_list(&file.resolve(h)).map_err(|e| file.load_error("hops", "cannot read the hop list", e))?;
-            let Some(initial) = &k.initial else {
-                return Err(file.invalid("hops", "a hop list needs the initial structure (initial = \"start.xyz\")"));
-            };
-            let start = calcine_io::read_extxyz_any_species(file.resolve(initial))
-                .map_err(|e| file.load_error("initial", "cannot read the initial structure", e))?
-                .into_structure();
-            let n = start.atoms.n_owned();
-            let names = start.species.names();
-            let initial_sites: Vec<usize> = start.atoms.positions[..n].iter().map(|x| sites.nearest(x)).collect();
-            let species = start.atoms.species[..n].iter().map(|s| s.index()).collect();
-            Some(HopList { hops, initial: initial_sites, species, names })
-        }
+    // The atoms of a hop list at the start: each on its nearest site.
+    // (initial sites, species indices, species names)
+    type Start = (Vec<usize>, Vec<usize>, Vec<String>);
+    let start_of = |path: &Path| -> Result<Start, String> {
+        let start = calcine_io::read_extxyz_any_species(path).map_err(|e| e.to_string())?.into_structure();
+        let n = start.atoms.n_owned();
+        let initial = start.atoms.positions[..n].iter().map(|x| sites.nearest(x)).collect();
+        let species = start.atoms.species[..n].iter().map(|s| s.index()).collect();
+        Ok((initial, species, start.species.names()))
     };
-    Ok(KinosonJob { sites, hop_list, residence, duration: k.duration, blocks: k.blocks.unwrap_or(10) })
+    let mut hop_lists = Vec::new();
+    if let Some(h) = &k.hops {
+        let hops =
+            read_hop_list(&file.resolve(h)).map_err(|e| file.load_error("hops", "cannot read the hop list", e))?;
+        let Some(initial) = &k.initial else {
+            return Err(file.invalid("hops", "a hop list needs the initial structure (initial = \"start.xyz\")"));
+        };
+        let (initial, species, names) = start_of(&file.resolve(initial))
+            .map_err(|e| file.load_error("initial", "cannot read the initial structure", e))?;
+        hop_lists.push(HopList { hops, initial, species, names, temperature: None, duration: k.duration });
+    }
+    for (i, entry) in k.lists.iter().enumerate() {
+        let t = entry.temperature;
+        let hops = read_hop_list(&file.resolve(&entry.hops))
+            .map_err(|e| file.load_error_in(LISTS, i, "hops", "cannot read the hop list", e))?;
+        let (initial, species, names) = start_of(&file.resolve(&entry.initial))
+            .map_err(|e| file.load_error_in(LISTS, i, "initial", "cannot read the initial structure", e))?;
+        if let Some(first) = hop_lists.first() {
+            let first: &HopList = first;
+            if first.names != names {
+                return Err(file.invalid_in(
+                    LISTS,
+                    i,
+                    "initial",
+                    format!(
+                        "species {:?}, but {LISTS}[0] has {:?}: every list needs the same species",
+                        names, first.names
+                    ),
+                ));
+            }
+        }
+        hop_lists.push(HopList { hops, initial, species, names, temperature: Some(t), duration: entry.duration });
+    }
+    Ok(KinosonJob { sites, hop_lists, residence, duration: k.duration, blocks: k.blocks.unwrap_or(10) })
 }
 
 #[cfg(test)]
@@ -532,6 +621,13 @@ mod tests {
         assert_eq!(job.spec.drift, Drift::CentreOfMass);
         assert_eq!(job.spec.blocks, TransportSpec::DEFAULT_BLOCKS);
         assert_eq!(job.directory, PathBuf::from("transport"));
+    }
+
+    #[test]
+    fn kinoson_list_errors_name_the_entry_and_its_line() {
+        let e = read("[transport]\ntrajectory = \"traj.xyz\"\ntemperature = 900\nspecies = [\"Li\"]\n[kinosons]\nsites = \"traj.xyz\"\ncutoff = 3\n[[kinosons.lists]]\nhops = \"a.csv\"\ntemperature = 600\ninitial = \"s.xyz\"\n[[kinosons.lists]]\nhops = \"b.csv\"\ninitial = \"s.xyz\"\ntemperature = -600\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("in.toml:15: kinosons.lists[1].temperature: must be positive"), "{e}");
     }
 
     #[test]

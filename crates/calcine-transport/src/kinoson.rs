@@ -22,7 +22,12 @@
 //! functional is then quadratic in θ, minimised in closed form by θ = −A⁻¹c with
 //! A_kl = Σ Δφ_k·Δφ_l and c_k = Σ δx·Δφ_k. Because θ is fitted on the data, its own value
 //! is optimistically low; D is reported by two-fold cross-fitting (θ from the even hops
-//! scores the odd ones and the reverse), with errors from blocks in time.
+//! scores the odd ones and the reverse). Errors are delete-one-block jackknife errors over
+//! blocks in time, θ refitted for each replicate, so the noise of the fitted θ is included.
+//! With one vacancy in a lattice every transition is equivalent: each adds the same scalar
+//! products to A and c, θ and f are the same for any hop sequence, and f has no
+//! statistical error at all. The basis itself biases D and f upwards (the functional is an
+//! upper bound); that bias is not in the error bar — it shrinks as `cutoff` grows.
 //! **[unverified: the kinoson normalisation follows transport.md §1.4; confirm against
 //! the paper.]**
 
@@ -32,7 +37,6 @@ use std::path::Path;
 use calcine_core::{SimBox, Vec3};
 use nalgebra::{DMatrix, DVector};
 
-use crate::fit::block_estimate;
 use crate::{Estimate, TransportError};
 
 /// One hop: at `time` (ps) atom `atom` (an index into the atoms) moves from site `from`
@@ -401,6 +405,43 @@ fn merge_stars(change: &mut Change) {
     }
 }
 
+/// The functional of a set of transitions as a quadratic form in θ:
+/// Σ|δx + Σ_k θ_k Δφ_k|² = s0 + 2θ·c + θᵀAθ.
+#[derive(Debug, Clone)]
+struct Quadratic {
+    s0: f64,
+    c: DVector<f64>,
+    a: DMatrix<f64>,
+}
+
+impl Quadratic {
+    fn new(k: usize) -> Self {
+        Self { s0: 0.0, c: DVector::zeros(k), a: DMatrix::zeros(k, k) }
+    }
+
+    fn add(&mut self, other: &Quadratic) {
+        self.s0 += other.s0;
+        self.c += &other.c;
+        self.a += &other.a;
+    }
+
+    fn value(&self, theta: &DVector<f64>) -> f64 {
+        self.s0 + 2.0 * theta.dot(&self.c) + theta.dot(&(&self.a * theta))
+    }
+}
+
+/// The delete-one jackknife standard error of replicates θ₍ᵦ₎: √((B−1)/B · Σ(θ₍ᵦ₎ − θ̄)²);
+/// NaN with fewer than two finite replicates.
+fn jackknife_error(replicates: &[f64]) -> f64 {
+    let r: Vec<f64> = replicates.iter().copied().filter(|x| x.is_finite()).collect();
+    if r.len() < 2 {
+        return f64::NAN;
+    }
+    let b = r.len() as f64;
+    let mean = r.iter().sum::<f64>() / b;
+    ((b - 1.0) / b * r.iter().map(|x| (x - mean).powi(2)).sum::<f64>()).sqrt()
+}
+
 fn solve_theta(a: &DMatrix<f64>, c: &DVector<f64>) -> DVector<f64> {
     let k = a.nrows();
     if k == 0 {
@@ -448,41 +489,58 @@ pub fn kinosons(
         return Err(TransportError::Invalid(format!("the duration must be positive, not {duration} ps")));
     }
     let atoms: Vec<usize> = (0..n_species).map(|s| species.iter().filter(|&&x| x == s).count()).collect();
-    // Pass 1: normal equations per species and fold.
-    let mut a = vec![vec![DMatrix::<f64>::zeros(k, k); 2]; n_species];
-    let mut c = vec![vec![DVector::<f64>::zeros(k); 2]; n_species];
-    let mut s0 = vec![0.0; n_species];
+    let blocks = options.blocks.max(1);
+    let block_of = |time: f64| (((time - t0) / duration * blocks as f64) as usize).min(blocks - 1);
+    // Pass 1: the quadratic form of the functional, Σ|δx + Σθ_k Δφ_k|² = s0 + 2θ·c + θᵀAθ,
+    // per species, fold and block in time.
+    let mut stats = vec![vec![vec![Quadratic::new(k); blocks]; 2]; n_species];
     let mut n_hops = vec![0usize; n_species];
     let mut replay = Replay::new(sites, initial);
     for (n, hop) in hops.iter().enumerate() {
-        let fold = n % 2;
+        let (fold, block) = (n % 2, block_of(hop.time));
         n_hops[species[hop.atom]] += 1;
         replay.apply(n, hop, &mut |atom, dx, change| {
-            let s = species[atom];
-            s0[s] += dx[0] * dx[0] + dx[1] * dx[1] + dx[2] * dx[2];
+            let q = &mut stats[species[atom]][fold][block];
+            q.s0 += dx[0] * dx[0] + dx[1] * dx[1] + dx[2] * dx[2];
             for &(i, vi) in change {
-                c[s][fold][i] += dx[0] * vi[0] + dx[1] * vi[1] + dx[2] * vi[2];
+                q.c[i] += dx[0] * vi[0] + dx[1] * vi[1] + dx[2] * vi[2];
                 for &(j, vj) in change {
-                    a[s][fold][(i, j)] += vi[0] * vj[0] + vi[1] * vj[1] + vi[2] * vj[2];
+                    q.a[(i, j)] += vi[0] * vj[0] + vi[1] * vj[1] + vi[2] * vj[2];
                 }
             }
         })?;
     }
-    let theta_fold: Vec<[DVector<f64>; 2]> =
-        (0..n_species).map(|s| [solve_theta(&a[s][0], &c[s][0]), solve_theta(&a[s][1], &c[s][1])]).collect();
-    let theta_all: Vec<DVector<f64>> =
-        (0..n_species).map(|s| solve_theta(&(&a[s][0] + &a[s][1]), &(&c[s][0] + &c[s][1]))).collect();
-    // Pass 2: kinosons with the other fold's θ, per block in time.
-    let blocks = options.blocks.max(1);
-    let mut block_d = vec![vec![0.0; blocks]; n_species];
-    let mut block_d0 = vec![vec![0.0; blocks]; n_species];
+    let sum = |s: usize, fold: usize, skip: Option<usize>| {
+        let mut q = Quadratic::new(k);
+        for (b, part) in stats[s][fold].iter().enumerate() {
+            if Some(b) != skip {
+                q.add(part);
+            }
+        }
+        q
+    };
+    let theta_fold: Vec<[DVector<f64>; 2]> = (0..n_species)
+        .map(|s| {
+            let (q0, q1) = (sum(s, 0, None), sum(s, 1, None));
+            [solve_theta(&q0.a, &q0.c), solve_theta(&q1.a, &q1.c)]
+        })
+        .collect();
+    let theta_all: Vec<DVector<f64>> = (0..n_species)
+        .map(|s| {
+            let mut q = sum(s, 0, None);
+            q.add(&sum(s, 1, None));
+            solve_theta(&q.a, &q.c)
+        })
+        .collect();
+    // Pass 2: each transition's kinosons with the other fold's θ.
+    let mut total_d = vec![0.0; n_species];
+    let mut total_d0 = vec![0.0; n_species];
     let mut training = vec![0.0; n_species];
     let mut kinosons = Vec::with_capacity(hops.len());
     let mut records = Vec::with_capacity(hops.len());
     let mut replay = Replay::new(sites, initial);
     for (n, hop) in hops.iter().enumerate() {
         let other = 1 - n % 2;
-        let block = (((hop.time - t0) / duration * blocks as f64) as usize).min(blocks - 1);
         let mut kappa = vec![0.0; n_species];
         replay.apply(n, hop, &mut |atom, dx, change| {
             let s = species[atom];
@@ -499,8 +557,8 @@ pub fn kinosons(
             let held_out = term(&theta_fold[s][other]);
             kappa[s] += held_out;
             training[s] += term(&theta_all[s]);
-            block_d[s][block] += held_out;
-            block_d0[s][block] += (dx[0] * dx[0] + dx[1] * dx[1] + dx[2] * dx[2]) * norm;
+            total_d[s] += held_out;
+            total_d0[s] += (dx[0] * dx[0] + dx[1] * dx[1] + dx[2] * dx[2]) * norm;
         })?;
         let s = species[hop.atom];
         records.push(HopRecord {
@@ -517,20 +575,32 @@ pub fn kinosons(
     let mut diffusion = Vec::new();
     let mut uncorrelated = Vec::new();
     let mut factor = Vec::new();
+    // Errors: the delete-one-block jackknife of the whole estimator, θ refitted without
+    // the block (closed form from the per-block quadratic forms), so that the noise of the
+    // fitted θ is included, not only the spread of per-block values at a fixed θ.
+    let d_norm = |s: usize| 1.0 / (2.0 * d * duration * atoms[s] as f64);
     for s in 0..n_species {
-        let total: f64 = block_d[s].iter().sum();
-        let total0: f64 = block_d0[s].iter().sum();
-        let scaled = |v: &[f64]| v.iter().map(|x| x * blocks as f64).collect::<Vec<f64>>();
-        let (db, d0b) = (scaled(&block_d[s]), scaled(&block_d0[s]));
-        let ratios: Vec<f64> = db.iter().zip(&d0b).filter(|(_, b)| **b > 0.0).map(|(a, b)| a / b).collect();
-        diffusion.push(Estimate::new(total, block_estimate(&db).std_error));
-        uncorrelated.push(Estimate::new(total0, block_estimate(&d0b).std_error));
-        factor.push(Estimate::new(
-            if total0 > 0.0 { total / total0 } else { f64::NAN },
-            block_estimate(&ratios).std_error,
-        ));
+        let (total, total0) = (total_d[s], total_d0[s]);
+        let mut rep_d = Vec::new();
+        let mut rep_d0 = Vec::new();
+        let mut rep_f = Vec::new();
+        if blocks >= 2 {
+            // Leaving out one block of B leaves (B−1)/B of the duration.
+            let scale = d_norm(s) * blocks as f64 / (blocks - 1) as f64;
+            for b in 0..blocks {
+                let q = [sum(s, 0, Some(b)), sum(s, 1, Some(b))];
+                let theta = [solve_theta(&q[0].a, &q[0].c), solve_theta(&q[1].a, &q[1].c)];
+                let held_out = q[0].value(&theta[1]) + q[1].value(&theta[0]);
+                let d0_raw = q[0].s0 + q[1].s0;
+                rep_d.push(held_out * scale);
+                rep_d0.push(d0_raw * scale);
+                rep_f.push(if d0_raw > 0.0 { held_out / d0_raw } else { f64::NAN });
+            }
+        }
+        diffusion.push(Estimate::new(total, jackknife_error(&rep_d)));
+        uncorrelated.push(Estimate::new(total0, jackknife_error(&rep_d0)));
+        factor.push(Estimate::new(if total0 > 0.0 { total / total0 } else { f64::NAN }, jackknife_error(&rep_f)));
     }
-    let _ = s0;
     Ok(KinosonResults {
         species: names.to_vec(),
         diffusion,

@@ -268,3 +268,121 @@ pub fn write_kinoson_outputs(
     }
     Ok(written)
 }
+
+/// Kinosons of one run (a hop list or a trajectory) at its temperature.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KinosonRun {
+    /// K.
+    pub temperature: f64,
+    #[serde(flatten)]
+    pub results: KinosonResults,
+}
+
+/// The units of a [`KinosonReport`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KinosonUnits {
+    pub temperature: &'static str,
+    pub diffusion: &'static str,
+    pub kinoson: &'static str,
+    pub duration: &'static str,
+    pub activation_energy: &'static str,
+    pub covariance: &'static str,
+}
+
+impl Default for KinosonUnits {
+    fn default() -> Self {
+        Self {
+            temperature: "K",
+            diffusion: "Å²/ps (D, D0, the prefactors and the kinosons); f is dimensionless",
+            kinoson: "Å²/ps",
+            duration: "ps",
+            activation_energy: "eV",
+            covariance: "of (Ea in eV, ln prefactor)",
+        }
+    }
+}
+
+/// Kinosons at several temperatures: per temperature D, D₀ and f = D/D₀ per species with
+/// their standard errors, and per species Arrhenius fits of D and of D₀.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KinosonReport {
+    pub units: KinosonUnits,
+    pub temperatures: Vec<f64>,
+    pub species: Vec<String>,
+    pub runs: Vec<KinosonRun>,
+    /// Per species, the fit of D (none for a species that cannot be fitted: no hops at some
+    /// temperature, or fewer than two temperatures).
+    pub diffusion_fits: Vec<Option<crate::fit::ArrheniusFit>>,
+    /// Per species, the fit of D₀.
+    pub uncorrelated_fits: Vec<Option<crate::fit::ArrheniusFit>>,
+}
+
+impl KinosonReport {
+    /// Gathers runs (the same species in the same order in each) and fits them.
+    pub fn new(runs: Vec<KinosonRun>) -> Result<Self, TransportError> {
+        let Some(first) = runs.first() else {
+            return Err(TransportError::Invalid("no kinoson runs to report".into()));
+        };
+        let species = first.results.species.clone();
+        if let Some(r) = runs.iter().find(|r| r.results.species != species) {
+            return Err(TransportError::Invalid(format!(
+                "the kinoson run at {} K has species {:?}, the first {:?}: every run needs the same species",
+                r.temperature, r.results.species, species
+            )));
+        }
+        let temperatures: Vec<f64> = runs.iter().map(|r| r.temperature).collect();
+        for (i, t) in temperatures.iter().enumerate() {
+            if !(*t > 0.0 && t.is_finite()) || temperatures[..i].contains(t) {
+                return Err(TransportError::Invalid(format!(
+                    "kinoson runs need distinct positive temperatures (the outputs are named by them), not {temperatures:?}"
+                )));
+            }
+        }
+        let fits = |pick: &dyn Fn(&KinosonResults) -> &Vec<crate::Estimate>| {
+            (0..species.len())
+                .map(|i| {
+                    let values: Vec<crate::Estimate> = runs.iter().map(|r| pick(&r.results)[i]).collect();
+                    crate::fit::arrhenius(&temperatures, &values).ok()
+                })
+                .collect::<Vec<_>>()
+        };
+        let diffusion_fits = fits(&|r| &r.diffusion);
+        let uncorrelated_fits = fits(&|r| &r.uncorrelated);
+        Ok(Self { units: KinosonUnits::default(), temperatures, species, runs, diffusion_fits, uncorrelated_fits })
+    }
+
+    /// The tag of run `i` in file names: `_<T>K`.
+    pub fn tag(&self, i: usize) -> String {
+        format!("_{}K", self.temperatures[i])
+    }
+}
+
+/// Writes kinosons at several temperatures: `kinosons.json` (the [`KinosonReport`]),
+/// `hops_<T>K.csv` per temperature and with `plots` `kinosons.png` (per species, one
+/// histogram per temperature) and `kinosons_arrhenius.png` (D and D₀ against 1000/T).
+pub fn write_kinoson_report_outputs(
+    dir: &Path,
+    report: &KinosonReport,
+    plots: bool,
+) -> Result<Vec<std::path::PathBuf>, TransportError> {
+    std::fs::create_dir_all(dir).map_err(|source| TransportError::Write { path: dir.to_path_buf(), source })?;
+    let json_path = dir.join("kinosons.json");
+    write_json(&json_path, report)?;
+    let mut written = vec![json_path];
+    for (i, run) in report.runs.iter().enumerate() {
+        let csv_path = dir.join(format!("hops{}.csv", report.tag(i)));
+        write_hops_csv(&csv_path, &run.results)?;
+        written.push(csv_path);
+    }
+    if plots {
+        if let Some(figure) = crate::plots::kinosons_temperatures_figure(report) {
+            let png = dir.join("kinosons.png");
+            crate::plots::write_figure(&png, &figure)?;
+            written.push(png);
+        }
+        let png = dir.join("kinosons_arrhenius.png");
+        crate::plots::write_figure(&png, &crate::plots::kinosons_arrhenius_figure(report))?;
+        written.push(png);
+    }
+    Ok(written)
+}

@@ -1,7 +1,8 @@
 //! PNG charts of an analysis (drawn by `calcine-plot`): the tracer MSDs and the collective
 //! cross-displacement curves with their fitted lines, the fit window shaded and the ±1σ
 //! band of the fitted slope (`msd.png`); D against 1000/T with error bars and the Arrhenius
-//! fits (`arrhenius.png`); the distribution of kinosons per species (`kinosons.png`).
+//! fits (`arrhenius.png`); the distribution of kinosons per species, at one temperature or
+//! several (`kinosons.png`), and their D and D₀ against 1000/T (`kinosons_arrhenius.png`).
 //! Charts only picture numbers that the JSON and CSV files hold.
 
 use std::path::Path;
@@ -13,7 +14,7 @@ use crate::correlate::pair_index;
 use crate::fit::LineFit;
 use crate::kinoson::KinosonResults;
 use crate::onsager::{transformed, TransportResults};
-use crate::output::ArrheniusReport;
+use crate::output::{ArrheniusReport, KinosonReport};
 use crate::{Estimate, TransportError};
 
 fn pm(e: Estimate) -> String {
@@ -91,35 +92,93 @@ pub fn msd_figure(corr: &Correlations, results: &TransportResults) -> Figure {
     fig
 }
 
+/// Values against 1000/T with error bars, labelled with the fit's activation energy, and
+/// the fitted line over the temperatures' range.
+fn add_arrhenius(
+    panel: &mut Panel,
+    x: &[f64],
+    name: &str,
+    values: &[Estimate],
+    fit: Option<&crate::fit::ArrheniusFit>,
+    colour: calcine_plot::Colour,
+) {
+    let kb = calcine_core::units::BOLTZ;
+    let pts = x.iter().copied().zip(values.iter().map(|d| d.value)).collect();
+    let err = values.iter().map(|d| d.std_error).collect();
+    let label = match fit {
+        Some(f) => format!("{name}: Ea = {:.4} ± {:.4} eV", f.activation_energy.value, f.activation_energy.std_error),
+        None => name.to_string(),
+    };
+    panel.series.push(Series::points_with_errors(label, pts, err, colour));
+    if let Some(f) = fit {
+        let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+        let line = (0..=40)
+            .map(|k| lo + (hi - lo) * k as f64 / 40.0)
+            .map(|v| (v, f.prefactor.value * (-f.activation_energy.value * v / (1000.0 * kb)).exp()))
+            .collect();
+        panel.series.push(Series { label: None, points: line, colour, mark: Mark::Line, errors: None });
+    }
+}
+
 /// `arrhenius.png`: tracer D per species against 1000/T (log scale) with error bars and the
 /// Arrhenius fits.
 pub fn arrhenius_figure(report: &ArrheniusReport) -> Figure {
-    let kb = calcine_core::units::BOLTZ;
     let x: Vec<f64> = report.temperatures.iter().map(|t| 1000.0 / t).collect();
     let mut panel = Panel::new(Axis::linear("1000 / T (1/K)"), Axis::log("D* (Å²/ps)"));
     // D falls with 1000/T: the upper right corner is free.
     panel.legend = Corner::UpperRight;
     for (i, name) in report.species.iter().enumerate() {
-        let c = curve_colour(i);
-        let pts = x.iter().copied().zip(report.diffusion[i].iter().map(|d| d.value)).collect();
-        let err = report.diffusion[i].iter().map(|d| d.std_error).collect();
-        let label = match &report.diffusion_fits[i] {
-            Some(f) => {
-                format!("{name}: Ea = {:.4} ± {:.4} eV", f.activation_energy.value, f.activation_energy.std_error)
-            }
-            None => name.clone(),
-        };
-        panel.series.push(Series::points_with_errors(label, pts, err, c));
-        if let Some(f) = &report.diffusion_fits[i] {
-            let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
-            let line = (0..=40)
-                .map(|k| lo + (hi - lo) * k as f64 / 40.0)
-                .map(|v| (v, f.prefactor.value * (-f.activation_energy.value * v / (1000.0 * kb)).exp()))
-                .collect();
-            panel.series.push(Series { label: None, points: line, colour: c, mark: Mark::Line, errors: None });
-        }
+        add_arrhenius(&mut panel, &x, name, &report.diffusion[i], report.diffusion_fits[i].as_ref(), curve_colour(i));
     }
     Figure::new(720, 560, vec![panel])
+}
+
+/// `kinosons_arrhenius.png`: per species with hops at every temperature, the kinoson D
+/// (colour 2i) and the uncorrelated D₀ (colour 2i + 1) against 1000/T with error bars and
+/// their Arrhenius fits.
+pub fn kinosons_arrhenius_figure(report: &KinosonReport) -> Figure {
+    let x: Vec<f64> = report.temperatures.iter().map(|t| 1000.0 / t).collect();
+    let mut panel = Panel::new(Axis::linear("1000 / T (1/K)"), Axis::log("D (Å²/ps)"));
+    panel.legend = Corner::UpperRight;
+    panel.title = Some("kinosons: D (correlated) and D0 (uncorrelated)".into());
+    for (i, name) in report.species.iter().enumerate() {
+        if report.runs.iter().any(|r| r.results.n_hops[i] == 0) {
+            continue;
+        }
+        let d: Vec<Estimate> = report.runs.iter().map(|r| r.results.diffusion[i]).collect();
+        let d0: Vec<Estimate> = report.runs.iter().map(|r| r.results.uncorrelated[i]).collect();
+        add_arrhenius(&mut panel, &x, &format!("{name} D"), &d, report.diffusion_fits[i].as_ref(), curve_colour(2 * i));
+        let fit0 = report.uncorrelated_fits[i].as_ref();
+        add_arrhenius(&mut panel, &x, &format!("{name} D0"), &d0, fit0, curve_colour(2 * i + 1));
+    }
+    Figure::new(720, 560, vec![panel])
+}
+
+/// `kinosons.png` at several temperatures: per species with hops, one histogram of log10 κ
+/// weighted by κ per temperature (colour = the temperature's index); `None` without hops.
+pub fn kinosons_temperatures_figure(report: &KinosonReport) -> Option<Figure> {
+    let mut panels = Vec::new();
+    for name in &report.species {
+        let mut panel = Panel::new(Axis::linear("log10 kinoson (Å²/ps)"), Axis::linear("contribution to D (Å²/ps)"));
+        panel.title = Some(format!("{name}: kinosons by temperature"));
+        for (t, run) in report.runs.iter().enumerate() {
+            let k: Vec<f64> =
+                run.results.hops.iter().filter(|h| &h.species == name && h.kinoson > 0.0).map(|h| h.kinoson).collect();
+            if k.is_empty() {
+                continue;
+            }
+            let logs: Vec<f64> = k.iter().map(|v| v.log10()).collect();
+            let bins = (k.len() as f64).sqrt().ceil().clamp(5.0, 60.0) as usize;
+            let i = report.species.iter().position(|s| s == name).expect("a species of the report");
+            let label = format!("{} K: {} hops, D = {} Å²/ps", run.temperature, k.len(), pm(run.results.diffusion[i]));
+            panel.bars.push(Bars::histogram(label, &logs, &k, bins, curve_colour(t)));
+        }
+        if !panel.bars.is_empty() {
+            panels.push(panel);
+        }
+    }
+    let width = 620 * panels.len() as u32;
+    (!panels.is_empty()).then(|| Figure::new(width, 520, panels))
 }
 
 /// `kinosons.png`: per species, the histogram of log10 of the hops' kinosons weighted by

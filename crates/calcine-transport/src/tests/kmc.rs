@@ -203,3 +203,120 @@ fn hop_detection_filters_recrossings() {
     assert!((hops[0].time - 0.5).abs() < 1e-12, "the hop is dated at its arrival");
     assert!((duration - 0.9).abs() < 1e-12);
 }
+
+/// Kinosons of vacancy KMC at `temperatures` with Arrhenius rates w = ν·exp(−Ea/(k_B·T)).
+fn arrhenius_kmc(
+    kind: Cubic,
+    cells: usize,
+    cutoff: f64,
+    temperatures: &[f64],
+    n_jumps: usize,
+    seed: u64,
+) -> (crate::output::KinosonReport, f64, Lattice) {
+    let (a, nu, ea) = (1.0, 10.0, 0.3);
+    let lattice = Lattice::new(kind, cells, a);
+    let n_atoms = lattice.points.len() - 1;
+    let positions: Vec<Vec3> = (0..lattice.points.len()).map(|s| lattice.position(s)).collect();
+    let sites = Sites::new(positions, lattice.simbox(), cutoff * a + 1e-6);
+    let initial: Vec<usize> = (1..=n_atoms).collect();
+    let mut runs = Vec::new();
+    for (i, &t) in temperatures.iter().enumerate() {
+        let w = nu * (-ea / (calcine_core::units::BOLTZ * t)).exp();
+        let hops = vacancy_kmc(&lattice, w, n_jumps, seed + i as u64);
+        let options = KinosonOptions { duration: Some(hops.last().unwrap().time), blocks: 10 };
+        let results = kinosons(&sites, &initial, &vec![0; n_atoms], &["Cu".into()], &hops, options).unwrap();
+        runs.push(crate::output::KinosonRun { temperature: t, results });
+    }
+    let prefactor = lattice.jumps.len() as f64 * nu * lattice.jump_length().powi(2) / (6.0 * n_atoms as f64);
+    (crate::output::KinosonReport::new(runs).unwrap(), prefactor, lattice)
+}
+
+#[test]
+#[ignore = "exploration: f against the basis cutoff and the spread over seeds (prints)"]
+fn kinoson_f_against_cutoff_and_seeds() {
+    for cutoff in [1.0, 1.5, 2.0, 2.5, 3.0] {
+        let mut fs = Vec::new();
+        for seed in 0..8 {
+            let (r, _, _) = arrhenius_kmc(Cubic::Fcc, 5, cutoff, &[800.0], 20_000, 100 + seed);
+            let f = r.runs[0].results.correlation_factor[0];
+            fs.push(f.value);
+            if seed < 2 {
+                eprintln!(
+                    "cutoff {cutoff} a: f = {:.6} ± {:.6} ({} stars)",
+                    f.value, f.std_error, r.runs[0].results.basis_size
+                );
+            }
+        }
+        let m = fs.iter().sum::<f64>() / fs.len() as f64;
+        let sd = (fs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (fs.len() - 1) as f64).sqrt();
+        eprintln!("cutoff {cutoff} a: mean f {m:.6}, spread over seeds {sd:.6}, exact 0.781451");
+    }
+}
+
+/// Vacancy KMC in fcc at four temperatures with Arrhenius rates (Ea = 0.3 eV): the kinoson
+/// route gives D₀ = z·w·ℓ²/(2d·N) with honest error bars, Ea and the prefactor of D and
+/// D₀ within their uncertainties, and f within 1% of the exact 0.78145142 from above.
+/// With one vacancy every transition is equivalent, so the fitted basis coefficients (and
+/// f) are the same for any hop sequence: f has no statistical error, only the basis's
+/// upward bias, which falls as the cutoff grows (transport.md; docs/input.md).
+#[test]
+fn kinosons_at_several_temperatures_fit_arrhenius_laws_and_f() {
+    let exact_f = 0.78145142;
+    let n_jumps = 20_000;
+    let temperatures = [500.0, 700.0, 900.0, 1100.0];
+    let clock = std::time::Instant::now();
+    let (report, prefactor, lattice) = arrhenius_kmc(Cubic::Fcc, 5, 2.0, &temperatures, n_jumps, 50);
+    let n_atoms = (lattice.points.len() - 1) as f64;
+    let kb = calcine_core::units::BOLTZ;
+    for run in &report.runs {
+        let r = &run.results;
+        let (f, d0) = (r.correlation_factor[0], r.uncorrelated[0]);
+        let w = 10.0 * (-0.3 / (kb * run.temperature)).exp();
+        let exact_d0 = 12.0 * w * lattice.jump_length().powi(2) / (6.0 * n_atoms);
+        eprintln!(
+            "{} K: f = {:.6} ± {:.1e}, D0 = {:.5e} ± {:.1e} (exact {exact_d0:.5e}), D = {:.5e} ± {:.1e}",
+            run.temperature,
+            f.value,
+            f.std_error,
+            d0.value,
+            d0.std_error,
+            r.diffusion[0].value,
+            r.diffusion[0].std_error
+        );
+        assert!(f.value > exact_f && f.value < 1.01 * exact_f, "f = {f:?}, exact {exact_f} (an upper bound)");
+        assert!(f.std_error < 1e-6, "f has no sampling noise here: {f:?}");
+        assert!((f.value - report.runs[0].results.correlation_factor[0].value).abs() < 1e-6, "f is the same at each T");
+        assert!((d0.value - exact_d0).abs() < 3.0 * d0.std_error, "D0 {d0:?} vs {exact_d0}");
+        // The relative error of D0 from n hops is 1/√n (the run's duration is a sum of n
+        // exponential waits); a 10-block jackknife estimates it within about ±25%.
+        let relative = d0.std_error / d0.value * (n_jumps as f64).sqrt();
+        assert!(relative > 0.5 && relative < 1.6, "D0's relative error is {relative}/√n, not 1/√n");
+    }
+    for (what, fit, exact_prefactor) in [
+        ("D0", report.uncorrelated_fits[0].unwrap(), prefactor),
+        ("D", report.diffusion_fits[0].unwrap(), prefactor * report.runs[0].results.correlation_factor[0].value),
+    ] {
+        let (ea, p) = (fit.activation_energy, fit.ln_prefactor);
+        eprintln!(
+            "{what}: Ea = {:.5} ± {:.5} eV, ln prefactor = {:.5} ± {:.5} (exact {:.5}), cov {:.3e}",
+            ea.value,
+            ea.std_error,
+            p.value,
+            p.std_error,
+            exact_prefactor.ln(),
+            fit.covariance[0][1]
+        );
+        assert!((ea.value - 0.3).abs() < 3.0 * ea.std_error && ea.std_error < 0.005, "{what}: Ea {ea:?}");
+        assert!((p.value - exact_prefactor.ln()).abs() < 3.0 * p.std_error, "{what}: ln prefactor {p:?}");
+        assert!(fit.covariance[0][1] > 0.0, "Ea and ln D0 are positively correlated");
+    }
+    // The variational bound falls towards the exact f as the basis grows.
+    let f_of = |cutoff: f64| {
+        let (r, _, _) = arrhenius_kmc(Cubic::Fcc, 5, cutoff, &[700.0], 5_000, 7);
+        r.runs[0].results.correlation_factor[0].value
+    };
+    let (f1, f15, f2) = (f_of(1.0), f_of(1.5), report.runs[0].results.correlation_factor[0].value);
+    eprintln!("f by cutoff: 1a {f1:.6}, 1.5a {f15:.6}, 2a {f2:.6}; exact {exact_f}");
+    assert!(f1 > f15 && f15 > f2 && f2 > exact_f);
+    assert!(clock.elapsed().as_secs_f64() < 60.0);
+}
