@@ -13,12 +13,13 @@
 //!     id                     (N,) atom ids, the order of every per-atom row
 //!     species                (N,) species index; attribute `names` (species names), `masses`
 //!     position/{step,time,value}    value (frames, N, 3) Å, time ps
-//!     velocity/{step,time,value}    Å ps-1 (when the frames have velocities)
-//!     force/{step,time,value}       eV Angstrom-1 (on request: MDAnalysis does not know eV)
-//!     image/{step,time,value}       (frames, N, 3) periodic image counts
+//!     velocity/{step,time,value}    Å ps-1            } the fields of [`H5mdContents`]
+//!     image/{step,time,value}       (frames, N, 3)    } (`[output] h5md_fields`; velocity
+//!     force/{step,time,value}       eV Angstrom-1     } and image unless told otherwise)
 //! /observables/<name>/{step,time,value}   the thermo of every frame: temperature (K),
 //!     potential_energy, kinetic_energy, total_energy, conserved_energy (eV), pressure
-//!     (bar), pressure_tensor (frames, 6) (bar, xx yy zz xy xz yz), volume (Angstrom3)
+//!     and pressure_pair (bar), volume (Angstrom3), max_<grade> (e.g. max_gamma, when the
+//!     run computes a per-atom grade), pressure_tensor (frames, 6) (bar, xx yy zz xy xz yz)
 //! ```
 //!
 //! Time-dependent datasets are chunked (per-atom data in chunks of one frame and at most
@@ -29,6 +30,12 @@
 //! write the same chunks with the same compressed bytes.
 //! A resumed run cuts every time-dependent dataset back to the frames its checkpoint
 //! recorded.
+//!
+//! Per-atom datasets are made with fill time "never": every chunk of a frame is written
+//! whole, so fill values are never read, and HDF5 1.10.8 then writes no fill chunks when
+//! a dataset grows. Under parallel HDF5 those fill writes (one per new chunk, spread over
+//! the ranks) corrupted chunks of other datasets when the atom count was not a multiple of
+//! [`CHUNK_ATOMS`] (docs/parallel.md).
 
 use std::path::{Path, PathBuf};
 
