@@ -386,14 +386,17 @@ TOML
 done
 
 echo "7. H5MD: collective writes (parallel HDF5) against the gathered writer"
-h5md_input() { # dir, writer, steps, [system lines], [h5md_fields]
-  mkdir -p "$1"
-  cat > "$1/in.toml" <<TOML
-[system]
-${4:-lattice = "fcc"
+h5md_system='lattice = "fcc"
 a = 3.615
 cells = [16, 16, 16]
-species = "Cu"}
+species = "Cu"'
+h5md_fields='["velocity", "image", "force"]'
+h5md_input() { # dir, writer, steps, [system lines], [h5md_fields]
+  mkdir -p "$1"
+  local system="${4:-$h5md_system}" fields="${5:-$h5md_fields}"
+  cat > "$1/in.toml" <<TOML
+[system]
+$system
 [potential]
 style = "eam"
 files = { Cu = "$pot" }
@@ -413,7 +416,7 @@ trajectory = "traj.h5"
 trajectory_every = 10
 checkpoint_every = 30
 h5md_write = "$2"
-h5md_fields = ${5:-["velocity", "image", "force"]}
+h5md_fields = $fields
 TOML
 }
 h5md_run() { # dir, ranks, [--resume]
@@ -515,7 +518,7 @@ with open(sys.argv[1], "w") as f:
     f.write(f"fcc Cu, gapped atom ids\n\n{len(x)} atoms\n1 atom types\n\n")
     f.write("".join(f"0 {length!r} {a}lo {a}hi\n" for a in "xyz"))
     f.write("\nMasses\n\n1 63.546\n\nAtoms # atomic\n\n")
-    f.write("".join(f"{i} 1 {p[0]!r} {p[1]!r} {p[2]!r}\n" for i, p in zip(ids, x)))
+    f.write("".join(f"{i} 1 {p[0]!r} {p[1]!r} {p[2]!r}\n" for i, p in zip(ids.tolist(), x.tolist())))
 PY
 for ids in dense gapped; do
   if [ "$ids" = dense ]; then
