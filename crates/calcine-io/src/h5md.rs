@@ -33,9 +33,9 @@
 //!
 //! Per-atom datasets are made with fill time "never": every chunk of a frame is written
 //! whole, so fill values are never read, and HDF5 1.10.8 then writes no fill chunks when
-//! a dataset grows. Under parallel HDF5 those fill writes (one per new chunk, spread over
-//! the ranks) corrupted chunks of other datasets when the atom count was not a multiple of
-//! [`CHUNK_ATOMS`] (docs/parallel.md).
+//! a dataset grows. Under parallel HDF5 a compressed fill chunk, written late into space
+//! the library had freed and reused, is the likely cause of a corrupted file seen once on
+//! 3 ranks with an atom count not a multiple of [`CHUNK_ATOMS`] (docs/parallel.md).
 
 use std::path::{Path, PathBuf};
 
