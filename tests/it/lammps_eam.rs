@@ -111,3 +111,34 @@ fn run_matches_lammps_reference_evaluator() {
         run_case(yaml, style, names, EamEvaluator::Reference);
     }
 }
+
+/// Forces stored in an H5MD trajectory (`h5md_fields` with "force", through the gathered
+/// frame the writer is given) and read back, against LAMMPS's `init_forces`: the values
+/// must survive the file bit for bit, so they match LAMMPS as the engine's own do.
+#[test]
+fn h5md_stored_forces_match_lammps() {
+    use calcine_io::{FrameReader, H5mdContents, H5mdReader, H5mdWriter};
+    let dir = std::env::temp_dir().join(format!("calcine-h5md-forces-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (yaml, style, names) in EAM_CASES {
+        let reference = LammpsYaml::read(&data_path(&format!("lammps-unittest/{yaml}"))).unwrap();
+        let eam = eam_for(style, &names, EamEvaluator::Kernel);
+        let s = data_metal(&names, &eam);
+        let md = serial_md(s, Box::new(eam), Integrator::Nve, MdSettings { skin: 2.0, ..MdSettings::default() });
+        let frame = md.gather_frame().unwrap();
+        let path = dir.join(format!("{yaml}.h5"));
+        let fields = H5mdContents::from_fields(&["velocity", "image", "force"]).unwrap();
+        let mut w = H5mdWriter::create(&path, &frame, &md.thermo(), fields).unwrap();
+        w.append(&frame, &md.thermo()).unwrap();
+        drop(w);
+        let back = H5mdReader::open(&path, Default::default()).unwrap().read_frame().unwrap().unwrap();
+        let stored = back.forces.as_ref().expect("the file stores forces");
+        for (a, b) in stored.iter().zip(frame.forces.as_ref().unwrap()) {
+            assert_eq!([a.x, a.y, a.z].map(f64::to_bits), [b.x, b.y, b.z].map(f64::to_bits), "{yaml}: stored forces");
+        }
+        let forces = back.ids.iter().zip(stored).map(|(id, f)| (id.0, [f.x, f.y, f.z])).collect();
+        let worst = check_forces(&format!("{yaml} H5MD forces"), &forces, &reference.init_forces, 1e-13);
+        println!("{yaml}: H5MD forces against LAMMPS init_forces, worst relative error {worst:.2e}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

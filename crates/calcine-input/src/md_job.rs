@@ -5,7 +5,7 @@ use std::path::Path;
 use calcine_comm::{Communicator, ProcGrid};
 use calcine_core::{AtomRecord, Atoms};
 use calcine_domain::Domain;
-use calcine_io::{Checkpoint, Compatibility, GradeWatch, H5mdWrite, OutputSpec, TrajectoryFormat};
+use calcine_io::{Checkpoint, Compatibility, GradeWatch, H5mdContents, H5mdWrite, OutputSpec, TrajectoryFormat};
 use calcine_md::{Integrator, Md, MdSettings, ThermostatState};
 use calcine_potential::{AtomGrade, NeighborKind, Potential};
 use sha2::{Digest, Sha256};
@@ -141,6 +141,7 @@ impl MdJob {
                 ));
             }
         }
+        let h5md_fields = H5mdContents::from_fields(&out.h5md_fields).map_err(|m| file.invalid("h5md_fields", m))?;
         check_output_directory(&out.directory).map_err(|message| file.invalid("directory", message))?;
         let settings = MdSettings {
             timestep: run.timestep,
@@ -161,6 +162,7 @@ impl MdJob {
             grade: grade.as_ref().map(|g| g.name().to_string()),
             grade_watch: None,
             h5md_write,
+            h5md_fields,
         };
         let output = match &doc.extrapolation {
             None => output,

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use calcine_io::{H5mdWrite, OutputSpec};
+use calcine_io::{H5mdContents, H5mdWrite, OutputSpec};
 use calcine_md::{Integrator, MdSettings};
 use serde::Deserialize;
 use toml::Spanned;
@@ -310,6 +310,9 @@ pub struct OutputSection {
     pub trajectory_energies: bool,
     /// How an H5MD trajectory is written under MPI: "auto", "gathered" or "collective".
     pub h5md_write: String,
+    /// Per-atom fields of an H5MD trajectory besides positions: any of "velocity",
+    /// "image", "force".
+    pub h5md_fields: Vec<String>,
 }
 
 impl Default for OutputSection {
@@ -323,6 +326,7 @@ impl Default for OutputSection {
             checkpoint_every: None,
             trajectory_energies: false,
             h5md_write: H5mdWrite::default().name().into(),
+            h5md_fields: H5mdContents::default().fields().into_iter().map(String::from).collect(),
         }
     }
 }

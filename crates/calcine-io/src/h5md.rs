@@ -13,12 +13,13 @@
 //!     id                     (N,) atom ids, the order of every per-atom row
 //!     species                (N,) species index; attribute `names` (species names), `masses`
 //!     position/{step,time,value}    value (frames, N, 3) Å, time ps
-//!     velocity/{step,time,value}    Å ps-1 (when the frames have velocities)
-//!     force/{step,time,value}       eV Angstrom-1 (on request: MDAnalysis does not know eV)
-//!     image/{step,time,value}       (frames, N, 3) periodic image counts
+//!     velocity/{step,time,value}    Å ps-1            } the fields of [`H5mdContents`]
+//!     image/{step,time,value}       (frames, N, 3)    } (`[output] h5md_fields`; velocity
+//!     force/{step,time,value}       eV Angstrom-1     } and image unless told otherwise)
 //! /observables/<name>/{step,time,value}   the thermo of every frame: temperature (K),
 //!     potential_energy, kinetic_energy, total_energy, conserved_energy (eV), pressure
-//!     (bar), pressure_tensor (frames, 6) (bar, xx yy zz xy xz yz), volume (Angstrom3)
+//!     and pressure_pair (bar), volume (Angstrom3), max_<grade> (e.g. max_gamma, when the
+//!     run computes a per-atom grade), pressure_tensor (frames, 6) (bar, xx yy zz xy xz yz)
 //! ```
 //!
 //! Time-dependent datasets are chunked (per-atom data in chunks of one frame and at most
@@ -29,6 +30,12 @@
 //! write the same chunks with the same compressed bytes.
 //! A resumed run cuts every time-dependent dataset back to the frames its checkpoint
 //! recorded.
+//!
+//! Per-atom datasets are made with fill time "never": every chunk of a frame is written
+//! whole, so fill values are never read, and HDF5 1.10.8 then writes no fill chunks when
+//! a dataset grows. Under parallel HDF5 a compressed fill chunk, written late into space
+//! the library had freed and reused, is the likely cause of a corrupted file seen once on
+//! 3 ranks with an atom count not a multiple of [`CHUNK_ATOMS`] (docs/parallel.md).
 
 use std::path::{Path, PathBuf};
 
@@ -43,7 +50,7 @@ use crate::{Frame, FrameReader, IoError, PositionKind, Thermo};
 /// under collective writes the chunks (and their compression) are shared among ranks.
 pub const CHUNK_ATOMS: usize = 1 << 13;
 
-/// Which per-atom quantities a writer stores besides positions.
+/// Which per-atom quantities a writer stores besides positions (`[output] h5md_fields`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct H5mdContents {
     pub velocity: bool,
@@ -52,33 +59,91 @@ pub struct H5mdContents {
 }
 
 impl Default for H5mdContents {
+    /// Velocities and image flags, no forces: what every H5MD trajectory held before
+    /// `h5md_fields` existed.
     fn default() -> Self {
         Self { velocity: true, force: false, image: true }
     }
 }
 
-/// The observables written with every frame: name, unit, and how to read it from a thermo.
-const OBSERVABLES: [(&str, &str); 7] = [
+impl H5mdContents {
+    /// The names `h5md_fields` accepts, in the order [`H5mdContents::fields`] lists them.
+    pub const FIELDS: [&'static str; 3] = ["velocity", "image", "force"];
+
+    /// The fields named in `names` (any subset of [`H5mdContents::FIELDS`], any order).
+    pub fn from_fields<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
+        let mut c = Self { velocity: false, force: false, image: false };
+        for name in names {
+            let flag = match name.as_ref() {
+                "velocity" => &mut c.velocity,
+                "image" => &mut c.image,
+                "force" => &mut c.force,
+                other => {
+                    return Err(format!(
+                        "h5md_fields: unknown field \"{other}\": use any of \"velocity\", \"image\", \"force\""
+                    ))
+                }
+            };
+            if *flag {
+                return Err(format!("h5md_fields: \"{}\" is named twice", name.as_ref()));
+            }
+            *flag = true;
+        }
+        Ok(c)
+    }
+
+    /// The fields stored, in the order of [`H5mdContents::FIELDS`].
+    pub fn fields(&self) -> Vec<&'static str> {
+        Self::FIELDS
+            .into_iter()
+            .zip([self.velocity, self.image, self.force])
+            .filter(|(_, on)| *on)
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// The fields a file stores (the per-atom groups it has besides `position`).
+    fn of_file(file: &hdf5::File) -> Self {
+        let has = |name: &str| file.group(&format!("particles/all/{name}")).is_ok();
+        Self { velocity: has("velocity"), force: has("force"), image: has("image") }
+    }
+
+    /// `["velocity", "image"]`, as the input writes it.
+    fn display(&self) -> String {
+        let names: Vec<String> = self.fields().iter().map(|n| format!("\"{n}\"")).collect();
+        format!("[{}]", names.join(", "))
+    }
+}
+
+/// The scalar observables written with every frame besides the pressure tensor, and their
+/// units; a run with a per-atom grade adds `max_<grade>` (no unit: γ is a ratio).
+const OBSERVABLES: [(&str, &str); 8] = [
     ("temperature", "K"),
     ("potential_energy", "eV"),
     ("kinetic_energy", "eV"),
     ("total_energy", "eV"),
     ("conserved_energy", "eV"),
     ("pressure", "bar"),
+    ("pressure_pair", "bar"),
     ("volume", "Angstrom3"),
 ];
 
-fn observable(t: &Thermo, name: &str) -> f64 {
-    match name {
+/// The value of observable `name` in `t` (`None`: the thermo has no such quantity).
+fn observable(t: &Thermo, name: &str) -> Option<f64> {
+    Some(match name {
         "temperature" => t.temperature,
         "potential_energy" => t.potential_energy,
         "kinetic_energy" => t.kinetic_energy,
         "total_energy" => t.total_energy,
         "conserved_energy" => t.conserved,
         "pressure" => t.pressure,
+        "pressure_pair" => t.pressure_pair,
         "volume" => t.volume,
-        _ => unreachable!("unknown observable {name}"),
-    }
+        _ => match (name.strip_prefix("max_"), t.max_grade) {
+            (Some(grade), Some((g, max))) if grade == g => max,
+            _ => return None,
+        },
+    })
 }
 
 fn h5_error(path: &Path, what: &str, e: hdf5::Error) -> IoError {
@@ -96,6 +161,9 @@ pub struct H5mdWriter {
     n_atoms: usize,
     frames: usize,
     contents: H5mdContents,
+    /// The scalar observables of the file, in the order they are written (the pressure
+    /// tensor comes after them).
+    observables: Vec<String>,
     triclinic: bool,
     /// Whether this process writes the datasets every rank shares (ids, species, box,
     /// steps, times, observables): always, except on ranks other than 0 of a collective
@@ -132,9 +200,10 @@ impl std::fmt::Debug for H5mdWriter {
 }
 
 impl H5mdWriter {
-    /// Creates (or truncates) `path` for the atoms of `frame` (ids, species, box), writing
-    /// no frame yet.
-    pub fn create(path: &Path, frame: &Frame, contents: H5mdContents) -> Result<Self, IoError> {
+    /// Creates (or truncates) `path` for the atoms of `frame` (ids, species, box) and the
+    /// observables of `thermo` (its grade's maximum too, when it has one), writing no
+    /// frame yet.
+    pub fn create(path: &Path, frame: &Frame, thermo: &Thermo, contents: H5mdContents) -> Result<Self, IoError> {
         let file = hdf5::File::create(path).map_err(|e| h5_error(path, "creating the file", e))?;
         let header = Header {
             ids: &frame.ids,
@@ -142,7 +211,7 @@ impl H5mdWriter {
             species_table: &frame.species_table,
             simbox: &frame.simbox,
         };
-        Self::create_in(file, path, &header, contents, true)
+        Self::create_in(file, path, &header, thermo, contents, true)
     }
 
     /// Lays out a new file (opened by the caller: serial, or collectively on every rank).
@@ -151,6 +220,7 @@ impl H5mdWriter {
         file: hdf5::File,
         path: &Path,
         frame: &Header<'_>,
+        thermo: &Thermo,
         contents: H5mdContents,
         leader: bool,
     ) -> Result<Self, IoError> {
@@ -226,6 +296,7 @@ impl H5mdWriter {
                 let v = g
                     .new_dataset::<f64>()
                     .chunk((1, n.clamp(1, CHUNK_ATOMS), 3))
+                    .fill_time(hdf5::dataset::FillTime::Never)
                     .deflate(1)
                     .shape((0.., n, 3))
                     .create("value")
@@ -238,17 +309,23 @@ impl H5mdWriter {
             time_datasets(&g).map_err(err("image"))?;
             g.new_dataset::<i32>()
                 .chunk((1, n.clamp(1, CHUNK_ATOMS), 3))
+                .fill_time(hdf5::dataset::FillTime::Never)
                 .deflate(1)
                 .shape((0.., n, 3))
                 .create("value")
                 .map_err(err("image"))?;
         }
         let obs = file.create_group("observables").map_err(err("observables"))?;
-        for (name, unit) in OBSERVABLES {
+        let grade = thermo.max_grade.map(|(name, _)| format!("max_{name}"));
+        let mut observables = Vec::new();
+        for (name, unit) in OBSERVABLES.iter().map(|&(n, u)| (n, Some(u))).chain(grade.as_deref().map(|g| (g, None))) {
             let g = obs.create_group(name).map_err(err(name))?;
             time_datasets(&g).map_err(err(name))?;
             let v = g.new_dataset::<f64>().chunk(256).shape(0..).create("value").map_err(err(name))?;
-            write_text_attr(&v, "unit", unit).map_err(err(name))?;
+            if let Some(unit) = unit {
+                write_text_attr(&v, "unit", unit).map_err(err(name))?;
+            }
+            observables.push(name.to_string());
         }
         let g = obs.create_group("pressure_tensor").map_err(err("pressure_tensor"))?;
         time_datasets(&g).map_err(err("pressure_tensor"))?;
@@ -262,6 +339,7 @@ impl H5mdWriter {
             n_atoms: n,
             frames: 0,
             contents,
+            observables,
             triclinic,
             leader,
             #[cfg(feature = "mpio")]
@@ -270,6 +348,8 @@ impl H5mdWriter {
     }
 
     /// Opens a file this writer made, cut back to its first `frames` frames, to append to.
+    /// The file must store the per-atom fields `contents` names; its observables are kept
+    /// (a file written before an observable existed goes on without it).
     pub fn resume(path: &Path, frames: usize, contents: H5mdContents) -> Result<Self, IoError> {
         let file = hdf5::File::open_rw(path).map_err(|e| h5_error(path, "opening the file", e))?;
         Self::resume_in(file, path, frames, contents, true)
@@ -287,12 +367,31 @@ impl H5mdWriter {
         let ids = file.dataset("particles/all/id").map_err(err("particles/all/id"))?;
         let n_atoms = ids.size();
         let triclinic = file.dataset("particles/all/box/edges/value").map_err(err("box edges"))?.ndim() == 3;
+        let stored = H5mdContents::of_file(&file);
+        if stored != contents {
+            return Err(IoError::H5md {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "it stores h5md_fields = {}, but [output] h5md_fields = {}: resume with the file's fields",
+                    stored.display(),
+                    contents.display()
+                ),
+            });
+        }
+        let observables = file
+            .group("observables")
+            .and_then(|g| g.member_names())
+            .map_err(err("observables"))?
+            .into_iter()
+            .filter(|n| n != "pressure_tensor")
+            .collect();
         let mut w = Self {
             path: path.to_path_buf(),
             file,
             n_atoms,
             frames: 0,
             contents,
+            observables,
             triclinic,
             leader,
             #[cfg(feature = "mpio")]
@@ -328,7 +427,7 @@ impl H5mdWriter {
                 groups.push(format!("particles/all/{name}"));
             }
         }
-        groups.extend(OBSERVABLES.iter().map(|(n, _)| format!("observables/{n}")));
+        groups.extend(self.observables.iter().map(|n| format!("observables/{n}")));
         groups.push("observables/pressure_tensor".into());
         groups
     }
@@ -390,6 +489,13 @@ impl H5mdWriter {
             (true, None) => return Err(self.missing("image flags")),
             (on, im) => im.filter(|_| on),
         };
+        let mut values = Vec::with_capacity(self.observables.len());
+        for name in &self.observables {
+            values.push(observable(thermo, name).ok_or_else(|| IoError::Unwritable {
+                path: self.path.clone(),
+                reason: format!("the file has observable {name}, which this run does not compute"),
+            })?);
+        }
         let k = self.frames;
         let step = step as i64;
         let file = &self.file;
@@ -443,8 +549,7 @@ impl H5mdWriter {
             write_element("particles/all/image", &|d| self.write_rows(d, k, rows.first, &im))
                 .map_err(err("writing images"))?;
         }
-        for (name, _) in OBSERVABLES {
-            let v = observable(thermo, name);
+        for (name, &v) in self.observables.iter().zip(&values) {
             write_element(&format!("observables/{name}"), &|d| self.write_shared(d, one()?, &[v]))
                 .map_err(err("writing observables"))?;
         }

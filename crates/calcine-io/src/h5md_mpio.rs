@@ -1,6 +1,7 @@
 //! Collective H5MD writing over parallel HDF5 (feature `mpio`): every rank sends its owned
-//! atoms to the rank that writes their rows (one all-to-all), and every rank then writes
-//! one contiguous block of rows of each per-atom dataset in one collective transfer.
+//! atoms (their records, and their forces when the file stores forces) to the rank that
+//! writes their rows (one all-to-all), and every rank then writes one contiguous block of
+//! rows of each per-atom dataset in one collective transfer.
 //!
 //! The blocks are whole chunks of [`CHUNK_ATOMS`] rows (rank `r` of `P` writes chunks
 //! `r·C/P .. (r+1)·C/P` of the `C` chunks), so each chunk is compressed by the one rank
@@ -100,6 +101,8 @@ pub struct CollectiveH5md {
     ids: Option<Vec<u64>>,
     /// Row boundaries of the ranks' blocks (`size + 1` of them).
     starts: Vec<usize>,
+    /// Whether forces travel with the records (the file stores them).
+    forces: bool,
 }
 
 impl std::fmt::Debug for CollectiveH5md {
@@ -108,8 +111,10 @@ impl std::fmt::Debug for CollectiveH5md {
     }
 }
 
-/// Words sent per atom: its file row, then its [`AtomRecord`].
+/// Words sent per atom: its file row, then its [`AtomRecord`], then (when the file stores
+/// forces) the bits of its force's three components.
 const WORDS: usize = 1 + AtomRecord::WORDS;
+const FORCE_WORDS: usize = 3;
 
 fn open_file(path: &Path, comm: &dyn Communicator, create: bool) -> Result<hdf5::File, IoError> {
     let handle = comm.mpi_handle().ok_or_else(|| IoError::H5md {
@@ -125,7 +130,8 @@ fn open_file(path: &Path, comm: &dyn Communicator, create: bool) -> Result<hdf5:
 
 impl CollectiveH5md {
     /// Creates (or truncates) `path` for the atoms all ranks own together (this rank's are
-    /// `ids` and `species`), with no frame yet.
+    /// `ids` and `species`) and the observables of `thermo`, with no frame yet.
+    #[allow(clippy::too_many_arguments)]
     pub fn create(
         path: &Path,
         comm: Box<dyn Communicator>,
@@ -133,6 +139,7 @@ impl CollectiveH5md {
         species: &[SpeciesId],
         species_table: &SpeciesTable,
         simbox: &SimBox,
+        thermo: &Thermo,
         contents: H5mdContents,
     ) -> Result<Self, IoError> {
         // Rank 0 sorts every (id, species) pair; every rank learns the ids.
@@ -159,8 +166,8 @@ impl CollectiveH5md {
         let all_species: Vec<SpeciesId> = pairs.iter().map(|&(_, s)| SpeciesId(s)).collect();
         let file = open_file(path, comm.as_ref(), true)?;
         let header = Header { ids: &all_ids, species: &all_species, species_table, simbox };
-        let writer = H5mdWriter::create_in(file, path, &header, contents, comm.rank() == 0)?;
-        Self::finish(path, comm, writer, all_ids.iter().map(|id| id.0).collect())
+        let writer = H5mdWriter::create_in(file, path, &header, thermo, contents, comm.rank() == 0)?;
+        Self::finish(path, comm, writer, all_ids.iter().map(|id| id.0).collect(), contents.force)
     }
 
     /// Opens a file this writer (or the gathered one) made, cut back to its first `frames`
@@ -188,7 +195,7 @@ impl CollectiveH5md {
             .map(|&i| i as u64)
             .collect();
         let writer = H5mdWriter::resume_in(file, path, frames, contents, comm.rank() == 0)?;
-        Self::finish(path, comm, writer, ids)
+        Self::finish(path, comm, writer, ids, contents.force)
     }
 
     /// Whether a collective writer can append to `file`: one made through parallel HDF5,
@@ -212,6 +219,7 @@ impl CollectiveH5md {
         comm: Box<dyn Communicator>,
         mut writer: H5mdWriter,
         ids: Vec<u64>,
+        forces: bool,
     ) -> Result<Self, IoError> {
         let n = ids.len();
         let chunks = n.div_ceil(CHUNK_ATOMS);
@@ -221,7 +229,7 @@ impl CollectiveH5md {
         let transfer =
             Transfer::new().map_err(|e| IoError::H5md { path: path.to_path_buf(), reason: e.to_string() })?;
         writer.set_collective(transfer);
-        Ok(Self { comm, writer, ids: (!dense).then_some(ids), starts })
+        Ok(Self { comm, writer, ids: (!dense).then_some(ids), starts, forces })
     }
 
     /// Frames written so far.
@@ -246,20 +254,24 @@ impl CollectiveH5md {
         }
     }
 
-    /// Appends a frame of which this rank owns the atoms `owned` (any order), with the
-    /// step's box and thermo (the same on every rank), and flushes the file.
+    /// Appends a frame of which this rank owns the atoms `owned` (any order), with their
+    /// `forces` (in the same order; read when the file stores forces), the step's box and
+    /// thermo (the same on every rank), and flushes the file.
     pub fn append(
         &mut self,
         step: u64,
         time: f64,
         simbox: &SimBox,
         owned: &[AtomRecord],
+        forces: &[Vec3],
         thermo: &Thermo,
     ) -> Result<(), IoError> {
+        assert!(!self.forces || forces.len() >= owned.len(), "a force for every owned atom");
         let size = self.comm.size();
+        let width = WORDS + if self.forces { FORCE_WORDS } else { 0 };
         let mut send = vec![Vec::new(); size];
         let mut unknown = None;
-        for r in owned {
+        for (i, r) in owned.iter().enumerate() {
             let Some(row) = self.row(r.id) else {
                 unknown = Some(r.id);
                 continue;
@@ -267,6 +279,9 @@ impl CollectiveH5md {
             let dest = self.starts.partition_point(|&s| s <= row) - 1;
             send[dest].push(row as u64);
             r.encode(&mut send[dest]);
+            if self.forces {
+                send[dest].extend(forces[i].iter().map(|c| c.to_bits()));
+            }
         }
         let received = self.comm.all_to_all_u64(&send);
         drop(send);
@@ -275,13 +290,18 @@ impl CollectiveH5md {
         let mut positions = vec![Vec3::zeros(); m];
         let mut velocities = vec![Vec3::zeros(); m];
         let mut images = vec![[0i32; 3]; m];
+        let mut block_forces = vec![Vec3::zeros(); if self.forces { m } else { 0 }];
         let mut filled = vec![false; m];
-        for w in received.iter().flat_map(|msg| msg.chunks_exact(WORDS)) {
+        for w in received.iter().flat_map(|msg| msg.chunks_exact(width)) {
             let k = w[0] as usize - block.start;
             let r = AtomRecord::decode(&w[1..]);
             positions[k] = r.position;
             velocities[k] = r.velocity;
             images[k] = r.image;
+            if self.forces {
+                let f = |j: usize| f64::from_bits(w[WORDS + j]);
+                block_forces[k] = Vec3::new(f(0), f(1), f(2));
+            }
             filled[k] = true;
         }
         let missing = filled.iter().filter(|&&f| !f).count();
@@ -299,7 +319,7 @@ impl CollectiveH5md {
             first: block.start,
             positions: &positions,
             velocities: Some(&velocities),
-            forces: None,
+            forces: self.forces.then_some(&block_forces[..]),
             images: Some(&images),
         };
         self.writer.append_rows(step, time, simbox, thermo, &rows)

@@ -114,6 +114,8 @@ pub struct OutputSpec {
     pub grade_watch: Option<GradeWatch>,
     /// How an H5MD trajectory is written under MPI.
     pub h5md_write: H5mdWrite,
+    /// The per-atom fields an H5MD trajectory stores besides positions.
+    pub h5md_fields: H5mdContents,
 }
 
 /// How an H5MD trajectory is written when a run has several ranks.
@@ -243,6 +245,7 @@ pub struct RunOutputs {
 struct Collective {
     comm: Option<Box<dyn Communicator>>,
     path: PathBuf,
+    contents: H5mdContents,
     /// Frames to keep of an existing file (a resumed run).
     resume: Option<usize>,
     #[cfg(feature = "mpio")]
@@ -263,7 +266,7 @@ impl Collective {
     fn open_resumed(&mut self) -> Result<(), IoError> {
         if let (Some(frames), None) = (self.resume, &self.writer) {
             let comm = self.comm.take().expect("a communicator until the file is open");
-            self.writer = Some(crate::CollectiveH5md::resume(&self.path, comm, frames, H5mdContents::default())?);
+            self.writer = Some(crate::CollectiveH5md::resume(&self.path, comm, frames, self.contents)?);
         }
         Ok(())
     }
@@ -273,6 +276,7 @@ impl Collective {
     fn append(&mut self, view: &StepView<'_>) -> Result<(), IoError> {
         let atoms = view.atoms;
         let n = atoms.n_owned();
+        let thermo = view.thermo.expect("an H5MD trajectory asks for thermo with every frame");
         if self.writer.is_none() {
             let comm = self.comm.take().expect("a communicator until the file is open");
             self.writer = Some(crate::CollectiveH5md::create(
@@ -282,12 +286,13 @@ impl Collective {
                 &atoms.species[..n],
                 view.species,
                 view.simbox,
-                H5mdContents::default(),
+                thermo,
+                self.contents,
             )?);
         }
         let records: Vec<calcine_core::AtomRecord> = (0..n).map(|i| atoms.record(i)).collect();
-        let thermo = view.thermo.expect("an H5MD trajectory asks for thermo with every frame");
-        self.writer.as_mut().expect("made above").append(view.step, view.time, view.simbox, &records, thermo)
+        let forces = &view.forces[..n];
+        self.writer.as_mut().expect("made above").append(view.step, view.time, view.simbox, &records, forces, thermo)
     }
 
     #[cfg(not(feature = "mpio"))]
@@ -313,28 +318,29 @@ struct Files {
 /// A trajectory file: text that grows by whole frames, or H5MD (made at its first frame).
 enum Trajectory {
     Text(AppendFile),
-    H5md { path: PathBuf, writer: Option<H5mdWriter> },
+    H5md { path: PathBuf, contents: H5mdContents, writer: Option<H5mdWriter> },
 }
 
 impl Trajectory {
-    fn create(path: &Path, format: TrajectoryFormat) -> Result<Self, IoError> {
+    fn create(path: &Path, format: TrajectoryFormat, contents: H5mdContents) -> Result<Self, IoError> {
         Ok(match format {
             TrajectoryFormat::H5md => {
                 // Made at the first frame; an old file must not survive until then.
                 if path.exists() {
                     std::fs::remove_file(path).map_err(|e| IoError::io(path, e))?;
                 }
-                Trajectory::H5md { path: path.to_path_buf(), writer: None }
+                Trajectory::H5md { path: path.to_path_buf(), contents, writer: None }
             }
             _ => Trajectory::Text(AppendFile::create(path)?),
         })
     }
 
-    fn resume(path: &Path, format: TrajectoryFormat, len: u64) -> Result<Self, IoError> {
+    fn resume(path: &Path, format: TrajectoryFormat, len: u64, contents: H5mdContents) -> Result<Self, IoError> {
         Ok(match format {
             TrajectoryFormat::H5md => Trajectory::H5md {
                 path: path.to_path_buf(),
-                writer: Some(H5mdWriter::resume(path, len as usize, H5mdContents::default())?),
+                contents,
+                writer: Some(H5mdWriter::resume(path, len as usize, contents)?),
             },
             _ => Trajectory::Text(AppendFile::resume(path, len)?),
         })
@@ -346,11 +352,11 @@ impl Trajectory {
                 let text = format.format_frame(frame, file.path())?;
                 file.append(text.as_bytes())
             }
-            Trajectory::H5md { path, writer } => {
-                if writer.is_none() {
-                    *writer = Some(H5mdWriter::create(path, frame, H5mdContents::default())?);
-                }
+            Trajectory::H5md { path, contents, writer } => {
                 let thermo = thermo.expect("an H5MD trajectory asks for thermo with every frame");
+                if writer.is_none() {
+                    *writer = Some(H5mdWriter::create(path, frame, thermo, *contents)?);
+                }
                 writer.as_mut().expect("made above").append(frame, thermo)
             }
         }
@@ -419,6 +425,7 @@ impl RunOutputs {
                 on.then(|| Collective {
                     comm,
                     path,
+                    contents: spec.h5md_fields,
                     resume: resume.map(|n| n as usize),
                     #[cfg(feature = "mpio")]
                     writer: None,
@@ -602,7 +609,7 @@ impl Files {
                 let mut thermo = AppendFile::create(&thermo_path)?;
                 thermo.append(format!("{}\n", Thermo::csv_header(spec.grade.as_deref())).as_bytes())?;
                 let trajectory = match (&trajectory_path, format) {
-                    (Some(path), Some(format)) => Some(Trajectory::create(path, format)?),
+                    (Some(path), Some(format)) => Some(Trajectory::create(path, format, spec.h5md_fields)?),
                     _ => None,
                 };
                 let grade_structures = structures_path.as_deref().map(AppendFile::create).transpose()?;
@@ -612,7 +619,9 @@ impl Files {
                 let length = |name: &Path| Self::recorded(spec, checkpoint, name);
                 let thermo = AppendFile::resume(&thermo_path, length(&spec.thermo)?)?;
                 let trajectory = match (&spec.trajectory, &trajectory_path, format) {
-                    (Some(name), Some(path), Some(format)) => Some(Trajectory::resume(path, format, length(name)?)?),
+                    (Some(name), Some(path), Some(format)) => {
+                        Some(Trajectory::resume(path, format, length(name)?, spec.h5md_fields)?)
+                    }
                     _ => None,
                 };
                 let grade_structures = match (&spec.grade_watch, &structures_path) {

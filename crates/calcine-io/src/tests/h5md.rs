@@ -39,7 +39,7 @@ fn h5md_round_trips_bit_for_bit_and_resumes() {
         let path = dir.path().join(name);
         let structure = sample_structure(simbox, 23, 5);
         let frames = frames_of(&sorted(&structure), 4);
-        let mut w = H5mdWriter::create(&path, &frames[0], H5mdContents::default()).unwrap();
+        let mut w = H5mdWriter::create(&path, &frames[0], &thermo(0), H5mdContents::default()).unwrap();
         for f in &frames {
             w.append(f, &thermo(f.step.unwrap())).unwrap();
         }
@@ -73,12 +73,70 @@ fn h5md_round_trips_bit_for_bit_and_resumes() {
 }
 
 #[test]
+fn h5md_fields_forces_and_observables() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.h5");
+    let structure = sample_structure(orthogonal_box(), 17, 3);
+    let mut frames = frames_of(&sorted(&structure), 3);
+    for (k, f) in frames.iter_mut().enumerate() {
+        let n = f.n_atoms();
+        f.forces = Some((0..n).map(|i| Vec3::new(i as f64 / 3.0, -(k as f64) * 0.1, 1e-300 * i as f64)).collect());
+    }
+    let all = H5mdContents::from_fields(&["force", "velocity", "image"]).unwrap();
+    assert_eq!(all.fields(), ["velocity", "image", "force"]);
+    let graded = |step: u64| Thermo { max_grade: Some(("gamma", 1.5 + step as f64)), ..thermo(step) };
+    let mut w = H5mdWriter::create(&path, &frames[0], &graded(0), all).unwrap();
+    for f in &frames[..2] {
+        w.append(f, &graded(f.step.unwrap())).unwrap();
+    }
+    drop(w);
+    // A resume asking for other fields is refused, naming the key and both lists.
+    let e = H5mdWriter::resume(&path, 2, H5mdContents::default()).unwrap_err().to_string();
+    assert!(
+        e.contains(r#"it stores h5md_fields = ["velocity", "image", "force"], but [output] h5md_fields = ["velocity", "image"]"#),
+        "{e}"
+    );
+    let mut w = H5mdWriter::resume(&path, 2, all).unwrap();
+    w.append(&frames[2], &graded(20)).unwrap();
+    drop(w);
+    let mut r = H5mdReader::open(&path, SpeciesTable::default()).unwrap();
+    for want in &frames {
+        let got = r.read_frame().unwrap().unwrap();
+        assert_bits_eq(got.forces.as_ref().unwrap(), want.forces.as_ref().unwrap(), "forces");
+    }
+    let file = hdf5::File::open(&path).unwrap();
+    let value = |name: &str| file.dataset(&format!("observables/{name}/value")).unwrap().read_raw::<f64>().unwrap();
+    assert_eq!(value("pressure_pair"), [2.5; 3]);
+    assert_eq!(value("max_gamma"), [1.5, 11.5, 21.5]);
+    let unit = |name: &str| {
+        file.dataset(name)
+            .unwrap()
+            .attr("unit")
+            .unwrap()
+            .read_scalar::<hdf5::types::VarLenUnicode>()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(unit("particles/all/force/value"), "eV Angstrom-1");
+    assert_eq!(unit("observables/pressure_pair/value"), "bar");
+    // Forces asked for and missing from a frame: an error, not a silent gap.
+    let mut w = H5mdWriter::create(&dir.path().join("g.h5"), &frames[0], &thermo(0), all).unwrap();
+    let mut bare = frames[0].clone();
+    bare.forces = None;
+    assert!(w.append(&bare, &thermo(0)).unwrap_err().to_string().contains("the frame has no forces"));
+    // Unknown or repeated names.
+    assert!(H5mdContents::from_fields(&["speed"]).unwrap_err().contains(r#"unknown field "speed""#));
+    assert!(H5mdContents::from_fields(&["image", "image"]).unwrap_err().contains("named twice"));
+    assert_eq!(H5mdContents::from_fields::<&str>(&[]).unwrap().fields(), Vec::<&str>::new());
+}
+
+#[test]
 fn truncated_or_foreign_h5md_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.h5");
     let structure = sample_structure(orthogonal_box(), 8, 2);
     let frames = frames_of(&sorted(&structure), 2);
-    let mut w = H5mdWriter::create(&path, &frames[0], H5mdContents::default()).unwrap();
+    let mut w = H5mdWriter::create(&path, &frames[0], &thermo(0), H5mdContents::default()).unwrap();
     w.append(&frames[0], &thermo(0)).unwrap();
     drop(w);
     let bytes = std::fs::read(&path).unwrap();
