@@ -1,4 +1,3 @@
-use crate::filter::Candidates;
 use calcine_core::{AtomId, Vec3};
 
 /// Atoms sorted into cubic cells of a grid anchored at the origin of space.
@@ -19,9 +18,8 @@ pub struct Bins {
     /// `start[b]..start[b+1]` indexes `atoms` and `xs` for cell `b`.
     pub start: Vec<u32>,
     pub atoms: Vec<u32>,
-    /// `atoms` with their positions and ids, in cell order, for contiguous reads by the
-    /// list build's candidate test.
-    pub candidates: Candidates,
+    /// Positions of `atoms`, in cell order, for contiguous reads.
+    pub xs: Vec<Vec3>,
 }
 
 impl Bins {
@@ -59,15 +57,8 @@ impl Bins {
         if total > 8 * positions.len() + 4096 + padding {
             return None;
         }
-        let mut bins = Bins {
-            width,
-            inv_width,
-            first: lo,
-            n,
-            start: vec![0; total + 1],
-            atoms: Vec::new(),
-            candidates: Candidates::default(),
-        };
+        let mut bins =
+            Bins { width, inv_width, first: lo, n, start: vec![0; total + 1], atoms: Vec::new(), xs: Vec::new() };
         let cell: Vec<u32> = positions.iter().map(|x| bins.index(bins.coords_of(x)) as u32).collect();
         for &c in &cell {
             bins.start[c as usize + 1] += 1;
@@ -87,7 +78,7 @@ impl Bins {
                 cell_atoms.sort_unstable_by(|&p, &q| canonical_cmp(ids, positions, p as usize, q as usize));
             }
         }
-        bins.candidates = Candidates::gather(&bins.atoms, positions, ids);
+        bins.xs = bins.atoms.iter().map(|&i| positions[i as usize]).collect();
         Some(bins)
     }
 

@@ -23,9 +23,7 @@
 //! ```
 
 mod bins;
-mod filter;
 mod list;
 
 pub use bins::{spatial_order, Bins};
-pub use filter::Candidates;
 pub use list::{ListStorage, NeighborKind, NeighborList, Neighbors, NonFinitePosition, AUTO_PACKED_MIN_ATOMS};

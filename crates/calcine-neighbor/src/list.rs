@@ -1,6 +1,5 @@
 use crate::bins::Bins;
-use crate::filter::{self, Candidates, Rule};
-use calcine_core::{Atoms, Vec3};
+use calcine_core::{AtomId, Atoms, Vec3};
 use rayon::prelude::*;
 
 /// A list cannot be built when an atom (owned or ghost) has a NaN or infinite coordinate.
@@ -329,7 +328,7 @@ impl NeighborList {
         // Candidates come from a dense cell grid, or from a map of cells when the atoms are
         // too spread out for one; the rows are the same either way.
         let sparse = bins.is_none().then(|| SparseCells::new(atoms, width));
-        let dense_visit = |xi: &Vec3, push: &mut dyn FnMut(&Candidates, usize, usize)| {
+        let dense_visit = |xi: &Vec3, push: &mut dyn FnMut(&[u32], &[Vec3])| {
             let bins = bins.as_ref().expect("dense grid");
             let [n0, n1, n2] = bins.n.map(|n| n as i64);
             let c = bins.coords_of(xi).map(|v| v as i64);
@@ -347,15 +346,15 @@ impl NeighborList {
                 let first = bins.index([x_lo as usize, y as usize, z as usize]);
                 let last = first + (x_hi - x_lo) as usize;
                 let (s, e) = (bins.start[first] as usize, bins.start[last + 1] as usize);
-                push(&bins.candidates, s, e - s);
+                push(&bins.atoms[s..e], &bins.xs[s..e]);
             }
         };
-        let sparse_visit = |xi: &Vec3, push: &mut dyn FnMut(&Candidates, usize, usize)| {
+        let sparse_visit = |xi: &Vec3, push: &mut dyn FnMut(&[u32], &[Vec3])| {
             let cells = sparse.as_ref().expect("sparse cells");
             let c = global_cell(xi, width);
             for d in &stencil {
-                if let Some(cell) = cells.cells.get(&[c[0] + d[0], c[1] + d[1], c[2] + d[2]]) {
-                    push(cell, 0, cell.len());
+                if let Some((idx, xs)) = cells.cells.get(&[c[0] + d[0], c[1] + d[1], c[2] + d[2]]) {
+                    push(idx, xs);
                 }
             }
         };
@@ -405,7 +404,6 @@ fn build_packed(
         runs.iter().map(|r| r.dx_lo as isize + n0 * (r.dy as isize + n1 * r.dz as isize)).collect();
     let run_len: Vec<usize> = runs.iter().map(|r| (r.dx_hi - r.dx_lo + 1) as usize).collect();
     let radius_sq = radius * radius;
-    let half = kind == NeighborKind::Half;
     let positions = &atoms.positions;
     packed.row_start.clear();
     packed.row_start.reserve(n_owned + 1);
@@ -430,7 +428,6 @@ fn build_packed(
                     let before = out.len();
                     let xi = positions[i];
                     let h = home[i] as isize;
-                    let rule = if half { Rule::Half { id: ids[i].0 } } else { Rule::Full { i: i as u32 } };
                     // The run counts first, then the slots of all runs.
                     out.resize(before + run_offset.len(), 0);
                     for (r, (&offset, &len)) in run_offset.iter().zip(&run_len).enumerate() {
@@ -441,8 +438,20 @@ fn build_packed(
                         }
                         let count_at = before + r;
                         let first = out.len();
-                        filter::keep(&bins.candidates, lo, hi - lo, &xi, radius_sq, rule, |k| k as u8, &mut out);
-                        let n = out.len();
+                        let mut n = first;
+                        out.resize(n + (hi - lo), 0);
+                        for s in lo..hi {
+                            let j = bins.atoms[s] as usize;
+                            let xj = &bins.xs[s];
+                            let dx = xj - xi;
+                            let mut keep = (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq) & (j != i);
+                            if kind == NeighborKind::Half {
+                                keep = keep && keep_in_half(ids, i, j, &xi, xj);
+                            }
+                            out[n] = (s - lo) as u8;
+                            n += keep as usize;
+                        }
+                        out.truncate(n);
                         out[count_at] = (n - first) as u8;
                     }
                     lens.push((out.len() - before) as u32);
@@ -470,24 +479,21 @@ fn build_packed(
 
 /// Cells in a hash map, for points so spread out that a dense grid would not fit.
 struct SparseCells {
-    cells: std::collections::HashMap<[i64; 3], Candidates>,
+    cells: std::collections::HashMap<[i64; 3], (Vec<u32>, Vec<Vec3>)>,
 }
 
 impl SparseCells {
     fn new(atoms: &Atoms, width: f64) -> Self {
-        let mut members: std::collections::HashMap<[i64; 3], Vec<u32>> = Default::default();
+        let mut cells: std::collections::HashMap<[i64; 3], (Vec<u32>, Vec<Vec3>)> = Default::default();
         for (i, x) in atoms.positions.iter().enumerate() {
-            members.entry(global_cell(x, width)).or_default().push(i as u32);
+            cells.entry(global_cell(x, width)).or_default().0.push(i as u32);
         }
-        let cells = members
-            .into_iter()
-            .map(|(cell, mut idx)| {
-                idx.sort_unstable_by(|&p, &q| {
-                    crate::bins::canonical_cmp(&atoms.ids, &atoms.positions, p as usize, q as usize)
-                });
-                (cell, Candidates::gather(&idx, &atoms.positions, &atoms.ids))
-            })
-            .collect();
+        for (idx, xs) in cells.values_mut() {
+            idx.sort_unstable_by(|&p, &q| {
+                crate::bins::canonical_cmp(&atoms.ids, &atoms.positions, p as usize, q as usize)
+            });
+            *xs = idx.iter().map(|&i| atoms.positions[i as usize]).collect();
+        }
         Self { cells }
     }
 }
@@ -522,7 +528,7 @@ fn stencil_runs(stencil: &[[i64; 3]]) -> Vec<Run> {
 /// Rows of all owned atoms, in chunks of (row lengths, neighbors). `visit(i, xi, push)`
 /// calls `push(idx, xs)` for the candidate atoms of atom `i` in canonical order.
 /// Calls `push(indices, positions)` for the candidate spans around a point, in canonical order.
-type Visit<'a> = dyn Fn(&Vec3, &mut dyn FnMut(&Candidates, usize, usize)) + Sync + 'a;
+type Visit<'a> = dyn Fn(&Vec3, &mut dyn FnMut(&[u32], &[Vec3])) + Sync + 'a;
 
 fn build_rows(
     atoms: &Atoms,
@@ -545,18 +551,63 @@ fn build_rows(
             for i in start..end {
                 let before = out.len();
                 let xi = positions[i];
-                let rule = match kind {
-                    NeighborKind::Half => Rule::Half { id: ids[i].0 },
-                    NeighborKind::Full => Rule::Full { i: i as u32 },
-                };
-                visit(&xi, &mut |c: &Candidates, lo: usize, n: usize| {
-                    filter::keep(c, lo, n, &xi, radius_sq, rule, |k| c.atoms[lo + k], &mut out);
+                visit(&xi, &mut |idx: &[u32], xs: &[Vec3]| {
+                    if kind == NeighborKind::Half {
+                        for (&j, xj) in idx.iter().zip(xs) {
+                            let dx = xj - xi;
+                            if dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq
+                                && j as usize != i
+                                && keep_in_half(ids, i, j as usize, &xi, xj)
+                            {
+                                out.push(j);
+                            }
+                        }
+                        return;
+                    }
+                    // Full lists: write every candidate and advance only past the accepted
+                    // ones, with no unpredictable branch (about a third are accepted).
+                    let mut len = out.len();
+                    out.resize(len + idx.len(), 0);
+                    for (&j, xj) in idx.iter().zip(xs) {
+                        let dx = xj - xi;
+                        let keep = (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq) & (j as usize != i);
+                        out[len] = j;
+                        len += keep as usize;
+                    }
+                    out.truncate(len);
                 });
                 counts.push((out.len() - before) as u32);
             }
             (counts, out)
         })
         .collect()
+}
+
+/// The half-list rule: the pair of owned atom i and atom j (owned or ghost) is kept in i's
+/// row if j's `AtomId` is larger, or, for a periodic image of i itself, if the image lies
+/// above i (by z, then y, then x). The other representation of the same pair (the row of
+/// j's owner, with i's image as the neighbor) then fails the test, on whatever rank it is
+/// built: each pair is held exactly once over all ranks, by the owner of its smaller id,
+/// with the same two positions whatever the decomposition (owned positions, and ghost
+/// positions that are owner positions plus whole box edges). For images of one atom the
+/// shift is ±n·edges, and the (z, y, x) order of a restricted triclinic box's edges makes
+/// exactly one of the two "above". LAMMPS's rule (keep every owned pair with j > i by
+/// index and a ghost if it lies above) also holds each pair once, but which side holds it
+/// depends on local indices and on which atoms are ghosts, so the float values of the
+/// terms would depend on the decomposition.
+#[inline]
+fn keep_in_half(ids: &[AtomId], i: usize, j: usize, xi: &Vec3, xj: &Vec3) -> bool {
+    let (id_i, id_j) = (ids[i], ids[j]);
+    if id_j != id_i {
+        return id_j > id_i;
+    }
+    if xj.z != xi.z {
+        return xj.z > xi.z;
+    }
+    if xj.y != xi.y {
+        return xj.y > xi.y;
+    }
+    xj.x > xi.x
 }
 
 #[cfg(test)]
