@@ -105,13 +105,23 @@ fn transport_with(job: &TransportJob, comm: &dyn Communicator, quiet: bool) -> R
     Ok(())
 }
 
+/// The hops of one temperature, from a hop list or found in a trajectory; `what` names
+/// the source in messages.
+struct HopSet {
+    what: String,
+    temperature: Option<f64>,
+    initial: Vec<usize>,
+    hops: Vec<Hop>,
+    species: Vec<usize>,
+    names: Vec<String>,
+    duration: Option<f64>,
+}
+
 /// Kinosons of every hop list, or of the hops found in every trajectory (on rank 0): at
 /// one temperature `kinosons.json` and `hops.csv`, at several the [`KinosonReport`] with
 /// Arrhenius fits of D and D₀ and `hops_<T>K.csv` per temperature.
 fn kinoson_outputs(job: &TransportJob, k: &KinosonJob) -> Result<()> {
-    // (what, temperature, initial sites, hops, species, names, duration)
-    type Set = (String, Option<f64>, Vec<usize>, Vec<Hop>, Vec<usize>, Vec<String>, Option<f64>);
-    let mut sets: Vec<Set> = Vec::new();
+    let mut sets: Vec<HopSet> = Vec::new();
     if k.hop_lists.is_empty() {
         for run in &job.runs {
             let mut reader = calcine_io::open_frames(run.trajectory_for(0), job.species_table.clone())?;
@@ -119,7 +129,15 @@ fn kinoson_outputs(job: &TransportJob, k: &KinosonJob) -> Result<()> {
                 .with_context(|| format!("finding hops in {}", run.trajectory.display()))?;
             let duration = Some(k.duration.unwrap_or(found.duration));
             let what = format!("the hops found in {}", run.trajectory.display());
-            sets.push((what, Some(run.temperature), found.initial, found.hops, found.species, found.names, duration));
+            sets.push(HopSet {
+                what,
+                temperature: Some(run.temperature),
+                initial: found.initial,
+                hops: found.hops,
+                species: found.species,
+                names: found.names,
+                duration,
+            });
         }
     } else {
         for (i, list) in k.hop_lists.iter().enumerate() {
@@ -127,14 +145,20 @@ fn kinoson_outputs(job: &TransportJob, k: &KinosonJob) -> Result<()> {
                 Some(t) => format!("kinosons.lists[{i}] ({t} K)"),
                 None => "the hop list".to_string(),
             };
-            let (initial, hops, species, names) =
-                (list.initial.clone(), list.hops.clone(), list.species.clone(), list.names.clone());
-            sets.push((what, list.temperature, initial, hops, species, names, list.duration));
+            sets.push(HopSet {
+                what,
+                temperature: list.temperature,
+                initial: list.initial.clone(),
+                hops: list.hops.clone(),
+                species: list.species.clone(),
+                names: list.names.clone(),
+                duration: list.duration,
+            });
         }
     }
     let several = sets.len() > 1;
     let mut runs = Vec::new();
-    for (what, temperature, initial, hops, species, names, duration) in sets {
+    for HopSet { what, temperature, initial, hops, species, names, duration } in sets {
         let options = KinosonOptions { duration, blocks: k.blocks };
         let results = kinosons(&k.sites, &initial, &species, &names, &hops, options)
             .with_context(|| format!("kinosons of {what}"))?;
