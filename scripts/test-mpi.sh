@@ -535,7 +535,8 @@ TOML
 }
 h5md_run() { # dir, ranks, [--resume]
   timeout 300 "$mpirun" -np "$2" "$bin" --quiet run ${3:-} "$1/in.toml" > "$1/stdout" 2> "$1/stderr" || {
-    fail "H5MD run $1 on $2 ranks ${3:-} exited with an error: $(tail -n 3 "$1/stderr")"; return 1; }
+    fail "H5MD run $1 on $2 ranks ${3:-} exited with an error: $(grep -m 2 -i 'error' "$1/stderr" || tail -n 3 "$1/stderr")"
+    return 1; }
 }
 # The datasets' values and each per-atom dataset's compressed chunks, byte for byte.
 h5md_same() { # reference, other
@@ -616,9 +617,10 @@ if h5md_run "$d" 1; then
     fail "a resume with other h5md_fields: unclear error: $(tail -n 3 "$d/stderr")"
   fi
 fi
-# 23,328 atoms: the last 8192-atom chunk is partial. HDF5 1.10.8's fill writes for new
-# chunks once corrupted such files on 3 ranks (h5py: "filter returned failure during
-# read"); per-atom datasets now have fill time "never". Dense ids, then gapped ids.
+# 23,328 atoms: the last 8192-atom chunk is partial. Such files on 3 ranks were now and
+# then corrupted by OpenMPI 4.1.4's MPI-IO writing back stale blocks without locks (h5py:
+# "filter returned failure during read"); calcine now asks it to lock the ranges it
+# writes (docs/parallel.md). Dense ids, then gapped ids.
 .venv/bin/python - "$work/gapped.data" <<'PY'
 import sys
 import numpy as np

@@ -10,6 +10,15 @@ use mpi::traits::Communicator as _;
 use mpi::traits::*;
 use mpi::{Count, Rank};
 
+/// OpenMPI's MPI-IO (ompio) before 4.1.7 and 5.0.6 takes no byte-range locks on a local
+/// file system, yet in a collective write its aggregators may read, modify and write back
+/// blocks with gaps ("data sieving"); two of them can then overwrite each other's bytes
+/// (open-mpi/ompi#12718, fixed upstream by locking ranges by default). Parallel HDF5
+/// trajectories written on 3 ranks came out with such damaged chunks now and then (zlib:
+/// "filter returned failure during read"). The fixed versions' default, set before MPI
+/// starts unless the user has chosen otherwise; other MPIs ignore the variable.
+const OMPIO_LOCKING: (&str, &str) = ("OMPI_MCA_fs_ufs_lock_algorithm", "3");
+
 /// The MPI environment. Create it first thing in `main` and keep it for the whole run:
 /// dropping it finalizes MPI. Communicators made from it must be dropped before it.
 pub struct MpiUniverse {
@@ -22,6 +31,10 @@ impl MpiUniverse {
     /// Initializes MPI (threads: only the main thread calls MPI; rayon workers never do).
     /// `None` if MPI was already initialized.
     pub fn init() -> Option<Self> {
+        if std::env::var_os(OMPIO_LOCKING.0).is_none() {
+            // Before MPI reads its parameters, and before this process starts a thread.
+            std::env::set_var(OMPIO_LOCKING.0, OMPIO_LOCKING.1);
+        }
         let (universe, _threading) = mpi::initialize_with_threading(mpi::Threading::Funneled)?;
         let world = universe.world();
         Some(Self { world, _universe: universe })

@@ -32,10 +32,10 @@
 //! recorded.
 //!
 //! Per-atom datasets are made with fill time "never": every chunk of a frame is written
-//! whole, so fill values are never read, and HDF5 1.10.8 then writes no fill chunks when
-//! a dataset grows. Under parallel HDF5 a compressed fill chunk, written late into space
-//! the library had freed and reused, is the likely cause of a corrupted file seen once on
-//! 3 ranks with an atom count not a multiple of [`CHUNK_ATOMS`] (docs/parallel.md).
+//! whole, so fill values are never read, and HDF5 then writes no fill chunks when a
+//! dataset grows. (A corrupted collective file once held a stale fill chunk written back
+//! over new data; the writer was OpenMPI's MPI-IO, see `calcine-comm`'s `MpiUniverse::init`
+//! and docs/parallel.md.)
 
 use std::path::{Path, PathBuf};
 

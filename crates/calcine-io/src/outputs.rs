@@ -417,11 +417,16 @@ impl RunOutputs {
                 };
                 // `auto` continues a file made by the gathered writer gathered (parallel
                 // HDF5 cannot append to it collectively), so a run resumes on any rank count.
+                // Rank 0 alone looks at the file and every rank follows its answer: rank 0
+                // opens the file for writing next, and HDF5's file lock refuses that open
+                // while another rank still holds the file for reading (seen on 4 ranks).
                 #[cfg(feature = "mpio")]
                 let on = on
-                    && !(spec.h5md_write == H5mdWrite::Auto
-                        && resume.is_some()
-                        && !crate::CollectiveH5md::appendable(&path));
+                    && !(spec.h5md_write == H5mdWrite::Auto && resume.is_some() && {
+                        let lead = comm.as_ref().map_or(0, |c| c.rank()) == 0;
+                        let gathered = lead && !crate::CollectiveH5md::appendable(&path);
+                        comm.as_ref().map_or(gathered, |c| c.any(gathered))
+                    });
                 on.then(|| Collective {
                     comm,
                     path,
