@@ -13,7 +13,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("calcine-plot", &[]),
     ("calcine-neighbor", &["calcine-core"]),
     ("calcine-domain", &["calcine-core", "calcine-comm"]),
-    ("calcine-io", &["calcine-core", "calcine-comm"]),
+    ("calcine-io", &["calcine-core", "calcine-comm", "calcine-plot"]),
     ("calcine-potential", &["calcine-core", "calcine-neighbor"]),
     ("calcine-eam", &["calcine-core", "calcine-neighbor", "calcine-potential"]),
     ("calcine-snap", &["calcine-core", "calcine-neighbor", "calcine-potential"]),

@@ -410,6 +410,9 @@ fn run_with<C: Communicator>(job: MdJob, comm: C, ctx: Context) -> Result<()> {
         ));
         let spec = outputs.spec();
         say(format_args!("Thermo written to {}", spec.thermo_path().display()));
+        if let Some(png) = spec.thermo_chart_path().filter(|p| p.exists()) {
+            say(format_args!("Thermo chart drawn in {}", png.display()));
+        }
         if let Some(t) = spec.trajectory_path() {
             say(format_args!("Trajectory written to {}", t.display()));
         }

@@ -87,6 +87,34 @@ fn good_run_writes_thermo_and_trajectory() {
 }
 
 #[test]
+fn a_run_draws_its_thermo_and_plots_false_changes_nothing_else() {
+    let rest = "[run]\nsteps = 40\ntemperature = 300\n[output]\nthermo_every = 10";
+    let drawn = Case::new();
+    let o = drawn.run(&cu_input(lattice_cu(), &eam_cu(), rest));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let image = calcine_plot::Image::read_png(&drawn.path("thermo.png")).unwrap();
+    assert_eq!((image.width, image.height), (1440, 420));
+    // Temperature, the two energies and the two pressures, each in its panel and colour.
+    let panel = |k: u32| (k * 480, 0);
+    let ends = |k: u32| ((k + 1) * 480, image.height);
+    for (k, colours) in [(0, vec![3]), (1, vec![0, 1]), (2, vec![2, 4])] {
+        for c in colours {
+            let n = image.count(calcine_plot::curve_colour(c), panel(k), ends(k));
+            assert!(n > 100, "panel {k}, curve colour {c}: {n} pixels");
+        }
+    }
+    let plain = Case::new();
+    let o = plain.run(&cu_input(lattice_cu(), &eam_cu(), &format!("{rest}\nplots = false")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!plain.path("thermo.png").exists());
+    let read = |c: &Case| std::fs::read(c.path("thermo.csv")).unwrap();
+    assert!(read(&drawn) == read(&plain), "the chart changed the thermo");
+    // The chart is an output: a new run does not replace it without --overwrite.
+    let o = drawn.run_with(&cu_input(lattice_cu(), &eam_cu(), rest), &[]);
+    assert_fails_with(&o, &["thermo.png"]);
+}
+
+#[test]
 fn validate_checks_without_running() {
     let c = Case::new();
     let p = c.write("in.toml", &cu_input(lattice_cu(), &eam_cu(), "[run]\nsteps = 100000000"));

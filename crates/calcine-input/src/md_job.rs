@@ -163,6 +163,7 @@ impl MdJob {
             grade_watch: None,
             h5md_write,
             h5md_fields,
+            plots: out.plots,
         };
         let output = match &doc.extrapolation {
             None => output,

@@ -313,6 +313,8 @@ pub struct OutputSection {
     /// Per-atom fields of an H5MD trajectory besides positions: any of "velocity",
     /// "image", "force".
     pub h5md_fields: Vec<String>,
+    /// Draw the thermo as a PNG beside its CSV (`thermo.png`) when the run ends.
+    pub plots: bool,
 }
 
 impl Default for OutputSection {
@@ -327,6 +329,7 @@ impl Default for OutputSection {
             trajectory_energies: false,
             h5md_write: H5mdWrite::default().name().into(),
             h5md_fields: H5mdContents::default().fields().into_iter().map(String::from).collect(),
+            plots: true,
         }
     }
 }

@@ -56,6 +56,7 @@ mod structure;
 mod summary;
 mod table;
 mod thermo;
+mod thermo_chart;
 
 pub use checkpoint::{Checkpoint, Compatibility, CHECKPOINT_VERSION};
 pub use dump::{DumpReader, DumpWriter};

@@ -116,6 +116,8 @@ pub struct OutputSpec {
     pub h5md_write: H5mdWrite,
     /// The per-atom fields an H5MD trajectory stores besides positions.
     pub h5md_fields: H5mdContents,
+    /// Draw the thermo as a PNG beside its CSV (`thermo.png`) when the run ends.
+    pub plots: bool,
 }
 
 /// How an H5MD trajectory is written when a run has several ranks.
@@ -208,6 +210,10 @@ impl OutputSpec {
     pub fn checkpoint_path(&self) -> PathBuf {
         self.directory.join(Self::CHECKPOINT)
     }
+    /// The thermo chart, `thermo.png` beside `thermo.csv`, when the run draws it.
+    pub fn thermo_chart_path(&self) -> Option<PathBuf> {
+        self.plots.then(|| self.thermo_path().with_extension("png"))
+    }
     pub fn summary_path(&self) -> PathBuf {
         self.directory.join(Self::SUMMARY)
     }
@@ -237,6 +243,8 @@ pub struct RunOutputs {
     format: Option<TrajectoryFormat>,
     /// On every rank, when the H5MD trajectory is written collectively.
     collective: Option<Collective>,
+    /// Atoms of the run (from its thermo), for the per-atom energies of `thermo.png`.
+    atoms: u64,
 }
 
 /// A collectively written H5MD trajectory, opened at the run's first hook call (every rank
@@ -448,6 +456,7 @@ impl RunOutputs {
             resumed: matches!(start, Start::Resume(_)),
             format,
             collective,
+            atoms: 0,
         })
     }
 
@@ -475,6 +484,7 @@ impl RunOutputs {
     fn write_thermo(&mut self, thermo: Option<&Thermo>) -> Result<(), IoError> {
         if let (Some(files), Some(t)) = (&mut self.files, thermo) {
             files.thermo.append(format!("{}\n", t.csv_row()).as_bytes())?;
+            self.atoms = t.n_atoms;
         }
         Ok(())
     }
@@ -599,6 +609,7 @@ impl Files {
                     trajectory_path.clone(),
                     structures_path.clone(),
                     Some(spec.checkpoint_path()),
+                    spec.thermo_chart_path(),
                 ]
                 .into_iter()
                 .flatten()
@@ -608,8 +619,11 @@ impl Files {
                     return Err(IoError::Occupied { path: spec.directory.clone(), files: existing });
                 }
                 let checkpoint = spec.checkpoint_path();
-                if checkpoint.exists() {
-                    std::fs::remove_file(&checkpoint).map_err(|e| IoError::io(&checkpoint, e))?;
+                // An earlier run's checkpoint and chart go (the new run writes its own).
+                for old in [Some(checkpoint), spec.thermo_chart_path()].into_iter().flatten() {
+                    if old.exists() {
+                        std::fs::remove_file(&old).map_err(|e| IoError::io(&old, e))?;
+                    }
                 }
                 let mut thermo = AppendFile::create(&thermo_path)?;
                 thermo.append(format!("{}\n", Thermo::csv_header(spec.grade.as_deref())).as_bytes())?;
@@ -703,6 +717,9 @@ impl StepHook for RunOutputs {
             }
             if let Some(f) = &files.grade_structures {
                 f.sync()?;
+            }
+            if let Some(png) = self.spec.thermo_chart_path() {
+                crate::thermo_chart::write_thermo_png(&self.spec.thermo_path(), self.atoms, &png)?;
             }
         }
         Ok(())
