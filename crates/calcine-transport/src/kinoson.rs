@@ -28,8 +28,13 @@
 //! products to A and c, θ and f are the same for any hop sequence, and f has no
 //! statistical error at all. The basis itself biases D and f upwards (the functional is an
 //! upper bound); that bias is not in the error bar — it shrinks as `cutoff` grows.
-//! **[unverified: the kinoson normalisation follows transport.md §1.4; confirm against
-//! the paper.]**
+//! **Normalisation.** A kinoson is a transition's share of D, so the kinosons of a species
+//! sum to its D; the factor 1/(2d·T·N_s) above is fixed by that and by exact results, not
+//! by the paper (only its abstract was reachable): the tests recover the uncorrelated
+//! D₀ = z·w·ℓ²/(2d·N) of vacancy KMC to 2 % and the exact correlation factors of fcc
+//! (0.78145) and bcc (0.72719) vacancy diffusion to 1 %, by this route and by the MSD. The
+//! paper's analytic model of how the density of kinosons changes with temperature is not
+//! implemented: D(T) across temperatures is fitted by Arrhenius laws instead.
 
 use std::collections::BTreeMap;
 use std::path::Path;
