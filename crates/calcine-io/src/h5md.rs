@@ -458,12 +458,16 @@ impl H5mdWriter {
             forces: frame.forces.as_deref(),
             images: frame.images.as_deref(),
         };
-        self.append_rows(frame.step.unwrap_or(0), frame.time.unwrap_or(0.0), &frame.simbox, thermo, &rows)
+        self.append_rows(frame.step.unwrap_or(0), frame.time.unwrap_or(0.0), &frame.simbox, thermo, &rows, &|failed| {
+            failed
+        })
     }
 
     /// Appends a frame of which this process holds the rows `rows` (all of them, or under
     /// collective writes its block), and flushes the file. Under collective writes every
-    /// rank calls this with the same step, time, box and thermo.
+    /// rank calls this with the same step, time, box and thermo, and `agree` says whether
+    /// any rank failed (it is given whether this one did); a serial writer's `agree`
+    /// returns what it is given.
     pub(crate) fn append_rows(
         &mut self,
         step: u64,
@@ -471,6 +475,7 @@ impl H5mdWriter {
         b: &SimBox,
         thermo: &Thermo,
         rows: &Rows<'_>,
+        agree: &dyn Fn(bool) -> bool,
     ) -> Result<(), IoError> {
         let path = self.path.clone();
         let err = |what: &'static str| {
@@ -503,17 +508,25 @@ impl H5mdWriter {
         // leader writes the step, time and shared values.
         let one = || hdf5::Selection::try_from(s![k..k + 1]);
         let write_element = |group: &str, value: &dyn Fn(&hdf5::Dataset) -> hdf5::Result<()>| -> hdf5::Result<()> {
-            let d = file.dataset(&format!("{group}/step"))?;
-            d.resize(k + 1)?;
-            self.write_shared(&d, one()?, &[step])?;
-            let d = file.dataset(&format!("{group}/time"))?;
-            d.resize(k + 1)?;
-            self.write_shared(&d, one()?, &[time])?;
-            let d = file.dataset(&format!("{group}/value"))?;
-            let mut shape = d.shape();
-            shape[0] = k + 1;
-            d.resize(shape)?;
-            value(&d)
+            let written = (|| {
+                let d = file.dataset(&format!("{group}/step"))?;
+                d.resize(k + 1)?;
+                self.write_shared(&d, one()?, &[step])?;
+                let d = file.dataset(&format!("{group}/time"))?;
+                d.resize(k + 1)?;
+                self.write_shared(&d, one()?, &[time])?;
+                let d = file.dataset(&format!("{group}/value"))?;
+                let mut shape = d.shape();
+                shape[0] = k + 1;
+                d.resize(shape)?;
+                value(&d)
+            })();
+            // A failure on one rank stops every rank here, so that none goes on into a
+            // collective call the others never make.
+            match (agree(written.is_err()), written) {
+                (true, Ok(())) => Err(format!("writing {group} failed on another rank").into()),
+                (_, written) => written,
+            }
         };
         let edges: Vec<f64> = if self.triclinic {
             (0..3)

@@ -322,6 +322,7 @@ impl CollectiveH5md {
             forces: self.forces.then_some(&block_forces[..]),
             images: Some(&images),
         };
-        self.writer.append_rows(step, time, simbox, thermo, &rows)
+        let comm = &self.comm;
+        self.writer.append_rows(step, time, simbox, thermo, &rows, &|failed| comm.any(failed))
     }
 }
