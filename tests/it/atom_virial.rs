@@ -95,7 +95,12 @@ fn compare(case: &str, reference: &Reference, potential: &dyn Potential, what: &
         }
     }
     eprintln!("{case} ({what}): worst per-atom virial error {:.2e} ({})", worst.0, worst.1);
-    assert!(worst.0 <= TOLERANCE, "{case} ({what}): per-atom virial error {:.3e} > {TOLERANCE:.0e} ({})", worst.0, worst.1);
+    assert!(
+        worst.0 <= TOLERANCE,
+        "{case} ({what}): per-atom virial error {:.3e} > {TOLERANCE:.0e} ({})",
+        worst.0,
+        worst.1
+    );
     for c in 0..6 {
         let total: f64 = eval.per_atom_virial.values().map(|v| v[c]).sum();
         let scale = eval.virial[c].abs().max(1.0);
@@ -118,7 +123,8 @@ fn eam_per_atom_virials_match_lammps() {
     let reference = read("eam-cu");
     assert_eq!(reference.pair, "pair_style eam; pair_coeff * * Cu_u3.eam");
     for evaluator in [EamEvaluator::Kernel, EamEvaluator::FullList, EamEvaluator::Reference] {
-        let eam = Eam::funcfl(&[data_path("potentials/Cu_u3.eam")], &reference.types).unwrap().with_evaluator(evaluator);
+        let eam =
+            Eam::funcfl(&[data_path("potentials/Cu_u3.eam")], &reference.types).unwrap().with_evaluator(evaluator);
         compare("eam-cu", &reference, &eam, &format!("{evaluator:?}"));
     }
 }

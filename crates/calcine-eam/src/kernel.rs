@@ -204,15 +204,15 @@ pub(crate) fn compute(
     let single = packed.n_species == 1;
     // Per-atom virials need the pair virials, so they are computed whenever either is wanted.
     let virial = want.virial || want.per_atom_virial;
-    let chunk =
-        |start: usize, forces: &mut [Vec3], per_atom: Option<&mut [f64]>, atom_virials: Option<&mut [Virial]>| match (
-            single, virial,
-        ) {
-            (true, true) => ctx.forces::<true, true>(start, forces, per_atom, atom_virials, embedding, want),
-            (true, false) => ctx.forces::<true, false>(start, forces, per_atom, atom_virials, embedding, want),
-            (false, true) => ctx.forces::<false, true>(start, forces, per_atom, atom_virials, embedding, want),
-            (false, false) => ctx.forces::<false, false>(start, forces, per_atom, atom_virials, embedding, want),
-        };
+    let chunk = |start: usize,
+                 forces: &mut [Vec3],
+                 per_atom: Option<&mut [f64]>,
+                 atom_virials: Option<&mut [Virial]>| match (single, virial) {
+        (true, true) => ctx.forces::<true, true>(start, forces, per_atom, atom_virials, embedding, want),
+        (true, false) => ctx.forces::<true, false>(start, forces, per_atom, atom_virials, embedding, want),
+        (false, true) => ctx.forces::<false, true>(start, forces, per_atom, atom_virials, embedding, want),
+        (false, false) => ctx.forces::<false, false>(start, forces, per_atom, atom_virials, embedding, want),
+    };
     let n_chunks = n_owned.div_ceil(CHUNK);
     let energies: Vec<Option<&mut [f64]>> = if want.per_atom_energy {
         out.per_atom_energy[..n_owned].chunks_mut(CHUNK).map(Some).collect()

@@ -82,9 +82,11 @@ impl H5mdContents {
                 "image" => &mut c.image,
                 "force" => &mut c.force,
                 "virial" => &mut c.virial,
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "h5md_fields: unknown field \"{other}\": use any of \"velocity\", \"image\", \"force\", \"virial\""
-                )),
+                ))
+                }
             };
             if *flag {
                 return Err(format!("h5md_fields: \"{}\" is named twice", name.as_ref()));
