@@ -646,7 +646,7 @@ if h5md_run "$d" 1; then
     fail "a resume with other h5md_fields: unclear error: $(tail -n 3 "$d/stderr")"
   fi
 fi
-# 23,328 atoms (forces, no virials): the last 8192-atom chunk is partial. HDF5 1.10.8's fill writes for new
+# 23,328 atoms: the last 8192-atom chunk is partial. HDF5 1.10.8's fill writes for new
 # chunks once corrupted such files on 3 ranks (h5py: "filter returned failure during
 # read"); per-atom datasets now have fill time "never". Dense ids, then gapped ids.
 .venv/bin/python - "$work/gapped.data" <<'PY'
