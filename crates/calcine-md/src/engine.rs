@@ -346,7 +346,7 @@ impl<C: Communicator> Md<C> {
 
     /// What set-up force calls compute: everything but per-atom virials, which a run
     /// computes only on the steps a hook asks for them.
-    const SETUP_WANT: Want = Want { per_atom_virial: false, ..Want::ALL };
+    const SETUP_WANT: Want = Want::ALL_BUT_ATOM_VIRIALS;
 
     /// Atoms closer than this (Å) at the start of a run overlap: no structure a run can
     /// start from has them, and no potential gives finite forces there.

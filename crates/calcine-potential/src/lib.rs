@@ -66,6 +66,10 @@ pub struct Want {
 
 impl Want {
     pub const ALL: Want = Want { energy: true, virial: true, per_atom_energy: true, per_atom_virial: true };
+    /// Everything but per-atom virials: what a run's set-up force call computes, and what
+    /// benchmarks time (per-atom virials are computed only on steps that write them).
+    pub const ALL_BUT_ATOM_VIRIALS: Want =
+        Want { energy: true, virial: true, per_atom_energy: true, per_atom_virial: false };
     pub const FORCES_ONLY: Want = Want { energy: false, virial: false, per_atom_energy: false, per_atom_virial: false };
 }
 
