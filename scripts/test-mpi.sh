@@ -6,7 +6,9 @@
 #     threads, for a hot EAM Cu crystal whose atoms cross subdomain boundaries (500 steps;
 #     the half-list kernel, and the full-list kernel on 1-3 ranks) and for a triclinic
 #     cell, with packed list rows, and with plain rows on 3 ranks,
-#     and for SNAP (W + ZBL), whose pair terms are reverse-summed in fixed point;
+#     and for SNAP (W + ZBL), whose pair terms are reverse-summed in fixed point; also with
+#     per-atom virials as a trajectory column (EAM half- and full-list kernels, SNAP), whose
+#     ghost halves are reverse-summed as integers;
 #  3. the reaction automaton's outputs (tables and PNG charts) are byte-identical on 1-4 ranks
 #     and 1-2 threads;
 #  4. an invalid state on one rank (two atoms too close) stops every rank with one clear
@@ -21,7 +23,7 @@
 #     the same compressed chunk bytes, as the gathered writer's on 1 rank (h5py), also
 #     after resuming on another rank count (a collective file continued gathered or
 #     collectively; a gathered file collectively is refused clearly: HDF5 1.10.8 hangs),
-#     with forces stored (h5md_fields); also for 23,328 atoms (not a multiple of the
+#     with forces and per-atom virials stored (h5md_fields); also for 23,328 atoms (not a multiple of the
 #     8192-atom chunk) with dense and with gapped AtomIds on 3 ranks; a resume with other
 #     h5md_fields is refused naming both lists.
 set -euo pipefail
@@ -164,6 +166,33 @@ for n in 1 2 3 4; do run_case ace "$n" 1; done
 run_case ace 2 2
 for n in 2 3 4; do compare ace np1-t1 "np$n-t1"; done
 compare ace np1-t1 np2-t2
+
+echo "== MPI: per-atom virials as a trajectory column byte-identical on 1-4 ranks and 2 threads =="
+# The hot crystal (EAM half-list kernel, then the full-list kernel) and SNAP + ZBL, with
+# virial:R:6 in the extended XYZ trajectory.
+sed 's/^steps = 500/steps = 150/; s/^trajectory_every = 100/trajectory_every = 50\ntrajectory_virials = true/' \
+  "$work/hot.toml" > "$work/virial.toml"
+for n in 1 2 3 4; do run_case virial "$n" 1; done
+run_case virial 2 2
+for n in 2 3 4; do compare virial np1-t1 "np$n-t1"; done
+compare virial np1-t1 np2-t2
+sed 's|^files = .*|&\nevaluator = "full-list"|' "$work/virial.toml" > "$work/virialfull.toml"
+for n in 1 3; do run_case virialfull "$n" 1; done
+run_case virialfull 2 2
+compare virialfull np1-t1 np3-t1
+compare virialfull np1-t1 np2-t2
+sed 's/^steps = 120/steps = 40/; s/^trajectory_every = 40/trajectory_every = 20\ntrajectory_virials = true/' \
+  "$work/snap.toml" > "$work/virialsnap.toml"
+for n in 1 3 4; do run_case virialsnap "$n" 1; done
+run_case virialsnap 2 2
+for other in np3-t1 np4-t1 np2-t2; do compare virialsnap np1-t1 "$other"; done
+for c in virial virialfull virialsnap; do
+  if head -n 2 "$work/$c-np1-t1/traj.xyz" | grep -q ':virial:R:6:'; then
+    ok "$c: the trajectory has the per-atom virial column"
+  else
+    fail "$c: no virial:R:6 column in $(head -n 2 "$work/$c-np1-t1/traj.xyz" | tail -n 1)"
+  fi
+done
 
 echo "== MPI: ACE extrapolation grade (max_gamma column, structures dumped above a grade) byte-identical on 1-4 ranks =="
 ace="$PWD/tests/data/ace"
@@ -504,7 +533,7 @@ h5md_system='lattice = "fcc"
 a = 3.615
 cells = [16, 16, 16]
 species = "Cu"'
-h5md_fields='["velocity", "image", "force"]'
+h5md_fields='["velocity", "image", "force", "virial"]'
 h5md_input() { # dir, writer, steps, [system lines], [h5md_fields]
   mkdir -p "$1"
   local system="${4:-$h5md_system}" fields="${5:-$h5md_fields}"
@@ -539,8 +568,8 @@ h5md_run() { # dir, ranks, [--resume]
     return 1; }
 }
 # The datasets' values and each per-atom dataset's compressed chunks, byte for byte.
-h5md_same() { # reference, other
-  .venv/bin/python - "$1" "$2" <<'PY'
+h5md_same() { # reference, other, [virial: the files store per-atom virials]
+  .venv/bin/python - "$1" "$2" "${3:-}" <<'PY'
 import sys, h5py
 def datasets(f):
     out = {}
@@ -559,6 +588,7 @@ with h5py.File(sys.argv[1]) as a, h5py.File(sys.argv[2]) as b:
             assert chunks(A[n]) == chunks(B[n]), n + ": compressed chunks differ"
     assert A["particles/all/position/value"].shape[0] == 7
     assert "particles/all/force/value" in A
+    assert ("particles/all/virial/value" in A) == (sys.argv[3] == "virial"), "particles/all/virial"
 PY
 }
 ref="$work/h5-gathered-np1"
@@ -567,7 +597,7 @@ for n in 1 2 3 4; do
   d="$work/h5-collective-np$n"
   h5md_input "$d" collective 60
   if h5md_run "$d" "$n"; then
-    if cmp -s "$ref/thermo.csv" "$d/thermo.csv" && h5md_same "$ref/traj.h5" "$d/traj.h5"; then
+    if cmp -s "$ref/thermo.csv" "$d/thermo.csv" && h5md_same "$ref/traj.h5" "$d/traj.h5" virial; then
       ok "H5MD collective on $n ranks: datasets and compressed chunks identical to gathered on 1 rank"
     else
       fail "H5MD collective on $n ranks differs from gathered on 1 rank"
@@ -585,7 +615,7 @@ for case in "collective 3 gathered 2" "collective 2 collective 3" "gathered 1 ga
   h5md_run "$d" "$2" || continue
   h5md_input "$d" "$3" 60
   h5md_run "$d" "$4" --resume || continue
-  if cmp -s "$ref/thermo.csv" "$d/thermo.csv" && h5md_same "$ref/traj.h5" "$d/traj.h5"; then
+  if cmp -s "$ref/thermo.csv" "$d/thermo.csv" && h5md_same "$ref/traj.h5" "$d/traj.h5" virial; then
     ok "H5MD $1 on $2 ranks resumed $3 on $4 ranks: identical to the uninterrupted run"
   else
     fail "H5MD $1 on $2 ranks resumed $3 on $4 ranks differs from the uninterrupted run"
@@ -611,7 +641,7 @@ if h5md_run "$d" 1; then
   h5md_input "$d" gathered 60 "" '["velocity", "image"]'
   if timeout 120 "$bin" --quiet run --resume "$d/in.toml" > "$d/stdout" 2> "$d/stderr"; then
     fail "an H5MD file with forces was resumed without them"
-  elif grep -q 'it stores h5md_fields = \["velocity", "image", "force"\], but \[output\] h5md_fields = \["velocity", "image"\]' "$d/stderr"; then
+  elif grep -q 'it stores h5md_fields = \["velocity", "image", "force", "virial"\], but \[output\] h5md_fields = \["velocity", "image"\]' "$d/stderr"; then
     ok "a resume with other h5md_fields: refused ($(grep -o 'it stores h5md_fields[^:]*' "$d/stderr" | head -n 1))"
   else
     fail "a resume with other h5md_fields: unclear error: $(tail -n 3 "$d/stderr")"
@@ -647,10 +677,10 @@ species = "Cu"'
 types = [\"Cu\"]"
   fi
   r="$work/h5-$ids-gathered-np1"
-  h5md_input "$r" gathered 60 "$system" && h5md_run "$r" 1 || continue
+  h5md_input "$r" gathered 60 "$system" '["velocity", "image", "force"]' && h5md_run "$r" 1 || continue
   for n in 2 3; do
     d="$work/h5-$ids-collective-np$n"
-    h5md_input "$d" collective 60 "$system"
+    h5md_input "$d" collective 60 "$system" '["velocity", "image", "force"]'
     h5md_run "$d" "$n" || continue
     if cmp -s "$r/thermo.csv" "$d/thermo.csv" && h5md_same "$r/traj.h5" "$d/traj.h5"; then
       ok "H5MD 23,328 atoms, $ids ids, collective on $n ranks: readable, datasets and compressed chunks identical to gathered on 1 rank"

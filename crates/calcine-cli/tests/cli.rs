@@ -893,3 +893,89 @@ fn a_resumed_run_keeps_the_rebuild_delay() {
     }
     assert_eq!(run_json(&c)["neighbor_builds"], run_json(&whole)["neighbor_builds"]);
 }
+
+/// Per-atom virials as trajectory columns: the same values in a dump (`c_virial[1..6]`),
+/// extended XYZ (`virial:R:6`) and H5MD (`h5md_fields` with "virial",
+/// `particles/all/virial`), whose traces add up to the thermo's pair pressure; an H5MD
+/// trajectory asked for them through `trajectory_virials` is refused with the key to use.
+#[test]
+fn per_atom_virials_are_trajectory_columns() {
+    let c = Case::new();
+    let run = |trajectory: &str, key: &str| {
+        let input = cu_input(
+            lattice_cu(),
+            &eam_cu(),
+            &format!(
+                "[run]\nsteps = 6\ntemperature = 600\n[output]\nthermo = \"{trajectory}.csv\"\nthermo_every = 3\ntrajectory = \"{trajectory}\"\ntrajectory_every = 3\n{key}"
+            ),
+        );
+        let o = c.run(&input);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    run("t.dump", "trajectory_virials = true");
+    run("t.xyz", "trajectory_virials = true");
+    run("t.h5", "h5md_fields = [\"velocity\", \"virial\"]");
+    let dump = std::fs::read_to_string(c.path("t.dump")).unwrap();
+    assert!(
+        dump.contains(
+            "ITEM: ATOMS id type element x y z vx vy vz fx fy fz ix iy iz c_virial[1] c_virial[2] c_virial[3] c_virial[4] c_virial[5] c_virial[6]\n"
+        ),
+        "{dump}"
+    );
+    let xyz = std::fs::read_to_string(c.path("t.xyz")).unwrap();
+    assert!(xyz.contains("Properties=species:S:1:pos:R:3:velo:R:3:forces:R:3:virial:R:6:id:I:1"), "{xyz}");
+    // The last frame's virials, by atom (ids 1..=108 in order in both text files).
+    let n = 108;
+    let last_rows = |text: &str, skip_front: usize| -> Vec<[f64; 6]> {
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len() - n..]
+            .iter()
+            .map(|l| {
+                let t: Vec<f64> = l.split_whitespace().skip(skip_front).filter_map(|v| v.parse().ok()).collect();
+                std::array::from_fn(|k| t[t.len() - 6 + k])
+            })
+            .collect()
+    };
+    let from_dump = last_rows(&dump, 3);
+    // In extended XYZ the id follows the virial.
+    let from_xyz: Vec<[f64; 6]> = {
+        let lines: Vec<&str> = xyz.lines().collect();
+        lines[lines.len() - n..]
+            .iter()
+            .map(|l| {
+                let t: Vec<&str> = l.split_whitespace().collect();
+                std::array::from_fn(|k| t[t.len() - 7 + k].parse().unwrap())
+            })
+            .collect()
+    };
+    assert_eq!(from_dump, from_xyz);
+    let mut r = calcine_io::open_frames(c.path("t.h5"), calcine_core::SpeciesTable::default()).unwrap();
+    let mut last = None;
+    while let Some(f) = r.read_frame().unwrap() {
+        last = Some(f);
+    }
+    let last = last.unwrap();
+    assert_eq!(last.step, Some(6));
+    assert_eq!(last.per_atom_virial.as_deref(), Some(&from_dump[..]));
+    // Σ_i tr(W_i) / (3V) · nktv2p is the pair pressure.
+    let thermo = std::fs::read_to_string(c.path("t.dump.csv")).unwrap();
+    let header: Vec<&str> = thermo.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let row: Vec<f64> = thermo.lines().last().unwrap().split(',').map(|v| v.parse().unwrap()).collect();
+    let trace: f64 = from_dump.iter().map(|w| w[0] + w[1] + w[2]).sum();
+    let pair = trace / (3.0 * row[col("volume_A3")]) * 1.6021765e6;
+    let want = row[col("press_pair_bar")];
+    assert!(
+        (pair - want).abs() < 1e-9 * want.abs().max(1.0),
+        "pair pressure from per-atom virials {pair}, thermo {want}"
+    );
+    // Asked for in the wrong key for H5MD.
+    let input = cu_input(
+        lattice_cu(),
+        &eam_cu(),
+        "[run]\nsteps = 1\n[output]\ntrajectory = \"u.h5\"\ntrajectory_virials = true",
+    );
+    let o = c.run(&input);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("h5md_fields names \"virial\""), "{}", stderr(&o));
+}

@@ -129,8 +129,9 @@ pub(crate) fn compute(
     }
 
     // Pass 2: forces, energies and virials; per-atom pair energies ride along as a fourth
-    // fixed-point word when they are wanted.
-    let width = if want.per_atom_energy { 4 } else { 3 };
+    // fixed-point word when they are wanted, and per-atom virials as six more.
+    let layout = Layout::new(want.per_atom_energy, want.per_atom_virial);
+    let width = layout.width;
     let sums = {
         let ctx = Context {
             packed,
@@ -148,22 +149,27 @@ pub(crate) fn compute(
         };
         let embedding = &scratch.embedding[..];
         let single = packed.n_species == 1;
+        // Per-atom virials need the pair virials, so they are computed whenever either is.
+        let virial = want.virial || want.per_atom_virial;
+        type Pass2<'c> = fn(&Context<'c>, std::ops::Range<usize>, &mut Vec<i128>, &[f64]) -> Sums;
+        macro_rules! pick {
+            ($($s:literal $v:literal $e:literal $a:literal),*) => {
+                match (single, virial, want.per_atom_energy, want.per_atom_virial) {
+                    $(($s, $v, $e, $a) => Context::forces::<$s, $v, $e, $a> as Pass2<'_>,)*
+                    _ => unreachable!("per-atom virials imply virials"),
+                }
+            };
+        }
+        let pass2 = pick!(
+            true false false false, true true false false, true true false true,
+            true false true false, true true true false, true true true true,
+            false false false false, false true false false, false true false true,
+            false false true false, false true true false, false true true true
+        );
         parts[..n_parts]
             .par_iter_mut()
             .enumerate()
-            .map(|(k, buf)| {
-                let range = bounds[k]..bounds[k + 1];
-                match (single, want.virial, want.per_atom_energy) {
-                    (true, true, false) => ctx.forces::<true, true, false>(range, buf, embedding),
-                    (true, false, false) => ctx.forces::<true, false, false>(range, buf, embedding),
-                    (false, true, false) => ctx.forces::<false, true, false>(range, buf, embedding),
-                    (false, false, false) => ctx.forces::<false, false, false>(range, buf, embedding),
-                    (true, true, true) => ctx.forces::<true, true, true>(range, buf, embedding),
-                    (true, false, true) => ctx.forces::<true, false, true>(range, buf, embedding),
-                    (false, true, true) => ctx.forces::<false, true, true>(range, buf, embedding),
-                    (false, false, true) => ctx.forces::<false, false, true>(range, buf, embedding),
-                }
-            })
+            .map(|(k, buf)| pass2(&ctx, bounds[k]..bounds[k + 1], buf, embedding))
             .reduce(Sums::default, Sums::merge)
     };
     let words = sum_parts(&mut parts[..n_parts], n_total, width);
@@ -175,6 +181,14 @@ pub(crate) fn compute(
     if want.per_atom_energy {
         for (i, e) in out.per_atom_energy[..n_owned].iter_mut().enumerate() {
             *e += scratch.embedding[i] + from_fixed(words[width * i + 3]);
+        }
+    }
+    if want.per_atom_virial {
+        let start = layout.virial;
+        for (i, v) in out.per_atom_virial[..n_owned].iter_mut().enumerate() {
+            for (c, w) in v.iter_mut().zip(&words[width * i + start..width * i + start + 6]) {
+                *c += from_fixed(*w);
+            }
         }
     }
     scratch.offsets = offsets;
@@ -191,6 +205,22 @@ pub(crate) fn compute(
         }
     }
     Ok(())
+}
+
+/// Where pass 2's words sit for each atom: three force components, then the half pair
+/// energies when per-atom energies are wanted, then six virial components (xx yy zz xy xz
+/// yz) when per-atom virials are.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    width: usize,
+    virial: usize,
+}
+
+impl Layout {
+    const fn new(energy: bool, virial: bool) -> Self {
+        let start = 3 + energy as usize;
+        Self { width: start + if virial { 6 } else { 0 }, virial: start }
+    }
 }
 
 /// F(ρ) and F′(ρ) as LAMMPS evaluates them, extended linearly above the table.
@@ -361,15 +391,17 @@ impl Context<'_> {
         bad
     }
 
-    /// Pass 2 over owned atoms `range`: forces (and, when `ENERGY`, half pair energies)
-    /// into `buf` (3 or 4 words per atom, zeroed here); energies and virials summed.
-    fn forces<const SINGLE: bool, const VIRIAL: bool, const ENERGY: bool>(
+    /// Pass 2 over owned atoms `range`: forces (and, when `ENERGY`, half pair energies;
+    /// when `ATOM_VIRIAL`, which needs `VIRIAL`, half pair virials) into `buf` (words laid
+    /// out as [`Layout`] says, zeroed here); energies and virials summed.
+    fn forces<const SINGLE: bool, const VIRIAL: bool, const ENERGY: bool, const ATOM_VIRIAL: bool>(
         &self,
         range: std::ops::Range<usize>,
         buf: &mut Vec<i128>,
         embedding: &[f64],
     ) -> Sums {
-        let width = if ENERGY { 4 } else { 3 };
+        const { assert!(VIRIAL || !ATOM_VIRIAL) };
+        let Layout { width, virial: vstart } = Layout::new(ENERGY, ATOM_VIRIAL);
         buf.clear();
         buf.resize(self.n_total * width, 0);
         let packed = self.packed;
@@ -436,7 +468,14 @@ impl Context<'_> {
                     }
                     if VIRIAL {
                         for k in 0..3 {
-                            w[k] = add2(w[k], mul2(e.q[k], [fpair, fpair]));
+                            let v = mul2(e.q[k], [fpair, fpair]);
+                            w[k] = add2(w[k], v);
+                            if ATOM_VIRIAL {
+                                // The neighbor's half of the pair's virial.
+                                let c = &mut b[vstart + 2 * k..vstart + 2 * k + 2];
+                                c[0] = c[0].wrapping_add(to_fixed(0.5 * v[0]));
+                                c[1] = c[1].wrapping_add(to_fixed(0.5 * v[1]));
+                            }
                         }
                     }
                 }
@@ -455,6 +494,10 @@ impl Context<'_> {
             if VIRIAL {
                 for (c, v) in [w[0][0], w[0][1], w[1][0], w[1][1], w[2][0], w[2][1]].into_iter().enumerate() {
                     sums.virial[c].add(v);
+                    if ATOM_VIRIAL {
+                        // The atom's half of its row's pairs.
+                        b[vstart + c] = b[vstart + c].wrapping_add(to_fixed(0.5 * v));
+                    }
                 }
             }
         }

@@ -28,7 +28,7 @@
 
 use crate::table::density_point;
 use crate::{EamTables, Scratch};
-use calcine_core::{ExactSum, GhostSync, Vec3};
+use calcine_core::{ExactSum, GhostSync, Vec3, Virial};
 use calcine_potential::{ForceInput, ForceOutput, PotentialError, Want};
 use rayon::prelude::*;
 
@@ -202,34 +202,44 @@ pub(crate) fn compute(
     let embedding = &scratch.embedding[..];
     let want = input.want;
     let single = packed.n_species == 1;
-    let chunk = |start: usize, forces: &mut [Vec3], per_atom: Option<&mut [f64]>| match (single, want.virial) {
-        (true, true) => ctx.forces::<true, true>(start, forces, per_atom, embedding, want),
-        (true, false) => ctx.forces::<true, false>(start, forces, per_atom, embedding, want),
-        (false, true) => ctx.forces::<false, true>(start, forces, per_atom, embedding, want),
-        (false, false) => ctx.forces::<false, false>(start, forces, per_atom, embedding, want),
+    // Per-atom virials need the pair virials, so they are computed whenever either is wanted.
+    let virial = want.virial || want.per_atom_virial;
+    let chunk = |start: usize,
+                 forces: &mut [Vec3],
+                 per_atom: Option<&mut [f64]>,
+                 atom_virials: Option<&mut [Virial]>| match (single, virial) {
+        (true, true) => ctx.forces::<true, true>(start, forces, per_atom, atom_virials, embedding, want),
+        (true, false) => ctx.forces::<true, false>(start, forces, per_atom, atom_virials, embedding, want),
+        (false, true) => ctx.forces::<false, true>(start, forces, per_atom, atom_virials, embedding, want),
+        (false, false) => ctx.forces::<false, false>(start, forces, per_atom, atom_virials, embedding, want),
     };
-    let (forces, per_atom) = (&mut out.forces[..n_owned], &mut out.per_atom_energy);
-    let sums = if want.per_atom_energy {
-        forces
-            .par_chunks_mut(CHUNK)
-            .zip(per_atom[..n_owned].par_chunks_mut(CHUNK))
-            .enumerate()
-            .map(|(c, (f_chunk, e_chunk))| chunk(c * CHUNK, f_chunk, Some(e_chunk)))
-            .reduce(Sums::default, Sums::merge)
+    let n_chunks = n_owned.div_ceil(CHUNK);
+    let energies: Vec<Option<&mut [f64]>> = if want.per_atom_energy {
+        out.per_atom_energy[..n_owned].chunks_mut(CHUNK).map(Some).collect()
     } else {
-        forces
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .map(|(c, f_chunk)| chunk(c * CHUNK, f_chunk, None))
-            .reduce(Sums::default, Sums::merge)
+        (0..n_chunks).map(|_| None).collect()
     };
+    let virials: Vec<Option<&mut [Virial]>> = if want.per_atom_virial {
+        out.per_atom_virial[..n_owned].chunks_mut(CHUNK).map(Some).collect()
+    } else {
+        (0..n_chunks).map(|_| None).collect()
+    };
+    let sums = out.forces[..n_owned]
+        .par_chunks_mut(CHUNK)
+        .zip(energies)
+        .zip(virials)
+        .enumerate()
+        .map(|(c, ((f_chunk, e_chunk), v_chunk))| chunk(c * CHUNK, f_chunk, e_chunk, v_chunk))
+        .reduce(Sums::default, Sums::merge);
     scratch.offsets = offsets;
     if let Some(i) = sums.bad {
         return Err(PotentialError::NonFinite { potential: eam.name.to_string(), what: "force", id: atoms.ids[i].0 });
     }
     out.energy.merge(&sums.energy);
-    for k in 0..6 {
-        out.virial[k].merge(&sums.virial[k]);
+    if want.virial {
+        for k in 0..6 {
+            out.virial[k].merge(&sums.virial[k]);
+        }
     }
     Ok(())
 }
@@ -461,6 +471,7 @@ impl Context<'_> {
         start: usize,
         forces: &mut [Vec3],
         mut per_atom: Option<&mut [f64]>,
+        mut atom_virials: Option<&mut [Virial]>,
         embedding: &[f64],
         want: Want,
     ) -> Sums {
@@ -485,6 +496,12 @@ impl Context<'_> {
             if VIRIAL {
                 for c in 0..6 {
                     sums.virial[c].add(0.5 * w[c]);
+                }
+                // The atom's share: half of each of its pairs' virials.
+                if let Some(v) = atom_virials.as_deref_mut() {
+                    for c in 0..6 {
+                        v[k][c] += 0.5 * w[c];
+                    }
                 }
             }
         }

@@ -13,7 +13,7 @@
 use crate::table::{cubic_derivative, cubic_value, radial_point};
 use crate::Scratch;
 use calcine_core::GhostSync;
-use calcine_potential::{ForceInput, ForceOutput, PotentialError};
+use calcine_potential::{AtomVirials, ForceInput, ForceOutput, PotentialError};
 
 pub(crate) fn compute(
     eam: &crate::Eam,
@@ -105,6 +105,11 @@ pub(crate) fn compute(
         pair_energy.clear();
         pair_energy.resize(n_total, 0.0);
     }
+    // Each pair's virial is split half and half too (LAMMPS's `ev_tally`).
+    let mut virials = AtomVirials::default();
+    if want.per_atom_virial {
+        virials.reset(n_total);
+    }
     for i in 0..n_owned {
         for j in list.neighbors(i) {
             let j = j as usize;
@@ -136,7 +141,7 @@ pub(crate) fn compute(
                 pair_energy[i] += 0.5 * phi;
                 pair_energy[j] += 0.5 * phi;
             }
-            if want.virial {
+            if want.virial || want.per_atom_virial {
                 let w = [
                     d.x * d.x * fpair,
                     d.y * d.y * fpair,
@@ -145,11 +150,21 @@ pub(crate) fn compute(
                     d.x * d.z * fpair,
                     d.y * d.z * fpair,
                 ];
-                for k in 0..6 {
-                    out.virial[k].add(w[k]);
+                if want.virial {
+                    for k in 0..6 {
+                        out.virial[k].add(w[k]);
+                    }
+                }
+                if want.per_atom_virial {
+                    virials.add(i, &w, 0.5);
+                    virials.add(j, &w, 0.5);
                 }
             }
         }
+    }
+    if want.per_atom_virial {
+        virials.reverse_sum(ghosts);
+        virials.add_into(&mut out.per_atom_virial[..n_owned]);
     }
     if want.per_atom_energy {
         ghosts.reverse_sum(pair_energy);

@@ -384,6 +384,24 @@ fn kernels_match_reference() {
         }
         let total: f64 = k.per_atom_energy.iter().sum();
         assert!(rel(total, k.energy.value()) < 1e-12);
+        // Per-atom virials: the same halves of the same pair terms, and they add up to the
+        // virial (each kernel's own, and the reference's).
+        for (vk, vr) in k.per_atom_virial.iter().zip(&r.per_atom_virial) {
+            for c in 0..6 {
+                assert!((vk[c] - vr[c]).abs() < 1e-12 * vk[c].abs().max(1.0), "per-atom virial {vk:?} vs {vr:?}");
+            }
+        }
+        for out in [&k, &r] {
+            for c in 0..6 {
+                let total: f64 = out.per_atom_virial.iter().map(|v| v[c]).sum();
+                assert!(
+                    (total - out.virial[c].value()).abs() < 1e-12 * out.virial[c].value().abs().max(1.0),
+                    "{} per-atom virials {c} add up to {total}, the virial is {}",
+                    pot.name(),
+                    out.virial[c].value()
+                );
+            }
+        }
     }
 }
 
@@ -418,6 +436,8 @@ fn same_bits(one: &ForceOutput, other: &ForceOutput, what: &str) {
     }
     let bits = |v: &[f64]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&one.per_atom_energy), bits(&other.per_atom_energy), "{what}: per-atom energies");
+    let bits6 = |v: &[[f64; 6]]| v.iter().map(|w| w.map(f64::to_bits)).collect::<Vec<_>>();
+    assert_eq!(bits6(&one.per_atom_virial), bits6(&other.per_atom_virial), "{what}: per-atom virials");
 }
 
 /// Packed and plain neighbor rows hold the same neighbors in the same order, so the kernel
@@ -493,6 +513,18 @@ fn forces_do_not_depend_on_what_else_is_wanted() {
         for (a, b) in all.forces.iter().zip(&bare.forces) {
             assert_eq!([a.x.to_bits(), a.y.to_bits(), a.z.to_bits()], [b.x.to_bits(), b.y.to_bits(), b.z.to_bits()]);
         }
+        // Per-atom virials alone, or with the rest, change neither the forces nor the virial.
+        let atom_virials = run(Want { per_atom_virial: true, ..Want::FORCES_ONLY });
+        let no_atom_virials = run(Want { per_atom_virial: false, ..Want::ALL });
+        assert_eq!(atom_virials.virial[0].value(), 0.0);
+        for (a, b) in atom_virials.forces.iter().zip(&bare.forces) {
+            assert_eq!([a.x.to_bits(), a.y.to_bits(), a.z.to_bits()], [b.x.to_bits(), b.y.to_bits(), b.z.to_bits()]);
+        }
+        for c in 0..6 {
+            assert_eq!(all.virial[c].to_parts(), no_atom_virials.virial[c].to_parts());
+        }
+        let bits6 = |v: &[[f64; 6]]| v.iter().map(|w| w.map(f64::to_bits)).collect::<Vec<_>>();
+        assert_eq!(bits6(&all.per_atom_virial), bits6(&atom_virials.per_atom_virial));
     }
 }
 
@@ -836,6 +868,7 @@ fn evaluate_on_ranks(pot: &Eam, whole: &Atoms, l: f64, ranks: usize, threads: us
             let k = atoms.ids[i].0 as usize - 1;
             total.forces[k] = out.forces[i];
             total.per_atom_energy[k] = out.per_atom_energy[i];
+            total.per_atom_virial[k] = out.per_atom_virial[i];
         }
     }
     total
@@ -874,6 +907,16 @@ fn kernels_give_the_same_bits_on_any_decomposition() {
         }
         let e = max_force_error(&half.forces, &full.forces);
         assert!(e < 1e-12, "forces differ by {e:e}");
+        // Per-atom virials of periodic images reach their owners through the reverse sum.
+        for (vh, vf) in half.per_atom_virial.iter().zip(&full.per_atom_virial) {
+            for c in 0..6 {
+                assert!((vh[c] - vf[c]).abs() < 1e-12 * vh[c].abs().max(1.0), "per-atom virial {vh:?} vs {vf:?}");
+            }
+        }
+        for c in 0..6 {
+            let total: f64 = half.per_atom_virial.iter().map(|v| v[c]).sum();
+            assert!(rel(total, half.virial[c].value()) < 1e-11, "per-atom virials {c} add up to {total}");
+        }
         // The rounding differs between the two kernels, so the bits do.
         assert!(half.forces.iter().zip(&full.forces).any(|(x, y)| x != y));
     }

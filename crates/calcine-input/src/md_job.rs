@@ -142,6 +142,14 @@ impl MdJob {
             }
         }
         let h5md_fields = H5mdContents::from_fields(&out.h5md_fields).map_err(|m| file.invalid("h5md_fields", m))?;
+        if out.trajectory_virials
+            && out.trajectory.as_deref().map(TrajectoryFormat::of).and_then(Result::ok) == Some(TrajectoryFormat::H5md)
+        {
+            return Err(file.invalid(
+                "trajectory_virials",
+                "an H5MD trajectory stores per-atom virials when h5md_fields names \"virial\" (particles/all/virial): add it there",
+            ));
+        }
         check_output_directory(&out.directory).map_err(|message| file.invalid("directory", message))?;
         let settings = MdSettings {
             timestep: run.timestep,
@@ -159,6 +167,7 @@ impl MdJob {
             trajectory_every: out.trajectory_every,
             checkpoint_every: out.checkpoint_every,
             trajectory_energies: out.trajectory_energies,
+            trajectory_virials: out.trajectory_virials,
             grade: grade.as_ref().map(|g| g.name().to_string()),
             grade_watch: None,
             h5md_write,

@@ -308,10 +308,13 @@ pub struct OutputSection {
     pub checkpoint_every: Option<u64>,
     /// Per-atom potential energies as a trajectory column (LAMMPS `compute pe/atom`).
     pub trajectory_energies: bool,
+    /// Per-atom virials as trajectory columns of a text trajectory (LAMMPS
+    /// `compute stress/atom NULL virial`, as eV; H5MD: `h5md_fields` with "virial").
+    pub trajectory_virials: bool,
     /// How an H5MD trajectory is written under MPI: "auto", "gathered" or "collective".
     pub h5md_write: String,
     /// Per-atom fields of an H5MD trajectory besides positions: any of "velocity",
-    /// "image", "force".
+    /// "image", "force", "virial".
     pub h5md_fields: Vec<String>,
     /// Draw the thermo as a PNG beside its CSV (`thermo.png`) when the run ends.
     pub plots: bool,
@@ -327,6 +330,7 @@ impl Default for OutputSection {
             trajectory_every: OutputSpec::DEFAULT_TRAJECTORY_EVERY,
             checkpoint_every: None,
             trajectory_energies: false,
+            trajectory_virials: false,
             h5md_write: H5mdWrite::default().name().into(),
             h5md_fields: H5mdContents::default().fields().into_iter().map(String::from).collect(),
             plots: true,

@@ -24,7 +24,10 @@
 //! (LAMMPS's default `%g` would lose digits), so positions and velocities read back bit
 //! for bit; box bounds are `%.16e` as in LAMMPS, and a triclinic box reads back to within
 //! rounding of the bound arithmetic. `fx fy fz` are written when the frame has forces,
-//! and `ix iy iz` (after them) when it has image flags. `ITEM: TIME` (LAMMPS
+//! and `ix iy iz` (after them) when it has image flags, then `c_pe` (per-atom energy, eV)
+//! and `c_virial[1]` … `c_virial[6]` (per-atom virial xx yy zz xy xz yz, eV; LAMMPS's
+//! `compute stress/atom NULL virial` is −nktv2p = −1.6021765e6 times these) when it has
+//! them. `ITEM: TIME` (LAMMPS
 //! `dump_modify time yes`) is written on request.
 //!
 //! The reader takes any `dump custom`/`dump atom` text file: `ITEM: UNITS` (must be
@@ -220,6 +223,7 @@ impl<R: BufRead> DumpReader<R> {
             position_kind: columns.position_kind,
             images: columns.image.map(|_| permute(&images, &order)),
             per_atom_energy: None,
+            per_atom_virial: None,
             extra: Vec::new(),
             velocities: columns.velocity.map(|_| permute(&velocities, &order)),
             forces: columns.force.map(|_| permute(&forces, &order)),
@@ -426,6 +430,9 @@ pub(crate) fn format_frame(frame: &Frame, write_time: bool, path: &Path) -> Resu
     if frame.per_atom_energy.is_some() {
         out.push_str(" c_pe");
     }
+    if frame.per_atom_virial.is_some() {
+        out.push_str(" c_virial[1] c_virial[2] c_virial[3] c_virial[4] c_virial[5] c_virial[6]");
+    }
     out.push('\n');
     for &k in &order {
         let element = &frame.species_table.get(frame.species[k]).name;
@@ -450,6 +457,12 @@ pub(crate) fn format_frame(frame: &Frame, write_time: bool, path: &Path) -> Resu
         if let Some(pe) = &frame.per_atom_energy {
             out.push(' ');
             push_shortest(&mut out, pe[k]);
+        }
+        if let Some(virials) = &frame.per_atom_virial {
+            for value in &virials[k] {
+                out.push(' ');
+                push_shortest(&mut out, *value);
+            }
         }
         out.push('\n');
     }

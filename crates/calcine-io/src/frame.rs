@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use calcine_core::{AtomId, SimBox, SpeciesId, SpeciesTable, Vec3};
+use calcine_core::{AtomId, SimBox, SpeciesId, SpeciesTable, Vec3, Virial};
 
 use crate::lines::sort_order;
 use crate::structure::atoms_sorted_by_id;
@@ -46,6 +46,11 @@ pub struct Frame {
     pub images: Option<Vec<[i32; 3]>>,
     /// Per-atom potential energies in eV (LAMMPS `compute pe/atom`).
     pub per_atom_energy: Option<Vec<f64>>,
+    /// Per-atom virials in eV, xx yy zz xy xz yz: each atom's half of the r_ij ⊗ f_ij of
+    /// every pair or many-body term it takes part in, adding up to the run's virial.
+    /// LAMMPS's `compute stress/atom NULL virial` (bar·Å³, metal units) is −`nktv2p`
+    /// (1.6021765e6) times this.
+    pub per_atom_virial: Option<Vec<Virial>>,
     /// Further per-atom real columns, (name, one value per atom), such as ACE's
     /// extrapolation grade `gamma`. Extended XYZ writes them as `name:R:1` properties.
     pub extra: Vec<(String, Vec<f64>)>,
@@ -108,6 +113,7 @@ impl Frame {
             ("forces", self.forces.as_ref().map(Vec::len)),
             ("image flags", self.images.as_ref().map(Vec::len)),
             ("per-atom energies", self.per_atom_energy.as_ref().map(Vec::len)),
+            ("per-atom virials", self.per_atom_virial.as_ref().map(Vec::len)),
         ] {
             if let Some(len) = len {
                 assert_eq!(len, n, "frame has {n} ids but {len} {what}");

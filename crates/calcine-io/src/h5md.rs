@@ -16,6 +16,7 @@
 //!     velocity/{step,time,value}    Å ps-1            } the fields of [`H5mdContents`]
 //!     image/{step,time,value}       (frames, N, 3)    } (`[output] h5md_fields`; velocity
 //!     force/{step,time,value}       eV Angstrom-1     } and image unless told otherwise)
+//!     virial/{step,time,value}      (frames, N, 6) eV } per-atom virial xx yy zz xy xz yz
 //! /observables/<name>/{step,time,value}   the thermo of every frame: temperature (K),
 //!     potential_energy, kinetic_energy, total_energy, conserved_energy (eV), pressure
 //!     and pressure_pair (bar), volume (Angstrom3), max_<grade> (e.g. max_gamma, when the
@@ -39,7 +40,7 @@
 
 use std::path::{Path, PathBuf};
 
-use calcine_core::{AtomId, SimBox, Species, SpeciesId, SpeciesTable, Vec3};
+use calcine_core::{AtomId, SimBox, Species, SpeciesId, SpeciesTable, Vec3, Virial};
 use hdf5::types::VarLenUnicode;
 use ndarray::{s, Array2, Array3};
 
@@ -56,32 +57,35 @@ pub struct H5mdContents {
     pub velocity: bool,
     pub force: bool,
     pub image: bool,
+    /// Per-atom virials (`particles/all/virial`, eV, xx yy zz xy xz yz).
+    pub virial: bool,
 }
 
 impl Default for H5mdContents {
     /// Velocities and image flags, no forces: what every H5MD trajectory held before
     /// `h5md_fields` existed.
     fn default() -> Self {
-        Self { velocity: true, force: false, image: true }
+        Self { velocity: true, force: false, image: true, virial: false }
     }
 }
 
 impl H5mdContents {
     /// The names `h5md_fields` accepts, in the order [`H5mdContents::fields`] lists them.
-    pub const FIELDS: [&'static str; 3] = ["velocity", "image", "force"];
+    pub const FIELDS: [&'static str; 4] = ["velocity", "image", "force", "virial"];
 
     /// The fields named in `names` (any subset of [`H5mdContents::FIELDS`], any order).
     pub fn from_fields<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
-        let mut c = Self { velocity: false, force: false, image: false };
+        let mut c = Self { velocity: false, force: false, image: false, virial: false };
         for name in names {
             let flag = match name.as_ref() {
                 "velocity" => &mut c.velocity,
                 "image" => &mut c.image,
                 "force" => &mut c.force,
+                "virial" => &mut c.virial,
                 other => {
                     return Err(format!(
-                        "h5md_fields: unknown field \"{other}\": use any of \"velocity\", \"image\", \"force\""
-                    ))
+                    "h5md_fields: unknown field \"{other}\": use any of \"velocity\", \"image\", \"force\", \"virial\""
+                ))
                 }
             };
             if *flag {
@@ -96,7 +100,7 @@ impl H5mdContents {
     pub fn fields(&self) -> Vec<&'static str> {
         Self::FIELDS
             .into_iter()
-            .zip([self.velocity, self.image, self.force])
+            .zip([self.velocity, self.image, self.force, self.virial])
             .filter(|(_, on)| *on)
             .map(|(n, _)| n)
             .collect()
@@ -105,7 +109,7 @@ impl H5mdContents {
     /// The fields a file stores (the per-atom groups it has besides `position`).
     fn of_file(file: &hdf5::File) -> Self {
         let has = |name: &str| file.group(&format!("particles/all/{name}")).is_ok();
-        Self { velocity: has("velocity"), force: has("force"), image: has("image") }
+        Self { velocity: has("velocity"), force: has("force"), image: has("image"), virial: has("virial") }
     }
 
     /// `["velocity", "image"]`, as the input writes it.
@@ -191,6 +195,7 @@ pub(crate) struct Rows<'a> {
     pub velocities: Option<&'a [Vec3]>,
     pub forces: Option<&'a [Vec3]>,
     pub images: Option<&'a [[i32; 3]]>,
+    pub virials: Option<&'a [Virial]>,
 }
 
 impl std::fmt::Debug for H5mdWriter {
@@ -303,6 +308,19 @@ impl H5mdWriter {
                     .map_err(err(name))?;
                 write_text_attr(&v, "unit", unit).map_err(err(name))?;
             }
+        }
+        if contents.virial {
+            let g = all.create_group("virial").map_err(err("virial"))?;
+            time_datasets(&g).map_err(err("virial"))?;
+            let v = g
+                .new_dataset::<f64>()
+                .chunk((1, n.clamp(1, CHUNK_ATOMS), 6))
+                .fill_time(hdf5::dataset::FillTime::Never)
+                .deflate(1)
+                .shape((0.., n, 6))
+                .create("value")
+                .map_err(err("virial"))?;
+            write_text_attr(&v, "unit", "eV").map_err(err("virial"))?;
         }
         if contents.image {
             let g = all.create_group("image").map_err(err("image"))?;
@@ -420,9 +438,12 @@ impl H5mdWriter {
     /// Every time-dependent group of the file.
     fn time_groups(&self) -> Vec<String> {
         let mut groups = vec!["particles/all/box/edges".to_string(), "particles/all/position".to_string()];
-        for (name, on) in
-            [("velocity", self.contents.velocity), ("force", self.contents.force), ("image", self.contents.image)]
-        {
+        for (name, on) in [
+            ("velocity", self.contents.velocity),
+            ("force", self.contents.force),
+            ("image", self.contents.image),
+            ("virial", self.contents.virial),
+        ] {
             if on {
                 groups.push(format!("particles/all/{name}"));
             }
@@ -457,6 +478,7 @@ impl H5mdWriter {
             velocities: frame.velocities.as_deref(),
             forces: frame.forces.as_deref(),
             images: frame.images.as_deref(),
+            virials: frame.per_atom_virial.as_deref(),
         };
         self.append_rows(frame.step.unwrap_or(0), frame.time.unwrap_or(0.0), &frame.simbox, thermo, &rows, &|failed| {
             failed
@@ -493,6 +515,10 @@ impl H5mdWriter {
         let images = match (self.contents.image, rows.images) {
             (true, None) => return Err(self.missing("image flags")),
             (on, im) => im.filter(|_| on),
+        };
+        let virials = match (self.contents.virial, rows.virials) {
+            (true, None) => return Err(self.missing("per-atom virials")),
+            (on, v) => v.filter(|_| on),
         };
         let mut values = Vec::with_capacity(self.observables.len());
         for name in &self.observables {
@@ -545,22 +571,27 @@ impl H5mdWriter {
         .map_err(err("writing the box"))?;
         let flat = |v: &[Vec3]| -> Vec<f64> { v.iter().flat_map(|x| [x.x, x.y, x.z]).collect() };
         let x = flat(rows.positions);
-        write_element("particles/all/position", &|d| self.write_rows(d, k, rows.first, &x))
+        write_element("particles/all/position", &|d| self.write_rows(d, k, rows.first, 3, &x))
             .map_err(err("writing positions"))?;
         if let Some(v) = velocities {
             let v = flat(v);
-            write_element("particles/all/velocity", &|d| self.write_rows(d, k, rows.first, &v))
+            write_element("particles/all/velocity", &|d| self.write_rows(d, k, rows.first, 3, &v))
                 .map_err(err("writing velocities"))?;
         }
         if let Some(f) = forces {
             let f = flat(f);
-            write_element("particles/all/force", &|d| self.write_rows(d, k, rows.first, &f))
+            write_element("particles/all/force", &|d| self.write_rows(d, k, rows.first, 3, &f))
                 .map_err(err("writing forces"))?;
         }
         if let Some(im) = images {
             let im: Vec<i32> = im.iter().flatten().copied().collect();
-            write_element("particles/all/image", &|d| self.write_rows(d, k, rows.first, &im))
+            write_element("particles/all/image", &|d| self.write_rows(d, k, rows.first, 3, &im))
                 .map_err(err("writing images"))?;
+        }
+        if let Some(v) = virials {
+            let v: Vec<f64> = v.iter().flatten().copied().collect();
+            write_element("particles/all/virial", &|d| self.write_rows(d, k, rows.first, 6, &v))
+                .map_err(err("writing per-atom virials"))?;
         }
         for (name, &v) in self.observables.iter().zip(&values) {
             write_element(&format!("observables/{name}"), &|d| self.write_shared(d, one()?, &[v]))
@@ -574,15 +605,23 @@ impl H5mdWriter {
         Ok(())
     }
 
-    /// Writes `values` (rows of 3) into frame `k` of a per-atom dataset from row `first` on.
-    fn write_rows<T: hdf5::H5Type>(&self, d: &hdf5::Dataset, k: usize, first: usize, values: &[T]) -> hdf5::Result<()> {
-        let rows = values.len() / 3;
+    /// Writes `values` (rows of `width`) into frame `k` of a per-atom dataset from row
+    /// `first` on.
+    fn write_rows<T: hdf5::H5Type>(
+        &self,
+        d: &hdf5::Dataset,
+        k: usize,
+        first: usize,
+        width: usize,
+        values: &[T],
+    ) -> hdf5::Result<()> {
+        let rows = values.len() / width;
         #[cfg(feature = "mpio")]
         if let Some(t) = &self.collective {
             let slab = if rows > 0 { Some(s![k..k + 1, first..first + rows, ..].try_into()?) } else { None };
             return t.write(d, slab, values);
         }
-        let a = ndarray::ArrayView2::from_shape((rows, 3), values).expect("rows of 3");
+        let a = ndarray::ArrayView2::from_shape((rows, width), values).expect("whole rows");
         d.write_slice(a, s![k, first..first + rows, ..])
     }
 
@@ -644,7 +683,7 @@ pub struct H5mdReader {
     length_scale: f64,
     velocity_scale: f64,
     time_scale: f64,
-    has: [bool; 4],
+    has: [bool; 5],
 }
 
 impl std::fmt::Debug for H5mdReader {
@@ -753,7 +792,8 @@ impl H5mdReader {
             Some("ns") => 1e3,
             Some(u) => return Err(bad(format!("time unit '{u}' is not one calcine converts (ps, fs, ns)"))),
         };
-        let has = ["velocity", "force", "image", "box/edges"].map(|e| group.dataset(&format!("{e}/value")).is_ok());
+        let has =
+            ["velocity", "force", "image", "box/edges", "virial"].map(|e| group.dataset(&format!("{e}/value")).is_ok());
         let species = order.iter().map(|&k| SpeciesId(raw_species[k] as u32)).collect();
         Ok(Self {
             path: path.to_path_buf(),
@@ -842,6 +882,17 @@ impl H5mdReader {
         } else {
             None
         };
+        let per_atom_virial = if self.has[4] {
+            let d = self.group.dataset("virial/value").map_err(|e| self.bad(e.to_string()))?;
+            let a: Array2<f64> =
+                d.read_slice(s![k, .., ..]).map_err(|e| self.bad(format!("virial of frame {k}: {e}")))?;
+            if a.ncols() != 6 {
+                return Err(self.bad(format!("virial has {} components per atom, not 6", a.ncols())));
+            }
+            Some(self.order.iter().map(|&i| std::array::from_fn(|c| a[[i, c]])).collect())
+        } else {
+            None
+        };
         Ok(Frame {
             step,
             time,
@@ -855,6 +906,7 @@ impl H5mdReader {
             forces,
             images,
             per_atom_energy: None,
+            per_atom_virial,
             extra: Vec::new(),
             info: Default::default(),
         })

@@ -1,5 +1,5 @@
 //! Collective H5MD writing over parallel HDF5 (feature `mpio`): every rank sends its owned
-//! atoms (their records, and their forces when the file stores forces) to the rank that
+//! atoms (their records, and their forces and virials when the file stores them) to the rank that
 //! writes their rows (one all-to-all), and every rank then writes one contiguous block of
 //! rows of each per-atom dataset in one collective transfer.
 //!
@@ -18,7 +18,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use calcine_comm::Communicator;
-use calcine_core::{AtomId, AtomRecord, SimBox, SpeciesId, SpeciesTable, Vec3};
+use calcine_core::{AtomId, AtomRecord, SimBox, SpeciesId, SpeciesTable, Vec3, Virial};
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::{H5FD_mpio_xfer_t, H5Pclose, H5Pcreate, H5Pset_dxpl_mpio};
 
@@ -103,6 +103,8 @@ pub struct CollectiveH5md {
     starts: Vec<usize>,
     /// Whether forces travel with the records (the file stores them).
     forces: bool,
+    /// Whether per-atom virials travel with the records (the file stores them).
+    virials: bool,
 }
 
 impl std::fmt::Debug for CollectiveH5md {
@@ -112,9 +114,11 @@ impl std::fmt::Debug for CollectiveH5md {
 }
 
 /// Words sent per atom: its file row, then its [`AtomRecord`], then (when the file stores
-/// forces) the bits of its force's three components.
+/// forces) the bits of its force's three components, then (when it stores virials) the
+/// bits of its virial's six.
 const WORDS: usize = 1 + AtomRecord::WORDS;
 const FORCE_WORDS: usize = 3;
+const VIRIAL_WORDS: usize = 6;
 
 fn open_file(path: &Path, comm: &dyn Communicator, create: bool) -> Result<hdf5::File, IoError> {
     let handle = comm.mpi_handle().ok_or_else(|| IoError::H5md {
@@ -167,7 +171,7 @@ impl CollectiveH5md {
         let file = open_file(path, comm.as_ref(), true)?;
         let header = Header { ids: &all_ids, species: &all_species, species_table, simbox };
         let writer = H5mdWriter::create_in(file, path, &header, thermo, contents, comm.rank() == 0)?;
-        Self::finish(path, comm, writer, all_ids.iter().map(|id| id.0).collect(), contents.force)
+        Self::finish(path, comm, writer, all_ids.iter().map(|id| id.0).collect(), contents)
     }
 
     /// Opens a file this writer (or the gathered one) made, cut back to its first `frames`
@@ -195,7 +199,7 @@ impl CollectiveH5md {
             .map(|&i| i as u64)
             .collect();
         let writer = H5mdWriter::resume_in(file, path, frames, contents, comm.rank() == 0)?;
-        Self::finish(path, comm, writer, ids, contents.force)
+        Self::finish(path, comm, writer, ids, contents)
     }
 
     /// Whether a collective writer can append to `file`: one made through parallel HDF5,
@@ -219,7 +223,7 @@ impl CollectiveH5md {
         comm: Box<dyn Communicator>,
         mut writer: H5mdWriter,
         ids: Vec<u64>,
-        forces: bool,
+        contents: H5mdContents,
     ) -> Result<Self, IoError> {
         let n = ids.len();
         let chunks = n.div_ceil(CHUNK_ATOMS);
@@ -229,7 +233,14 @@ impl CollectiveH5md {
         let transfer =
             Transfer::new().map_err(|e| IoError::H5md { path: path.to_path_buf(), reason: e.to_string() })?;
         writer.set_collective(transfer);
-        Ok(Self { comm, writer, ids: (!dense).then_some(ids), starts, forces })
+        Ok(Self {
+            comm,
+            writer,
+            ids: (!dense).then_some(ids),
+            starts,
+            forces: contents.force,
+            virials: contents.virial,
+        })
     }
 
     /// Frames written so far.
@@ -255,8 +266,9 @@ impl CollectiveH5md {
     }
 
     /// Appends a frame of which this rank owns the atoms `owned` (any order), with their
-    /// `forces` (in the same order; read when the file stores forces), the step's box and
-    /// thermo (the same on every rank), and flushes the file.
+    /// `forces` and `virials` (in the same order; read when the file stores them), the
+    /// step's box and thermo (the same on every rank), and flushes the file.
+    #[allow(clippy::too_many_arguments)]
     pub fn append(
         &mut self,
         step: u64,
@@ -264,11 +276,14 @@ impl CollectiveH5md {
         simbox: &SimBox,
         owned: &[AtomRecord],
         forces: &[Vec3],
+        virials: &[Virial],
         thermo: &Thermo,
     ) -> Result<(), IoError> {
         assert!(!self.forces || forces.len() >= owned.len(), "a force for every owned atom");
+        assert!(!self.virials || virials.len() >= owned.len(), "a virial for every owned atom");
         let size = self.comm.size();
-        let width = WORDS + if self.forces { FORCE_WORDS } else { 0 };
+        let force_words = if self.forces { FORCE_WORDS } else { 0 };
+        let width = WORDS + force_words + if self.virials { VIRIAL_WORDS } else { 0 };
         let mut send = vec![Vec::new(); size];
         let mut unknown = None;
         for (i, r) in owned.iter().enumerate() {
@@ -282,6 +297,9 @@ impl CollectiveH5md {
             if self.forces {
                 send[dest].extend(forces[i].iter().map(|c| c.to_bits()));
             }
+            if self.virials {
+                send[dest].extend(virials[i].iter().map(|c| c.to_bits()));
+            }
         }
         let received = self.comm.all_to_all_u64(&send);
         drop(send);
@@ -291,6 +309,7 @@ impl CollectiveH5md {
         let mut velocities = vec![Vec3::zeros(); m];
         let mut images = vec![[0i32; 3]; m];
         let mut block_forces = vec![Vec3::zeros(); if self.forces { m } else { 0 }];
+        let mut block_virials = vec![[0.0; 6]; if self.virials { m } else { 0 }];
         let mut filled = vec![false; m];
         for w in received.iter().flat_map(|msg| msg.chunks_exact(width)) {
             let k = w[0] as usize - block.start;
@@ -301,6 +320,9 @@ impl CollectiveH5md {
             if self.forces {
                 let f = |j: usize| f64::from_bits(w[WORDS + j]);
                 block_forces[k] = Vec3::new(f(0), f(1), f(2));
+            }
+            if self.virials {
+                block_virials[k] = std::array::from_fn(|j| f64::from_bits(w[WORDS + force_words + j]));
             }
             filled[k] = true;
         }
@@ -321,6 +343,7 @@ impl CollectiveH5md {
             velocities: Some(&velocities),
             forces: self.forces.then_some(&block_forces[..]),
             images: Some(&images),
+            virials: self.virials.then_some(&block_virials[..]),
         };
         let comm = &self.comm;
         self.writer.append_rows(step, time, simbox, thermo, &rows, &|failed| comm.any(failed))

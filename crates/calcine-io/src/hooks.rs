@@ -6,7 +6,7 @@
 //! on-the-fly correlators (`calcine-transport`) and potential-specific dumps implement it
 //! without depending on `calcine-md`; the engine calls every hook at its own cadence.
 
-use calcine_core::{Atoms, SimBox, SpeciesTable, Vec3};
+use calcine_core::{Atoms, SimBox, SpeciesTable, Vec3, Virial};
 
 use crate::{Checkpoint, Frame, IoError, Thermo};
 
@@ -22,6 +22,9 @@ pub struct Needs {
     pub checkpoint: bool,
     /// Per-atom potential energies in the frame (the force call then computes them).
     pub atom_energies: bool,
+    /// Per-atom virials in the frame, and in [`StepView::atom_virials`] (the force call
+    /// then computes them).
+    pub atom_virials: bool,
     /// The run's per-atom grade (ACE's extrapolation grade γ), when it has one: its values
     /// in [`StepView::grade`] and its maximum in the thermo (a collective maximum).
     pub grade: bool,
@@ -37,6 +40,7 @@ impl Needs {
         frame: false,
         checkpoint: false,
         atom_energies: false,
+        atom_virials: false,
         grade: false,
         frame_if_grade_above: None,
     };
@@ -50,6 +54,7 @@ impl Needs {
             frame: self.frame || other.frame,
             checkpoint: self.checkpoint || other.checkpoint,
             atom_energies: self.atom_energies || other.atom_energies,
+            atom_virials: self.atom_virials || other.atom_virials,
             grade: self.grade || other.grade,
             frame_if_grade_above: match (self.frame_if_grade_above, other.frame_if_grade_above) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -95,6 +100,9 @@ pub struct StepView<'a> {
     pub atoms: &'a Atoms,
     /// Forces on this rank's owned atoms (and ghosts, zeroed), in eV/Å.
     pub forces: &'a [Vec3],
+    /// Virials of this rank's owned atoms (eV, xx yy zz xy xz yz) when some hook asked for
+    /// them at this step ([`Needs::atom_virials`]), else empty.
+    pub atom_virials: &'a [Virial],
     /// Present when some hook asked for thermo at this step (on every rank).
     pub thermo: Option<&'a Thermo>,
     /// Present on rank 0 when some hook asked for a frame at this step.

@@ -107,6 +107,10 @@ pub struct OutputSpec {
     /// Per-atom potential energies as a trajectory column (`energies` in extended XYZ,
     /// `c_pe` in dumps).
     pub trajectory_energies: bool,
+    /// Per-atom virials as trajectory columns of a text trajectory (`virial:R:6` in
+    /// extended XYZ, `c_virial[1]` … `c_virial[6]` in dumps); an H5MD trajectory stores
+    /// them when `h5md_fields` has `virial`.
+    pub trajectory_virials: bool,
     /// The name of the run's per-atom grade (ACE's extrapolation grade, `gamma`), when it
     /// has one: the thermo then ends with a `max_<name>` column.
     pub grade: Option<String>,
@@ -300,7 +304,16 @@ impl Collective {
         }
         let records: Vec<calcine_core::AtomRecord> = (0..n).map(|i| atoms.record(i)).collect();
         let forces = &view.forces[..n];
-        self.writer.as_mut().expect("made above").append(view.step, view.time, view.simbox, &records, forces, thermo)
+        let virials = if self.contents.virial { &view.atom_virials[..n] } else { &[] };
+        self.writer.as_mut().expect("made above").append(
+            view.step,
+            view.time,
+            view.simbox,
+            &records,
+            forces,
+            virials,
+            thermo,
+        )
     }
 
     #[cfg(not(feature = "mpio"))]
@@ -660,6 +673,11 @@ impl StepHook for RunOutputs {
         // H5MD stores the thermo of every frame beside it (as its observables).
         let thermo = thermo || (frame && self.format == Some(TrajectoryFormat::H5md));
         let atom_energies = frame && self.spec.trajectory_energies;
+        let atom_virials = self.trajectory_due(step)
+            && match self.format {
+                Some(TrajectoryFormat::H5md) => self.spec.h5md_fields.virial,
+                _ => self.spec.trajectory_virials,
+            };
         let thermo = thermo || (self.trajectory_due(step) && self.collective.is_some());
         let watch = self.spec.grade_watch.as_ref().filter(|_| self.grade_due(step));
         let needs = Needs {
@@ -667,6 +685,7 @@ impl StepHook for RunOutputs {
             frame,
             checkpoint: self.checkpoint_due(step),
             atom_energies,
+            atom_virials,
             grade: (thermo && self.spec.grade.is_some()) || watch.is_some(),
             frame_if_grade_above: watch.and_then(|w| w.dump_above),
         };

@@ -36,6 +36,7 @@ impl Structure {
             forces: None,
             images: Some(self.atoms.images[..n].to_vec()),
             per_atom_energy: None,
+            per_atom_virial: None,
             extra: Vec::new(),
             info: Default::default(),
         }

@@ -283,7 +283,7 @@ impl<C: Communicator> Md<C> {
         self.state.forward_positions(&mut self.timers);
         self.state.set_n_rebuilds(checkpoint.n_rebuilds);
         self.last_build = checkpoint.last_build;
-        self.compute_forces(Want::ALL)
+        self.compute_forces(Self::SETUP_WANT)
     }
 
     /// The run's whole state gathered on rank 0 (`None` on other ranks): step, box,
@@ -341,8 +341,12 @@ impl<C: Communicator> Md<C> {
         self.state.rebuild(self.step, self.settings.sort_every > 0, &mut self.timers)?;
         self.last_build = self.step;
         self.state.check_separation(Self::MIN_SEPARATION, self.step)?;
-        self.compute_forces(Want::ALL)
+        self.compute_forces(Self::SETUP_WANT)
     }
+
+    /// What set-up force calls compute: everything but per-atom virials, which a run
+    /// computes only on the steps a hook asks for them.
+    const SETUP_WANT: Want = Want::ALL_BUT_ATOM_VIRIALS;
 
     /// Atoms closer than this (Å) at the start of a run overlap: no structure a run can
     /// start from has them, and no potential gives finite forces there.
@@ -419,7 +423,7 @@ impl<C: Communicator> Md<C> {
     pub fn refresh(&mut self) -> Result<(), MdError> {
         self.state.rebuild(self.step, self.sort_now(), &mut self.timers)?;
         self.last_build = self.step;
-        self.compute_forces(Want::ALL)
+        self.compute_forces(Self::SETUP_WANT)
     }
 
     /// Runs `steps` steps, calling `hooks` at the cadence each asks for (see [`StepHook`]):
@@ -443,8 +447,13 @@ impl<C: Communicator> Md<C> {
             |error, step, start: Instant| RunFailure { error, step, loop_seconds: start.elapsed().as_secs_f64() };
         let needs = hooks.iter().filter_map(|h| h.needs(info.first_step)).fold(Needs::THERMO, Needs::union);
         let have_atom_energies = self.forces().per_atom_energy.len() == self.atoms().n_owned();
-        if !self.energies_current || (needs.atom_energies && !have_atom_energies) {
-            if let Err(e) = self.compute_forces(Want::ALL) {
+        let have_atom_virials = self.forces().per_atom_virial.len() == self.atoms().n_owned();
+        if !self.energies_current
+            || (needs.atom_energies && !have_atom_energies)
+            || (needs.atom_virials && !have_atom_virials)
+        {
+            let want = Want { per_atom_virial: needs.atom_virials, ..Self::SETUP_WANT };
+            if let Err(e) = self.compute_forces(want) {
                 return Err(self.finish_hooks(hooks, fail(e, self.step, start)));
             }
         }
@@ -475,7 +484,12 @@ impl<C: Communicator> Md<C> {
                 };
             }
             let want = match needs {
-                Some(n) => Want { energy: n.thermo, virial: n.thermo, per_atom_energy: n.atom_energies },
+                Some(n) => Want {
+                    energy: n.thermo,
+                    virial: n.thermo,
+                    per_atom_energy: n.atom_energies,
+                    per_atom_virial: n.atom_virials,
+                },
                 None => Want::FORCES_ONLY,
             };
             if let Err(e) = self.advance(want) {
@@ -552,7 +566,7 @@ impl<C: Communicator> Md<C> {
         let frame_for_grade = matches!((needs.frame_if_grade_above, max), (Some(limit), Some(max)) if max > limit);
         let (frame, gathered) = if needs.frame || frame_for_grade {
             let values = grade.as_ref().map(|(v, _)| v.as_slice());
-            match self.gather_frame_full(needs.atom_energies, values) {
+            match self.gather_frame_full(needs.atom_energies, needs.atom_virials, values) {
                 Some((frame, gathered)) => (Some(frame), gathered),
                 None => (None, None),
             }
@@ -571,6 +585,7 @@ impl<C: Communicator> Md<C> {
             species: &self.species,
             atoms: self.atoms(),
             forces: &self.forces().forces,
+            atom_virials: &self.forces().per_atom_virial,
             thermo: observed.thermo.as_ref(),
             frame: observed.frame.as_ref(),
             checkpoint: observed.checkpoint.as_ref(),
@@ -650,24 +665,41 @@ impl<C: Communicator> Md<C> {
     /// [`Md::gather_frame`] with per-atom energies when `energies` is set (the last force
     /// call must have computed them: `Want::per_atom_energy`). Collective.
     pub fn gather_frame_with(&self, energies: bool) -> Option<Frame> {
-        self.gather_frame_full(energies, None).map(|(frame, _)| frame)
+        self.gather_frame_full(energies, false, None).map(|(frame, _)| frame)
+    }
+
+    /// [`Md::gather_frame`] with per-atom energies and virials where asked for (the last
+    /// force call must have computed them: `Want::per_atom_energy`,
+    /// `Want::per_atom_virial`). Collective.
+    pub fn gather_frame_per_atom(&self, energies: bool, virials: bool) -> Option<Frame> {
+        self.gather_frame_full(energies, virials, None).map(|(frame, _)| frame)
     }
 
     /// [`Md::gather_frame_with`], also gathering one value per owned atom (`extra`) into
     /// the frame's order. Collective.
-    fn gather_frame_full(&self, energies: bool, extra: Option<&[f64]>) -> Option<(Frame, Option<Vec<f64>>)> {
+    fn gather_frame_full(
+        &self,
+        energies: bool,
+        virials: bool,
+        extra: Option<&[f64]>,
+    ) -> Option<(Frame, Option<Vec<f64>>)> {
         let atoms = self.atoms();
         let out = self.forces();
         let n = atoms.n_owned();
         assert!(!energies || out.per_atom_energy.len() == n, "the last force call computed no per-atom energies");
+        assert!(!virials || out.per_atom_virial.len() == n, "the last force call computed no per-atom virials");
         let base = AtomRecord::WORDS + 3;
-        let width = base + energies as usize + extra.is_some() as usize;
+        let virial_start = base + energies as usize;
+        let width = virial_start + 6 * virials as usize + extra.is_some() as usize;
         let mut words = Vec::with_capacity(n * width);
         for i in 0..n {
             atoms.record(i).encode(&mut words);
             words.extend(out.forces[i].iter().map(|c| c.to_bits()));
             if energies {
                 words.push(out.per_atom_energy[i].to_bits());
+            }
+            if virials {
+                words.extend(out.per_atom_virial[i].iter().map(|c| c.to_bits()));
             }
             if let Some(values) = extra {
                 words.push(values[i].to_bits());
@@ -678,6 +710,8 @@ impl<C: Communicator> Md<C> {
         let records: Vec<AtomRecord> = rows.iter().map(|w| AtomRecord::decode(w)).collect();
         let f = |w: u64| f64::from_bits(w);
         let per_atom_energy = energies.then(|| rows.iter().map(|w| f(w[base])).collect());
+        let per_atom_virial =
+            virials.then(|| rows.iter().map(|w| std::array::from_fn(|k| f(w[virial_start + k]))).collect());
         let gathered = extra.map(|_| rows.iter().map(|w| f(w[width - 1])).collect());
         let frame = Frame {
             step: Some(self.step),
@@ -692,6 +726,7 @@ impl<C: Communicator> Md<C> {
             forces: Some(rows.iter().map(|w| Vec3::new(f(w[11]), f(w[12]), f(w[13]))).collect()),
             images: Some(records.iter().map(|r| r.image).collect()),
             per_atom_energy,
+            per_atom_virial,
             extra: Vec::new(),
             info: Default::default(),
         };

@@ -17,6 +17,10 @@
 //!   one that writes forces on ghosts sets `out.ghost_forces = true` and the engine
 //!   reverse-sums them into their owners.
 //! - The virial is Σ r_ij ⊗ f_ij over pairs in eV (LAMMPS's `virial`), xx yy zz xy xz yz.
+//! - The per-atom virial (`Want::per_atom_virial`) gives each owned atom half of every
+//!   term r_ij ⊗ f_ij it takes part in (LAMMPS's `vatom`); shares of ghosts reach their
+//!   owners through integer reverse sums ([`AtomVirials`]), so they have the same bits on
+//!   any rank and thread count.
 //!
 //! Shared plumbing for potential families: [`text::PotentialReader`] reads LAMMPS-style
 //! potential files with `file:line` errors, [`scatter_exact`] adds atom-centred many-body
@@ -25,6 +29,7 @@
 //!
 //! [`GhostSync`]: calcine_core::GhostSync
 
+mod atom_virial;
 mod error;
 mod evaluator;
 mod overlay;
@@ -33,6 +38,7 @@ mod pairwise;
 mod scatter;
 pub mod text;
 
+pub use atom_virial::AtomVirials;
 pub use error::PotentialError;
 pub use evaluator::Evaluator;
 pub use overlay::Overlay;
@@ -52,11 +58,19 @@ pub struct Want {
     pub energy: bool,
     pub virial: bool,
     pub per_atom_energy: bool,
+    /// Each owned atom's share of the virial (LAMMPS's `vatom`, what `compute stress/atom`
+    /// reports negated and scaled): every pair or many-body term r_ij ⊗ f_ij split half to
+    /// i and half to j, as LAMMPS's `ev_tally` and `ev_tally_xyz` do.
+    pub per_atom_virial: bool,
 }
 
 impl Want {
-    pub const ALL: Want = Want { energy: true, virial: true, per_atom_energy: true };
-    pub const FORCES_ONLY: Want = Want { energy: false, virial: false, per_atom_energy: false };
+    pub const ALL: Want = Want { energy: true, virial: true, per_atom_energy: true, per_atom_virial: true };
+    /// Everything but per-atom virials: what a run's set-up force call computes, and what
+    /// benchmarks time (per-atom virials are computed only on steps that write them).
+    pub const ALL_BUT_ATOM_VIRIALS: Want =
+        Want { energy: true, virial: true, per_atom_energy: true, per_atom_virial: false };
+    pub const FORCES_ONLY: Want = Want { energy: false, virial: false, per_atom_energy: false, per_atom_virial: false };
 }
 
 /// The state a potential reads.
@@ -75,6 +89,10 @@ pub struct ForceOutput {
     pub forces: Vec<Vec3>,
     /// Per owned atom, when `Want::per_atom_energy`.
     pub per_atom_energy: Vec<f64>,
+    /// Per owned atom, when `Want::per_atom_virial`: its share of the virial in eV, xx yy
+    /// zz xy xz yz, the shares of all atoms adding up to `virial`. LAMMPS's
+    /// `compute stress/atom NULL virial` is −`nktv2p` times this (bar·Å³).
+    pub per_atom_virial: Vec<Virial>,
     /// Set by a potential that wrote forces on ghost atoms; the engine then reverse-sums them.
     pub ghost_forces: bool,
 }
@@ -89,6 +107,10 @@ impl ForceOutput {
         self.per_atom_energy.clear();
         if want.per_atom_energy {
             self.per_atom_energy.resize(n_owned, 0.0);
+        }
+        self.per_atom_virial.clear();
+        if want.per_atom_virial {
+            self.per_atom_virial.resize(n_owned, [0.0; 6]);
         }
         self.ghost_forces = false;
     }
@@ -153,7 +175,7 @@ pub trait AtomGrade: Send + Sync {
     fn grade(&self, input: &ForceInput<'_>) -> Result<Vec<f64>, PotentialError>;
 }
 
-/// Adds the outer product ½·(d ⊗ f) into a virial accumulator in Voigt order.
+/// Adds the outer product scale·(d ⊗ f) into a virial accumulator in Voigt order.
 #[inline]
 pub fn add_outer(v: &mut Virial, d: &Vec3, f: &Vec3, scale: f64) {
     v[0] += scale * d.x * f.x;

@@ -1,4 +1,4 @@
-use crate::{add_outer, ForceInput, ForceOutput, NeighborKind, Potential, PotentialError, Want};
+use crate::{add_outer, AtomVirials, ForceInput, ForceOutput, NeighborKind, Potential, PotentialError, Want};
 use calcine_core::{ExactSum, GhostSync, SpeciesId, Vec3, Virial};
 use rayon::prelude::*;
 
@@ -70,9 +70,13 @@ impl<F: PairFunction> Pairwise<F> {
         });
     }
 
-    fn compute_half(&self, input: &ForceInput<'_>, out: &mut ForceOutput) {
+    fn compute_half(&self, input: &ForceInput<'_>, ghosts: &mut dyn GhostSync, out: &mut ForceOutput) {
         let atoms = input.atoms;
         let want = input.want;
+        let mut virials = AtomVirials::default();
+        if want.per_atom_virial {
+            virials.reset(atoms.n_total());
+        }
         for i in 0..atoms.n_owned() {
             let xi = atoms.positions[i];
             let si = atoms.species[i];
@@ -99,14 +103,24 @@ impl<F: PairFunction> Pairwise<F> {
                         out.per_atom_energy[j] += 0.5 * u;
                     }
                 }
-                if want.virial {
+                if want.virial || want.per_atom_virial {
                     let mut w = [0.0; 6];
                     add_outer(&mut w, &(-d), &fij, 1.0);
-                    for k in 0..6 {
-                        out.virial[k].add(w[k]);
+                    if want.virial {
+                        for k in 0..6 {
+                            out.virial[k].add(w[k]);
+                        }
+                    }
+                    if want.per_atom_virial {
+                        virials.add(i, &w, 0.5);
+                        virials.add(j, &w, 0.5);
                     }
                 }
             }
+        }
+        if want.per_atom_virial {
+            virials.reverse_sum(ghosts);
+            virials.add_into(&mut out.per_atom_virial[..atoms.n_owned()]);
         }
         out.ghost_forces = true;
     }
@@ -125,20 +139,22 @@ impl<F: PairFunction> Potential for Pairwise<F> {
     fn compute(
         &self,
         input: &ForceInput<'_>,
-        _ghosts: &mut dyn GhostSync,
+        ghosts: &mut dyn GhostSync,
         out: &mut ForceOutput,
     ) -> Result<(), PotentialError> {
         assert_eq!(input.neighbors.kind(), self.kind, "neighbor list kind does not match the potential's request");
         match self.kind {
             NeighborKind::Full => self.compute_full(input, out),
-            NeighborKind::Half => self.compute_half(input, out),
+            NeighborKind::Half => self.compute_half(input, ghosts, out),
         }
         Ok(())
     }
 }
 
 /// Runs `per_atom(i) -> (force, energy, virial)` for every owned atom in parallel, adds the
-/// force into `out.forces[i]` and tallies energy and virial exactly. The result is the same
+/// force into `out.forces[i]` and tallies energy and virial exactly. The virial returned
+/// is the atom's own share (half of each of its pair terms, LAMMPS's `vatom`), which is
+/// also what `out.per_atom_virial[i]` receives when it is wanted. The result is the same
 /// for any number of threads.
 pub fn accumulate_owned<K>(out: &mut ForceOutput, n_owned: usize, want: Want, per_atom: K)
 where
@@ -163,38 +179,40 @@ where
             }
         }
     };
-    let forces = &mut out.forces[..n_owned];
-    let sums: Sums = if want.per_atom_energy {
-        forces
-            .par_chunks_mut(CHUNK)
-            .zip(out.per_atom_energy.par_chunks_mut(CHUNK))
-            .enumerate()
-            .map(|(c, (fc, ec))| {
-                let mut s = zero();
-                for k in 0..fc.len() {
-                    let (f, e, w) = per_atom(c * CHUNK + k);
-                    fc[k] += f;
+    // Per chunk of owned atoms, its per-atom energies and virials where they are wanted.
+    let n_chunks = n_owned.div_ceil(CHUNK);
+    fn chunks<T>(values: &mut [T], on: bool, n_chunks: usize) -> Vec<Option<&mut [T]>> {
+        if on {
+            values.chunks_mut(CHUNK).map(Some).collect()
+        } else {
+            (0..n_chunks).map(|_| None).collect()
+        }
+    }
+    let energies = chunks(&mut out.per_atom_energy[..], want.per_atom_energy, n_chunks);
+    let virials = chunks(&mut out.per_atom_virial[..], want.per_atom_virial, n_chunks);
+    let sums: Sums = out.forces[..n_owned]
+        .par_chunks_mut(CHUNK)
+        .zip(energies)
+        .zip(virials)
+        .enumerate()
+        .map(|(c, ((fc, mut ec), mut vc))| {
+            let mut s = zero();
+            for k in 0..fc.len() {
+                let (f, e, w) = per_atom(c * CHUNK + k);
+                fc[k] += f;
+                if let Some(ec) = ec.as_deref_mut() {
                     ec[k] += e;
-                    tally(&mut s, e, &w);
                 }
-                s
-            })
-            .reduce(zero, merge)
-    } else {
-        forces
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .map(|(c, fc)| {
-                let mut s = zero();
-                for k in 0..fc.len() {
-                    let (f, e, w) = per_atom(c * CHUNK + k);
-                    fc[k] += f;
-                    tally(&mut s, e, &w);
+                if let Some(vc) = vc.as_deref_mut() {
+                    for (v, w) in vc[k].iter_mut().zip(&w) {
+                        *v += w;
+                    }
                 }
-                s
-            })
-            .reduce(zero, merge)
-    };
+                tally(&mut s, e, &w);
+            }
+            s
+        })
+        .reduce(zero, merge);
     out.energy.merge(&sums.0);
     for k in 0..6 {
         out.virial[k].merge(&sums.1[k]);

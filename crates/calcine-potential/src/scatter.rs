@@ -5,7 +5,7 @@
 //! Integer addition is associative, so forces have the same bits on any number of ranks
 //! and threads; the per-atom terms themselves are computed in parallel.
 
-use crate::{add_outer, ForceInput, ForceOutput, PotentialError};
+use crate::{add_outer, AtomVirials, ForceInput, ForceOutput, PotentialError};
 use calcine_core::{Atoms, ExactVectors, GhostSync, Vec3};
 use std::ops::Range;
 
@@ -27,7 +27,10 @@ pub const SCATTER_BLOCK: usize = 2048;
 /// the terms of the owned atoms `range` in order (energies only needed when `energy`).
 /// Every rank joins the reverse sum even when it has found an error (a bad input or a
 /// non-finite term), so no rank is left waiting; the error is returned afterwards.
-/// The virial is Σ_i Σ_j (x_i − x_j) ⊗ ∂E_i/∂x_j (LAMMPS's convention).
+/// The virial is Σ_i Σ_j (x_i − x_j) ⊗ ∂E_i/∂x_j (LAMMPS's convention). Per-atom
+/// virials (`Want::per_atom_virial`) give half of each term to i and half to j, as LAMMPS's
+/// `pair snap` and `pair pace` tally them (`ev_tally_xyz`); ghost halves are reverse-summed
+/// as integers.
 pub fn scatter_exact(
     potential: &str,
     input: &ForceInput<'_>,
@@ -40,6 +43,11 @@ pub fn scatter_exact(
     assert!(out.forces.len() >= atoms.n_total(), "force output not sized for owned + ghost atoms");
     let mut forces = ExactVectors::default();
     forces.reset(atoms.n_total());
+    let mut virials = input.want.per_atom_virial.then(|| {
+        let mut v = AtomVirials::default();
+        v.reset(atoms.n_total());
+        v
+    });
     let mut error = ready.err();
     let n_owned = atoms.n_owned();
     let energy = input.want.energy || input.want.per_atom_energy;
@@ -48,8 +56,9 @@ pub fn scatter_exact(
             let block = start..(start + SCATTER_BLOCK).min(n_owned);
             let terms = block_terms(block.clone(), energy);
             debug_assert_eq!(terms.len(), block.len());
-            if let Some(e) =
-                block.zip(&terms).find_map(|(i, t)| add_terms(potential, atoms, i, t, input, &mut forces, out).err())
+            if let Some(e) = block
+                .zip(&terms)
+                .find_map(|(i, t)| add_terms(potential, atoms, i, t, input, &mut forces, virials.as_mut(), out).err())
             {
                 error = Some(e);
                 break;
@@ -57,8 +66,14 @@ pub fn scatter_exact(
         }
     }
     ghosts.reverse_sum_exact(forces.words_mut(), 3);
+    if let Some(v) = &mut virials {
+        v.reverse_sum(ghosts);
+    }
     if let Some(e) = error {
         return Err(e);
+    }
+    if let Some(v) = &virials {
+        v.add_into(&mut out.per_atom_virial[..n_owned]);
     }
     for (i, f) in out.forces[..n_owned].iter_mut().enumerate() {
         let [x, y, z] = forces.value(i);
@@ -68,7 +83,9 @@ pub fn scatter_exact(
 }
 
 /// Adds atom i's terms: +∂E_i/∂x_j on i and −∂E_i/∂x_j on j (the two cancel exactly in
-/// fixed point), its energy and its virial.
+/// fixed point), its energy and its virial (and, into `virials`, half of each term's
+/// virial to j and half of their sum to i).
+#[allow(clippy::too_many_arguments)]
 fn add_terms(
     potential: &str,
     atoms: &Atoms,
@@ -76,6 +93,7 @@ fn add_terms(
     terms: &AtomTerms,
     input: &ForceInput<'_>,
     forces: &mut ExactVectors,
+    virials: Option<&mut AtomVirials>,
     out: &mut ForceOutput,
 ) -> Result<(), PotentialError> {
     let non_finite = |what| PotentialError::NonFinite { potential: potential.to_string(), what, id: atoms.ids[i].0 };
@@ -90,7 +108,21 @@ fn add_terms(
         }
         forces.add(i, [f.x, f.y, f.z]);
         forces.sub(*j, [f.x, f.y, f.z]);
-        add_outer(&mut virial, &(xi - atoms.positions[*j]), f, 1.0);
+        if virials.is_none() {
+            add_outer(&mut virial, &(xi - atoms.positions[*j]), f, 1.0);
+        }
+    }
+    if let Some(virials) = virials {
+        // The same sum as above, each term also halved onto j.
+        for (j, f) in &terms.forces {
+            let mut term = [0.0; 6];
+            add_outer(&mut term, &(xi - atoms.positions[*j]), f, 1.0);
+            for k in 0..6 {
+                virial[k] += term[k];
+            }
+            virials.add(*j, &term, 0.5);
+        }
+        virials.add(i, &virial, 0.5);
     }
     out.tally_atom(i, terms.energy, &virial, input.want);
     Ok(())

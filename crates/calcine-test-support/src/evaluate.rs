@@ -12,6 +12,8 @@ pub struct Evaluation {
     pub forces: BTreeMap<u64, Vec3>,
     /// Per-atom energies by `AtomId`.
     pub per_atom_energy: BTreeMap<u64, f64>,
+    /// Per-atom virials (eV, xx yy zz xy xz yz) by `AtomId`.
+    pub per_atom_virial: BTreeMap<u64, Virial>,
 }
 
 /// Evaluates `potential` on the owned atoms of `atoms` in `simbox` on one rank, through
@@ -25,5 +27,6 @@ pub fn evaluate(potential: &dyn Potential, simbox: &SimBox, atoms: &Atoms, skin:
         virial: out.virial_value(),
         forces: (0..n).map(|i| (atoms.ids[i].0, out.forces[i])).collect(),
         per_atom_energy: (0..n).map(|i| (atoms.ids[i].0, out.per_atom_energy[i])).collect(),
+        per_atom_virial: (0..n).map(|i| (atoms.ids[i].0, out.per_atom_virial[i])).collect(),
     })
 }

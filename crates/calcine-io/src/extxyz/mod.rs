@@ -304,6 +304,7 @@ impl<R: BufRead> ExtxyzReader<R> {
             forces: header.has(Role::Force).then(|| permute(&forces, &order)),
             images: None,
             per_atom_energy: None,
+            per_atom_virial: None,
             extra: Vec::new(),
             info: header.info,
         }))
@@ -394,6 +395,9 @@ pub(crate) fn format_frame(frame: &Frame, info: &BTreeMap<String, String>, path:
     if frame.per_atom_energy.is_some() {
         out.push_str(":energies:R:1");
     }
+    if frame.per_atom_virial.is_some() {
+        out.push_str(":virial:R:6");
+    }
     for (name, _) in &frame.extra {
         out.push(':');
         out.push_str(name);
@@ -447,6 +451,12 @@ pub(crate) fn format_frame(frame: &Frame, info: &BTreeMap<String, String>, path:
         if let Some(pe) = &frame.per_atom_energy {
             out.push(' ');
             push_shortest(&mut out, pe[k]);
+        }
+        if let Some(virials) = &frame.per_atom_virial {
+            for value in &virials[k] {
+                out.push(' ');
+                push_shortest(&mut out, *value);
+            }
         }
         for (_, values) in &frame.extra {
             out.push(' ');

@@ -47,6 +47,7 @@ fn frame_of(
         forces: None,
         images: None,
         per_atom_energy: None,
+        per_atom_virial: None,
         extra: Vec::new(),
         info: Default::default(),
     }

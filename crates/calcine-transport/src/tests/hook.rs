@@ -40,6 +40,7 @@ fn the_step_hook_gives_the_streaming_results_of_the_same_frames() {
             species: &tab,
             atoms: &atoms,
             forces: &[],
+            atom_virials: &[],
             thermo: None,
             frame: frame.as_ref(),
             checkpoint: None,

@@ -146,6 +146,7 @@ pub fn frame_of(
         velocities: None,
         forces: None,
         per_atom_energy: None,
+        per_atom_virial: None,
         extra: Vec::new(),
         images,
         info: BTreeMap::new(),
