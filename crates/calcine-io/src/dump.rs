@@ -41,7 +41,8 @@ use std::path::{Path, PathBuf};
 use calcine_core::{AtomId, SimBox, SpeciesId, SpeciesTable, Vec3};
 use rayon::prelude::*;
 
-use crate::lines::{sort_order, split_ascii_fields, LineReader, Loc, MAX_RESERVED_ATOMS};
+use crate::lines::{is_ascii_space, sort_order, split_ascii_fields, LineReader, Loc, MAX_RESERVED_ATOMS};
+use crate::numbers::{parse_f64, parse_f64_prefix};
 use crate::numbers::{push_c_exp16, push_shortest};
 use crate::structure::check_species_names;
 use crate::{Frame, FrameReader, IoError, PositionKind};
@@ -310,65 +311,56 @@ impl RawFrame {
         let mut images = Vec::new();
         let mut velocities = Vec::new();
         let mut forces = Vec::new();
-        // ASCII text is split on ASCII whitespace; other text line by line as `str`, so
-        // that Unicode whitespace and invalid UTF-8 are met as a `str` reader meets them.
+        let roles = columns.roles(names.len());
+        let n_types = species_table.len();
+        let mut v = LineValues::default();
+        // ASCII text takes the fused fast path line by line, and any line it declines
+        // (unusual numbers, wrong column counts, bad values) the careful path, which gives
+        // the same values or says what is wrong. Other text is split line by line as
+        // `str`, so that Unicode whitespace and invalid UTF-8 are met as a `str` reader
+        // meets them.
         let ascii = self.text.is_ascii();
         let mut tokens: Vec<&[u8]> = Vec::with_capacity(names.len() + 1);
         let mut rest: &[u8] = &self.text;
         for atom_idx in 0..self.lines {
-            let loc = Loc::new(path, self.first_line + atom_idx);
-            let (line, next) = match memchr::memchr(b'\n', rest) {
-                Some(end) => (&rest[..end], &rest[end + 1..]),
-                None => (rest, &rest[rest.len()..]),
+            let fast = match (&roles, ascii) {
+                (Some(roles), true) => fast_line(rest, roles, n_types, &mut v),
+                _ => None,
             };
-            rest = next;
-            tokens.clear();
-            if ascii {
-                split_ascii_fields(line, &mut tokens);
+            if let Some(used) = fast {
+                rest = &rest[used..];
             } else {
-                let line = std::str::from_utf8(line).map_err(|_| loc.err("line is not valid UTF-8"))?;
-                tokens.extend(line.split_whitespace().map(str::as_bytes));
+                let loc = Loc::new(path, self.first_line + atom_idx);
+                let (line, next) = match memchr::memchr(b'\n', rest) {
+                    Some(end) => (&rest[..end], &rest[end + 1..]),
+                    None => (rest, &rest[rest.len()..]),
+                };
+                rest = next;
+                tokens.clear();
+                if ascii {
+                    split_ascii_fields(line, &mut tokens);
+                } else {
+                    let line = std::str::from_utf8(line).map_err(|_| loc.err("line is not valid UTF-8"))?;
+                    tokens.extend(line.split_whitespace().map(str::as_bytes));
+                }
+                if line.starts_with(b"ITEM:") {
+                    let shown = String::from_utf8_lossy(line);
+                    return Err(loc.err(format!("found '{}' after {atom_idx} of {n_atoms} atoms", shown.trim())));
+                }
+                careful_line(&tokens, names, columns, loc, n_types, &mut v)?;
             }
-            if line.starts_with(b"ITEM:") {
-                let shown = String::from_utf8_lossy(line);
-                return Err(loc.err(format!("found '{}' after {atom_idx} of {n_atoms} atoms", shown.trim())));
-            }
-            if tokens.len() != names.len() {
-                return Err(loc.err(format!(
-                    "atom line has {} columns, ITEM: ATOMS declares {}",
-                    tokens.len(),
-                    names.len()
-                )));
-            }
-            ids.push(match columns.id {
-                Some(k) => loc.atom_id_bytes(tokens[k])?,
-                None => atom_idx as u64 + 1,
-            });
-            let lammps_type = loc.i64_bytes(tokens[columns.lammps_type], "atom type")?;
-            if lammps_type < 1 || lammps_type as usize > species_table.len() {
-                return Err(IoError::TypeOutOfRange {
-                    path: path.to_path_buf(),
-                    line: loc.line,
-                    lammps_type,
-                    n_types: species_table.len(),
-                });
-            }
-            species.push(SpeciesId(lammps_type as u32 - 1));
-            let [i, j, k] = columns.position;
-            let x = loc.vec3_bytes([tokens[i], tokens[j], tokens[k]], [&names[i], &names[j], &names[k]])?;
+            ids.push(if columns.id.is_some() { v.id } else { atom_idx as u64 + 1 });
+            species.push(SpeciesId(v.lammps_type as u32 - 1));
+            let x = Vec3::new(v.reals[0], v.reals[1], v.reals[2]);
             positions.push(if columns.scaled { simbox.to_cartesian(&x) } else { x });
-            if let Some([i, j, k]) = columns.image {
-                images.push([
-                    loc.i32_bytes(tokens[i], "ix")?,
-                    loc.i32_bytes(tokens[j], "iy")?,
-                    loc.i32_bytes(tokens[k], "iz")?,
-                ]);
+            if columns.image.is_some() {
+                images.push(v.image);
             }
-            if let Some([i, j, k]) = columns.velocity {
-                velocities.push(loc.vec3_bytes([tokens[i], tokens[j], tokens[k]], ["vx", "vy", "vz"])?);
+            if columns.velocity.is_some() {
+                velocities.push(Vec3::new(v.reals[3], v.reals[4], v.reals[5]));
             }
-            if let Some([i, j, k]) = columns.force {
-                forces.push(loc.vec3_bytes([tokens[i], tokens[j], tokens[k]], ["fx", "fy", "fz"])?);
+            if columns.force.is_some() {
+                forces.push(Vec3::new(v.reals[6], v.reals[7], v.reals[8]));
             }
         }
         if self.lines < n_atoms {
@@ -412,6 +404,161 @@ impl RawFrame {
     }
 }
 
+/// The values calcine takes from one atom line.
+#[derive(Default)]
+struct LineValues {
+    id: u64,
+    lammps_type: i64,
+    /// Position, velocity, force.
+    reals: [f64; 9],
+    image: [i32; 3],
+}
+
+/// What calcine takes from a column of `ITEM: ATOMS`.
+#[derive(Clone, Copy)]
+enum Role {
+    Skip,
+    Id,
+    Type,
+    /// Index into [`LineValues::reals`].
+    Real(usize),
+    /// Index into [`LineValues::image`].
+    Image(usize),
+}
+
+/// Whether `c` separates fields within a line (ASCII whitespace but the line feed).
+#[inline]
+fn is_inline_space(c: u8) -> bool {
+    c == b' ' || c == b'\t' || c == b'\r' || c == 0x0b || c == 0x0c
+}
+
+/// Digits only, at most `max` of them, as an integer; the bytes taken.
+#[inline]
+fn plain_digits(s: &[u8], max: usize) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    let mut i = 0;
+    while let Some(d) = s.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+        value = 10 * value + u64::from(d);
+        i += 1;
+        if i > max {
+            return None;
+        }
+    }
+    (i > 0).then_some((value, i))
+}
+
+/// The fused fast path over one atom line at the start of `text`: splits and parses in
+/// one pass and returns the bytes of the line (its line feed included), or `None` for
+/// anything out of the ordinary, which the careful path then handles. Where it succeeds
+/// it gives exactly the careful path's values: separators are those of
+/// `split_whitespace`, and a number is taken only when it ends at a separator, so the
+/// token is the number [`parse_f64_prefix`] read (or it is parsed whole by
+/// [`parse_f64`]).
+#[inline]
+fn fast_line(text: &[u8], roles: &[Role], n_types: usize, v: &mut LineValues) -> Option<usize> {
+    if text.first() == Some(&b'I') {
+        return None; // perhaps "ITEM:"
+    }
+    let n = text.len();
+    let mut i = 0;
+    let mut field = 0;
+    loop {
+        while i < n && is_inline_space(text[i]) {
+            i += 1;
+        }
+        if i == n || text[i] == b'\n' {
+            break;
+        }
+        let token = &text[i..];
+        let used = match *roles.get(field)? {
+            Role::Real(slot) => {
+                let (x, used) = match parse_f64_prefix(token) {
+                    Some((x, used)) if token.get(used).is_none_or(|&c| is_ascii_space(c)) => (x, used),
+                    _ => {
+                        let used = token.iter().position(|&c| is_ascii_space(c)).unwrap_or(token.len());
+                        (parse_f64(&token[..used])?, used)
+                    }
+                };
+                if !x.is_finite() {
+                    return None;
+                }
+                v.reals[slot] = x;
+                used
+            }
+            Role::Id => {
+                let (id, used) = plain_digits(token, 19)?;
+                if id == 0 {
+                    return None;
+                }
+                v.id = id;
+                used
+            }
+            Role::Type => {
+                let (t, used) = plain_digits(token, 18)?;
+                if t == 0 || t as usize > n_types {
+                    return None;
+                }
+                v.lammps_type = t as i64;
+                used
+            }
+            Role::Image(k) => {
+                let negative = token[0] == b'-';
+                let (m, used) = plain_digits(&token[usize::from(negative)..], 9)?;
+                v.image[k] = if negative { -(m as i32) } else { m as i32 };
+                used + usize::from(negative)
+            }
+            Role::Skip => token.iter().position(|&c| is_ascii_space(c)).unwrap_or(token.len()),
+        };
+        i += used;
+        if i < n && !is_ascii_space(text[i]) {
+            return None;
+        }
+        field += 1;
+    }
+    if field != roles.len() {
+        return None;
+    }
+    Some(if i < n { i + 1 } else { i })
+}
+
+/// The careful path over one atom line split into `tokens`: the values, or what is wrong
+/// with the line, in the order the checks have always been made.
+fn careful_line(
+    tokens: &[&[u8]],
+    names: &[String],
+    columns: &Columns,
+    loc: Loc<'_>,
+    n_types: usize,
+    v: &mut LineValues,
+) -> Result<(), IoError> {
+    if tokens.len() != names.len() {
+        return Err(loc.err(format!("atom line has {} columns, ITEM: ATOMS declares {}", tokens.len(), names.len())));
+    }
+    if let Some(k) = columns.id {
+        v.id = loc.atom_id_bytes(tokens[k])?;
+    }
+    let lammps_type = loc.i64_bytes(tokens[columns.lammps_type], "atom type")?;
+    if lammps_type < 1 || lammps_type as usize > n_types {
+        return Err(IoError::TypeOutOfRange { path: loc.path.to_path_buf(), line: loc.line, lammps_type, n_types });
+    }
+    v.lammps_type = lammps_type;
+    let [i, j, k] = columns.position;
+    let x = loc.vec3_bytes([tokens[i], tokens[j], tokens[k]], [&names[i], &names[j], &names[k]])?;
+    v.reals[..3].copy_from_slice(&[x.x, x.y, x.z]);
+    if let Some([i, j, k]) = columns.image {
+        v.image = [loc.i32_bytes(tokens[i], "ix")?, loc.i32_bytes(tokens[j], "iy")?, loc.i32_bytes(tokens[k], "iz")?];
+    }
+    if let Some([i, j, k]) = columns.velocity {
+        let x = loc.vec3_bytes([tokens[i], tokens[j], tokens[k]], ["vx", "vy", "vz"])?;
+        v.reals[3..6].copy_from_slice(&[x.x, x.y, x.z]);
+    }
+    if let Some([i, j, k]) = columns.force {
+        let x = loc.vec3_bytes([tokens[i], tokens[j], tokens[k]], ["fx", "fy", "fz"])?;
+        v.reals[6..].copy_from_slice(&[x.x, x.y, x.z]);
+    }
+    Ok(())
+}
+
 impl<R: BufRead> FrameReader for DumpReader<R> {
     fn read_frame(&mut self) -> Result<Option<Frame>, IoError> {
         DumpReader::read_frame(self)
@@ -439,6 +586,35 @@ struct Columns {
 }
 
 impl Columns {
+    /// The role of each of `n_columns` columns; `None` (no fast path) should a column
+    /// have two.
+    fn roles(&self, n_columns: usize) -> Option<Vec<Role>> {
+        let mut roles = vec![Role::Skip; n_columns];
+        let mut clash = false;
+        let mut set = |k: usize, role: Role| {
+            clash |= !matches!(roles[k], Role::Skip);
+            roles[k] = role;
+        };
+        if let Some(k) = self.id {
+            set(k, Role::Id);
+        }
+        set(self.lammps_type, Role::Type);
+        let triples = [(Some(self.position), 0), (self.velocity, 3), (self.force, 6)];
+        for (triple, first) in triples {
+            if let Some(ks) = triple {
+                for (c, k) in ks.into_iter().enumerate() {
+                    set(k, Role::Real(first + c));
+                }
+            }
+        }
+        if let Some(ks) = self.image {
+            for (c, k) in ks.into_iter().enumerate() {
+                set(k, Role::Image(c));
+            }
+        }
+        (!clash).then_some(roles)
+    }
+
     fn find(names: &[String], loc: Loc<'_>) -> Result<Self, IoError> {
         let find = |name: &str| names.iter().position(|n| n == name);
         let triple = |a: &str, b: &str, c: &str| Some([find(a)?, find(b)?, find(c)?]);

@@ -61,6 +61,18 @@ pub(crate) fn parse_f64(token: &[u8]) -> Option<f64> {
 /// Clinger's fast path (see the module docs); `None` for what it does not cover.
 #[inline]
 fn parse_f64_fast(s: &[u8]) -> Option<f64> {
+    match parse_f64_prefix(s) {
+        Some((value, used)) if used == s.len() => Some(value),
+        _ => None,
+    }
+}
+
+/// Clinger's fast path on the longest prefix of `s` shaped like a decimal number: the
+/// value and the bytes it took, or `None` where the fast path does not apply. The value
+/// is `str::parse`'s for that prefix taken as a token on its own, so a caller that finds
+/// a separator right after it has parsed the token exactly.
+#[inline]
+pub(crate) fn parse_f64_prefix(s: &[u8]) -> Option<(f64, usize)> {
     let mut i = 0;
     let negative = match s.first()? {
         b'-' => {
@@ -123,12 +135,12 @@ fn parse_f64_fast(s: &[u8]) -> Option<f64> {
         }
         exponent += if negative_exponent { -e } else { e };
     }
-    if i != s.len() || mantissa > 1 << 53 || !(-22..=22).contains(&exponent) {
+    if mantissa > 1 << 53 || !(-22..=22).contains(&exponent) {
         return None;
     }
     let m = mantissa as f64;
     let value = if exponent >= 0 { m * POW10[exponent as usize] } else { m / POW10[(-exponent) as usize] };
-    Some(if negative { -value } else { value })
+    Some((if negative { -value } else { value }, i))
 }
 
 /// `token` parsed as `str::parse::<u64>` parses it, `None` where that fails.
