@@ -71,20 +71,12 @@ fn parse_f64_fast(s: &[u8]) -> Option<f64> {
 /// value and the bytes it took, or `None` where the fast path does not apply. The value
 /// is `str::parse`'s for that prefix taken as a token on its own, so a caller that finds
 /// a separator right after it has parsed the token exactly.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_f64_prefix(s: &[u8]) -> Option<(f64, usize)> {
-    let mut i = 0;
-    let negative = match s.first()? {
-        b'-' => {
-            i = 1;
-            true
-        }
-        b'+' => {
-            i = 1;
-            false
-        }
-        _ => false,
-    };
+    // The sign without a branch (signs in a trajectory are a coin toss to a predictor).
+    let first = *s.first()?;
+    let negative = first == b'-';
+    let mut i = usize::from(negative || first == b'+');
     let mut mantissa: u64 = 0;
     let int_start = i;
     while let Some(d) = s.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
@@ -140,7 +132,8 @@ pub(crate) fn parse_f64_prefix(s: &[u8]) -> Option<(f64, usize)> {
     }
     let m = mantissa as f64;
     let value = if exponent >= 0 { m * POW10[exponent as usize] } else { m / POW10[(-exponent) as usize] };
-    Some((if negative { -value } else { value }, i))
+    // value ≥ 0, so setting the sign bit is negation (−0 included).
+    Some((f64::from_bits(value.to_bits() | u64::from(negative) << 63), i))
 }
 
 /// `token` parsed as `str::parse::<u64>` parses it, `None` where that fails.

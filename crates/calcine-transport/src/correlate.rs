@@ -148,6 +148,20 @@ fn dot(a: &[f64; 3], b: &[f64; 3]) -> f64 {
 
 /// The series minus its mean (per component).
 pub fn centred(series: &Series) -> Vec<[f64; 3]> {
+    let mean = series_mean(series);
+    series.iter().map(|x| [x[0] - mean[0], x[1] - mean[1], x[2] - mean[2]]).collect()
+}
+
+/// Subtracts the series' mean (per component), as [`centred`] does.
+pub fn centre_in_place(series: &mut [[f64; 3]]) {
+    let mean = series_mean(series);
+    for x in series.iter_mut() {
+        *x = [x[0] - mean[0], x[1] - mean[1], x[2] - mean[2]];
+    }
+}
+
+/// The mean of each component, summed in frame order.
+fn series_mean(series: &Series) -> [f64; 3] {
     let n = series.len().max(1) as f64;
     let mut mean = [0.0; 3];
     for x in series {
@@ -155,14 +169,7 @@ pub fn centred(series: &Series) -> Vec<[f64; 3]> {
             mean[c] += x[c];
         }
     }
-    let mean = mean.map(|m| m / n);
-    series.iter().map(|x| [x[0] - mean[0], x[1] - mean[1], x[2] - mean[2]]).collect()
-}
-
-/// Subtracts the series' mean (per component), as [`centred`] does.
-pub fn centre_in_place(series: &mut [[f64; 3]]) {
-    let centred = centred(series);
-    series.copy_from_slice(&centred);
+    mean.map(|m| m / n)
 }
 
 /// The three component spectra of a series.
