@@ -36,47 +36,133 @@
 //! `ix iy iz`, `vx vy vz`, `fx fy fz` are read when present; other columns are ignored.
 //! Atoms come back sorted by id.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use calcine_core::{AtomId, SimBox, SpeciesId, SpeciesTable, Vec3};
+use rayon::prelude::*;
 
-use crate::lines::{sort_order, LineReader, Loc, MAX_RESERVED_ATOMS};
+use crate::lines::{is_ascii_space, sort_order, split_ascii_fields, LineReader, Loc, MAX_RESERVED_ATOMS};
+use crate::numbers::{parse_f64, parse_f64_prefix};
 use crate::numbers::{push_c_exp16, push_shortest};
 use crate::structure::check_species_names;
 use crate::{Frame, FrameReader, IoError, PositionKind};
 
 /// Streams the frames of a LAMMPS text dump. After an error the iterator ends.
+///
+/// Each frame's header is read line by line, its atom lines as one block of bytes (one
+/// `memchr` pass and one copy), which is then parsed without a per-line allocation and
+/// with [`parse_f64`](crate::numbers) (bit for bit `str::parse`). With more than one
+/// rayon thread, a batch of frames (at most two per thread and [`BATCH_BYTES`] of text)
+/// is read ahead and parsed in parallel; the frames come out in file order either way, and
+/// an error comes out where the frame it belongs to would have.
 pub struct DumpReader<R> {
     lines: LineReader<R>,
     species: SpeciesTable,
     failed: bool,
+    /// Frames parsed ahead, in file order; an error is last.
+    ready: VecDeque<Result<Frame, IoError>>,
+    /// Buffers of parsed frames, kept for the next ones.
+    spare: Vec<Vec<u8>>,
 }
+
+/// The most text a parallel batch of frames holds (after its first frame).
+pub const BATCH_BYTES: usize = 64 << 20;
 
 impl DumpReader<BufReader<File>> {
     /// Opens a dump whose atom type k is species k − 1 of `species`.
     pub fn open(path: impl AsRef<Path>, species: SpeciesTable) -> Result<Self, IoError> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| IoError::io(path, e))?;
-        Ok(Self::new(BufReader::new(file), path, species))
+        Ok(Self::new(BufReader::with_capacity(1 << 20, file), path, species))
     }
+}
+
+/// A frame whose header is read and whose atom lines are still text.
+struct RawFrame {
+    step: u64,
+    time: Option<f64>,
+    simbox: SimBox,
+    n_atoms: usize,
+    names: Vec<String>,
+    columns: Columns,
+    /// The atom lines, terminators included.
+    text: Vec<u8>,
+    /// The line number of the first atom line.
+    first_line: usize,
+    /// Atom lines read: fewer than `n_atoms` where the file ended.
+    lines: usize,
 }
 
 impl<R: BufRead> DumpReader<R> {
     /// A reader over any buffered input; `path` only labels error messages.
     pub fn new(inner: R, path: impl Into<PathBuf>, species: SpeciesTable) -> Self {
-        Self { lines: LineReader::new(inner, path.into()), species, failed: false }
+        Self {
+            lines: LineReader::new(inner, path.into()),
+            species,
+            failed: false,
+            ready: VecDeque::new(),
+            spare: Vec::new(),
+        }
     }
 
     /// The next frame, or `None` at the end of the file.
     pub fn read_frame(&mut self) -> Result<Option<Frame>, IoError> {
-        if self.failed {
-            return Ok(None);
+        if self.ready.is_empty() && !self.failed {
+            self.read_ahead();
         }
-        let result = self.read_frame_inner();
-        self.failed = result.is_err();
-        result
+        match self.ready.pop_front() {
+            Some(result) => {
+                self.failed |= result.is_err();
+                result.map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Reads and parses the next frame, or a batch of frames in parallel, into `ready`.
+    fn read_ahead(&mut self) {
+        let threads = rayon::current_num_threads();
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        let mut failure = None;
+        while batch.len() < if threads < 2 { 1 } else { 2 * threads } && bytes < BATCH_BYTES {
+            match self.read_raw() {
+                Ok(Some(raw)) => {
+                    bytes += raw.text.len();
+                    let ended = raw.lines < raw.n_atoms;
+                    batch.push(raw);
+                    if ended {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        let path = self.lines.path();
+        let species = &self.species;
+        let parsed: Vec<Result<Frame, IoError>> = if batch.len() < 2 {
+            batch.iter().map(|raw| raw.parse(path, species)).collect()
+        } else {
+            batch.par_iter().map(|raw| raw.parse(path, species)).collect()
+        };
+        self.spare.extend(batch.into_iter().map(|raw| raw.text));
+        for result in parsed {
+            let failed = result.is_err();
+            self.ready.push_back(result);
+            if failed {
+                return;
+            }
+        }
+        if let Some(e) = failure {
+            self.ready.push_back(Err(e));
+        }
     }
 
     fn next_line(&mut self, expected: &str) -> Result<(), IoError> {
@@ -101,7 +187,8 @@ impl<R: BufRead> DumpReader<R> {
         }
     }
 
-    fn read_frame_inner(&mut self) -> Result<Option<Frame>, IoError> {
+    /// Reads the next frame's header and the text of its atom lines.
+    fn read_raw(&mut self) -> Result<Option<RawFrame>, IoError> {
         if !self.lines.advance_non_blank()? {
             return Ok(None);
         }
@@ -151,84 +238,11 @@ impl<R: BufRead> DumpReader<R> {
             None => return Err(columns_loc.err(format!("expected 'ITEM: ATOMS', found '{header}'"))),
         };
         let columns = Columns::find(&names, columns_loc)?;
-
-        // The count comes from the file; reserve no more than a sane amount up front.
-        let capacity = n_atoms.min(MAX_RESERVED_ATOMS);
-        let mut ids = Vec::with_capacity(capacity);
-        let mut species = Vec::with_capacity(capacity);
-        let mut positions = Vec::with_capacity(capacity);
-        let mut images = Vec::new();
-        let mut velocities = Vec::new();
-        let mut forces = Vec::new();
-        let first_atom_line = columns_loc.line + 1;
-        for atom_idx in 0..n_atoms {
-            self.next_line(&format!("atom {} of {n_atoms}", atom_idx + 1))?;
-            let loc = self.lines.loc();
-            let line = self.lines.line();
-            if line.starts_with("ITEM:") {
-                return Err(loc.err(format!("found '{}' after {atom_idx} of {n_atoms} atoms", line.trim())));
-            }
-            let tokens: Vec<&str> = line.split_whitespace().collect();
-            if tokens.len() != names.len() {
-                return Err(loc.err(format!(
-                    "atom line has {} columns, ITEM: ATOMS declares {}",
-                    tokens.len(),
-                    names.len()
-                )));
-            }
-            ids.push(match columns.id {
-                Some(k) => loc.atom_id(tokens[k])?,
-                None => atom_idx as u64 + 1,
-            });
-            let lammps_type = loc.i64(tokens[columns.lammps_type], "atom type")?;
-            if lammps_type < 1 || lammps_type as usize > self.species.len() {
-                return Err(IoError::TypeOutOfRange {
-                    path: loc.path.to_path_buf(),
-                    line: loc.line,
-                    lammps_type,
-                    n_types: self.species.len(),
-                });
-            }
-            species.push(SpeciesId(lammps_type as u32 - 1));
-            let [i, j, k] = columns.position;
-            let x = loc.vec3(&[tokens[i], tokens[j], tokens[k]], [&names[i], &names[j], &names[k]])?;
-            positions.push(if columns.scaled { simbox.to_cartesian(&x) } else { x });
-            if let Some([i, j, k]) = columns.image {
-                images.push([loc.i32(tokens[i], "ix")?, loc.i32(tokens[j], "iy")?, loc.i32(tokens[k], "iz")?]);
-            }
-            if let Some([i, j, k]) = columns.velocity {
-                velocities.push(loc.vec3(&[tokens[i], tokens[j], tokens[k]], ["vx", "vy", "vz"])?);
-            }
-            if let Some([i, j, k]) = columns.force {
-                forces.push(loc.vec3(&[tokens[i], tokens[j], tokens[k]], ["fx", "fy", "fz"])?);
-            }
-        }
-
-        let order = sort_order(&ids).map_err(|(_, second)| IoError::DuplicateId {
-            path: self.lines.path().to_path_buf(),
-            line: first_atom_line + second,
-            id: ids[second],
-        })?;
-        fn permute<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {
-            order.iter().map(|&k| values[k]).collect()
-        }
-        Ok(Some(Frame {
-            step: Some(step),
-            time,
-            simbox,
-            species_table: self.species.clone(),
-            ids: order.iter().map(|&k| AtomId(ids[k])).collect(),
-            species: permute(&species, &order),
-            positions: permute(&positions, &order),
-            position_kind: columns.position_kind,
-            images: columns.image.map(|_| permute(&images, &order)),
-            per_atom_energy: None,
-            per_atom_virial: None,
-            extra: Vec::new(),
-            velocities: columns.velocity.map(|_| permute(&velocities, &order)),
-            forces: columns.force.map(|_| permute(&forces, &order)),
-            info: Default::default(),
-        }))
+        let first_line = columns_loc.line + 1;
+        let mut text = self.spare.pop().unwrap_or_default();
+        text.clear();
+        let lines = self.lines.read_raw_lines(n_atoms, &mut text)?;
+        Ok(Some(RawFrame { step, time, simbox, n_atoms, names, columns, text, first_line, lines }))
     }
 
     /// Reads `ITEM: BOX BOUNDS …` and its three lines, undoing LAMMPS's bounding box.
@@ -285,6 +299,270 @@ impl<R: BufRead> DumpReader<R> {
     }
 }
 
+impl RawFrame {
+    /// The frame, from its header and the text of its atom lines; `path` labels errors.
+    fn parse(&self, path: &Path, species_table: &SpeciesTable) -> Result<Frame, IoError> {
+        let n_atoms = self.n_atoms;
+        let columns = &self.columns;
+        let names = &self.names;
+        let simbox = &self.simbox;
+        // The count comes from the file; reserve no more than a sane amount up front.
+        let capacity = n_atoms.min(MAX_RESERVED_ATOMS);
+        let mut ids = Vec::with_capacity(capacity);
+        let mut species = Vec::with_capacity(capacity);
+        let mut positions = Vec::with_capacity(capacity);
+        let mut images = Vec::new();
+        let mut velocities = Vec::new();
+        let mut forces = Vec::new();
+        let roles = columns.roles(names.len());
+        let n_types = species_table.len();
+        let mut v = LineValues::default();
+        // ASCII text takes the fused fast path line by line, and any line it declines
+        // (unusual numbers, wrong column counts, bad values) the careful path, which gives
+        // the same values or says what is wrong. Other text is split line by line as
+        // `str`, so that Unicode whitespace and invalid UTF-8 are met as a `str` reader
+        // meets them.
+        let ascii = self.text.is_ascii();
+        let mut tokens: Vec<&[u8]> = Vec::with_capacity(names.len() + 1);
+        let mut rest: &[u8] = &self.text;
+        for atom_idx in 0..self.lines {
+            let fast = match (&roles, ascii) {
+                (Some(roles), true) => fast_line(rest, roles, n_types, &mut v),
+                _ => None,
+            };
+            if let Some(used) = fast {
+                rest = &rest[used..];
+            } else {
+                let loc = Loc::new(path, self.first_line + atom_idx);
+                let (line, next) = match memchr::memchr(b'\n', rest) {
+                    Some(end) => (&rest[..end], &rest[end + 1..]),
+                    None => (rest, &rest[rest.len()..]),
+                };
+                rest = next;
+                tokens.clear();
+                if ascii {
+                    split_ascii_fields(line, &mut tokens);
+                } else {
+                    let line = std::str::from_utf8(line).map_err(|_| loc.err("line is not valid UTF-8"))?;
+                    tokens.extend(line.split_whitespace().map(str::as_bytes));
+                }
+                if line.starts_with(b"ITEM:") {
+                    let shown = String::from_utf8_lossy(line);
+                    return Err(loc.err(format!("found '{}' after {atom_idx} of {n_atoms} atoms", shown.trim())));
+                }
+                careful_line(&tokens, names, columns, loc, n_types, &mut v)?;
+            }
+            ids.push(if columns.id.is_some() { v.id } else { atom_idx as u64 + 1 });
+            species.push(SpeciesId(v.lammps_type as u32 - 1));
+            let x = Vec3::new(v.reals[0], v.reals[1], v.reals[2]);
+            positions.push(if columns.scaled { simbox.to_cartesian(&x) } else { x });
+            if columns.image.is_some() {
+                images.push(v.image);
+            }
+            if columns.velocity.is_some() {
+                velocities.push(Vec3::new(v.reals[3], v.reals[4], v.reals[5]));
+            }
+            if columns.force.is_some() {
+                forces.push(Vec3::new(v.reals[6], v.reals[7], v.reals[8]));
+            }
+        }
+        if self.lines < n_atoms {
+            return Err(IoError::parse(
+                path,
+                self.first_line - 1 + self.lines,
+                format!("file ends where atom {} of {n_atoms} should follow", self.lines + 1),
+            ));
+        }
+
+        let order = sort_order(&ids).map_err(|(_, second)| IoError::DuplicateId {
+            path: path.to_path_buf(),
+            line: self.first_line + second,
+            id: ids[second],
+        })?;
+        // Dumps are usually written in id order: then nothing moves.
+        let sorted = order.iter().enumerate().all(|(i, &k)| i == k);
+        fn permute<T: Copy>(values: Vec<T>, order: &[usize], sorted: bool) -> Vec<T> {
+            if sorted {
+                values
+            } else {
+                order.iter().map(|&k| values[k]).collect()
+            }
+        }
+        Ok(Frame {
+            step: Some(self.step),
+            time: self.time,
+            simbox: self.simbox.clone(),
+            species_table: species_table.clone(),
+            ids: permute(ids, &order, sorted).into_iter().map(AtomId).collect(),
+            species: permute(species, &order, sorted),
+            positions: permute(positions, &order, sorted),
+            position_kind: columns.position_kind,
+            images: columns.image.map(|_| permute(images, &order, sorted)),
+            per_atom_energy: None,
+            per_atom_virial: None,
+            extra: Vec::new(),
+            velocities: columns.velocity.map(|_| permute(velocities, &order, sorted)),
+            forces: columns.force.map(|_| permute(forces, &order, sorted)),
+            info: Default::default(),
+        })
+    }
+}
+
+/// The values calcine takes from one atom line.
+#[derive(Default)]
+struct LineValues {
+    id: u64,
+    lammps_type: i64,
+    /// Position, velocity, force.
+    reals: [f64; 9],
+    image: [i32; 3],
+}
+
+/// What calcine takes from a column of `ITEM: ATOMS`.
+#[derive(Clone, Copy)]
+enum Role {
+    Skip,
+    Id,
+    Type,
+    /// Index into [`LineValues::reals`].
+    Real(usize),
+    /// Index into [`LineValues::image`].
+    Image(usize),
+}
+
+/// Whether `c` separates fields within a line (ASCII whitespace but the line feed).
+#[inline]
+fn is_inline_space(c: u8) -> bool {
+    c == b' ' || c == b'\t' || c == b'\r' || c == 0x0b || c == 0x0c
+}
+
+/// Digits only, at most `max` of them, as an integer; the bytes taken.
+#[inline]
+fn plain_digits(s: &[u8], max: usize) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    let mut i = 0;
+    while let Some(d) = s.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+        value = 10 * value + u64::from(d);
+        i += 1;
+        if i > max {
+            return None;
+        }
+    }
+    (i > 0).then_some((value, i))
+}
+
+/// The fused fast path over one atom line at the start of `text`: splits and parses in
+/// one pass and returns the bytes of the line (its line feed included), or `None` for
+/// anything out of the ordinary, which the careful path then handles. Where it succeeds
+/// it gives exactly the careful path's values: separators are those of
+/// `split_whitespace`, and a number is taken only when it ends at a separator, so the
+/// token is the number [`parse_f64_prefix`] read (or it is parsed whole by
+/// [`parse_f64`]).
+#[inline]
+fn fast_line(text: &[u8], roles: &[Role], n_types: usize, v: &mut LineValues) -> Option<usize> {
+    if text.first() == Some(&b'I') {
+        return None; // perhaps "ITEM:"
+    }
+    let n = text.len();
+    let mut i = 0;
+    let mut field = 0;
+    loop {
+        while i < n && is_inline_space(text[i]) {
+            i += 1;
+        }
+        if i == n || text[i] == b'\n' {
+            break;
+        }
+        let token = &text[i..];
+        let used = match *roles.get(field)? {
+            Role::Real(slot) => {
+                let (x, used) = match parse_f64_prefix(token) {
+                    Some((x, used)) if token.get(used).is_none_or(|&c| is_ascii_space(c)) => (x, used),
+                    _ => {
+                        let used = token.iter().position(|&c| is_ascii_space(c)).unwrap_or(token.len());
+                        (parse_f64(&token[..used])?, used)
+                    }
+                };
+                if !x.is_finite() {
+                    return None;
+                }
+                v.reals[slot] = x;
+                used
+            }
+            Role::Id => {
+                let (id, used) = plain_digits(token, 19)?;
+                if id == 0 {
+                    return None;
+                }
+                v.id = id;
+                used
+            }
+            Role::Type => {
+                let (t, used) = plain_digits(token, 18)?;
+                if t == 0 || t as usize > n_types {
+                    return None;
+                }
+                v.lammps_type = t as i64;
+                used
+            }
+            Role::Image(k) => {
+                let negative = token[0] == b'-';
+                let (m, used) = plain_digits(&token[usize::from(negative)..], 9)?;
+                v.image[k] = if negative { -(m as i32) } else { m as i32 };
+                used + usize::from(negative)
+            }
+            Role::Skip => token.iter().position(|&c| is_ascii_space(c)).unwrap_or(token.len()),
+        };
+        i += used;
+        if i < n && !is_ascii_space(text[i]) {
+            return None;
+        }
+        field += 1;
+    }
+    if field != roles.len() {
+        return None;
+    }
+    Some(if i < n { i + 1 } else { i })
+}
+
+/// The careful path over one atom line split into `tokens`: the values, or what is wrong
+/// with the line, in the order the checks have always been made.
+fn careful_line(
+    tokens: &[&[u8]],
+    names: &[String],
+    columns: &Columns,
+    loc: Loc<'_>,
+    n_types: usize,
+    v: &mut LineValues,
+) -> Result<(), IoError> {
+    if tokens.len() != names.len() {
+        return Err(loc.err(format!("atom line has {} columns, ITEM: ATOMS declares {}", tokens.len(), names.len())));
+    }
+    if let Some(k) = columns.id {
+        v.id = loc.atom_id_bytes(tokens[k])?;
+    }
+    let lammps_type = loc.i64_bytes(tokens[columns.lammps_type], "atom type")?;
+    if lammps_type < 1 || lammps_type as usize > n_types {
+        return Err(IoError::TypeOutOfRange { path: loc.path.to_path_buf(), line: loc.line, lammps_type, n_types });
+    }
+    v.lammps_type = lammps_type;
+    let [i, j, k] = columns.position;
+    let x = loc.vec3_bytes([tokens[i], tokens[j], tokens[k]], [&names[i], &names[j], &names[k]])?;
+    v.reals[..3].copy_from_slice(&[x.x, x.y, x.z]);
+    if let Some([i, j, k]) = columns.image {
+        v.image = [loc.i32_bytes(tokens[i], "ix")?, loc.i32_bytes(tokens[j], "iy")?, loc.i32_bytes(tokens[k], "iz")?];
+    }
+    if let Some([i, j, k]) = columns.velocity {
+        let x = loc.vec3_bytes([tokens[i], tokens[j], tokens[k]], ["vx", "vy", "vz"])?;
+        v.reals[3..6].copy_from_slice(&[x.x, x.y, x.z]);
+    }
+    if let Some([i, j, k]) = columns.force {
+        let x = loc.vec3_bytes([tokens[i], tokens[j], tokens[k]], ["fx", "fy", "fz"])?;
+        v.reals[6..].copy_from_slice(&[x.x, x.y, x.z]);
+    }
+    Ok(())
+}
+
 impl<R: BufRead> FrameReader for DumpReader<R> {
     fn read_frame(&mut self) -> Result<Option<Frame>, IoError> {
         DumpReader::read_frame(self)
@@ -312,6 +590,35 @@ struct Columns {
 }
 
 impl Columns {
+    /// The role of each of `n_columns` columns; `None` (no fast path) should a column
+    /// have two.
+    fn roles(&self, n_columns: usize) -> Option<Vec<Role>> {
+        let mut roles = vec![Role::Skip; n_columns];
+        let mut clash = false;
+        let mut set = |k: usize, role: Role| {
+            clash |= !matches!(roles[k], Role::Skip);
+            roles[k] = role;
+        };
+        if let Some(k) = self.id {
+            set(k, Role::Id);
+        }
+        set(self.lammps_type, Role::Type);
+        let triples = [(Some(self.position), 0), (self.velocity, 3), (self.force, 6)];
+        for (triple, first) in triples {
+            if let Some(ks) = triple {
+                for (c, k) in ks.into_iter().enumerate() {
+                    set(k, Role::Real(first + c));
+                }
+            }
+        }
+        if let Some(ks) = self.image {
+            for (c, k) in ks.into_iter().enumerate() {
+                set(k, Role::Image(c));
+            }
+        }
+        (!clash).then_some(roles)
+    }
+
     fn find(names: &[String], loc: Loc<'_>) -> Result<Self, IoError> {
         let find = |name: &str| names.iter().position(|n| n == name);
         let triple = |a: &str, b: &str, c: &str| Some([find(a)?, find(b)?, find(c)?]);

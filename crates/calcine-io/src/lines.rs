@@ -4,6 +4,7 @@
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
+use crate::numbers::{parse_f64, parse_i64, parse_u64};
 use crate::IoError;
 
 /// The most atoms a reader reserves memory for before it has read them, so that a
@@ -42,6 +43,42 @@ impl<R: BufRead> LineReader<R> {
             }
             Err(e) => Err(IoError::io(&self.path, e)),
         }
+    }
+
+    /// Appends the next `n` lines, terminators included, to `out` as raw bytes, without
+    /// checking them (a caller that reads them reports what is wrong with them by line
+    /// number: the first of them is line `line_no() + 1` before the call). Returns how
+    /// many lines were read: fewer than `n` only at the end of the file. This is the bulk
+    /// path of the trajectory readers: one `memchr` pass and one copy per buffer.
+    pub(crate) fn read_raw_lines(&mut self, n: usize, out: &mut Vec<u8>) -> Result<usize, IoError> {
+        let start = out.len();
+        let mut read = 0;
+        while read < n {
+            let available = match self.inner.fill_buf() {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(IoError::io(&self.path, e)),
+            };
+            if available.is_empty() {
+                // A last line without a terminator is still a line.
+                if out.len() > start && out.last() != Some(&b'\n') {
+                    read += 1;
+                }
+                break;
+            }
+            let mut taken = available.len();
+            for end in memchr::memchr_iter(b'\n', available) {
+                read += 1;
+                if read == n {
+                    taken = end + 1;
+                    break;
+                }
+            }
+            out.extend_from_slice(&available[..taken]);
+            self.inner.consume(taken);
+        }
+        self.line_no += read;
+        Ok(read)
     }
 
     /// Moves to the next line that is not blank; `Ok(false)` at the end of the file.
@@ -91,11 +128,53 @@ impl<'a> Loc<'a> {
 
     /// Parses a finite floating-point number; `what` names the field in the message.
     pub(crate) fn f64(&self, token: &str, what: &str) -> Result<f64, IoError> {
-        match token.parse::<f64>() {
-            Ok(value) if value.is_finite() => Ok(value),
-            Ok(_) => Err(self.err(format!("{what} is '{token}', it must be finite"))),
-            Err(_) => Err(self.err(format!("{what} is '{token}', which is not a number"))),
+        self.f64_bytes(token.as_bytes(), what)
+    }
+
+    /// [`Loc::f64`] of a token given as bytes (the same value as `str::parse`, bit for bit).
+    #[inline]
+    pub(crate) fn f64_bytes(&self, token: &[u8], what: &str) -> Result<f64, IoError> {
+        match parse_f64(token) {
+            Some(value) if value.is_finite() => Ok(value),
+            Some(_) => Err(self.err(format!("{what} is '{}', it must be finite", String::from_utf8_lossy(token)))),
+            None => Err(self.err(format!("{what} is '{}', which is not a number", String::from_utf8_lossy(token)))),
         }
+    }
+
+    /// Parses a signed integer given as bytes; `what` names the field in the message.
+    #[inline]
+    pub(crate) fn i64_bytes(&self, token: &[u8], what: &str) -> Result<i64, IoError> {
+        parse_i64(token)
+            .ok_or_else(|| self.err(format!("{what} is '{}', which is not an integer", String::from_utf8_lossy(token))))
+    }
+
+    /// Parses an image flag given as bytes.
+    #[inline]
+    pub(crate) fn i32_bytes(&self, token: &[u8], what: &str) -> Result<i32, IoError> {
+        parse_i64(token)
+            .and_then(|v| i32::try_from(v).ok())
+            .ok_or_else(|| self.err(format!("{what} is '{}', which is not an integer", String::from_utf8_lossy(token))))
+    }
+
+    /// Parses an atom id given as bytes, which must be a positive integer.
+    #[inline]
+    pub(crate) fn atom_id_bytes(&self, token: &[u8]) -> Result<u64, IoError> {
+        match parse_u64(token) {
+            Some(id) if id > 0 => Ok(id),
+            _ => {
+                Err(self.err(format!("atom id is '{}', it must be a positive integer", String::from_utf8_lossy(token))))
+            }
+        }
+    }
+
+    /// Parses three consecutive finite numbers given as bytes.
+    #[inline]
+    pub(crate) fn vec3_bytes(&self, tokens: [&[u8]; 3], what: [&str; 3]) -> Result<calcine_core::Vec3, IoError> {
+        Ok(calcine_core::Vec3::new(
+            self.f64_bytes(tokens[0], what[0])?,
+            self.f64_bytes(tokens[1], what[1])?,
+            self.f64_bytes(tokens[2], what[2])?,
+        ))
     }
 
     /// Parses a signed integer; `what` names the field in the message.
@@ -145,4 +224,31 @@ pub(crate) fn sort_order(ids: &[u64]) -> Result<Vec<usize>, (usize, usize)> {
         }
     }
     Ok(order)
+}
+
+/// Whether `c` is whitespace to `str::split_whitespace` (the ASCII part of it).
+#[inline]
+pub(crate) fn is_ascii_space(c: u8) -> bool {
+    c == b' ' || (b'\t'..=b'\r').contains(&c)
+}
+
+/// Appends the whitespace-separated fields of an ASCII `line` to `out`: the fields
+/// `str::split_whitespace` gives.
+#[inline]
+pub(crate) fn split_ascii_fields<'a>(line: &'a [u8], out: &mut Vec<&'a [u8]>) {
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && is_ascii_space(line[i]) {
+            i += 1;
+        }
+        if i == n {
+            return;
+        }
+        let start = i;
+        while i < n && !is_ascii_space(line[i]) {
+            i += 1;
+        }
+        out.push(&line[start..i]);
+    }
 }

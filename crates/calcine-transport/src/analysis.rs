@@ -664,6 +664,7 @@ fn self_spectra(
 ) -> Result<Vec<SelfSpectrum>, TransportError> {
     let mut sums: Vec<SelfSpectrum> = counts.iter().map(|&c| SelfSpectrum::new(plan, bound, c as u64)).collect();
     let batch = store.batch_atoms();
+    let mut series = Vec::new();
     let mut start = 0;
     while start < pairs.len() {
         // Whole pairs whose atoms fit a batch.
@@ -674,7 +675,7 @@ fn self_spectra(
         }
         let end = end.max(start + 1);
         let last_atom = pairs[end - 1].2.unwrap_or(pairs[end - 1].1) + 1;
-        let mut series = store.read_atoms(first_atom..last_atom)?;
+        store.read_atoms_into(first_atom..last_atom, &mut series)?;
         if centre {
             series.par_iter_mut().for_each(|s| correlate::centre_in_place(s));
         }

@@ -88,6 +88,17 @@ impl FftPlan {
         buf
     }
 
+    /// Transforms `buf` (of [`FftPlan::padded_len`] points) in place, with `scratch` as
+    /// the transform's work space (grown as needed and kept for the next call): the same
+    /// arithmetic as [`FftPlan::forward_packed`], without its allocations.
+    pub fn forward_in_place(&self, buf: &mut [Complex64], scratch: &mut Vec<Complex64>) {
+        let need = self.forward.get_inplace_scratch_len();
+        if scratch.len() < need {
+            scratch.resize(need, Complex64::new(0.0, 0.0));
+        }
+        self.forward.process_with_scratch(buf, &mut scratch[..need]);
+    }
+
     /// The spectrum of one real series.
     pub fn forward_real(&self, x: impl Iterator<Item = f64>) -> Vec<Complex64> {
         self.forward_packed(x, std::iter::empty())
@@ -137,6 +148,20 @@ fn dot(a: &[f64; 3], b: &[f64; 3]) -> f64 {
 
 /// The series minus its mean (per component).
 pub fn centred(series: &Series) -> Vec<[f64; 3]> {
+    let mean = series_mean(series);
+    series.iter().map(|x| [x[0] - mean[0], x[1] - mean[1], x[2] - mean[2]]).collect()
+}
+
+/// Subtracts the series' mean (per component), as [`centred`] does.
+pub fn centre_in_place(series: &mut [[f64; 3]]) {
+    let mean = series_mean(series);
+    for x in series.iter_mut() {
+        *x = [x[0] - mean[0], x[1] - mean[1], x[2] - mean[2]];
+    }
+}
+
+/// The mean of each component, summed in frame order.
+fn series_mean(series: &Series) -> [f64; 3] {
     let n = series.len().max(1) as f64;
     let mut mean = [0.0; 3];
     for x in series {
@@ -144,14 +169,7 @@ pub fn centred(series: &Series) -> Vec<[f64; 3]> {
             mean[c] += x[c];
         }
     }
-    let mean = mean.map(|m| m / n);
-    series.iter().map(|x| [x[0] - mean[0], x[1] - mean[1], x[2] - mean[2]]).collect()
-}
-
-/// Subtracts the series' mean (per component), as [`centred`] does.
-pub fn centre_in_place(series: &mut [[f64; 3]]) {
-    let centred = centred(series);
-    series.copy_from_slice(&centred);
+    mean.map(|m| m / n)
 }
 
 /// The three component spectra of a series.
@@ -200,7 +218,31 @@ pub(crate) fn fixed_exponent(bound: f64) -> i32 {
 
 #[inline]
 pub(crate) fn to_fixed(x: f64, scale: f64) -> i128 {
-    (x * scale).round() as i128
+    integral_to_i128((x * scale).round())
+}
+
+/// `y as i128` for a `y` without a fraction (as `round` leaves it), without the software
+/// 128-bit conversion: the 53-bit significand shifted into place, which is exact because
+/// the bits shifted out to the right are zeros. NaN, and magnitudes from 2^127 on that
+/// saturate, take the plain cast.
+#[inline]
+fn integral_to_i128(y: f64) -> i128 {
+    let bits = y.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    if biased < 1023 {
+        return 0; // |y| < 1: y is ±0
+    }
+    let shift = biased - 1075;
+    if shift > 73 {
+        return y as i128;
+    }
+    let significand = i128::from((bits & ((1u64 << 52) - 1)) | (1u64 << 52));
+    let magnitude = if shift >= 0 { significand << shift } else { significand >> -shift };
+    if bits >> 63 == 1 {
+        -magnitude
+    } else {
+        magnitude
+    }
 }
 
 /// ⟨ΔA·ΔB⟩(m) for m = 0..N−1 by FFT (see the module docs).
@@ -278,6 +320,39 @@ pub struct SelfSpectrum {
     power: Vec<i128>,
     squares: Vec<i128>,
     n_series: u64,
+    /// Work space of the transforms, kept between pairs (not part of the sum).
+    buf: Vec<Complex64>,
+    scratch: Vec<Complex64>,
+}
+
+/// Fills `buf` with re + i·im from component `c` of a series (absent: zeros) and zeros
+/// after the series' end.
+fn fill_packed(buf: &mut [Complex64], re: Option<(&Series, usize)>, im: Option<(&Series, usize)>) {
+    let zero = Complex64::new(0.0, 0.0);
+    let n = match (re, im) {
+        (Some((s, _)), _) | (None, Some((s, _))) => s.len(),
+        (None, None) => 0,
+    };
+    let (head, tail) = buf.split_at_mut(n);
+    match (re, im) {
+        (Some((a, c)), Some((b, d))) => {
+            for ((z, x), y) in head.iter_mut().zip(a).zip(b) {
+                *z = Complex64::new(x[c], y[d]);
+            }
+        }
+        (Some((a, c)), None) => {
+            for (z, x) in head.iter_mut().zip(a) {
+                *z = Complex64::new(x[c], 0.0);
+            }
+        }
+        (None, Some((b, d))) => {
+            for (z, y) in head.iter_mut().zip(b) {
+                *z = Complex64::new(0.0, y[d]);
+            }
+        }
+        (None, None) => {}
+    }
+    tail.fill(zero);
 }
 
 impl SelfSpectrum {
@@ -296,26 +371,34 @@ impl SelfSpectrum {
             power: vec![0; plan.padded_len()],
             squares: vec![0; plan.n_frames()],
             n_series: 0,
+            buf: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
     /// Adds the centred series `a` and, if given, `b` (a pair of atoms).
     pub fn add_pair(&mut self, plan: &FftPlan, a: &Series, b: Option<&Series>) {
         assert_eq!(a.len(), self.n);
-        let zero = [0.0; 3];
-        let b_at = |k: usize| b.map_or(zero, |b| b[k]);
+        if let Some(b) = b {
+            assert_eq!(b.len(), self.n);
+        }
         let n = self.n;
         let packs: [[(usize, usize); 2]; 3] = [[(0, 0), (0, 1)], [(0, 2), (1, 0)], [(1, 1), (1, 2)]];
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.resize(plan.padded_len(), Complex64::new(0.0, 0.0));
         for pack in packs {
-            let value = |(which, c): (usize, usize), k: usize| if which == 0 { a[k][c] } else { b_at(k)[c] };
             if b.is_none() && pack.iter().all(|p| p.0 == 1) {
                 continue;
             }
-            let z = plan.forward_packed((0..n).map(|k| value(pack[0], k)), (0..n).map(|k| value(pack[1], k)));
-            for (w, z) in self.power.iter_mut().zip(&z) {
+            let source = |(which, c): (usize, usize)| if which == 0 { Some((a, c)) } else { b.map(|b| (b, c)) };
+            // The same values as forward_packed's: the series, then zeros.
+            fill_packed(&mut buf, source(pack[0]), source(pack[1]));
+            plan.forward_in_place(&mut buf, &mut self.scratch);
+            for (w, z) in self.power.iter_mut().zip(&buf) {
                 *w += to_fixed(z.norm_sqr(), self.scale_power);
             }
         }
+        self.buf = buf;
         for k in 0..n {
             let mut s = dot(&a[k], &a[k]);
             if let Some(b) = b {
@@ -399,5 +482,33 @@ pub mod direct {
     pub fn correlation(a: &Series, b: &Series) -> Vec<f64> {
         let n = a.len();
         (0..n).map(|m| (0..n - m).map(|k| dot(&a[k], &b[k + m])).sum::<f64>() / (n - m) as f64).collect()
+    }
+}
+
+#[cfg(test)]
+mod conversion_tests {
+    use super::integral_to_i128;
+
+    #[test]
+    fn integral_conversion_is_the_plain_cast() {
+        let mut values = vec![0.0, -0.0, 1.0, -1.0, 2.0, 1e15, -1e15, 2f64.powi(52), 2f64.powi(53) + 2.0, f64::NAN];
+        for e in [52, 53, 62, 63, 64, 100, 126, 127, 128, 200, 1023] {
+            let p = 2f64.powi(e);
+            values.extend([p, -p, p * 1.5, -p * 1.5, p * (1.0 - f64::EPSILON / 2.0)]);
+        }
+        values.extend([f64::MAX, f64::MIN, f64::INFINITY, f64::NEG_INFINITY]);
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..100_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = f64::from_bits(state);
+            values.push(x.round());
+            values.push((x * 1e-200).round());
+        }
+        for y in values {
+            let y = y.round();
+            assert_eq!(integral_to_i128(y), y as i128, "{y:e}");
+        }
     }
 }

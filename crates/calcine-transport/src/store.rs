@@ -90,10 +90,19 @@ impl SeriesStore {
         (self.budget / 4 / per_atom).max(2)
     }
 
-    /// The series of atoms `range` (one `Vec` of `n_frames` vectors each).
-    pub fn read_atoms(&mut self, range: std::ops::Range<usize>) -> Result<Vec<Vec<[f64; 3]>>, TransportError> {
+    /// The series of atoms `range` (one `Vec` of `n_frames` vectors each) into `out`,
+    /// whose vectors are reused (batch after batch, no fresh memory to fault in).
+    pub fn read_atoms_into(
+        &mut self,
+        range: std::ops::Range<usize>,
+        out: &mut Vec<Vec<[f64; 3]>>,
+    ) -> Result<(), TransportError> {
         let n = self.n_frames;
-        let mut out: Vec<Vec<[f64; 3]>> = range.clone().map(|_| Vec::with_capacity(n)).collect();
+        out.resize_with(range.len(), Vec::new);
+        for series in out.iter_mut() {
+            series.clear();
+            series.reserve_exact(n);
+        }
         match &mut self.spill {
             None => {
                 for k in 0..n {
@@ -121,6 +130,6 @@ impl SeriesStore {
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 }

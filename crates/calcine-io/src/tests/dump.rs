@@ -217,3 +217,95 @@ fn reader_stops_after_an_error() {
     assert_error_at(reader.next().unwrap().unwrap_err(), "mem.dump", 21, "atom type is 'x'");
     assert!(reader.next().is_none());
 }
+
+/// Reads `text` on a pool of `threads` rayon threads: one reads frame by frame, more read
+/// batches of frames in parallel.
+fn read_with_threads(text: &str, threads: usize) -> Vec<Result<Frame, String>> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    pool.install(|| {
+        DumpReader::new(Cursor::new(text.to_string()), "mem.dump", types(2))
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect()
+    })
+}
+
+#[test]
+fn frames_and_errors_are_the_same_on_any_number_of_threads() {
+    let structure = sample_structure(triclinic_box(), 37, 9);
+    let frames: Vec<Frame> = (0..30).map(|k| structure.to_frame(k, 0.01 * k as f64)).collect();
+    let good = write_text(&frames, true);
+    let lines: Vec<&str> = good.lines().collect();
+    let per_frame = lines.len() / frames.len();
+    let edit = |line: usize, replacement: &str| {
+        let mut l = lines.clone();
+        l[line] = replacement;
+        l.join("\n") + "\n"
+    };
+    let atom_line = 17 * per_frame + 11;
+    let mut texts = vec![
+        good.clone(),
+        good.replace('\n', "\r\n"),
+        edit(atom_line, "5 1 Cu 1 2 x"),
+        edit(atom_line, "5 1 Cu 1 2"),
+        edit(atom_line, "ITEM: TIMESTEP"),
+        edit(atom_line, "5 1 Cu 1\u{a0}2 3 0 0 0 0 0 0"),
+        edit(atom_line, "5 1 Cu 1 2 3 0 0 0 0 0 0 \u{e9}"),
+        edit(23 * per_frame + 1, "ITEM: TIMESTEP"),
+        good[..good.len() - 200].to_string(),
+    ];
+    let mut bad_utf8 = edit(atom_line, "5 1 Cu 1 2 3 0 0 0 0 0 0");
+    let at = bad_utf8.find("5 1 Cu 1 2 3 0 0 0 0 0 0").unwrap();
+    bad_utf8.replace_range(at..at + 1, "\u{ff}");
+    texts.push(bad_utf8);
+    for (k, text) in texts.iter().enumerate() {
+        let one = read_with_threads(text, 1);
+        for threads in [2, 3, 8] {
+            assert_eq!(read_with_threads(text, threads), one, "text {k} on {threads} threads");
+        }
+        if k < 2 {
+            assert_eq!(one.len(), frames.len());
+            assert!(one.iter().all(Result::is_ok), "text {k}");
+        } else {
+            assert!(one.last().unwrap().is_err(), "text {k} ends in an error");
+        }
+    }
+}
+
+#[test]
+fn numbers_read_as_str_parse_reads_them() {
+    let tokens = [
+        "0",
+        "-0",
+        "+1.5",
+        ".5",
+        "5.",
+        "1e-7",
+        "1E+03",
+        "-2.5e-310",
+        "6.925180602620905",
+        "12345678901234567890123",
+        "0.1000000000000000055511151231257827",
+        "9007199254740993",
+        "-1.7976931348623157e308",
+        "3.14159e+00",
+        "000012.5000",
+        "1e22",
+        "1e23",
+        "4.9406564584124654e-324",
+    ];
+    let mut text = format!(
+        "ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n{}\nITEM: BOX BOUNDS pp pp pp\n0 1\n0 1\n0 1\nITEM: ATOMS id type x y z\n",
+        tokens.len()
+    );
+    for (k, t) in tokens.iter().enumerate() {
+        text += &format!("{} 1 {t} {t}\t{t} \n", k + 1);
+    }
+    for threads in [1, 2] {
+        let frame = read_with_threads(&text, threads).remove(0).unwrap();
+        for (k, t) in tokens.iter().enumerate() {
+            let expected = t.parse::<f64>().unwrap().to_bits();
+            let x = frame.positions[k];
+            assert_eq!([x.x.to_bits(), x.y.to_bits(), x.z.to_bits()], [expected; 3], "'{t}'");
+        }
+    }
+}
