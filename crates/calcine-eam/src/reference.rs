@@ -150,15 +150,7 @@ pub(crate) fn compute(
                     d.x * d.z * fpair,
                     d.y * d.z * fpair,
                 ];
-                if want.virial {
-                    for k in 0..6 {
-                        out.virial[k].add(w[k]);
-                    }
-                }
-                if want.per_atom_virial {
-                    virials.add(i, &w, 0.5);
-                    virials.add(j, &w, 0.5);
-                }
+                out.tally_pair_virial(&mut virials, i, j, &w, want);
             }
         }
     }

@@ -120,6 +120,22 @@ impl ForceOutput {
         std::array::from_fn(|k| self.virial[k].value())
     }
 
+    /// Adds a pair's virial `w` (r_ij ⊗ f_ij, computed once for the pair) to the total when
+    /// `want.virial`, and half of it to each of atoms `i` and `j` in `virials` when
+    /// `want.per_atom_virial` (LAMMPS's `ev_tally`).
+    #[inline]
+    pub fn tally_pair_virial(&mut self, virials: &mut AtomVirials, i: usize, j: usize, w: &Virial, want: Want) {
+        if want.virial {
+            for k in 0..6 {
+                self.virial[k].add(w[k]);
+            }
+        }
+        if want.per_atom_virial {
+            virials.add(i, w, 0.5);
+            virials.add(j, w, 0.5);
+        }
+    }
+
     /// Adds one owned atom's energy and virial contributions.
     #[inline]
     pub fn tally_atom(&mut self, atom_idx: usize, energy: f64, virial: &Virial, want: Want) {

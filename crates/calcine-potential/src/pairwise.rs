@@ -106,15 +106,7 @@ impl<F: PairFunction> Pairwise<F> {
                 if want.virial || want.per_atom_virial {
                     let mut w = [0.0; 6];
                     add_outer(&mut w, &(-d), &fij, 1.0);
-                    if want.virial {
-                        for k in 0..6 {
-                            out.virial[k].add(w[k]);
-                        }
-                    }
-                    if want.per_atom_virial {
-                        virials.add(i, &w, 0.5);
-                        virials.add(j, &w, 0.5);
-                    }
+                    out.tally_pair_virial(&mut virials, i, j, &w, want);
                 }
             }
         }
