@@ -5,8 +5,8 @@
 //! **Input.** Sites of a reference structure, the site each atom starts on, and a list of
 //! hops (time, atom, from site, to site): from kinetic Monte Carlo, or detected in a
 //! trajectory by [`HopDetector`] (each atom assigned to its nearest site; a change of site
-//! becomes a hop once the atom has stayed on the new site for a residence time, so that
-//! recrossings are filtered out).
+//! becomes a hop once the atom has stayed on the new site for a residence time or moved on
+//! to a third site, so that recrossings — visits followed by a return — are filtered out).
 //!
 //! **Estimator.** For a tracer of species s, over a run of duration T with N_s such atoms,
 //! and any vector field y(χ) of the state,
@@ -159,7 +159,9 @@ impl Sites {
 }
 
 /// Turns frames into hops: atoms are assigned to their nearest site; a new site becomes a
-/// hop when the atom has stayed there for `residence` ps (shorter visits are recrossings).
+/// hop when the atom has stayed there for `residence` ps, or when it moves on from there to
+/// a third site. A shorter visit followed by a return is a recrossing and no hop. A hop
+/// is dated at the first frame that shows the atom on its new site.
 #[derive(Debug, Clone)]
 pub struct HopDetector {
     residence: f64,
@@ -197,8 +199,18 @@ impl HopDetector {
             }
             let since = match self.candidate[a] {
                 Some((c, since)) if c == near => since,
-                _ => time,
+                Some((c, since)) => {
+                    // The atom moved on from the site it was trying to a third site: the
+                    // short visit was a hop (only a return is a recrossing). One hop
+                    // from the old site to the third would be a jump the lattice lacks,
+                    // out of order with the hops of the atoms around it.
+                    self.hops.push(Hop { time: since, atom: a, from: current, to: c });
+                    self.committed[a] = c;
+                    time
+                }
+                None => time,
             };
+            let current = self.committed[a];
             if time - since >= self.residence {
                 self.hops.push(Hop { time: since, atom: a, from: current, to: near });
                 self.committed[a] = near;
@@ -216,8 +228,39 @@ impl HopDetector {
         for h in self.hops.iter().rev() {
             initial[h.atom] = h.from;
         }
-        (initial, self.hops, self.last - self.start.unwrap_or(0.0))
+        let hops = order_simultaneous(&initial, self.hops);
+        (initial, hops, self.last - self.start.unwrap_or(0.0))
     }
+}
+
+/// Orders hops that share a time so that a site is left before another atom enters it.
+/// Hops first seen in the same frame happened in some order between two frames: when an
+/// atom fills a vacancy and a second atom fills the site the first one left, the first
+/// hop must come first, or the replay would put two atoms on one site and see the wrong
+/// environments. Within each group of equal times the first hop (in atom order) whose
+/// target is empty goes next; a cycle with no empty target keeps atom order. `hops` is
+/// sorted by time, each atom at most once per time.
+fn order_simultaneous(initial: &[usize], hops: Vec<Hop>) -> Vec<Hop> {
+    let n_sites = hops.iter().map(|h| h.from.max(h.to) + 1).chain(initial.iter().map(|&s| s + 1)).max().unwrap_or(0);
+    let mut occupancy = vec![0u32; n_sites];
+    for &s in initial {
+        occupancy[s] += 1;
+    }
+    let mut out = Vec::with_capacity(hops.len());
+    let mut start = 0;
+    while start < hops.len() {
+        let end = start + hops[start..].iter().take_while(|h| h.time == hops[start].time).count();
+        let mut pending: Vec<Hop> = hops[start..end].to_vec();
+        while !pending.is_empty() {
+            let i = pending.iter().position(|h| occupancy[h.to] == 0).unwrap_or(0);
+            let h = pending.remove(i);
+            occupancy[h.from] -= 1;
+            occupancy[h.to] += 1;
+            out.push(h);
+        }
+        start = end;
+    }
+    out
 }
 
 /// Kinoson results per species.
