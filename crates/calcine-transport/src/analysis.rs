@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use crate::correlate::{self, FftPlan, SelfSpectrum};
 use crate::multitau::MultiTau;
 use crate::spec::{Drift, Method, SpeciesSpec, TransportSpec, Unwrap};
-use crate::store::SeriesStore;
+use crate::store::{Reference, SeriesStore};
 use crate::TransportError;
 
 /// Correlation curves of a trajectory, the input of the estimators.
@@ -183,6 +183,9 @@ struct State {
     warned_unwrap: bool,
     row: Vec<[f64; 3]>,
     vrow: Vec<[f64; 3]>,
+    /// The owned atoms' unwrapped positions and velocities as the store keeps them.
+    urow: Vec<[f64; 3]>,
+    vraw: Vec<[f64; 3]>,
     /// Drift-free displacements (or velocities) of every atom at the current frame.
     disp: Vec<[f64; 3]>,
 }
@@ -306,8 +309,9 @@ impl Analysis {
         let n_owned = owned.len();
         let self_terms = match spec.method {
             Method::Fft => SelfTerms::Fft {
-                store: Box::new(SeriesStore::new(n_owned, spec.memory_budget, &scratch)),
-                velocities: green_kubo.then(|| Box::new(SeriesStore::new(n_owned, spec.memory_budget, &scratch))),
+                store: Box::new(SeriesStore::new(n_owned, spec.memory_budget, &scratch, Reference::FirstFrame)),
+                velocities: green_kubo
+                    .then(|| Box::new(SeriesStore::new(n_owned, spec.memory_budget, &scratch, Reference::Zero))),
             },
             Method::MultiTau { points, factor } => {
                 if factor < 2 || points < 2 * factor || !points.is_multiple_of(factor) {
@@ -373,6 +377,8 @@ impl Analysis {
             warned_unwrap: false,
             row: vec![[0.0; 3]; n_owned],
             vrow: vec![[0.0; 3]; n_owned],
+            urow: vec![[0.0; 3]; n_owned],
+            vraw: vec![[0.0; 3]; n_owned],
             disp: Vec::with_capacity(n),
         });
         Ok(())
@@ -459,8 +465,10 @@ impl Analysis {
         for (s, g) in st.groups.iter().enumerate() {
             st.collective[s].push(group_sum(g, &st.disp));
         }
-        for (r, &a) in st.row.iter_mut().zip(&st.owned) {
+        for ((r, u), &a) in st.row.iter_mut().zip(st.urow.iter_mut()).zip(&st.owned) {
             *r = st.disp[a];
+            let x = st.unwrapped[a];
+            *u = [x.x, x.y, x.z];
         }
         if let Some(mt) = &mut st.collective_mt {
             let sample: Vec<[f64; 3]> = st.collective.iter().map(|c| *c.last().expect("pushed")).collect();
@@ -486,24 +494,28 @@ impl Analysis {
             st.max_disp = st.max_disp.max(r[0].abs()).max(r[1].abs()).max(r[2].abs());
         }
         // Velocities (Green–Kubo), less the drift group's mass-weighted mean.
+        let mut vdrift = [0.0; 3];
         if let Some(collective_v) = &mut st.velocities {
             let v = frame.velocities.as_ref().ok_or(TransportError::MissingVelocities { frame: k })?;
             let vd = mass_weighted_mean(&st.drift_atoms, &st.masses, |a| v[a]);
+            vdrift = vd;
             st.disp.clear();
             st.disp.extend(v.iter().map(|v| [v.x - vd[0], v.y - vd[1], v.z - vd[2]]));
             for (s, g) in st.groups.iter().enumerate() {
                 collective_v[s].push(group_sum(g, &st.disp));
             }
-            for (r, &a) in st.vrow.iter_mut().zip(&st.owned) {
+            for ((r, raw), &a) in st.vrow.iter_mut().zip(st.vraw.iter_mut()).zip(&st.owned) {
+                *raw = [v[a].x, v[a].y, v[a].z];
                 *r = st.disp[a];
                 st.max_vel = st.max_vel.max(r[0].abs()).max(r[1].abs()).max(r[2].abs());
             }
         }
         match &mut st.self_terms {
             SelfTerms::Fft { store, velocities } => {
-                store.push(&st.row)?;
+                // The store subtracts the first frame and the drift as `row` did.
+                store.push(&st.urow, drift)?;
                 if let Some(vs) = velocities {
-                    vs.push(&st.vrow)?;
+                    vs.push(&st.vraw, vdrift)?;
                 }
             }
             SelfTerms::MultiTau(mts) => {
@@ -662,7 +674,12 @@ fn self_spectra(
     centre: bool,
     comm: &dyn Communicator,
 ) -> Result<Vec<SelfSpectrum>, TransportError> {
-    let mut sums: Vec<SelfSpectrum> = counts.iter().map(|&c| SelfSpectrum::new(plan, bound, c as u64)).collect();
+    let fresh = || counts.iter().map(|&c| SelfSpectrum::new(plan, bound, c as u64)).collect::<Vec<_>>();
+    // One set of sums per thread for the whole run, each thread taking an equal share of
+    // every batch's pairs (the sums are exact integers: any split gives the same words),
+    // so that no transform buffer or sum is allocated, and faulted in, more than once.
+    let threads = rayon::current_num_threads().max(1);
+    let mut parts: Vec<Vec<SelfSpectrum>> = (0..threads).map(|_| fresh()).collect();
     let batch = store.batch_atoms();
     let mut series = Vec::new();
     let mut start = 0;
@@ -679,30 +696,21 @@ fn self_spectra(
         if centre {
             series.par_iter_mut().for_each(|s| correlate::centre_in_place(s));
         }
-        let part: Vec<SelfSpectrum> = pairs[start..end]
-            .par_iter()
-            .fold(
-                || counts.iter().map(|&c| SelfSpectrum::new(plan, bound, c as u64)).collect::<Vec<_>>(),
-                |mut acc, &(s, ia, ib)| {
-                    let a = &series[ia - first_atom];
-                    let b = ib.map(|ib| series[ib - first_atom].as_slice());
-                    acc[s].add_pair(plan, a, b);
-                    acc
-                },
-            )
-            .reduce(
-                || counts.iter().map(|&c| SelfSpectrum::new(plan, bound, c as u64)).collect::<Vec<_>>(),
-                |mut a, b| {
-                    for (x, y) in a.iter_mut().zip(&b) {
-                        x.merge(y);
-                    }
-                    a
-                },
-            );
-        for (x, y) in sums.iter_mut().zip(&part) {
+        let share = (end - start).div_ceil(threads);
+        parts.par_iter_mut().zip(pairs[start..end].par_chunks(share)).for_each(|(acc, chunk)| {
+            for &(s, ia, ib) in chunk {
+                let a = &series[ia - first_atom];
+                let b = ib.map(|ib| series[ib - first_atom].as_slice());
+                acc[s].add_pair(plan, a, b);
+            }
+        });
+        start = end;
+    }
+    let mut sums = fresh();
+    for part in &parts {
+        for (x, y) in sums.iter_mut().zip(part) {
             x.merge(y);
         }
-        start = end;
     }
     for s in &mut sums {
         let (power, squares, n_series) = s.words_mut();

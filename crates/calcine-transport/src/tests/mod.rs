@@ -8,5 +8,6 @@ mod green_kubo;
 mod hook;
 mod kmc;
 mod plots;
+mod store;
 mod uncertainty;
 pub(crate) mod walks;
