@@ -323,6 +323,7 @@ pub struct SelfSpectrum {
     /// Work space of the transforms, kept between pairs (not part of the sum).
     buf: Vec<Complex64>,
     scratch: Vec<Complex64>,
+    pair_power: Vec<f64>,
 }
 
 /// Fills `buf` with re + i·im from component `c` of a series (absent: zeros) and zeros
@@ -373,6 +374,7 @@ impl SelfSpectrum {
             n_series: 0,
             buf: Vec::new(),
             scratch: Vec::new(),
+            pair_power: Vec::new(),
         }
     }
 
@@ -386,6 +388,10 @@ impl SelfSpectrum {
         let packs: [[(usize, usize); 2]; 3] = [[(0, 0), (0, 1)], [(0, 2), (1, 0)], [(1, 1), (1, 2)]];
         let mut buf = std::mem::take(&mut self.buf);
         buf.resize(plan.padded_len(), Complex64::new(0.0, 0.0));
+        // The pair's power, its packs summed in pack order, is what goes to fixed point
+        // (once per frequency and pair: the pair is the unit of every decomposition).
+        self.pair_power.clear();
+        self.pair_power.resize(plan.padded_len(), 0.0);
         for pack in packs {
             if b.is_none() && pack.iter().all(|p| p.0 == 1) {
                 continue;
@@ -394,9 +400,12 @@ impl SelfSpectrum {
             // The same values as forward_packed's: the series, then zeros.
             fill_packed(&mut buf, source(pack[0]), source(pack[1]));
             plan.forward_in_place(&mut buf, &mut self.scratch);
-            for (w, z) in self.power.iter_mut().zip(&buf) {
-                *w += to_fixed(z.norm_sqr(), self.scale_power);
+            for (p, z) in self.pair_power.iter_mut().zip(&buf) {
+                *p += z.norm_sqr();
             }
+        }
+        for (w, &p) in self.power.iter_mut().zip(&self.pair_power) {
+            *w += to_fixed(p, self.scale_power);
         }
         self.buf = buf;
         for k in 0..n {
