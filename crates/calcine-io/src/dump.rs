@@ -48,7 +48,7 @@ use crate::lines::{is_ascii_space, sort_order, split_ascii_fields, LineReader, L
 use crate::numbers::{parse_f64, parse_f64_prefix};
 use crate::numbers::{push_c_exp16, push_shortest};
 use crate::structure::check_species_names;
-use crate::{Frame, FrameReader, IoError, PositionKind};
+use crate::{Frame, FrameReader, IoError, Pending, PositionKind};
 
 /// Streams the frames of a LAMMPS text dump. After an error the iterator ends.
 ///
@@ -566,6 +566,29 @@ fn careful_line(
 impl<R: BufRead> FrameReader for DumpReader<R> {
     fn read_frame(&mut self) -> Result<Option<Frame>, IoError> {
         DumpReader::read_frame(self)
+    }
+
+    /// Frames parsed ahead first, then each frame's header read here and its atom lines
+    /// left to parse.
+    fn read_pending(&mut self) -> Result<Option<Pending>, IoError> {
+        if let Some(result) = self.ready.pop_front() {
+            self.failed |= result.is_err();
+            return result.map(|frame| Some(Pending::Ready(Box::new(frame))));
+        }
+        if self.failed {
+            return Ok(None);
+        }
+        match self.read_raw() {
+            Ok(Some(raw)) => {
+                let (path, species) = (self.lines.path().to_path_buf(), self.species.clone());
+                Ok(Some(Pending::Unparsed(Box::new(move || raw.parse(&path, &species)))))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => {
+                self.failed = true;
+                Err(e)
+            }
+        }
     }
 }
 

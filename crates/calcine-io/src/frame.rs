@@ -143,6 +143,31 @@ impl Frame {
 pub trait FrameReader {
     /// The next frame, or `None` at the end. After an error the reader returns `None`.
     fn read_frame(&mut self) -> Result<Option<Frame>, IoError>;
+
+    /// The next frame, perhaps read but not yet parsed: [`Pending::frame`] finishes it on
+    /// whichever thread calls it, so that a caller can share the parsing out among its
+    /// own threads. Errors found while reading come here; errors of the parse come from
+    /// `frame`, and a caller that meets one should read no further. Readers that parse
+    /// as they read hand out parsed frames (the default).
+    fn read_pending(&mut self) -> Result<Option<Pending>, IoError> {
+        Ok(self.read_frame()?.map(|frame| Pending::Ready(Box::new(frame))))
+    }
+}
+
+/// A frame from [`FrameReader::read_pending`]: parsed, or its text and the parse to come.
+pub enum Pending {
+    Ready(Box<Frame>),
+    Unparsed(Box<dyn FnOnce() -> Result<Frame, IoError> + Send>),
+}
+
+impl Pending {
+    /// The frame, parsed here if it is not yet.
+    pub fn frame(self) -> Result<Frame, IoError> {
+        match self {
+            Pending::Ready(frame) => Ok(*frame),
+            Pending::Unparsed(parse) => parse(),
+        }
+    }
 }
 
 /// The trajectory formats calcine reads and writes, told by a file's extension.

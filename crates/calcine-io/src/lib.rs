@@ -62,7 +62,7 @@ pub use checkpoint::{Checkpoint, Compatibility, CHECKPOINT_VERSION};
 pub use dump::{DumpReader, DumpWriter};
 pub use error::IoError;
 pub use extxyz::{read_extxyz, read_extxyz_any_species, ExtxyzReader, ExtxyzWriter};
-pub use frame::{open_frames, Frame, FrameReader, PositionKind, TrajectoryFormat};
+pub use frame::{open_frames, Frame, FrameReader, Pending, PositionKind, TrajectoryFormat};
 pub use h5md::{H5mdContents, H5mdReader, H5mdWriter, CHUNK_ATOMS};
 #[cfg(feature = "mpio")]
 pub use h5md_mpio::CollectiveH5md;

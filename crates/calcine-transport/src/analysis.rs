@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use calcine_comm::Communicator;
 use calcine_core::{ExactSum, SimBox, Vec3};
-use calcine_io::{Frame, FrameReader};
+use calcine_io::{Frame, FrameReader, Pending};
 use rayon::prelude::*;
 
 use crate::correlate::{self, FftPlan, SelfSpectrum};
@@ -94,6 +94,9 @@ pub fn analyse_frames(
         }
         return analysis.finish(comm);
     }
+    if rayon::current_num_threads() == 2 {
+        return analyse_on_two_threads(reader, analysis, comm, progress);
+    }
     // With threads to spare, parsing (this thread) overlaps the analysis (a worker fed
     // through a short queue); the frames reach the analysis in the same order either way.
     let analysis = std::thread::scope(|scope| -> Result<Analysis, TransportError> {
@@ -121,6 +124,73 @@ pub fn analyse_frames(
                     break;
                 }
             }
+        }
+        drop(tx);
+        let analysis = worker.join().expect("the analysis thread does not panic")?;
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(analysis),
+        }
+    })?;
+    analysis.finish(comm)
+}
+
+/// Two threads and no pool: this one reads every frame and parses every other one, a
+/// worker parses the rest and analyses them all in order. Each thread then does about
+/// half of the work (the parse is most of it), and neither waits on the other's pool. A
+/// frame the reader has not parsed travels as text ([`Pending`]). Frames go in batches of
+/// 16, so that the threads wake each other rarely; the first error in file order is the
+/// one reported, as on one thread.
+fn analyse_on_two_threads(
+    reader: &mut dyn FrameReader,
+    mut analysis: Analysis,
+    comm: &dyn Communicator,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Correlations, TransportError> {
+    const BATCH: usize = 16;
+    let analysis = std::thread::scope(|scope| -> Result<Analysis, TransportError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Pending>>(2);
+        let worker = scope.spawn(move || -> Result<Analysis, TransportError> {
+            for batch in rx {
+                for pending in batch {
+                    analysis.push(&pending.frame()?)?;
+                }
+            }
+            Ok(analysis)
+        });
+        let mut read = 0;
+        let mut failure = None;
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            let pending = match reader.read_pending() {
+                Ok(Some(pending)) => pending,
+                Ok(None) => break,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            };
+            let pending = if read % 2 == 1 {
+                match pending.frame() {
+                    Ok(frame) => Pending::Ready(Box::new(frame)),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            } else {
+                pending
+            };
+            batch.push(pending);
+            read += 1;
+            progress(read);
+            if batch.len() == BATCH && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                break;
+            }
+        }
+        // The frames before a failure are analysed first: an error of theirs comes first.
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
         }
         drop(tx);
         let analysis = worker.join().expect("the analysis thread does not panic")?;

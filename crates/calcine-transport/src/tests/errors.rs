@@ -120,3 +120,80 @@ fn too_few_frames_are_refused() {
         .expect_err("two frames");
     assert!(matches!(e, TransportError::TooFewFrames { frames: 2, .. }), "{e}");
 }
+
+/// The test's walkers as LAMMPS dump text (4 atoms, 20 frames, 13 lines each).
+fn dump_text() -> String {
+    let p = paths();
+    let tab = table(&[("Li", 6.94), ("O", 16.0)]);
+    let simbox = SimBox::cubic(10.0).unwrap();
+    let mut writer = calcine_io::DumpWriter::new(Vec::new(), "walk.dump");
+    for k in 0..20 {
+        writer.write_frame(&frame_of(&p, &[0, 0, 1, 1], &tab, &simbox, k, 0.1, Layout::Images)).unwrap();
+    }
+    String::from_utf8(writer.into_inner()).unwrap()
+}
+
+/// Results and errors from a dump file are the same on one, two (the reading thread and
+/// the analysis thread each parse half of the frames) and three threads (a parsing
+/// pool): a bad number in an odd frame (parsed by the reading thread), in an even one (by
+/// the analysis thread), in both (the earlier is reported), a bad header, a file cut
+/// short.
+#[test]
+fn dump_results_and_errors_are_the_same_on_any_number_of_threads() {
+    let text = dump_text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 20 * 13);
+    // The x of frame k's second atom.
+    let atom_line = |k: usize| 13 * k + 10;
+    let corrupt = |targets: &[usize], replacement: &dyn Fn(&str) -> String| {
+        let mut out = String::new();
+        for (i, l) in lines.iter().enumerate() {
+            out += &if targets.contains(&i) { replacement(l) } else { l.to_string() };
+            out.push('\n');
+        }
+        out
+    };
+    let bad_x = |l: &str| {
+        let mut fields: Vec<&str> = l.split(' ').collect();
+        fields[3] = "1.2.3"; // id type element x y z ix iy iz
+        fields.join(" ")
+    };
+    let cases: Vec<(&str, String, Option<&str>)> = vec![
+        ("clean", text.clone(), None),
+        ("odd frame", corrupt(&[atom_line(7)], &bad_x), Some(".dump:102: x is")),
+        ("even frame", corrupt(&[atom_line(6)], &bad_x), Some(".dump:89: x is")),
+        ("both", corrupt(&[atom_line(6), atom_line(11)], &bad_x), Some(".dump:89: x is")),
+        ("header", corrupt(&[13 * 9 + 3], &|_| "four".to_string()), Some(".dump:121:")),
+        ("cut in a line", text[..text.len() - 40].to_string(), Some(".dump:260: atom line has 5 columns")),
+        ("cut short", lines[..lines.len() - 1].join("\n") + "\n", Some("file ends where atom 4 of 4 should follow")),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let tab = table(&[("Li", 6.94), ("O", 16.0)]);
+    let mut spec = spec_of(&[("Li", 1.0)], 300.0);
+    spec.frame_interval = Some(0.1);
+    let options =
+        EstimateOptions { fit_window: spec.fit_window, fit_points: spec.fit_points, reference: spec.reference.clone() };
+    for (name, text, error) in cases {
+        let path = dir.path().join(format!("{}.dump", name.replace(' ', "-")));
+        std::fs::write(&path, text).unwrap();
+        let outcome = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let mut reader = calcine_io::DumpReader::open(&path, tab.clone()).unwrap();
+                match analyse_frames(&mut reader, &spec, &SerialComm::default(), &mut |_| {}) {
+                    Ok(corr) => Ok(format!("{:?}", estimate(&corr, &options).unwrap())),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+        };
+        let one = outcome(1);
+        match (&one, error) {
+            (Ok(_), None) => {}
+            (Err(e), Some(what)) => assert!(e.contains(what), "{name}: {e}"),
+            _ => panic!("{name}: {one:?}"),
+        }
+        for threads in [2, 3] {
+            assert_eq!(outcome(threads), one, "{name} on {threads} threads");
+        }
+    }
+}
