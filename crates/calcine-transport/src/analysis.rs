@@ -135,7 +135,7 @@ pub fn analyse_frames(
     analysis.finish(comm)
 }
 
-/// Two threads and no pool: this one reads every frame and parses every other one, a
+/// Two threads and no pool: this one reads every frame and parses three in five, a
 /// worker parses the rest and analyses them all in order. Each thread then does about
 /// half of the work (the parse is most of it), and neither waits on the other's pool. A
 /// frame the reader has not parsed travels as text ([`Pending`]). Frames go in batches of
@@ -170,7 +170,10 @@ fn analyse_on_two_threads(
                     break;
                 }
             };
-            let pending = if read % 2 == 1 {
+            // This thread parses three frames in five: it also reads them all, the worker
+            // analyses them all (as measured: parse ≈ 35 % of the time, analysis ≈ 13 %,
+            // reading ≈ 7 %).
+            let pending = if matches!(read % 5, 1 | 3 | 4) {
                 match pending.frame() {
                     Ok(frame) => Pending::Ready(Box::new(frame)),
                     Err(e) => {
