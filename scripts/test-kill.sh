@@ -19,7 +19,7 @@ species = "Cu"
 style = "eam"
 files = { Cu = "$PWD/tests/data/potentials/Cu_u3.eam" }
 [run]
-steps = 5000
+steps = 12000
 timestep = 0.002
 temperature = 2500
 seed = 3
@@ -79,7 +79,8 @@ while [ "$kills" -lt 20 ]; do
   "$bin" --quiet --threads 2 run "$mode" "$work/killed.toml" > /dev/null 2> "$work/err" &
   pid=$!
   # Between 0.05 and 0.65 s: inside set-up, between steps, in the middle of a frame or
-  # of a checkpoint.
+  # of a checkpoint. (The run is long enough for 20 kills of at most 0.65 s each, 13 s,
+  # to leave it unfinished where the uninterrupted run takes 14 s, as on a 2-CPU EPYC.)
   sleep "0.$(printf '%02d' $(( 5 + RANDOM % 60 )))"
   if kill -9 "$pid" 2> /dev/null; then
     kills=$((kills + 1))
