@@ -107,7 +107,7 @@ region box block 0 {cells} 0 {cells} 0 {cells}
 create_box 1 box
 create_atoms 1 box
 {mass}{s['lammps_potential'].format(dir=potentials)}
-velocity all create {s['temperature']} 376847 loop geom
+velocity all create {s['temperature']} 376847 dist gaussian loop geom
 neighbor {skin} bin
 neigh_modify every 1 delay 0 check yes
 fix 1 all nve
