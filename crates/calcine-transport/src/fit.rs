@@ -77,6 +77,24 @@ pub const DIMENSIONS: usize = 3;
 /// The covariance matrix of a curve at the given lags (frames) under `noise` (its slopes
 /// per frame), for a current slope estimate `slope` (per frame).
 pub fn covariance(frames: usize, lags: &[u64], noise: Noise, slope: f64) -> DMatrix<f64> {
+    covariance_from(&overlaps(frames, lags), frames, lags, noise, slope)
+}
+
+/// [`overlap_sums`] for every pair of `lags` (i ≤ j, row by row): what [`covariance`]
+/// needs that does not depend on the slope, so a fit that iterates computes it once.
+fn overlaps(frames: usize, lags: &[u64]) -> Vec<(f64, f64)> {
+    let k = lags.len();
+    let mut out = Vec::with_capacity(k * (k + 1) / 2);
+    for i in 0..k {
+        for j in i..k {
+            out.push(overlap_sums(frames, lags[i] as usize, lags[j] as usize));
+        }
+    }
+    out
+}
+
+/// [`covariance`] from the overlap sums of [`overlaps`].
+fn covariance_from(overlaps: &[(f64, f64)], frames: usize, lags: &[u64], noise: Noise, slope: f64) -> DMatrix<f64> {
     let d = DIMENSIONS as f64;
     let (a, excess, walkers) = match noise {
         Noise::Msd { walkers, excess } => (2.0 * slope * slope / d, excess, walkers),
@@ -84,10 +102,11 @@ pub fn covariance(frames: usize, lags: &[u64], noise: Noise, slope: f64) -> DMat
     };
     let k = lags.len();
     let mut cov = DMatrix::zeros(k, k);
+    let mut sums = overlaps.iter();
     for i in 0..k {
         for j in i..k {
             let (n, m) = (lags[i] as usize, lags[j] as usize);
-            let (s1, s2) = overlap_sums(frames, n, m);
+            let &(s1, s2) = sums.next().expect("one pair of sums per pair of lags");
             let v = (a * s2 + excess * s1) / ((frames - n) as f64 * (frames - m) as f64 * walkers);
             cov[(i, j)] = v;
             cov[(j, i)] = v;
@@ -192,12 +211,13 @@ pub fn gls_fit(
     let x = DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { t[i] });
     let yv = DVector::from_vec(y.clone());
     let mut cov_beta = DMatrix::zeros(2, 2);
+    let sums = overlaps(frames, &fit_lags);
     for _ in 0..3 {
         // The model's covariance for the current slope; a flat or negative diagonal
         // slope still has the noise of its own size, so use its magnitude.
         let per_frame = slope.abs() * interval;
         let floor = 1e-300_f64.max(y.iter().fold(0.0f64, |m, v| m.max(v.abs())) * 1e-12 / t[k - 1].max(1e-300));
-        let cov = covariance(frames, &fit_lags, noise, per_frame.max(floor * interval));
+        let cov = covariance_from(&sums, frames, &fit_lags, noise, per_frame.max(floor * interval));
         // A curve that is zero to rounding (the solvent in its own frame) has no noise in
         // the model: fit it without weights and state no error bar.
         let scale = cov.diagonal().max();
