@@ -126,13 +126,22 @@ pub fn analyse_frames(
             }
         }
         drop(tx);
-        let analysis = worker.join().expect("the analysis thread does not panic")?;
-        match failure {
-            Some(e) => Err(e.into()),
-            None => Ok(analysis),
-        }
+        worker_then_reader(worker, failure)
     })?;
     analysis.finish(comm)
+}
+
+/// The analysis the worker returns, else its error, else the reader's: frames before
+/// the reader's failure were analysed first, so their errors come first, as on one thread.
+fn worker_then_reader(
+    worker: std::thread::ScopedJoinHandle<'_, Result<Analysis, TransportError>>,
+    failure: Option<calcine_io::IoError>,
+) -> Result<Analysis, TransportError> {
+    let analysis = worker.join().expect("the analysis thread does not panic")?;
+    match failure {
+        Some(e) => Err(e.into()),
+        None => Ok(analysis),
+    }
 }
 
 /// Two threads and no pool: this one reads every frame and parses three in five, a
@@ -196,11 +205,7 @@ fn analyse_on_two_threads(
             let _ = tx.send(batch);
         }
         drop(tx);
-        let analysis = worker.join().expect("the analysis thread does not panic")?;
-        match failure {
-            Some(e) => Err(e.into()),
-            None => Ok(analysis),
-        }
+        worker_then_reader(worker, failure)
     })?;
     analysis.finish(comm)
 }

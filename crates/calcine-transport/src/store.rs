@@ -46,9 +46,8 @@ pub enum Reference {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Code {
     Float,
-    /// Values m / 10^k: `decimals` = k, `scale` = 10^k.
+    /// Values m / scale, scale = 10^k.
     Decimal {
-        decimals: usize,
         scale: f64,
     },
 }
@@ -104,6 +103,10 @@ struct Spill {
     file: File,
     /// Bytes written so far.
     end: u64,
+}
+
+fn scratch_error(dir: &Path, source: std::io::Error) -> TransportError {
+    TransportError::Scratch { dir: dir.to_path_buf(), source }
 }
 
 fn pow10(k: usize) -> f64 {
@@ -190,7 +193,7 @@ impl SeriesStore {
     }
 
     fn scratch_error(&self, source: std::io::Error) -> TransportError {
-        TransportError::Scratch { dir: self.dir.clone(), source }
+        scratch_error(&self.dir, source)
     }
 
     /// Moves every chunk in memory to a new scratch file.
@@ -210,7 +213,7 @@ impl SeriesStore {
                     .collect(),
                 Payload::File(_) => unreachable!("nothing is in the file before the spill"),
             };
-            spill.writer.write_all(&bytes).map_err(|e| TransportError::Scratch { dir: self.dir.clone(), source: e })?;
+            spill.writer.write_all(&bytes).map_err(|e| scratch_error(&self.dir, e))?;
             spill.end += bytes.len() as u64;
         }
         self.in_memory = 0;
@@ -221,7 +224,7 @@ impl SeriesStore {
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
         let spill = self.spill.as_mut().expect("spilled");
-        spill.writer.write_all(bytes).map_err(|e| TransportError::Scratch { dir: self.dir.clone(), source: e })?;
+        spill.writer.write_all(bytes).map_err(|e| scratch_error(&self.dir, e))?;
         spill.end += bytes.len() as u64;
         Ok(())
     }
@@ -233,7 +236,7 @@ impl SeriesStore {
         let mut m = std::mem::take(&mut self.mantissas);
         for k in self.decimals..=MAX_DECIMALS {
             if mantissas(values, pow10(k), &mut m) {
-                code = Code::Decimal { decimals: k, scale: pow10(k) };
+                code = Code::Decimal { scale: pow10(k) };
                 self.decimals = k;
                 break;
             }
@@ -358,7 +361,7 @@ impl SeriesStore {
             series.reserve_exact(n);
         }
         if let Some(spill) = &mut self.spill {
-            spill.writer.flush().map_err(|e| TransportError::Scratch { dir: self.dir.clone(), source: e })?;
+            spill.writer.flush().map_err(|e| scratch_error(&self.dir, e))?;
         }
         // Each thread decodes (or reads) the series of its share of the atoms.
         let share = range.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
@@ -428,6 +431,6 @@ impl SeriesStore {
 
     fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<(), TransportError> {
         let spill = self.spill.as_ref().expect("spilled");
-        spill.file.read_exact_at(buf, offset).map_err(|e| TransportError::Scratch { dir: self.dir.clone(), source: e })
+        spill.file.read_exact_at(buf, offset).map_err(|e| scratch_error(&self.dir, e))
     }
 }
