@@ -13,6 +13,10 @@ an outside user would run them:
   MSD at every lag by FFT (tidynamics), with a straight-line fit over the same window as
   calcine's; kinisi computes its displacements at `--kinisi-lags` lags (its default, every
   lag, is O(frames²) and does not finish at this size) and runs its GLS + MCMC fit;
+* every timed run starts from the same file-cache state (`--cache`): `warm` (default)
+  reads the whole dump once just before each tool's run, so that no tool pays for a
+  disk or for pages the kernel reclaimed while another tool ran; `cold` drops the page
+  cache before each run instead (root only), so that every tool reads from the disk;
 * the three D values are printed and must agree within 5%;
 * the CPU model and the load before each round; a round during which other processes kept
   the machine busy is flagged; results as JSON and a PNG.
@@ -75,6 +79,21 @@ def rss(tmp, tag):
         return 1024 * int(re.search(r"RSS_KB (\d+)", f.read()).group(1))
 
 
+def prepare_cache(args, dump):
+    """Puts the page cache in the state `--cache` names before a timed run of any tool."""
+    if args.cache == "warm":
+        with open(dump, "rb", buffering=0) as f:
+            while f.readinto(prepare_cache.buffer):
+                pass
+    elif args.cache == "cold":
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+
+
+prepare_cache.buffer = bytearray(16 << 20)
+
+
 def run_calcine(args, dump, tmp):
     out = os.path.join(tmp, "calcine-out")
     inp = os.path.join(tmp, "in.toml")
@@ -92,6 +111,7 @@ directory = "{out}"
     cmd = [args.calcine, "--quiet", "--threads", str(args.threads), "transport", inp]
     if args.ranks > 1:
         cmd = [args.mpirun, "-np", str(args.ranks)] + cmd
+    prepare_cache(args, dump)
     _, wall = timed(with_rss(cmd, tmp, "calcine"), tmp, "calcine")
     with open(os.path.join(out, "transport.json")) as f:
         result = json.load(f)
@@ -104,6 +124,7 @@ def run_python(args, code, argv, tmp, tag):
     with open(script, "w") as f:
         f.write(code)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
+    prepare_cache(args, argv[0])
     start = time.perf_counter()
     proc = subprocess.run(with_rss([python, script] + argv, tmp, tag), cwd=tmp, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
@@ -127,9 +148,13 @@ def main():
     ap.add_argument("--generator", default=os.path.join(root, "target", "release", "examples", "random_walk_dump"),
                     help="cargo build --release -p calcine-transport --example random_walk_dump")
     ap.add_argument("--mpirun", default=shutil.which("mpirun.openmpi") or "mpirun")
+    ap.add_argument("--cache", choices=["warm", "cold"], default="warm",
+                    help="page cache before each timed run: the dump read through (warm) or dropped (cold, root only)")
     ap.add_argument("--busy-threshold", type=float, default=0.3)
     ap.add_argument("--out", default=os.path.join(root, "runs", "bench"))
     args = ap.parse_args()
+    if args.cache == "cold" and not os.access("/proc/sys/vm/drop_caches", os.W_OK):
+        sys.exit("--cache cold drops the page cache through /proc/sys/vm/drop_caches, which needs root")
     if args.pairs < 5:
         sys.exit("--pairs must be at least 5: fewer pairs say nothing about the spread")
     args.calcine = os.path.abspath(args.calcine)
@@ -144,7 +169,8 @@ def main():
         print(f"generating {dump}", flush=True)
         subprocess.run([args.generator, str(args.atoms), str(args.frames), dump, "--dt", str(args.dt)], check=True)
     print(f"\ntransport: {args.atoms} atoms x {args.frames} frames ({os.path.getsize(dump) / 1e6:.0f} MB), "
-          f"{args.threads} thread(s), calcine on {args.ranks} rank(s), {args.pairs} rounds after a warm-up", flush=True)
+          f"{args.threads} thread(s), calcine on {args.ranks} rank(s), {args.pairs} rounds after a warm-up, "
+          f"{args.cache} page cache before every run", flush=True)
     rounds = []
     with tempfile.TemporaryDirectory() as tmp:
         ours = run_calcine(args, dump, tmp)
@@ -183,7 +209,7 @@ def main():
     if max(ds.values()) > 1.05 * min(ds.values()):
         sys.exit("the tools disagree on D by more than 5%: they did not analyse the same data alike")
     result = {
-        "atoms": args.atoms, "frames": args.frames, "threads": args.threads, "ranks": args.ranks,
+        "atoms": args.atoms, "frames": args.frames, "threads": args.threads, "ranks": args.ranks, "cache": args.cache,
         "cpu_model": cpu_model(), "logical_cpus": os.cpu_count(),
         "busy": any(r["busy_cores_before"] > args.busy_threshold for r in rounds),
         "mdanalysis_ratio": spread([r["mdanalysis_ratio"] for r in rounds]),
