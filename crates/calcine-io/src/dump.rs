@@ -476,16 +476,18 @@ fn fast_line(text: &[u8], roles: &[Role], n_types: usize, v: &mut LineValues) ->
         let token = &text[i..];
         let used = match *roles.get(field)? {
             Role::Real(slot) => {
+                // The fast path's values are always finite (Clinger's range).
                 let (x, used) = match parse_f64_prefix(token) {
                     Some((x, used)) if token.get(used).is_none_or(|&c| is_ascii_space(c)) => (x, used),
                     _ => {
                         let used = token.iter().position(|&c| is_ascii_space(c)).unwrap_or(token.len());
-                        (parse_f64(&token[..used])?, used)
+                        let x = parse_f64(&token[..used])?;
+                        if !x.is_finite() {
+                            return None;
+                        }
+                        (x, used)
                     }
                 };
-                if !x.is_finite() {
-                    return None;
-                }
                 v.reals[slot] = x;
                 used
             }

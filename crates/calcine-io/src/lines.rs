@@ -49,7 +49,7 @@ impl<R: BufRead> LineReader<R> {
     /// checking them (a caller that reads them reports what is wrong with them by line
     /// number: the first of them is line `line_no() + 1` before the call). Returns how
     /// many lines were read: fewer than `n` only at the end of the file. This is the bulk
-    /// path of the trajectory readers: one `memchr` pass and one copy per buffer.
+    /// path of the trajectory readers: one counting pass and one copy per buffer.
     pub(crate) fn read_raw_lines(&mut self, n: usize, out: &mut Vec<u8>) -> Result<usize, IoError> {
         let start = out.len();
         let mut read = 0;
@@ -66,14 +66,8 @@ impl<R: BufRead> LineReader<R> {
                 }
                 break;
             }
-            let mut taken = available.len();
-            for end in memchr::memchr_iter(b'\n', available) {
-                read += 1;
-                if read == n {
-                    taken = end + 1;
-                    break;
-                }
-            }
+            let (lines, taken) = take_lines(available, n - read);
+            read += lines;
             out.extend_from_slice(&available[..taken]);
             self.inner.consume(taken);
         }
@@ -250,5 +244,57 @@ pub(crate) fn split_ascii_fields<'a>(line: &'a [u8], out: &mut Vec<&'a [u8]>) {
             i += 1;
         }
         out.push(&line[start..i]);
+    }
+}
+
+/// The line feeds in `bytes`, up to `need` of them, and the bytes up to and including the
+/// last one counted (all of `bytes` when there are fewer than `need`). Blocks are counted
+/// whole with byte compares the compiler vectorises, and only the block holding the
+/// `need`-th line feed is searched feed by feed: a frame of short atom lines costs a few
+/// vector passes instead of a search call per line.
+fn take_lines(bytes: &[u8], need: usize) -> (usize, usize) {
+    const BLOCK: usize = 255;
+    let mut found = 0;
+    for (k, block) in bytes.chunks(BLOCK).enumerate() {
+        let here = count_line_feeds(block);
+        if found + here >= need {
+            let end = memchr::memchr_iter(b'\n', block).nth(need - found - 1).expect("counted");
+            return (need, k * BLOCK + end + 1);
+        }
+        found += here;
+    }
+    (found, bytes.len())
+}
+
+/// The line feeds in a block of at most 255 bytes (so that a byte counts them).
+#[inline]
+fn count_line_feeds(block: &[u8]) -> usize {
+    debug_assert!(block.len() <= 255);
+    usize::from(block.iter().fold(0u8, |n, &c| n.wrapping_add(u8::from(c == b'\n'))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::take_lines;
+
+    /// `take_lines` against a search feed by feed, on texts whose feeds fall on, before
+    /// and after the 255-byte block edges, for every count asked up to past the last feed.
+    #[test]
+    fn take_lines_is_a_search_feed_by_feed() {
+        for (len, every) in [(0, 1), (1, 1), (254, 7), (255, 1), (256, 255), (600, 3), (2000, 31), (1021, 254)] {
+            for offset in [0, 1, 254] {
+                let text: Vec<u8> = (0..len).map(|k| if (k + offset) % every == 0 { b'\n' } else { b'x' }).collect();
+                let feeds: Vec<usize> = memchr::memchr_iter(b'\n', &text).collect();
+                for need in 1..=feeds.len() + 2 {
+                    let expected =
+                        if need <= feeds.len() { (need, feeds[need - 1] + 1) } else { (feeds.len(), text.len()) };
+                    assert_eq!(
+                        take_lines(&text, need),
+                        expected,
+                        "len {len}, every {every}, offset {offset}, need {need}"
+                    );
+                }
+            }
+        }
     }
 }
