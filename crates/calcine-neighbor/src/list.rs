@@ -427,6 +427,7 @@ fn build_packed(
                 for i in chunk_start..chunk_end {
                     let before = out.len();
                     let xi = positions[i];
+                    let id_i = ids[i];
                     let h = home[i] as isize;
                     // The run counts first, then the slots of all runs.
                     out.resize(before + run_offset.len(), 0);
@@ -442,14 +443,24 @@ fn build_packed(
                         out.resize(n + (hi - lo), 0);
                         for s in lo..hi {
                             let j = bins.atoms[s] as usize;
-                            let xj = &bins.xs[s];
-                            let dx = xj - xi;
-                            let mut keep = (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq) & (j != i);
-                            if kind == NeighborKind::Half {
-                                keep = keep && keep_in_half(ids, i, j, &xi, xj);
-                            }
+                            let dx = bins.xs[s] - xi;
                             out[n] = (s - lo) as u8;
-                            n += keep as usize;
+                            n += usize::from((dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq) & (j != i));
+                        }
+                        if kind == NeighborKind::Half {
+                            // The half rule on the candidates within the radius, without a
+                            // branch on its outcome (see `build_rows`).
+                            let mut kept = first;
+                            for k in first..n {
+                                let s = lo + out[k] as usize;
+                                let j = bins.atoms[s] as usize;
+                                let id_j = ids[j];
+                                let keep =
+                                    if id_j != id_i { id_j > id_i } else { keep_in_half(ids, i, j, &xi, &bins.xs[s]) };
+                                out[kept] = out[k];
+                                kept += usize::from(keep);
+                            }
+                            n = kept;
                         }
                         out.truncate(n);
                         out[count_at] = (n - first) as u8;
@@ -548,20 +559,39 @@ fn build_rows(
             let end = (start + CHUNK).min(range_end);
             let mut counts = Vec::with_capacity(end - start);
             let mut out = Vec::with_capacity((end - start) * 64);
+            let mut near: Vec<u32> = Vec::new();
             for i in start..end {
                 let before = out.len();
                 let xi = positions[i];
+                let id_i = ids[i];
                 visit(&xi, &mut |idx: &[u32], xs: &[Vec3]| {
                     if kind == NeighborKind::Half {
-                        for (&j, xj) in idx.iter().zip(xs) {
-                            let dx = xj - xi;
-                            if dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq
-                                && j as usize != i
-                                && keep_in_half(ids, i, j as usize, &xi, xj)
-                            {
-                                out.push(j);
-                            }
+                        // First the candidates within the radius, then the half rule on
+                        // those: both without a branch per candidate (the rule's outcome
+                        // is a coin toss to a predictor), but for equal ids (images of i).
+                        if near.len() < idx.len() {
+                            near.resize(idx.len(), 0);
                         }
+                        let mut n = 0;
+                        for (k, xj) in xs.iter().enumerate() {
+                            let dx = xj - xi;
+                            near[n] = k as u32;
+                            n += usize::from(dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq);
+                        }
+                        let mut len = out.len();
+                        out.resize(len + n, 0);
+                        for &k in &near[..n] {
+                            let j = idx[k as usize];
+                            let id_j = ids[j as usize];
+                            let keep = if id_j != id_i {
+                                id_j > id_i
+                            } else {
+                                j as usize != i && keep_in_half(ids, i, j as usize, &xi, &xs[k as usize])
+                            };
+                            out[len] = j;
+                            len += usize::from(keep);
+                        }
+                        out.truncate(len);
                         return;
                     }
                     // Full lists: write every candidate and advance only past the accepted
