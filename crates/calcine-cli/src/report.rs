@@ -60,7 +60,11 @@ pub fn print_summary<C: Communicator>(md: &Md<C>, elapsed: f64, steps: u64) {
             steps as f64 / elapsed
         ));
     }
-    say(format_args!("Neighbor list builds: {}; dangerous builds: {}", md.n_rebuilds(), md.dangerous_builds()));
+    say(format_args!(
+        "Neighbor list builds: {} (with the set-up build, which LAMMPS's count leaves out); dangerous builds: {}",
+        md.n_rebuilds(),
+        md.dangerous_builds()
+    ));
     say(format_args!(""));
     say(format_args!("Section |  time (s)  | %total"));
     say(format_args!("--------+------------+-------"));
