@@ -441,15 +441,22 @@ fn build_packed(
                         let first = out.len();
                         let mut n = first;
                         out.resize(n + (hi - lo), 0);
-                        for s in lo..hi {
-                            let j = bins.atoms[s] as usize;
-                            let dx = bins.xs[s] - xi;
-                            out[n] = (s - lo) as u8;
-                            n += usize::from((dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq) & (j != i));
-                        }
-                        if kind == NeighborKind::Half {
-                            // The half rule on the candidates within the radius, without a
-                            // branch on its outcome (see `build_rows`).
+                        if kind == NeighborKind::Full {
+                            for s in lo..hi {
+                                let dx = bins.xs[s] - xi;
+                                out[n] = (s - lo) as u8;
+                                let inside = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq;
+                                n += usize::from(inside & (bins.atoms[s] as usize != i));
+                            }
+                        } else {
+                            // Within the radius (i itself too: the half rule drops it), then
+                            // the half rule on those, without a branch on its outcome (see
+                            // `build_rows`).
+                            for s in lo..hi {
+                                let dx = bins.xs[s] - xi;
+                                out[n] = (s - lo) as u8;
+                                n += usize::from(dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq);
+                            }
                             let mut kept = first;
                             for k in first..n {
                                 let s = lo + out[k] as usize;
@@ -583,10 +590,11 @@ fn build_rows(
                         for &k in &near[..n] {
                             let j = idx[k as usize];
                             let id_j = ids[j as usize];
+                            // Equal ids: i itself (dropped) or one of its images.
                             let keep = if id_j != id_i {
                                 id_j > id_i
                             } else {
-                                j as usize != i && keep_in_half(ids, i, j as usize, &xi, &xs[k as usize])
+                                keep_in_half(ids, i, j as usize, &xi, &xs[k as usize])
                             };
                             out[len] = j;
                             len += usize::from(keep);
@@ -822,14 +830,28 @@ mod tests {
     /// and a run too crowded for a byte falls back to plain rows.
     #[test]
     fn packed_rows_equal_plain_rows() {
-        let mut atoms = random_atoms(600, 9.0, 5);
-        for i in 0..atoms.n_owned() {
-            let x = atoms.positions[i];
+        let mut wide = random_atoms(600, 9.0, 5);
+        for i in 0..wide.n_owned() {
+            let x = wide.positions[i];
             if x.y < 3.0 {
-                atoms.push_ghost(atoms.ids[i], atoms.species[i], x + Vec3::new(0.0, 9.0, 0.0));
+                wide.push_ghost(wide.ids[i], wide.species[i], x + Vec3::new(0.0, 9.0, 0.0));
             }
         }
-        for kind in [NeighborKind::Full, NeighborKind::Half] {
+        // A box thinner than the list radius, every image within two boxes a ghost: atoms
+        // neighbor their own images (equal ids, where the half rule looks at positions).
+        let mut thin = random_atoms(6, 2.2, 8);
+        for i in 0..thin.n_owned() {
+            for n in (0..125).filter(|&n| n != 62) {
+                let s = [n % 5, n / 5 % 5, n / 25].map(|k| k as f64 * 2.2 - 4.4);
+                thin.push_ghost(thin.ids[i], thin.species[i], thin.positions[i] + Vec3::new(s[0], s[1], s[2]));
+            }
+        }
+        for (atoms, kind) in [
+            (&wide, NeighborKind::Full),
+            (&wide, NeighborKind::Half),
+            (&thin, NeighborKind::Full),
+            (&thin, NeighborKind::Half),
+        ] {
             let mut packed = NeighborList::new(kind, 2.0, 0.4);
             let mut plain = NeighborList::new(kind, 2.0, 0.4);
             packed.set_storage(ListStorage::Packed);
@@ -838,7 +860,9 @@ mod tests {
             plain.build(&atoms).unwrap();
             assert!(packed.is_packed() && !plain.is_packed());
             assert_eq!(packed.n_entries(), plain.n_entries());
-            assert!(packed.memory_bytes() < plain.memory_bytes());
+            if std::ptr::eq(atoms, &wide) {
+                assert!(packed.memory_bytes() < plain.memory_bytes());
+            }
             let slots = packed.slot_atoms().unwrap();
             let (mut a, mut b) = (Vec::new(), Vec::new());
             for i in 0..atoms.n_owned() {
@@ -849,6 +873,9 @@ mod tests {
                 assert_eq!(decoded, want);
                 assert_eq!(plain.row_slots(i, &mut b), &want[..]);
             }
+            let self_images =
+                (0..atoms.n_owned()).any(|i| plain.neighbors(i).any(|j| atoms.ids[j as usize] == atoms.ids[i]));
+            assert_eq!(self_images, std::ptr::eq(atoms, &thin), "rows with images of their own atom");
         }
         // 300 atoms in one small cube: a stencil run holds more than 255 of them.
         let crowded = random_atoms(300, 0.5, 6);
