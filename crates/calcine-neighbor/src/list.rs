@@ -856,8 +856,8 @@ mod tests {
             let mut plain = NeighborList::new(kind, 2.0, 0.4);
             packed.set_storage(ListStorage::Packed);
             plain.set_storage(ListStorage::Plain);
-            packed.build(&atoms).unwrap();
-            plain.build(&atoms).unwrap();
+            packed.build(atoms).unwrap();
+            plain.build(atoms).unwrap();
             assert!(packed.is_packed() && !plain.is_packed());
             assert_eq!(packed.n_entries(), plain.n_entries());
             if std::ptr::eq(atoms, &wide) {
