@@ -427,7 +427,6 @@ fn build_packed(
                 for i in chunk_start..chunk_end {
                     let before = out.len();
                     let xi = positions[i];
-                    let id_i = ids[i];
                     let h = home[i] as isize;
                     // The run counts first, then the slots of all runs.
                     out.resize(before + run_offset.len(), 0);
@@ -460,10 +459,7 @@ fn build_packed(
                             let mut kept = first;
                             for k in first..n {
                                 let s = lo + out[k] as usize;
-                                let j = bins.atoms[s] as usize;
-                                let id_j = ids[j];
-                                let keep =
-                                    if id_j != id_i { id_j > id_i } else { keep_in_half(ids, i, j, &xi, &bins.xs[s]) };
+                                let keep = keep_in_half(ids, i, bins.atoms[s] as usize, &xi, &bins.xs[s]);
                                 out[kept] = out[k];
                                 kept += usize::from(keep);
                             }
@@ -570,12 +566,12 @@ fn build_rows(
             for i in start..end {
                 let before = out.len();
                 let xi = positions[i];
-                let id_i = ids[i];
                 visit(&xi, &mut |idx: &[u32], xs: &[Vec3]| {
                     if kind == NeighborKind::Half {
                         // First the candidates within the radius, then the half rule on
-                        // those: both without a branch per candidate (the rule's outcome
-                        // is a coin toss to a predictor), but for equal ids (images of i).
+                        // those: both without a branch on a candidate's outcome (the rule's
+                        // is a coin toss to a predictor); the rule's one branch, on equal
+                        // ids (i itself, which it drops, or an image of i), is predictable.
                         if near.len() < idx.len() {
                             near.resize(idx.len(), 0);
                         }
@@ -589,13 +585,7 @@ fn build_rows(
                         out.resize(len + n, 0);
                         for &k in &near[..n] {
                             let j = idx[k as usize];
-                            let id_j = ids[j as usize];
-                            // Equal ids: i itself (dropped) or one of its images.
-                            let keep = if id_j != id_i {
-                                id_j > id_i
-                            } else {
-                                keep_in_half(ids, i, j as usize, &xi, &xs[k as usize])
-                            };
+                            let keep = keep_in_half(ids, i, j as usize, &xi, &xs[k as usize]);
                             out[len] = j;
                             len += usize::from(keep);
                         }
