@@ -298,11 +298,14 @@ impl Kernel<'_> {
             weight.resize(n_ch, [0.0; ATOMS]);
             for (l, neighbors) in s.neighbors[..elements.len()].iter().enumerate() {
                 let Some(n) = neighbors.get(k) else { continue };
-                let z0 = site::z0(self.model, n);
+                // z0 in the force pass's form (r·cos θ0 / sin θ0, LAMMPS `compute_duidrj`),
+                // not `compute_ui`'s r / tan θ0: one evaluation serves both passes; the two
+                // differ in the last bit at most (the reference evaluator keeps both).
+                let z0 = n.z0;
                 let r0inv = 1.0 / (n.r * n.r + z0 * z0).sqrt();
                 (a_re[l], a_im[l]) = (r0inv * z0, -r0inv * n.d.z);
                 (b_re[l], b_im[l]) = (r0inv * n.d.y, -r0inv * n.d.x);
-                weight[n.channel][l] = site::switching(self.model, n).0;
+                weight[n.channel][l] = n.sfac;
             }
             // U^0 = 1.
             prev[0] = ([1.0; ATOMS], [0.0; ATOMS]);
@@ -535,7 +538,7 @@ impl Kernel<'_> {
         let mut scale = [(0.0, 0.0, Vec3::zeros()); PAIRS];
         let mut channel = [0usize; PAIRS];
         for (p, n) in batch.iter().enumerate() {
-            let (z0, dz0dr) = site::z0_and_derivative(self.model, n);
+            let (z0, dz0dr) = (n.z0, n.dz0dr);
             let (d, r) = (n.d, n.r);
             let r0inv = 1.0 / (r * r + z0 * z0).sqrt();
             let dr0inv_dr = -r0inv.powi(3) * (r + z0 * dz0dr);
@@ -552,7 +555,7 @@ impl Kernel<'_> {
             a.d_im[2][p] -= r0inv;
             b.d_re[1][p] += r0inv;
             b.d_im[0][p] -= r0inv;
-            let (sfac, dsfac) = site::switching(self.model, n);
+            let (sfac, dsfac) = (n.sfac, n.dsfac);
             scale[p] = (sfac, dsfac, unit);
             channel[p] = n.channel;
         }

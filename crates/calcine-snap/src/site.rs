@@ -38,6 +38,33 @@ pub(crate) struct Neighbor {
     pub channel: usize,
     /// The means of the two elements' `sinner` and `dinner`, with the inner switch on.
     pub inner: Option<(f64, f64)>,
+    /// z0 and dz0/dr ([`z0_and_derivative`]), and the weight w_j·f_c(r) and its derivative
+    /// ([`switching`]): evaluated once here for the kernel's density and force passes,
+    /// which both need them (four trigonometric calls per neighbor instead of six).
+    pub z0: f64,
+    pub dz0dr: f64,
+    pub sfac: f64,
+    pub dsfac: f64,
+}
+
+impl Neighbor {
+    /// Neighbor j at `d` = x_j − x_i (|d| = `r`) within pair cutoff `cutoff`, with j's
+    /// element weight and density channel, and the mean inner switch.
+    pub(crate) fn new(
+        model: &SnapModel,
+        atom_idx: usize,
+        d: Vec3,
+        r: f64,
+        cutoff: f64,
+        (weight, channel): (f64, usize),
+        inner: Option<(f64, f64)>,
+    ) -> Self {
+        let mut n =
+            Neighbor { atom_idx, d, r, cutoff, weight, channel, inner, z0: 0.0, dz0dr: 0.0, sfac: 0.0, dsfac: 0.0 };
+        (n.z0, n.dz0dr) = z0_and_derivative(model, &n);
+        (n.sfac, n.dsfac) = switching(model, &n);
+        n
+    }
 }
 
 /// The neighbors of owned atom `i` in its list row `row` that lie inside their pair
@@ -61,15 +88,7 @@ pub(crate) fn gather(
         if rsq < cutoff * cutoff && rsq > 1e-20 {
             let (a, b) = (&model.elements[ei], &model.elements[ej]);
             let inner = a.inner.zip(b.inner).map(|((si, di), (sj, dj))| (0.5 * (si + sj), 0.5 * (di + dj)));
-            out.push(Neighbor {
-                atom_idx: j,
-                d,
-                r: rsq.sqrt(),
-                cutoff,
-                weight: b.weight,
-                channel: model.channel(ej),
-                inner,
-            });
+            out.push(Neighbor::new(model, j, d, rsq.sqrt(), cutoff, (b.weight, model.channel(ej)), inner));
         }
     }
 }

@@ -265,18 +265,12 @@ fn random_neighbors(model: &SnapModel, n: usize, n_elements: usize, seed: u64) -
             let dir = Vec3::new(u[0] - 0.5, u[1] - 0.5, u[2] - 0.5).normalize();
             let r = 1.2 + 3.3 * u[3];
             let element = k % n_elements;
-            Neighbor {
-                atom_idx: k,
-                d: dir * r,
-                r,
-                cutoff: model.pair_cutoff(0, element),
-                weight: model.elements[element].weight,
-                channel: model.channel(element),
-                inner: model.elements[0]
-                    .inner
-                    .zip(model.elements[element].inner)
-                    .map(|(a, b)| (0.5 * (a.0 + b.0), 0.5 * (a.1 + b.1))),
-            }
+            let inner = model.elements[0]
+                .inner
+                .zip(model.elements[element].inner)
+                .map(|(a, b)| (0.5 * (a.0 + b.0), 0.5 * (a.1 + b.1)));
+            let weight = (model.elements[element].weight, model.channel(element));
+            Neighbor::new(model, k, dir * r, r, model.pair_cutoff(0, element), weight, inner)
         })
         .collect()
 }
