@@ -562,7 +562,6 @@ fn build_rows(
             let end = (start + CHUNK).min(range_end);
             let mut counts = Vec::with_capacity(end - start);
             let mut out = Vec::with_capacity((end - start) * 64);
-            let mut near: Vec<u32> = Vec::new();
             for i in start..end {
                 let before = out.len();
                 let xi = positions[i];
@@ -572,20 +571,18 @@ fn build_rows(
                         // those: both without a branch on a candidate's outcome (the rule's
                         // is a coin toss to a predictor); the rule's one branch, on equal
                         // ids (i itself, which it drops, or an image of i), is predictable.
-                        if near.len() < idx.len() {
-                            near.resize(idx.len(), 0);
-                        }
-                        let mut n = 0;
-                        for (k, xj) in xs.iter().enumerate() {
+                        let first = out.len();
+                        let mut n = first;
+                        out.resize(first + idx.len(), 0);
+                        for (&j, xj) in idx.iter().zip(xs) {
                             let dx = xj - xi;
-                            near[n] = k as u32;
+                            out[n] = j;
                             n += usize::from(dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq);
                         }
-                        let mut len = out.len();
-                        out.resize(len + n, 0);
-                        for &k in &near[..n] {
-                            let j = idx[k as usize];
-                            let keep = keep_in_half(ids, i, j as usize, &xi, &xs[k as usize]);
+                        let mut len = first;
+                        for k in first..n {
+                            let j = out[k];
+                            let keep = keep_in_half(ids, i, j as usize, &xi, &positions[j as usize]);
                             out[len] = j;
                             len += usize::from(keep);
                         }

@@ -192,14 +192,10 @@ impl SeriesStore {
         self.chunks.iter().filter(|c| matches!(c.code, Code::Decimal { .. })).map(|c| c.frames).sum()
     }
 
-    fn scratch_error(&self, source: std::io::Error) -> TransportError {
-        scratch_error(&self.dir, source)
-    }
-
     /// Moves every chunk in memory to a new scratch file.
     fn start_spill(&mut self) -> Result<(), TransportError> {
-        let file = tempfile::tempfile_in(&self.dir).map_err(|e| self.scratch_error(e))?;
-        let reader = file.try_clone().map_err(|e| self.scratch_error(e))?;
+        let file = tempfile::tempfile_in(&self.dir).map_err(|e| scratch_error(&self.dir, e))?;
+        let reader = file.try_clone().map_err(|e| scratch_error(&self.dir, e))?;
         let mut spill = Spill { writer: BufWriter::with_capacity(1 << 20, file), file: reader, end: 0 };
         for chunk in &mut self.chunks {
             let offset = spill.end;
