@@ -1,3 +1,4 @@
+use crate::filter::Span;
 use calcine_core::{AtomId, Vec3};
 
 /// Atoms sorted into cubic cells of a grid anchored at the origin of space.
@@ -18,8 +19,11 @@ pub struct Bins {
     /// `start[b]..start[b+1]` indexes `atoms` and `xs` for cell `b`.
     pub start: Vec<u32>,
     pub atoms: Vec<u32>,
-    /// Positions of `atoms`, in cell order, for contiguous reads.
-    pub xs: Vec<Vec3>,
+    /// Coordinates and `AtomId`s of `atoms`, in cell order, for contiguous reads.
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub z: Vec<f64>,
+    pub ids: Vec<u64>,
 }
 
 impl Bins {
@@ -57,8 +61,7 @@ impl Bins {
         if total > 8 * positions.len() + 4096 + padding {
             return None;
         }
-        let mut bins =
-            Bins { width, inv_width, first: lo, n, start: vec![0; total + 1], atoms: Vec::new(), xs: Vec::new() };
+        let mut bins = Bins { width, inv_width, first: lo, n, start: vec![0; total + 1], ..Default::default() };
         let cell: Vec<u32> = positions.iter().map(|x| bins.index(bins.coords_of(x)) as u32).collect();
         for &c in &cell {
             bins.start[c as usize + 1] += 1;
@@ -78,14 +81,39 @@ impl Bins {
                 cell_atoms.sort_unstable_by(|&p, &q| canonical_cmp(ids, positions, p as usize, q as usize));
             }
         }
-        bins.xs = bins.atoms.iter().map(|&i| positions[i as usize]).collect();
+        bins.x = bins.atoms.iter().map(|&i| positions[i as usize].x).collect();
+        bins.y = bins.atoms.iter().map(|&i| positions[i as usize].y).collect();
+        bins.z = bins.atoms.iter().map(|&i| positions[i as usize].z).collect();
+        bins.ids = bins.atoms.iter().map(|&i| ids[i as usize].0).collect();
         Some(bins)
+    }
+
+    /// The atoms of slots `lo..hi` (consecutive cells).
+    #[inline]
+    pub(crate) fn span(&self, lo: usize, hi: usize) -> Span<'_> {
+        Span {
+            atoms: &self.atoms[lo..hi],
+            x: &self.x[lo..hi],
+            y: &self.y[lo..hi],
+            z: &self.z[lo..hi],
+            ids: &self.ids[lo..hi],
+        }
     }
 
     /// Local cell coordinates of a point (which must lie within the binned points' cells).
     #[inline]
     pub fn coords_of(&self, x: &Vec3) -> [usize; 3] {
         std::array::from_fn(|a| ((x[a] * self.inv_width).floor() as i64 - self.first[a]) as usize)
+    }
+
+    /// Where a point sits inside its cell, in cell widths along each axis: x/width less
+    /// its floor, in [0, 1) (the cell is the floor, as [`Bins::coords_of`] takes it).
+    #[inline]
+    pub fn fraction_in_cell(&self, x: &Vec3) -> [f64; 3] {
+        std::array::from_fn(|a| {
+            let u = x[a] * self.inv_width;
+            u - u.floor()
+        })
     }
 
     #[inline]

@@ -23,6 +23,7 @@
 //! ```
 
 mod bins;
+mod filter;
 mod list;
 
 pub use bins::{spatial_order, Bins};

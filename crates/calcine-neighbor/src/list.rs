@@ -1,5 +1,6 @@
 use crate::bins::Bins;
-use calcine_core::{AtomId, Atoms, Vec3};
+use crate::filter::{filter, Centre, Span};
+use calcine_core::{Atoms, Vec3};
 use rayon::prelude::*;
 
 /// A list cannot be built when an atom (owned or ghost) has a NaN or infinite coordinate.
@@ -211,15 +212,16 @@ impl NeighborList {
         self.packed.as_ref().map(|p| &p.slot_atom[..])
     }
 
-    /// The row of owned atom `atom_idx` in canonical order, decoded into `buf`: slots (see
-    /// [`NeighborList::slot_atoms`]) for a packed list, atom indices for a plain one.
+    /// The row of owned atom `atom_idx` in canonical order: slots (see
+    /// [`NeighborList::slot_atoms`]) of a packed list, decoded into `buf`, or the atom
+    /// indices of a plain one, in place (no copy).
     ///
     /// A packed row is decoded without a data-dependent branch per stencil run (runs hold a
     /// handful of neighbors, so loop exits would mispredict): every run writes 16 entries
     /// and advances by its count; the byte array and `buf` carry 16 entries of slack. The
     /// counts come first in a row, so that no load waits for the one before it.
     #[inline]
-    pub fn row_slots<'b>(&self, atom_idx: usize, buf: &'b mut Vec<u32>) -> &'b [u32] {
+    pub fn row_slots<'b>(&'b self, atom_idx: usize, buf: &'b mut Vec<u32>) -> &'b [u32] {
         match &self.packed {
             Some(p) => {
                 let home = p.home[atom_idx] as isize;
@@ -245,13 +247,7 @@ impl NeighborList {
                 }
                 &buf[..n]
             }
-            None => {
-                buf.clear();
-                buf.extend_from_slice(
-                    &self.neighbors[self.offsets[atom_idx] as usize..self.offsets[atom_idx + 1] as usize],
-                );
-                &buf[..]
-            }
+            None => &self.neighbors[self.offsets[atom_idx] as usize..self.offsets[atom_idx + 1] as usize],
         }
     }
 
@@ -328,33 +324,36 @@ impl NeighborList {
         // Candidates come from a dense cell grid, or from a map of cells when the atoms are
         // too spread out for one; the rows are the same either way.
         let sparse = bins.is_none().then(|| SparseCells::new(atoms, width));
-        let dense_visit = |xi: &Vec3, push: &mut dyn FnMut(&[u32], &[Vec3])| {
+        let window = Window::new(radius, width);
+        let dense_visit = |xi: &Vec3, push: &mut dyn FnMut(Span<'_>)| {
             let bins = bins.as_ref().expect("dense grid");
             let [n0, n1, n2] = bins.n.map(|n| n as i64);
             let c = bins.coords_of(xi).map(|v| v as i64);
+            let window = window.at(&bins.fraction_in_cell(xi));
             for r in &runs {
                 let (y, z) = (c[1] + r.dy, c[2] + r.dz);
                 if y < 0 || y >= n1 || z < 0 || z >= n2 {
                     continue;
                 }
+                let Some((dx_lo, dx_hi)) = window.cells(r) else { continue };
                 // Cells beyond the grid are empty: clamp the run to it.
-                let x_lo = (c[0] + r.dx_lo).max(0);
-                let x_hi = (c[0] + r.dx_hi).min(n0 - 1);
+                let x_lo = (c[0] + dx_lo).max(0);
+                let x_hi = (c[0] + dx_hi).min(n0 - 1);
                 if x_lo > x_hi {
                     continue;
                 }
                 let first = bins.index([x_lo as usize, y as usize, z as usize]);
                 let last = first + (x_hi - x_lo) as usize;
                 let (s, e) = (bins.start[first] as usize, bins.start[last + 1] as usize);
-                push(&bins.atoms[s..e], &bins.xs[s..e]);
+                push(bins.span(s, e));
             }
         };
-        let sparse_visit = |xi: &Vec3, push: &mut dyn FnMut(&[u32], &[Vec3])| {
+        let sparse_visit = |xi: &Vec3, push: &mut dyn FnMut(Span<'_>)| {
             let cells = sparse.as_ref().expect("sparse cells");
             let c = global_cell(xi, width);
             for d in &stencil {
-                if let Some((idx, xs)) = cells.cells.get(&[c[0] + d[0], c[1] + d[1], c[2] + d[2]]) {
-                    push(idx, xs);
+                if let Some(cell) = cells.cells.get(&[c[0] + d[0], c[1] + d[1], c[2] + d[2]]) {
+                    push(cell.span());
                 }
             }
         };
@@ -404,6 +403,7 @@ fn build_packed(
         runs.iter().map(|r| r.dx_lo as isize + n0 * (r.dy as isize + n1 * r.dz as isize)).collect();
     let run_len: Vec<usize> = runs.iter().map(|r| (r.dx_hi - r.dx_lo + 1) as usize).collect();
     let radius_sq = radius * radius;
+    let window = Window::new(radius, bins.width);
     let positions = &atoms.positions;
     packed.row_start.clear();
     packed.row_start.reserve(n_owned + 1);
@@ -424,49 +424,31 @@ fn build_packed(
                 let chunk_end = (chunk_start + CHUNK).min(end);
                 let mut lens = Vec::with_capacity(chunk_end - chunk_start);
                 let mut out: Vec<u8> = Vec::with_capacity((chunk_end - chunk_start) * (run_len.len() + 96));
+                let mut keep = Vec::new();
                 for i in chunk_start..chunk_end {
                     let before = out.len();
                     let xi = positions[i];
+                    let window = window.at(&bins.fraction_in_cell(&xi));
                     let h = home[i] as isize;
                     // The run counts first, then the slots of all runs.
                     out.resize(before + run_offset.len(), 0);
-                    for (r, (&offset, &len)) in run_offset.iter().zip(&run_len).enumerate() {
+                    for (r, ((&offset, &len), run)) in run_offset.iter().zip(&run_len).zip(runs).enumerate() {
                         let c = (h + offset) as usize;
-                        let (lo, hi) = (start[c] as usize, start[c + len] as usize);
-                        if hi - lo > 255 {
+                        let lo = start[c] as usize;
+                        if start[c + len] as usize - lo > 255 {
                             return None;
                         }
-                        let count_at = before + r;
-                        let first = out.len();
-                        let mut n = first;
-                        out.resize(n + (hi - lo), 0);
-                        if kind == NeighborKind::Full {
-                            for s in lo..hi {
-                                let dx = bins.xs[s] - xi;
-                                out[n] = (s - lo) as u8;
-                                let inside = dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq;
-                                n += usize::from(inside & (bins.atoms[s] as usize != i));
-                            }
-                        } else {
-                            // Within the radius (i itself too: the half rule drops it), then
-                            // the half rule on those, without a branch on its outcome (see
-                            // `build_rows`).
-                            for s in lo..hi {
-                                let dx = bins.xs[s] - xi;
-                                out[n] = (s - lo) as u8;
-                                n += usize::from(dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq);
-                            }
-                            let mut kept = first;
-                            for k in first..n {
-                                let s = lo + out[k] as usize;
-                                let keep = keep_in_half(ids, i, bins.atoms[s] as usize, &xi, &bins.xs[s]);
-                                out[kept] = out[k];
-                                kept += usize::from(keep);
-                            }
-                            n = kept;
-                        }
-                        out.truncate(n);
-                        out[count_at] = (n - first) as u8;
+                        // Slots are stored relative to the run's first cell; only the cells
+                        // of the window are searched.
+                        let Some((dx_lo, dx_hi)) = window.cells(run) else { continue };
+                        let (from, to) = ((dx_lo - run.dx_lo) as usize, (dx_hi - run.dx_lo) as usize);
+                        let (scan_lo, hi) = (start[c + from] as usize, start[c + to + 1] as usize);
+                        keep.clear();
+                        let centre = Centre { x: [xi.x, xi.y, xi.z], id: ids[i].0, atom: i as u32 };
+                        filter(bins.span(scan_lo, hi), &centre, radius_sq, kind, &mut keep);
+                        let base = scan_lo - lo;
+                        out.extend(keep.iter().map(|&k| (base + k as usize) as u8));
+                        out[before + r] = keep.len() as u8;
                     }
                     lens.push((out.len() - before) as u32);
                 }
@@ -493,20 +475,40 @@ fn build_packed(
 
 /// Cells in a hash map, for points so spread out that a dense grid would not fit.
 struct SparseCells {
-    cells: std::collections::HashMap<[i64; 3], (Vec<u32>, Vec<Vec3>)>,
+    cells: std::collections::HashMap<[i64; 3], SparseCell>,
+}
+
+/// The atoms of one sparse cell in canonical order, as structure of arrays.
+#[derive(Default)]
+struct SparseCell {
+    atoms: Vec<u32>,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    z: Vec<f64>,
+    ids: Vec<u64>,
+}
+
+impl SparseCell {
+    fn span(&self) -> Span<'_> {
+        Span { atoms: &self.atoms, x: &self.x, y: &self.y, z: &self.z, ids: &self.ids }
+    }
 }
 
 impl SparseCells {
     fn new(atoms: &Atoms, width: f64) -> Self {
-        let mut cells: std::collections::HashMap<[i64; 3], (Vec<u32>, Vec<Vec3>)> = Default::default();
+        let mut cells: std::collections::HashMap<[i64; 3], SparseCell> = Default::default();
         for (i, x) in atoms.positions.iter().enumerate() {
-            cells.entry(global_cell(x, width)).or_default().0.push(i as u32);
+            cells.entry(global_cell(x, width)).or_default().atoms.push(i as u32);
         }
-        for (idx, xs) in cells.values_mut() {
-            idx.sort_unstable_by(|&p, &q| {
+        for cell in cells.values_mut() {
+            cell.atoms.sort_unstable_by(|&p, &q| {
                 crate::bins::canonical_cmp(&atoms.ids, &atoms.positions, p as usize, q as usize)
             });
-            *xs = idx.iter().map(|&i| atoms.positions[i as usize]).collect();
+            let at = |i: &u32| atoms.positions[*i as usize];
+            cell.x = cell.atoms.iter().map(|i| at(i).x).collect();
+            cell.y = cell.atoms.iter().map(|i| at(i).y).collect();
+            cell.z = cell.atoms.iter().map(|i| at(i).z).collect();
+            cell.ids = cell.atoms.iter().map(|&i| atoms.ids[i as usize].0).collect();
         }
         Self { cells }
     }
@@ -527,6 +529,101 @@ struct Run {
     dx_hi: i64,
 }
 
+/// The cells of a stencil run that can hold a point within the list radius of a given
+/// point, from where that point sits in its home cell.
+///
+/// The stencil holds every cell within the radius of *some* point of the home cell; for
+/// one point, cells near the stencil's corners and edges are often farther than the
+/// radius. A run at offsets (dy, dz) lies at least the point's gaps g_y, g_z (in cell
+/// widths) from it across y and z, so it can hold a point within the radius R only if
+/// g_y² + g_z² < R², and then only in the cells whose gap g_x along x has
+/// g_x² < R² − g_y² − g_z². Cells outside hold no point within the radius, so leaving
+/// them out changes no row, only the number of candidates measured: about a third fewer
+/// for cells half the radius wide. Gaps are shrunk and reaches widened by a margin far
+/// above the rounding of x/width, so no cell that could hold a neighbor is left out.
+struct Window {
+    /// R in cell widths, widened by the margin, squared.
+    reach_sq: f64,
+    /// The stencil's reach in cells; `None` beyond [`WINDOW_MAX_REACH`] (no trimming).
+    reach: Option<usize>,
+}
+
+/// Margin of the window's geometry, in cell widths.
+const WINDOW_MARGIN: f64 = 1e-6;
+/// The largest stencil reach the window trims (the list's cells, half the radius wide,
+/// have reach 2).
+const WINDOW_MAX_REACH: usize = 3;
+
+/// Squared gaps, in cell widths, from one point to the cells at offsets −3..=3 along each
+/// axis (index offset + 3).
+struct PointWindow {
+    gaps_sq: [[f64; 2 * WINDOW_MAX_REACH + 1]; 3],
+    reach_sq: f64,
+    reach: Option<usize>,
+}
+
+impl Window {
+    fn new(radius: f64, width: f64) -> Self {
+        let cells = radius / width;
+        let reach = cells + WINDOW_MARGIN;
+        let stencil_reach = cells.ceil() as usize;
+        Self { reach_sq: reach * reach, reach: (stencil_reach <= WINDOW_MAX_REACH).then_some(stencil_reach) }
+    }
+
+    /// The window of the point at fraction `f` of its home cell ([`Bins::fraction_in_cell`]).
+    #[inline]
+    fn at(&self, f: &[f64; 3]) -> PointWindow {
+        const K: i64 = WINDOW_MAX_REACH as i64;
+        PointWindow {
+            gaps_sq: std::array::from_fn(|a| {
+                std::array::from_fn(|t| {
+                    let g = gap(t as i64 - K, f[a]);
+                    g * g
+                })
+            }),
+            reach_sq: self.reach_sq,
+            reach: self.reach,
+        }
+    }
+}
+
+impl PointWindow {
+    /// The x offsets (within `run.dx_lo..=run.dx_hi`) of the run's cells that can hold a
+    /// point within the radius; `None` when none can. Gaps grow with |offset|, so the
+    /// window's ends are counts of comparisons, without branches.
+    #[inline]
+    fn cells(&self, run: &Run) -> Option<(i64, i64)> {
+        let Some(reach) = self.reach else { return Some((run.dx_lo, run.dx_hi)) };
+        const K: i64 = WINDOW_MAX_REACH as i64;
+        let rest = self.reach_sq - (self.gaps_sq[1][(run.dy + K) as usize] + self.gaps_sq[2][(run.dz + K) as usize]);
+        if rest <= 0.0 {
+            return None;
+        }
+        let x = &self.gaps_sq[0];
+        let (mut lo, mut hi) = (0i64, 0i64);
+        for k in 1..=reach {
+            lo -= i64::from(x[WINDOW_MAX_REACH - k] < rest);
+            hi += i64::from(x[WINDOW_MAX_REACH + k] < rest);
+        }
+        let (lo, hi) = (lo.max(run.dx_lo), hi.min(run.dx_hi));
+        (lo <= hi).then_some((lo, hi))
+    }
+}
+
+/// The least distance, in cell widths and less the window margin, between a point at
+/// fraction `f` of its cell and the cells `d` away along one axis.
+#[inline]
+fn gap(d: i64, f: f64) -> f64 {
+    let g = if d > 0 {
+        d as f64 - f
+    } else if d < 0 {
+        f - (d + 1) as f64
+    } else {
+        0.0
+    };
+    (g - WINDOW_MARGIN).max(0.0)
+}
+
 /// The stencil (in z, y, x order) as runs of consecutive x offsets.
 fn stencil_runs(stencil: &[[i64; 3]]) -> Vec<Run> {
     let mut runs: Vec<Run> = Vec::new();
@@ -539,11 +636,10 @@ fn stencil_runs(stencil: &[[i64; 3]]) -> Vec<Run> {
     runs
 }
 
-/// Rows of all owned atoms, in chunks of (row lengths, neighbors). `visit(i, xi, push)`
-/// calls `push(idx, xs)` for the candidate atoms of atom `i` in canonical order.
-/// Calls `push(indices, positions)` for the candidate spans around a point, in canonical order.
-type Visit<'a> = dyn Fn(&Vec3, &mut dyn FnMut(&[u32], &[Vec3])) + Sync + 'a;
+/// Calls `push(span)` for the candidate spans around a point, in canonical order.
+type Visit<'a> = dyn Fn(&Vec3, &mut dyn FnMut(Span<'_>)) + Sync + 'a;
 
+/// Rows of the owned atoms `range`, in chunks of (row lengths, neighbors).
 fn build_rows(
     atoms: &Atoms,
     range: std::ops::Range<usize>,
@@ -562,77 +658,21 @@ fn build_rows(
             let end = (start + CHUNK).min(range_end);
             let mut counts = Vec::with_capacity(end - start);
             let mut out = Vec::with_capacity((end - start) * 64);
+            let mut keep = Vec::new();
             for i in start..end {
                 let before = out.len();
                 let xi = positions[i];
-                visit(&xi, &mut |idx: &[u32], xs: &[Vec3]| {
-                    if kind == NeighborKind::Half {
-                        // First the candidates within the radius, then the half rule on
-                        // those: both without a branch on a candidate's outcome (the rule's
-                        // is a coin toss to a predictor); the rule's one branch, on equal
-                        // ids (i itself, which it drops, or an image of i), is predictable.
-                        let first = out.len();
-                        let mut n = first;
-                        out.resize(first + idx.len(), 0);
-                        for (&j, xj) in idx.iter().zip(xs) {
-                            let dx = xj - xi;
-                            out[n] = j;
-                            n += usize::from(dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq);
-                        }
-                        let mut len = first;
-                        for k in first..n {
-                            let j = out[k];
-                            let keep = keep_in_half(ids, i, j as usize, &xi, &positions[j as usize]);
-                            out[len] = j;
-                            len += usize::from(keep);
-                        }
-                        out.truncate(len);
-                        return;
-                    }
-                    // Full lists: write every candidate and advance only past the accepted
-                    // ones, with no unpredictable branch (about a third are accepted).
-                    let mut len = out.len();
-                    out.resize(len + idx.len(), 0);
-                    for (&j, xj) in idx.iter().zip(xs) {
-                        let dx = xj - xi;
-                        let keep = (dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius_sq) & (j as usize != i);
-                        out[len] = j;
-                        len += keep as usize;
-                    }
-                    out.truncate(len);
+                let centre = Centre { x: [xi.x, xi.y, xi.z], id: ids[i].0, atom: i as u32 };
+                visit(&xi, &mut |span: Span<'_>| {
+                    keep.clear();
+                    filter(span, &centre, radius_sq, kind, &mut keep);
+                    out.extend(keep.iter().map(|&k| span.atoms[k as usize]));
                 });
                 counts.push((out.len() - before) as u32);
             }
             (counts, out)
         })
         .collect()
-}
-
-/// The half-list rule: the pair of owned atom i and atom j (owned or ghost) is kept in i's
-/// row if j's `AtomId` is larger, or, for a periodic image of i itself, if the image lies
-/// above i (by z, then y, then x). The other representation of the same pair (the row of
-/// j's owner, with i's image as the neighbor) then fails the test, on whatever rank it is
-/// built: each pair is held exactly once over all ranks, by the owner of its smaller id,
-/// with the same two positions whatever the decomposition (owned positions, and ghost
-/// positions that are owner positions plus whole box edges). For images of one atom the
-/// shift is ±n·edges, and the (z, y, x) order of a restricted triclinic box's edges makes
-/// exactly one of the two "above". LAMMPS's rule (keep every owned pair with j > i by
-/// index and a ghost if it lies above) also holds each pair once, but which side holds it
-/// depends on local indices and on which atoms are ghosts, so the float values of the
-/// terms would depend on the decomposition.
-#[inline]
-fn keep_in_half(ids: &[AtomId], i: usize, j: usize, xi: &Vec3, xj: &Vec3) -> bool {
-    let (id_i, id_j) = (ids[i], ids[j]);
-    if id_j != id_i {
-        return id_j > id_i;
-    }
-    if xj.z != xi.z {
-        return xj.z > xi.z;
-    }
-    if xj.y != xi.y {
-        return xj.y > xi.y;
-    }
-    xj.x > xi.x
 }
 
 #[cfg(test)]
@@ -669,6 +709,64 @@ mod tests {
             got.sort_unstable();
             assert_eq!(got, brute);
         }
+    }
+
+    /// Pairs a hair inside the list radius, with the partner a hair inside the corner of its
+    /// cell nearest the atom, in every direction, stay in the rows (plain and packed, full
+    /// and half): the per-point window (`Window`) never leaves out a cell that holds a
+    /// neighbor, even one whose gap to the atom is the radius less 1e-13 of it.
+    #[test]
+    fn window_keeps_pairs_just_inside_the_radius() {
+        let (cutoff, skin) = (2.5, 0.5);
+        let radius = cutoff + skin;
+        let width = radius / 2.0;
+        let mut tested = 0;
+        for k in 0..3000u64 {
+            let u = calcine_core::rng::uniform4(7, calcine_core::rng::Stream::Test, k, 0);
+            // A direction with components ≥ 0: a third of the draws along a cell axis, face
+            // or body diagonal, the others anywhere; then a sign per axis.
+            let mut d = if k % 3 == 0 {
+                let c = |t: u64| [0.0, 1.0][(k / 3 / t % 2) as usize];
+                Vec3::new(c(1), c(2), c(4))
+            } else {
+                Vec3::new(u[0], u[1], u[2])
+            };
+            if d.norm() == 0.0 {
+                continue;
+            }
+            d *= radius * (1.0 - 1e-13) / d.norm();
+            // The partner sits a hair inside the corner of its cell that faces the atom:
+            // the lower corner when the atom is below along an axis, the upper one above.
+            let cell = [5.0 + (u[3] * 8.0).floor(), -3.0, 11.0];
+            let mut x1 = Vec3::zeros();
+            for a in 0..3 {
+                let below = (k >> (a + 4)) & 1 == 0;
+                let (corner, inward) = if below { (cell[a], 1e-12) } else { (cell[a] + 1.0, -1e-12) };
+                x1[a] = (corner + inward) * width;
+                if !below {
+                    d[a] = -d[a];
+                }
+            }
+            let x0 = x1 - d;
+            let dx = x1 - x0;
+            if !(dx.x * dx.x + dx.y * dx.y + dx.z * dx.z < radius * radius) {
+                continue;
+            }
+            tested += 1;
+            let mut atoms = Atoms::new();
+            for (id, x) in [(1, x0), (2, x1)] {
+                atoms.push_owned(AtomId(id), SpeciesId(0), x, Vec3::zeros(), [0; 3]);
+            }
+            for kind in [NeighborKind::Full, NeighborKind::Half] {
+                for storage in [ListStorage::Plain, ListStorage::Packed] {
+                    let mut list = NeighborList::new(kind, cutoff, skin);
+                    list.set_storage(storage);
+                    list.build(&atoms).unwrap();
+                    assert_eq!(list.neighbors(0).collect::<Vec<_>>(), vec![1], "draw {k}, {kind:?}, {storage:?}");
+                }
+            }
+        }
+        assert!(tested > 2000, "only {tested} draws tested");
     }
 
     /// The order of every row, as a sequence of neighbor ids, does not depend on how the
