@@ -32,6 +32,15 @@ impl Span<'_> {
     }
 }
 
+/// What [`filter`] appends for each kept candidate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Values {
+    /// Its atom index.
+    Atoms,
+    /// Its position in the span plus this offset.
+    Positions(u32),
+}
+
 /// The atom whose row is being built.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Centre {
@@ -40,9 +49,9 @@ pub(crate) struct Centre {
     pub atom: u32,
 }
 
-/// Appends to `keep` the positions within `span` (0-based) of the candidates that belong
-/// in the row of `centre`: within `radius_sq`, not the atom itself (full lists), and on
-/// its side of the half rule (half lists, below), in span order.
+/// Appends to `keep` the atom indices (or positions, see [`Values`]) of the candidates of
+/// `span` that belong in the row of `centre`: within `radius_sq`, not the atom itself
+/// (full lists), and on its side of the half rule (half lists, below), in span order.
 ///
 /// The half-list rule: the pair of owned atom i and atom j (owned or ghost) is kept in i's
 /// row if j's `AtomId` is larger, or, for a periodic image of i itself, if the image lies
@@ -57,26 +66,43 @@ pub(crate) struct Centre {
 /// depends on local indices and on which atoms are ghosts, so the float values of the
 /// terms would depend on the decomposition.
 #[inline]
-pub(crate) fn filter(span: Span<'_>, centre: &Centre, radius_sq: f64, kind: NeighborKind, keep: &mut Vec<u32>) {
+pub(crate) fn filter(
+    span: Span<'_>,
+    centre: &Centre,
+    radius_sq: f64,
+    kind: NeighborKind,
+    values: Values,
+    keep: &mut Vec<u32>,
+) {
     // SAFETY: this build targets AVX-512F and VL (the `cfg`), so the processor has them.
     #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
     #[allow(unsafe_code)]
     unsafe {
-        avx512::filter(span, centre, radius_sq, kind, keep)
+        avx512::filter(span, centre, radius_sq, kind, values, keep)
     };
     #[cfg(not(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl")))]
-    filter_scalar(span, centre, radius_sq, kind, keep);
+    filter_scalar(span, centre, radius_sq, kind, values, keep);
 }
 
 /// [`filter`] one candidate at a time.
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"), allow(dead_code))]
-pub(crate) fn filter_scalar(span: Span<'_>, c: &Centre, radius_sq: f64, kind: NeighborKind, keep: &mut Vec<u32>) {
+pub(crate) fn filter_scalar(
+    span: Span<'_>,
+    c: &Centre,
+    radius_sq: f64,
+    kind: NeighborKind,
+    values: Values,
+    keep: &mut Vec<u32>,
+) {
     let first = keep.len();
     keep.resize(first + span.len(), 0);
     let mut n = first;
     for k in 0..span.len() {
         let (dx, dy, dz) = (span.x[k] - c.x[0], span.y[k] - c.x[1], span.z[k] - c.x[2]);
-        keep[n] = k as u32;
+        keep[n] = match values {
+            Values::Atoms => span.atoms[k],
+            Values::Positions(offset) => offset + k as u32,
+        };
         let inside = dx * dx + dy * dy + dz * dz < radius_sq;
         n += usize::from(match kind {
             NeighborKind::Full => inside & (span.atoms[k] != c.atom),
@@ -103,13 +129,20 @@ fn above(span: Span<'_>, k: usize, c: &Centre) -> bool {
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
 #[allow(unsafe_code)]
 mod avx512 {
-    use super::{above, Centre, NeighborKind, Span};
+    use super::{above, Centre, NeighborKind, Span, Values};
     use std::arch::x86_64::*;
 
     /// [`super::filter`], eight candidates at a time.
     #[inline]
     #[target_feature(enable = "avx512f,avx512vl")]
-    pub(crate) fn filter(span: Span<'_>, c: &Centre, radius_sq: f64, kind: NeighborKind, keep: &mut Vec<u32>) {
+    pub(crate) fn filter(
+        span: Span<'_>,
+        c: &Centre,
+        radius_sq: f64,
+        kind: NeighborKind,
+        values: Values,
+        keep: &mut Vec<u32>,
+    ) {
         let len = span.len();
         let first = keep.len();
         // Every step stores eight entries; the slack is cut off at the end.
@@ -135,12 +168,10 @@ mod avx512 {
             let (dx, dy, dz) = (_mm512_sub_pd(x, cx), _mm512_sub_pd(y, cy), _mm512_sub_pd(z, cz));
             let rsq = _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(dx, dx), _mm512_mul_pd(dy, dy)), _mm512_mul_pd(dz, dz));
             let inside = _mm512_mask_cmp_pd_mask::<_CMP_LT_OQ>(m, rsq, r2);
+            // SAFETY: as above.
+            let atoms = unsafe { _mm256_maskz_loadu_epi32(m, span.atoms.as_ptr().add(k) as *const i32) };
             let pass = match kind {
-                NeighborKind::Full => {
-                    // SAFETY: as above.
-                    let atoms = unsafe { _mm256_maskz_loadu_epi32(m, span.atoms.as_ptr().add(k) as *const i32) };
-                    _mm256_mask_cmpneq_epi32_mask(inside, atoms, atom)
-                }
+                NeighborKind::Full => _mm256_mask_cmpneq_epi32_mask(inside, atoms, atom),
                 NeighborKind::Half => {
                     // SAFETY: as above.
                     let ids = unsafe { _mm512_maskz_loadu_epi64(m, span.ids.as_ptr().add(k) as *const i64) };
@@ -155,10 +186,14 @@ mod avx512 {
                     pass
                 }
             };
-            let positions = _mm256_maskz_compress_epi32(pass, _mm256_add_epi32(lanes, _mm256_set1_epi32(k as i32)));
+            let v = match values {
+                Values::Atoms => atoms,
+                Values::Positions(offset) => _mm256_add_epi32(lanes, _mm256_set1_epi32((offset as usize + k) as i32)),
+            };
+            let kept = _mm256_maskz_compress_epi32(pass, v);
             let out: &mut [u32] = &mut keep[n..n + 8];
             // SAFETY: `out` holds eight u32, the 32 bytes written (unaligned store).
-            unsafe { _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, positions) };
+            unsafe { _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, kept) };
             n += pass.count_ones() as usize;
             k += 8;
         }
@@ -207,9 +242,17 @@ mod tests {
                 for kind in [NeighborKind::Full, NeighborKind::Half] {
                     for radius_sq in [0.0, 0.3, 1.0, 4.0] {
                         let (mut a, mut b) = (vec![9u32], vec![9u32]);
-                        filter(span, &c, radius_sq, kind, &mut a);
-                        filter_scalar(span, &c, radius_sq, kind, &mut b);
+                        filter(span, &c, radius_sq, kind, Values::Positions(0), &mut a);
+                        filter_scalar(span, &c, radius_sq, kind, Values::Positions(0), &mut b);
                         assert_eq!(a, b, "len {len} round {round} {kind:?} r² {radius_sq}");
+                        let (mut atoms_a, mut atoms_b) = (vec![], vec![]);
+                        filter(span, &c, radius_sq, kind, Values::Atoms, &mut atoms_a);
+                        filter_scalar(span, &c, radius_sq, kind, Values::Atoms, &mut atoms_b);
+                        assert_eq!(atoms_a, atoms_b);
+                        assert_eq!(atoms_a, a[1..].iter().map(|&k| atoms[k as usize]).collect::<Vec<_>>());
+                        let mut shifted = vec![];
+                        filter(span, &c, radius_sq, kind, Values::Positions(100), &mut shifted);
+                        assert_eq!(shifted, a[1..].iter().map(|&k| k + 100).collect::<Vec<_>>());
                         let expected: Vec<u32> = std::iter::once(9)
                             .chain(
                                 (0..len)

@@ -1,5 +1,5 @@
 use crate::bins::Bins;
-use crate::filter::{filter, Centre, Span};
+use crate::filter::{filter, Centre, Span, Values};
 use calcine_core::{Atoms, Vec3};
 use rayon::prelude::*;
 
@@ -445,9 +445,9 @@ fn build_packed(
                         let (scan_lo, hi) = (start[c + from] as usize, start[c + to + 1] as usize);
                         keep.clear();
                         let centre = Centre { x: [xi.x, xi.y, xi.z], id: ids[i].0, atom: i as u32 };
-                        filter(bins.span(scan_lo, hi), &centre, radius_sq, kind, &mut keep);
-                        let base = scan_lo - lo;
-                        out.extend(keep.iter().map(|&k| (base + k as usize) as u8));
+                        let values = Values::Positions((scan_lo - lo) as u32);
+                        filter(bins.span(scan_lo, hi), &centre, radius_sq, kind, values, &mut keep);
+                        out.extend(keep.iter().map(|&k| k as u8));
                         out[before + r] = keep.len() as u8;
                     }
                     lens.push((out.len() - before) as u32);
@@ -591,7 +591,7 @@ impl PointWindow {
     /// The x offsets (within `run.dx_lo..=run.dx_hi`) of the run's cells that can hold a
     /// point within the radius; `None` when none can. Gaps grow with |offset|, so the
     /// window's ends are counts of comparisons, without branches.
-    #[inline]
+    #[inline(always)]
     fn cells(&self, run: &Run) -> Option<(i64, i64)> {
         let Some(reach) = self.reach else { return Some((run.dx_lo, run.dx_hi)) };
         const K: i64 = WINDOW_MAX_REACH as i64;
@@ -658,16 +658,11 @@ fn build_rows(
             let end = (start + CHUNK).min(range_end);
             let mut counts = Vec::with_capacity(end - start);
             let mut out = Vec::with_capacity((end - start) * 64);
-            let mut keep = Vec::new();
             for i in start..end {
                 let before = out.len();
                 let xi = positions[i];
                 let centre = Centre { x: [xi.x, xi.y, xi.z], id: ids[i].0, atom: i as u32 };
-                visit(&xi, &mut |span: Span<'_>| {
-                    keep.clear();
-                    filter(span, &centre, radius_sq, kind, &mut keep);
-                    out.extend(keep.iter().map(|&k| span.atoms[k as usize]));
-                });
+                visit(&xi, &mut |span: Span<'_>| filter(span, &centre, radius_sq, kind, Values::Atoms, &mut out));
                 counts.push((out.len() - before) as u32);
             }
             (counts, out)
