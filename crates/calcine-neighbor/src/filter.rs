@@ -41,6 +41,34 @@ pub(crate) enum Values {
     Positions(u32),
 }
 
+/// A row entry the filter writes: 32-bit atom indices (plain rows) or bytes (the slot
+/// offsets of packed rows, which are below 256).
+pub(crate) trait Entry: Copy + Default {
+    /// Its size, for the vector store.
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl")),
+        allow(dead_code)
+    )]
+    const BYTES: usize;
+    fn narrow(v: u32) -> Self;
+}
+
+impl Entry for u32 {
+    const BYTES: usize = 4;
+    #[inline(always)]
+    fn narrow(v: u32) -> Self {
+        v
+    }
+}
+
+impl Entry for u8 {
+    const BYTES: usize = 1;
+    #[inline(always)]
+    fn narrow(v: u32) -> Self {
+        v as u8
+    }
+}
+
 /// The atom whose row is being built.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Centre {
@@ -66,13 +94,13 @@ pub(crate) struct Centre {
 /// depends on local indices and on which atoms are ghosts, so the float values of the
 /// terms would depend on the decomposition.
 #[inline]
-pub(crate) fn filter(
+pub(crate) fn filter<E: Entry>(
     span: Span<'_>,
     centre: &Centre,
     radius_sq: f64,
     kind: NeighborKind,
     values: Values,
-    keep: &mut Vec<u32>,
+    keep: &mut Vec<E>,
 ) {
     // SAFETY: this build targets AVX-512F and VL (the `cfg`), so the processor has them.
     #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
@@ -86,23 +114,23 @@ pub(crate) fn filter(
 
 /// [`filter`] one candidate at a time.
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"), allow(dead_code))]
-pub(crate) fn filter_scalar(
+pub(crate) fn filter_scalar<E: Entry>(
     span: Span<'_>,
     c: &Centre,
     radius_sq: f64,
     kind: NeighborKind,
     values: Values,
-    keep: &mut Vec<u32>,
+    keep: &mut Vec<E>,
 ) {
     let first = keep.len();
-    keep.resize(first + span.len(), 0);
+    keep.resize(first + span.len(), E::default());
     let mut n = first;
     for k in 0..span.len() {
         let (dx, dy, dz) = (span.x[k] - c.x[0], span.y[k] - c.x[1], span.z[k] - c.x[2]);
-        keep[n] = match values {
+        keep[n] = E::narrow(match values {
             Values::Atoms => span.atoms[k],
             Values::Positions(offset) => offset + k as u32,
-        };
+        });
         let inside = dx * dx + dy * dy + dz * dz < radius_sq;
         n += usize::from(match kind {
             NeighborKind::Full => inside & (span.atoms[k] != c.atom),
@@ -129,24 +157,24 @@ fn above(span: Span<'_>, k: usize, c: &Centre) -> bool {
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
 #[allow(unsafe_code)]
 mod avx512 {
-    use super::{above, Centre, NeighborKind, Span, Values};
+    use super::{above, Centre, Entry, NeighborKind, Span, Values};
     use std::arch::x86_64::*;
 
     /// [`super::filter`], eight candidates at a time.
     #[inline]
     #[target_feature(enable = "avx512f,avx512vl")]
-    pub(crate) fn filter(
+    pub(crate) fn filter<E: Entry>(
         span: Span<'_>,
         c: &Centre,
         radius_sq: f64,
         kind: NeighborKind,
         values: Values,
-        keep: &mut Vec<u32>,
+        keep: &mut Vec<E>,
     ) {
         let len = span.len();
         let first = keep.len();
         // Every step stores eight entries; the slack is cut off at the end.
-        keep.resize(first + len + 8, 0);
+        keep.resize(first + len + 8, E::default());
         let mut n = first;
         let (cx, cy, cz) = (_mm512_set1_pd(c.x[0]), _mm512_set1_pd(c.x[1]), _mm512_set1_pd(c.x[2]));
         let r2 = _mm512_set1_pd(radius_sq);
@@ -191,9 +219,16 @@ mod avx512 {
                 Values::Positions(offset) => _mm256_add_epi32(lanes, _mm256_set1_epi32((offset as usize + k) as i32)),
             };
             let kept = _mm256_maskz_compress_epi32(pass, v);
-            let out: &mut [u32] = &mut keep[n..n + 8];
-            // SAFETY: `out` holds eight u32, the 32 bytes written (unaligned store).
-            unsafe { _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, kept) };
+            let out: &mut [E] = &mut keep[n..n + 8];
+            if E::BYTES == 4 {
+                // SAFETY: `out` holds eight 4-byte entries, the 32 bytes written (unaligned).
+                unsafe { _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, kept) };
+            } else {
+                debug_assert_eq!(E::BYTES, 1);
+                // SAFETY: `out` holds eight 1-byte entries, the 8 bytes written (unaligned):
+                // each lane truncated to its low byte, as `E::narrow` does.
+                unsafe { _mm_storel_epi64(out.as_mut_ptr() as *mut __m128i, _mm256_cvtepi32_epi8(kept)) };
+            }
             n += pass.count_ones() as usize;
             k += 8;
         }
@@ -245,14 +280,19 @@ mod tests {
                         filter(span, &c, radius_sq, kind, Values::Positions(0), &mut a);
                         filter_scalar(span, &c, radius_sq, kind, Values::Positions(0), &mut b);
                         assert_eq!(a, b, "len {len} round {round} {kind:?} r² {radius_sq}");
-                        let (mut atoms_a, mut atoms_b) = (vec![], vec![]);
+                        let (mut atoms_a, mut atoms_b): (Vec<u32>, Vec<u32>) = (vec![], vec![]);
                         filter(span, &c, radius_sq, kind, Values::Atoms, &mut atoms_a);
                         filter_scalar(span, &c, radius_sq, kind, Values::Atoms, &mut atoms_b);
                         assert_eq!(atoms_a, atoms_b);
                         assert_eq!(atoms_a, a[1..].iter().map(|&k| atoms[k as usize]).collect::<Vec<_>>());
-                        let mut shifted = vec![];
+                        let mut shifted: Vec<u32> = vec![];
                         filter(span, &c, radius_sq, kind, Values::Positions(100), &mut shifted);
                         assert_eq!(shifted, a[1..].iter().map(|&k| k + 100).collect::<Vec<_>>());
+                        let (mut bytes, mut bytes_scalar) = (vec![7u8], vec![7u8]);
+                        filter(span, &c, radius_sq, kind, Values::Positions(200), &mut bytes);
+                        filter_scalar(span, &c, radius_sq, kind, Values::Positions(200), &mut bytes_scalar);
+                        assert_eq!(bytes, bytes_scalar);
+                        assert_eq!(bytes[1..], shifted.iter().map(|&k| (k + 100) as u8).collect::<Vec<_>>());
                         let expected: Vec<u32> = std::iter::once(9)
                             .chain(
                                 (0..len)

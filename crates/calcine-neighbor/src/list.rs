@@ -424,7 +424,6 @@ fn build_packed(
                 let chunk_end = (chunk_start + CHUNK).min(end);
                 let mut lens = Vec::with_capacity(chunk_end - chunk_start);
                 let mut out: Vec<u8> = Vec::with_capacity((chunk_end - chunk_start) * (run_len.len() + 96));
-                let mut keep = Vec::new();
                 for i in chunk_start..chunk_end {
                     let before = out.len();
                     let xi = positions[i];
@@ -443,12 +442,11 @@ fn build_packed(
                         let Some((dx_lo, dx_hi)) = window.cells(run) else { continue };
                         let (from, to) = ((dx_lo - run.dx_lo) as usize, (dx_hi - run.dx_lo) as usize);
                         let (scan_lo, hi) = (start[c + from] as usize, start[c + to + 1] as usize);
-                        keep.clear();
                         let centre = Centre { x: [xi.x, xi.y, xi.z], id: ids[i].0, atom: i as u32 };
                         let values = Values::Positions((scan_lo - lo) as u32);
-                        filter(bins.span(scan_lo, hi), &centre, radius_sq, kind, values, &mut keep);
-                        out.extend(keep.iter().map(|&k| k as u8));
-                        out[before + r] = keep.len() as u8;
+                        let first = out.len();
+                        filter(bins.span(scan_lo, hi), &centre, radius_sq, kind, values, &mut out);
+                        out[before + r] = (out.len() - first) as u8;
                     }
                     lens.push((out.len() - before) as u32);
                 }
