@@ -6,12 +6,16 @@ use calcine_core::lattice::{Lattice, LatticeKind};
 use calcine_core::rng::{uniform4, Stream};
 use calcine_core::{Atoms, SimBox, SpeciesId, Vec3};
 use calcine_eam::EamEvaluator;
-use calcine_potential::{LennardJones, NeighborKind, Overlay, Pairwise, Potential, Zbl};
+use calcine_potential::{LennardJones, NeighborKind, Overlay, PairMode, Pairwise, Potential, Zbl};
 use calcine_test_support::{check_potential, evaluate, CheckTolerances};
 
 /// A perturbed fcc crystal, 3×3×3 cells, with species alternating at random between 0 and `n_species−1`.
 fn perturbed_fcc(a: f64, amplitude: f64, n_species: u32, seed: u64) -> (SimBox, Atoms) {
-    let (simbox, mut atoms) = Lattice::new(LatticeKind::Fcc, a).replicate([3, 3, 3]).build(SpeciesId(0));
+    perturbed_fcc_cells(a, amplitude, n_species, seed, [3, 3, 3])
+}
+
+fn perturbed_fcc_cells(a: f64, amplitude: f64, n_species: u32, seed: u64, cells: [usize; 3]) -> (SimBox, Atoms) {
+    let (simbox, mut atoms) = Lattice::new(LatticeKind::Fcc, a).replicate(cells).build(SpeciesId(0));
     for i in 0..atoms.n_owned() {
         let u = uniform4(seed, Stream::Test, i as u64, 0);
         atoms.positions[i] += Vec3::new(u[0] - 0.5, u[1] - 0.5, u[2] - 0.5) * (2.0 * amplitude);
@@ -53,9 +57,12 @@ fn eam_passes_generic_checks() {
 fn lj_and_zbl_pass_generic_checks() {
     let (simbox, atoms) = perturbed_fcc(5.3, 0.2, 2, 13);
     let lj = LennardJones::new(2, &[(0, 0, 0.0104, 3.4, 8.0), (1, 1, 0.02, 3.6, 8.0)], true).unwrap();
-    check_both_boxes(&Pairwise::new(lj), &simbox, &atoms);
-    let (simbox, atoms) = perturbed_fcc(3.2, 0.2, 2, 14);
-    check_both_boxes(&Pairwise::new(Zbl::new(&[74.0, 4.0], 2.0, 3.0).unwrap()), &simbox, &atoms);
+    let zbl = Zbl::new(&[74.0, 4.0], 2.0, 3.0).unwrap();
+    for mode in [PairMode::Full, PairMode::Once] {
+        check_both_boxes(&Pairwise::with_mode(lj.clone(), mode), &simbox, &atoms);
+        let (simbox, atoms) = perturbed_fcc(3.2, 0.2, 2, 14);
+        check_both_boxes(&Pairwise::with_mode(zbl.clone(), mode), &simbox, &atoms);
+    }
 }
 
 #[test]
@@ -98,12 +105,17 @@ fn half_and_full_lists_agree() {
     let lj = LennardJones::new(2, &[(0, 0, 0.0104, 3.4, 8.0), (1, 1, 0.02, 3.6, 7.0)], false).unwrap();
     let (t, ta) = sheared(&simbox, &atoms, [0.9, 0.4, -1.2]);
     for (b, a) in [(&simbox, &atoms), (&t, &ta)] {
-        assert_agree(
-            &Pairwise::with_list(lj.clone(), NeighborKind::Full),
-            &Pairwise::with_list(lj.clone(), NeighborKind::Half),
-            b,
-            a,
-        );
+        let half = Pairwise::with_list(lj.clone(), NeighborKind::Half);
+        assert_agree(&Pairwise::with_list(lj.clone(), NeighborKind::Full), &half, b, a);
+        assert_agree(&Pairwise::with_mode(lj.clone(), PairMode::Once), &half, b, a);
+    }
+    // ZBL each pair once against both sides of every pair, inside its switching region too.
+    let (simbox, atoms) = perturbed_fcc(3.2, 0.25, 2, 18);
+    let zbl = Zbl::new(&[74.0, 4.0], 2.0, 3.0).unwrap();
+    let (t, ta) = sheared(&simbox, &atoms, [0.9, 0.4, -1.2]);
+    for (b, a) in [(&simbox, &atoms), (&t, &ta)] {
+        let full = Pairwise::with_mode(zbl.clone(), PairMode::Full);
+        assert_agree(&Pairwise::with_mode(zbl.clone(), PairMode::Once), &full, b, a);
     }
     let (simbox, atoms) = perturbed_fcc(3.6, 0.15, 2, 16);
     let (t, ta) = sheared(&simbox, &atoms, [0.9, 0.4, -1.2]);
@@ -113,5 +125,28 @@ fn half_and_full_lists_agree() {
                 assert_agree(&eam_for(style, &names, kernel), &eam_for(style, &names, EamEvaluator::Reference), b, a);
             }
         }
+    }
+}
+
+/// ZBL with each pair evaluated once scatters its forces in fixed point: the same bits on
+/// one, two and three threads (ranks: `scripts/test-mpi.sh`, the SNAP + ZBL example).
+#[test]
+fn pairs_once_give_the_same_bits_on_any_thread_count() {
+    // 864 atoms: the threads' parts (256 atoms at least) split the rows.
+    let (simbox, atoms) = perturbed_fcc_cells(3.2, 0.25, 2, 19, [6, 6, 6]);
+    let zbl = Pairwise::with_mode(Zbl::new(&[74.0, 4.0], 2.0, 3.0).unwrap(), PairMode::Once);
+    let bits = |n: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+        let e = pool.install(|| evaluate(&zbl, &simbox, &atoms, 0.7).unwrap());
+        let mut words = vec![e.energy.to_bits()];
+        words.extend(e.virial.iter().map(|v| v.to_bits()));
+        words.extend(e.forces.values().flat_map(|f| [f.x.to_bits(), f.y.to_bits(), f.z.to_bits()]));
+        words.extend(e.per_atom_energy.values().map(|v| v.to_bits()));
+        words
+    };
+    let one = bits(1);
+    assert!(one.len() > 100);
+    for n in [2, 3] {
+        assert!(bits(n) == one, "bits differ between 1 and {n} threads");
     }
 }

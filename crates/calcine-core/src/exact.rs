@@ -169,6 +169,16 @@ impl ExactVectors {
         std::array::from_fn(|k| from_fixed(self.words[3 * i + k]))
     }
 
+    /// Adds another accumulator of the same length, word by word (integer sums: the result
+    /// does not depend on how terms were split between the two).
+    pub fn merge(&mut self, other: &ExactVectors) {
+        assert_eq!(self.words.len(), other.words.len(), "merging accumulators of different lengths");
+        for (w, o) in self.words.iter_mut().zip(&other.words) {
+            *w = w.wrapping_add(*o);
+        }
+        self.non_finite |= other.non_finite;
+    }
+
     /// Whether a non-finite term was added.
     pub fn non_finite(&self) -> bool {
         self.non_finite

@@ -3,7 +3,7 @@
 
 use calcine_core::SpeciesTable;
 use calcine_eam::{Eam, EamEvaluator};
-use calcine_potential::{AtomGrade, LennardJones, NeighborKind, Overlay, Pairwise, Potential, Zbl};
+use calcine_potential::{AtomGrade, LennardJones, NeighborKind, Overlay, PairMode, Pairwise, Potential, Zbl};
 use calcine_snap::{Snap, SnapFiles};
 
 use crate::sections::PotentialSection;
@@ -110,7 +110,8 @@ fn build<T>(
             }
             let zbl = Zbl::new(&charges, *inner, *outer)
                 .map_err(|e| InputError::Invalid { at: file.at_key("inner"), message: e.to_string() })?;
-            Box::new(Pairwise::new(zbl))
+            // Each pair once: ZBL's exponentials cost more than the fixed-point scatter.
+            Box::new(Pairwise::with_mode(zbl, PairMode::Once))
         }
         PotentialSection::Snap { evaluator, .. } => {
             let (files, key) = snap_files(file, p)?;

@@ -113,8 +113,9 @@ pub struct Md<C: Communicator> {
     step: u64,
     n_atoms: u64,
     timers: Timers,
-    /// Whether the last force call computed energy and virial (thermo needs them).
-    energies_current: bool,
+    /// What the last force call computed (`None`: none has, or it failed); the same on
+    /// every rank, so decisions taken on it are collective.
+    computed: Option<Want>,
     /// Set (by a signal handler) to ask the run to stop after the current step.
     stop: Option<Arc<AtomicBool>>,
     /// Whether any rank's stop flag was seen set at the last step (collective).
@@ -186,7 +187,7 @@ impl<C: Communicator> Md<C> {
             step: 0,
             n_atoms: n[0],
             timers: Timers::default(),
-            energies_current: false,
+            computed: None,
             stop: None,
             stop_requested: false,
             last_build: 0,
@@ -344,9 +345,11 @@ impl<C: Communicator> Md<C> {
         self.compute_forces(Self::SETUP_WANT)
     }
 
-    /// What set-up force calls compute: everything but per-atom virials, which a run
-    /// computes only on the steps a hook asks for them.
-    const SETUP_WANT: Want = Want::ALL_BUT_ATOM_VIRIALS;
+    /// What set-up force calls compute: energy and virial. Per-atom energies and virials
+    /// are computed only for the steps a hook asks for them ([`Md::run`] recomputes step 0
+    /// when one does): asking at set-up would keep a potential's per-atom scratch (the EAM
+    /// kernel's fourth fixed-point word, 16 bytes per atom and ghost) for the whole run.
+    const SETUP_WANT: Want = Want { energy: true, virial: true, per_atom_energy: false, per_atom_virial: false };
 
     /// Atoms closer than this (Å) at the start of a run overlap: no structure a run can
     /// start from has them, and no potential gives finite forces there.
@@ -446,13 +449,13 @@ impl<C: Communicator> Md<C> {
         let fail =
             |error, step, start: Instant| RunFailure { error, step, loop_seconds: start.elapsed().as_secs_f64() };
         let needs = hooks.iter().filter_map(|h| h.needs(info.first_step)).fold(Needs::THERMO, Needs::union);
-        let have_atom_energies = self.forces().per_atom_energy.len() == self.atoms().n_owned();
-        let have_atom_virials = self.forces().per_atom_virial.len() == self.atoms().n_owned();
-        if !self.energies_current
-            || (needs.atom_energies && !have_atom_energies)
-            || (needs.atom_virials && !have_atom_virials)
+        let computed = self.computed.unwrap_or(Want::FORCES_ONLY);
+        if !(computed.energy && computed.virial)
+            || (needs.atom_energies && !computed.per_atom_energy)
+            || (needs.atom_virials && !computed.per_atom_virial)
         {
-            let want = Want { per_atom_virial: needs.atom_virials, ..Self::SETUP_WANT };
+            let want =
+                Want { per_atom_energy: needs.atom_energies, per_atom_virial: needs.atom_virials, ..Self::SETUP_WANT };
             if let Err(e) = self.compute_forces(want) {
                 return Err(self.finish_hooks(hooks, fail(e, self.step, start)));
             }
@@ -739,9 +742,9 @@ impl<C: Communicator> Md<C> {
     }
 
     fn compute_forces(&mut self, want: Want) -> Result<(), MdError> {
-        self.energies_current = false;
+        self.computed = None;
         self.state.compute(self.potential.as_ref(), want, self.step, &mut self.timers)?;
-        self.energies_current = want.energy && want.virial;
+        self.computed = Some(want);
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 use crate::{add_outer, AtomVirials, ForceInput, ForceOutput, NeighborKind, Potential, PotentialError, Want};
-use calcine_core::{ExactSum, GhostSync, SpeciesId, Vec3, Virial};
+use calcine_core::{ExactSum, ExactVectors, GhostSync, SpeciesId, Vec3, Virial};
 use rayon::prelude::*;
+use std::sync::Mutex;
 
 /// A pair law u(r) between two species (JAX-MD's `energy` functions, lumol's `Potential`).
 pub trait PairFunction: Send + Sync {
@@ -15,14 +16,41 @@ pub trait PairFunction: Send + Sync {
 
 /// Lifts a [`PairFunction`] to a [`Potential`] (JAX-MD's `smap.pair`).
 ///
-/// With [`NeighborKind::Full`] (the default) each owned atom sums its own row in canonical
-/// order, threads over atoms, and writes no ghost forces: the result is bit-identical for
-/// any rank and thread count. With [`NeighborKind::Half`] it is the textbook LAMMPS loop
-/// (each pair once, Newton's third law, ghost forces reverse-summed), kept as a reference.
-#[derive(Debug, Clone)]
+/// Three ways to evaluate it ([`PairMode`]); the first two give the same bits on any rank
+/// and thread count.
+#[derive(Debug)]
 pub struct Pairwise<F> {
     law: F,
-    kind: NeighborKind,
+    mode: PairMode,
+    /// Per-thread fixed-point force arrays of [`PairMode::Once`], reused between calls.
+    scratch: Mutex<Vec<ExactVectors>>,
+}
+
+/// How [`Pairwise`] evaluates its pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairMode {
+    /// A full list; each owned atom sums its own row in canonical order, every pair thus
+    /// twice (once from each side), threads over atoms, no ghost forces. Cheapest for
+    /// cheap laws (LJ).
+    Full,
+    /// A full list, each pair evaluated once, in the row of the atom with the smaller
+    /// `AtomId` (an image of the atom itself: the one above, by z, then y, then x), as a
+    /// half list holds it: its force is added to that atom in its row's float sum (the row
+    /// order is canonical) and subtracted from the other in fixed point (`ExactVectors`,
+    /// integer sums over threads, integer reverse sums over ranks). Half the law
+    /// evaluations, for laws dearer than the fixed-point scatter (ZBL's four
+    /// exponentials), on the full list a many-body potential beside it needs.
+    Once,
+    /// A half list, the textbook LAMMPS loop (each pair once, Newton's third law, ghost
+    /// forces reverse-summed in float): kept as a reference; its bits depend on the
+    /// decomposition.
+    Half,
+}
+
+impl<F: Clone> Clone for Pairwise<F> {
+    fn clone(&self) -> Self {
+        Self { law: self.law.clone(), mode: self.mode, scratch: Mutex::default() }
+    }
 }
 
 /// Owned atoms per rayon task.
@@ -30,44 +58,155 @@ const CHUNK: usize = 256;
 
 impl<F: PairFunction> Pairwise<F> {
     pub fn new(law: F) -> Self {
-        Self { law, kind: NeighborKind::Full }
+        Self::with_mode(law, PairMode::Full)
     }
+    pub fn with_mode(law: F, mode: PairMode) -> Self {
+        Self { law, mode, scratch: Mutex::default() }
+    }
+    /// [`PairMode::Full`] for a full list, [`PairMode::Half`] for a half one.
     pub fn with_list(law: F, kind: NeighborKind) -> Self {
-        Self { law, kind }
+        Self::with_mode(law, if kind == NeighborKind::Full { PairMode::Full } else { PairMode::Half })
     }
     pub fn law(&self) -> &F {
         &self.law
     }
 
-    fn compute_full(&self, input: &ForceInput<'_>, out: &mut ForceOutput) {
+    /// Owned atom i's force, half pair energies and half pair virials over its full row.
+    fn row_terms(&self, input: &ForceInput<'_>, i: usize) -> (Vec3, f64, Virial) {
         let atoms = input.atoms;
-        let list = input.neighbors;
         let law = &self.law;
-        accumulate_owned(out, atoms.n_owned(), input.want, |i| {
-            let xi = atoms.positions[i];
-            let si = atoms.species[i];
-            let mut f = Vec3::zeros();
-            let mut e = 0.0;
-            let mut w = [0.0; 6];
-            for j in list.neighbors(i) {
-                let j = j as usize;
-                let sj = atoms.species[j];
-                let d = atoms.positions[j] - xi;
-                let rsq = d.norm_squared();
-                let cut = law.cutoff(si, sj);
-                if rsq >= cut * cut {
-                    continue;
-                }
-                let r = rsq.sqrt();
-                let (u, du) = law.energy_and_derivative(si, sj, r);
-                let fij = d * (du / r);
-                f += fij;
-                e += 0.5 * u;
-                // Pair virial r_ij ⊗ f_i with r_ij = x_i − x_j, half of it on each atom.
-                add_outer(&mut w, &(-d), &fij, 0.5);
+        let xi = atoms.positions[i];
+        let si = atoms.species[i];
+        let mut f = Vec3::zeros();
+        let mut e = 0.0;
+        let mut w = [0.0; 6];
+        for j in input.neighbors.neighbors(i) {
+            let j = j as usize;
+            let sj = atoms.species[j];
+            let d = atoms.positions[j] - xi;
+            let rsq = d.norm_squared();
+            let cut = law.cutoff(si, sj);
+            if rsq >= cut * cut {
+                continue;
             }
-            (f, e, w)
-        });
+            let r = rsq.sqrt();
+            let (u, du) = law.energy_and_derivative(si, sj, r);
+            let fij = d * (du / r);
+            f += fij;
+            e += 0.5 * u;
+            // Pair virial r_ij ⊗ f_i with r_ij = x_i − x_j, half of it on each atom.
+            add_outer(&mut w, &(-d), &fij, 0.5);
+        }
+        (f, e, w)
+    }
+
+    fn compute_full(&self, input: &ForceInput<'_>, out: &mut ForceOutput) {
+        accumulate_owned(out, input.atoms.n_owned(), input.want, |i| self.row_terms(input, i));
+    }
+
+    /// [`PairMode::Once`]: forces, energy and virial with each pair evaluated once; per-atom
+    /// energies and virials, when wanted, from the full rows as [`PairMode::Full`] tallies
+    /// them (they do not feed back into forces, whose bits thus never depend on them).
+    fn compute_once(
+        &self,
+        input: &ForceInput<'_>,
+        ghosts: &mut dyn GhostSync,
+        out: &mut ForceOutput,
+    ) -> Result<(), PotentialError> {
+        let atoms = input.atoms;
+        let (n_owned, n_total) = (atoms.n_owned(), atoms.n_total());
+        let law = &self.law;
+        let n_parts = rayon::current_num_threads().clamp(1, n_owned.div_ceil(CHUNK).max(1));
+        let mut parts = std::mem::take(&mut *self.scratch.lock().expect("scratch"));
+        parts.resize_with(n_parts, ExactVectors::default);
+        type Sums = (ExactSum, [ExactSum; 6], Option<usize>);
+        let sums: Vec<Sums> = parts
+            .par_iter_mut()
+            .enumerate()
+            .map(|(k, forces)| {
+                forces.reset(n_total);
+                let mut s: Sums = (ExactSum::new(), [ExactSum::new(); 6], None);
+                let mut near: Vec<(usize, Vec3, f64)> = Vec::new();
+                for i in k * n_owned / n_parts..(k + 1) * n_owned / n_parts {
+                    let (xi, si, id_i) = (atoms.positions[i], atoms.species[i], atoms.ids[i]);
+                    // The row's pairs inside the cutoff that this row holds, kept without
+                    // a branch on either test (both are coin tosses to a predictor).
+                    near.resize(input.neighbors.row_len(i), (0, Vec3::zeros(), 0.0));
+                    let mut n = 0;
+                    for j in input.neighbors.neighbors(i) {
+                        let j = j as usize;
+                        let xj = atoms.positions[j];
+                        let d = xj - xi;
+                        let rsq = d.norm_squared();
+                        let cut = law.cutoff(si, atoms.species[j]);
+                        let id_j = atoms.ids[j];
+                        let holds = (id_j > id_i) | ((id_j == id_i) && (xj.z, xj.y, xj.x) > (xi.z, xi.y, xi.x));
+                        near[n] = (j, d, rsq);
+                        n += usize::from((rsq < cut * cut) & holds);
+                    }
+                    let mut f = Vec3::zeros();
+                    let mut e = 0.0;
+                    let mut w = [0.0; 6];
+                    for &(j, d, rsq) in &near[..n] {
+                        let r = rsq.sqrt();
+                        let (u, du) = law.energy_and_derivative(si, atoms.species[j], r);
+                        let fij = d * (du / r);
+                        f += fij;
+                        e += u;
+                        add_outer(&mut w, &(-d), &fij, 1.0);
+                        forces.sub(j, [fij.x, fij.y, fij.z]);
+                    }
+                    if !(f.x.is_finite() && f.y.is_finite() && f.z.is_finite() && e.is_finite()) {
+                        s.2.get_or_insert(i);
+                    }
+                    forces.add(i, [f.x, f.y, f.z]);
+                    s.0.add(e);
+                    for c in 0..6 {
+                        s.1[c].add(w[c]);
+                    }
+                }
+                s
+            })
+            .collect();
+        let (total, rest) = parts.split_first_mut().expect("at least one part");
+        for other in rest.iter() {
+            total.merge(other);
+        }
+        // Every rank joins the reverse sum, also after a failure (the others wait in it).
+        ghosts.reverse_sum_exact(total.words_mut(), 3);
+        let bad = sums.iter().find_map(|s| s.2);
+        if bad.is_none() {
+            for (i, f) in out.forces[..n_owned].iter_mut().enumerate() {
+                let [x, y, z] = total.value(i);
+                *f += Vec3::new(x, y, z);
+            }
+        }
+        *self.scratch.lock().expect("scratch") = parts;
+        if let Some(i) = bad {
+            return Err(PotentialError::NonFinite {
+                potential: self.law.name().to_string(),
+                what: "force",
+                id: atoms.ids[i].0,
+            });
+        }
+        for (e, w, _) in &sums {
+            if input.want.energy {
+                out.energy.merge(e);
+            }
+            if input.want.virial {
+                for c in 0..6 {
+                    out.virial[c].merge(&w[c]);
+                }
+            }
+        }
+        if input.want.per_atom_energy || input.want.per_atom_virial {
+            let want = Want { energy: false, virial: false, ..input.want };
+            tally_owned(out, n_owned, want, |i| {
+                let (_, e, w) = self.row_terms(input, i);
+                (e, w)
+            });
+        }
+        Ok(())
     }
 
     fn compute_half(&self, input: &ForceInput<'_>, ghosts: &mut dyn GhostSync, out: &mut ForceOutput) {
@@ -126,7 +265,10 @@ impl<F: PairFunction> Potential for Pairwise<F> {
         self.law.max_cutoff()
     }
     fn neighbor_kind(&self) -> NeighborKind {
-        self.kind
+        match self.mode {
+            PairMode::Full | PairMode::Once => NeighborKind::Full,
+            PairMode::Half => NeighborKind::Half,
+        }
     }
     fn compute(
         &self,
@@ -134,13 +276,51 @@ impl<F: PairFunction> Potential for Pairwise<F> {
         ghosts: &mut dyn GhostSync,
         out: &mut ForceOutput,
     ) -> Result<(), PotentialError> {
-        assert_eq!(input.neighbors.kind(), self.kind, "neighbor list kind does not match the potential's request");
-        match self.kind {
-            NeighborKind::Full => self.compute_full(input, out),
-            NeighborKind::Half => self.compute_half(input, ghosts, out),
+        assert_eq!(
+            input.neighbors.kind(),
+            self.neighbor_kind(),
+            "neighbor list kind does not match the potential's request"
+        );
+        match self.mode {
+            PairMode::Full => self.compute_full(input, out),
+            PairMode::Once => return self.compute_once(input, ghosts, out),
+            PairMode::Half => self.compute_half(input, ghosts, out),
         }
         Ok(())
     }
+}
+
+/// Runs `per_atom(i) -> (energy, virial)` for every owned atom in parallel and writes them
+/// into `out.per_atom_energy` and `out.per_atom_virial` as `want` asks (adding to what is
+/// there), touching neither forces nor totals.
+fn tally_owned<K>(out: &mut ForceOutput, n_owned: usize, want: Want, per_atom: K)
+where
+    K: Fn(usize) -> (f64, Virial) + Sync,
+{
+    let n_chunks = n_owned.div_ceil(CHUNK);
+    let energies: Vec<Option<&mut [f64]>> = if want.per_atom_energy {
+        out.per_atom_energy[..n_owned].chunks_mut(CHUNK).map(Some).collect()
+    } else {
+        (0..n_chunks).map(|_| None).collect()
+    };
+    let virials: Vec<Option<&mut [Virial]>> = if want.per_atom_virial {
+        out.per_atom_virial[..n_owned].chunks_mut(CHUNK).map(Some).collect()
+    } else {
+        (0..n_chunks).map(|_| None).collect()
+    };
+    energies.into_par_iter().zip(virials).enumerate().for_each(|(c, (mut ec, mut vc))| {
+        for k in 0..CHUNK.min(n_owned - c * CHUNK) {
+            let (e, w) = per_atom(c * CHUNK + k);
+            if let Some(ec) = ec.as_deref_mut() {
+                ec[k] += e;
+            }
+            if let Some(vc) = vc.as_deref_mut() {
+                for (v, w) in vc[k].iter_mut().zip(&w) {
+                    *v += w;
+                }
+            }
+        }
+    });
 }
 
 /// Runs `per_atom(i) -> (force, energy, virial)` for every owned atom in parallel, adds the

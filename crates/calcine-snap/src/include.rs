@@ -22,7 +22,7 @@
 use crate::{Evaluator, Snap};
 use calcine_potential::text::command_words as words;
 use calcine_potential::{parse_lammps_float, read_potential_text};
-use calcine_potential::{Overlay, Pairwise, Potential, PotentialError, Zbl};
+use calcine_potential::{Overlay, PairMode, Pairwise, Potential, PotentialError, Zbl};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -206,7 +206,10 @@ impl SnapInclude {
         let Some(zbl) = &self.zbl else { return Ok(Box::new(snap)) };
         let z = species.iter().map(|s| self.zbl_charge(s.as_ref())).collect::<Result<Vec<f64>, _>>()?;
         let zbl = Zbl::new(&z, zbl.inner, zbl.outer)?;
-        Ok(Box::new(Overlay::new(vec![Box::new(Pairwise::new(zbl)), Box::new(snap)])?))
+        // The kernel evaluates each ZBL pair once (its exponentials cost more than the
+        // fixed-point scatter); the reference keeps the plain per-atom rows.
+        let mode = if evaluator == Evaluator::Kernel { PairMode::Once } else { PairMode::Full };
+        Ok(Box::new(Overlay::new(vec![Box::new(Pairwise::with_mode(zbl, mode)), Box::new(snap)])?))
     }
 
     fn invalid(&self, reason: String) -> PotentialError {
