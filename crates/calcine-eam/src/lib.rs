@@ -305,6 +305,10 @@ impl Potential for Eam {
     fn masses(&self) -> Option<Vec<f64>> {
         Some(self.tables.masses().to_vec())
     }
+
+    fn release_scratch(&self) {
+        *self.scratch.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Scratch::default();
+    }
 }
 
 #[cfg(test)]

@@ -625,6 +625,7 @@ impl<C: Communicator> Md<C> {
         self.timers.add(Section::Comm, t);
         if rebuild {
             let sort = self.sort_now();
+            self.potential.release_scratch();
             self.state.rebuild(step, sort, &mut self.timers)?;
             self.last_build = step;
             self.dangerous_builds += policy.is_dangerous(ago) as u64;

@@ -173,6 +173,11 @@ pub trait Potential: Send + Sync {
     fn masses(&self) -> Option<Vec<f64>> {
         None
     }
+    /// Frees the per-atom work arrays kept from one force call to the next. The engine
+    /// calls it before rebuilding the neighbor list, whose own transient arrays would
+    /// otherwise come on top of them at the run's peak memory; the next force call
+    /// allocates them afresh. Results do not depend on it.
+    fn release_scratch(&self) {}
 }
 
 /// A per-atom quantity of a configuration that a potential family defines beside its
