@@ -135,29 +135,36 @@ pub(crate) fn filter_scalar<E: Entry>(
         n += usize::from(match kind {
             NeighborKind::Full => inside & (span.atoms[k] != c.atom),
             // The rule's outcome is a coin toss to a branch predictor: no branch on it.
-            NeighborKind::Half => inside & ((span.ids[k] > c.id) | ((span.ids[k] == c.id) && above(span, k, c))),
+            NeighborKind::Half => inside & in_half_row(c.id, c.x, span.ids[k], [span.x[k], span.y[k], span.z[k]]),
         });
     }
     keep.truncate(n);
 }
 
-/// The half rule for an image of the atom itself (equal ids): kept if it lies above, by z,
-/// then y, then x.
+/// Whether point `a` lies above point `b`: by z, then y, then x.
 #[inline]
-fn above(span: Span<'_>, k: usize, c: &Centre) -> bool {
-    if span.z[k] != c.x[2] {
-        return span.z[k] > c.x[2];
+fn lies_above(a: [f64; 3], b: [f64; 3]) -> bool {
+    if a[2] != b[2] {
+        return a[2] > b[2];
     }
-    if span.y[k] != c.x[1] {
-        return span.y[k] > c.x[1];
+    if a[1] != b[1] {
+        return a[1] > b[1];
     }
-    span.x[k] > c.x[0]
+    a[0] > b[0]
+}
+
+/// The half-list rule (as `filter` applies it) for one pair: whether the pair of atom i (`AtomId`
+/// `id_i` at `xi`) and atom j belongs in i's row. For kernels that evaluate each pair of a
+/// full list once, in the row a half list would hold it in.
+#[inline]
+pub fn in_half_row(id_i: u64, xi: [f64; 3], id_j: u64, xj: [f64; 3]) -> bool {
+    (id_j > id_i) | ((id_j == id_i) && lies_above(xj, xi))
 }
 
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
 #[allow(unsafe_code)]
 mod avx512 {
-    use super::{above, Centre, Entry, NeighborKind, Span, Values};
+    use super::{lies_above, Centre, Entry, NeighborKind, Span, Values};
     use std::arch::x86_64::*;
 
     /// [`super::filter`], eight candidates at a time.
@@ -209,7 +216,8 @@ mod avx512 {
                     while same != 0 {
                         let t = same.trailing_zeros() as usize;
                         same &= same - 1;
-                        pass |= u8::from(above(span, k + t, c)) << t;
+                        let j = k + t;
+                        pass |= u8::from(lies_above([span.x[j], span.y[j], span.z[j]], c.x)) << t;
                     }
                     pass
                 }

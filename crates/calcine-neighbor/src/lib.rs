@@ -27,4 +27,5 @@ mod filter;
 mod list;
 
 pub use bins::{spatial_order, Bins};
+pub use filter::in_half_row;
 pub use list::{ListStorage, NeighborKind, NeighborList, Neighbors, NonFinitePosition, AUTO_PACKED_MIN_ATOMS};

@@ -428,6 +428,7 @@ fn build_packed(
                     let before = out.len();
                     let xi = positions[i];
                     let window = window.at(&bins.fraction_in_cell(&xi));
+                    let centre = Centre { x: [xi.x, xi.y, xi.z], id: ids[i].0, atom: i as u32 };
                     let h = home[i] as isize;
                     // The run counts first, then the slots of all runs.
                     out.resize(before + run_offset.len(), 0);
@@ -442,7 +443,6 @@ fn build_packed(
                         let Some((dx_lo, dx_hi)) = window.cells(run) else { continue };
                         let (from, to) = ((dx_lo - run.dx_lo) as usize, (dx_hi - run.dx_lo) as usize);
                         let (scan_lo, hi) = (start[c + from] as usize, start[c + to + 1] as usize);
-                        let centre = Centre { x: [xi.x, xi.y, xi.z], id: ids[i].0, atom: i as u32 };
                         let values = Values::Positions((scan_lo - lo) as u32);
                         let first = out.len();
                         filter(bins.span(scan_lo, hi), &centre, radius_sq, kind, values, &mut out);

@@ -139,8 +139,7 @@ impl<F: PairFunction> Pairwise<F> {
                         let d = xj - xi;
                         let rsq = d.norm_squared();
                         let cut = law.cutoff(si, atoms.species[j]);
-                        let id_j = atoms.ids[j];
-                        let holds = (id_j > id_i) | ((id_j == id_i) && (xj.z, xj.y, xj.x) > (xi.z, xi.y, xi.x));
+                        let holds = calcine_neighbor::in_half_row(id_i.0, xi.into(), atoms.ids[j].0, xj.into());
                         near[n] = (j, d, rsq);
                         n += usize::from((rsq < cut * cut) & holds);
                     }
