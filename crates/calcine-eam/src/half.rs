@@ -82,7 +82,7 @@ pub(crate) fn compute(
             inside: &[],
             n_total,
         };
-        let word_bounds: Vec<usize> = bounds.iter().map(|&b| scratch.word_start[b]).collect();
+        let word_bounds: Vec<usize> = bounds.iter().map(|&b| scratch.word_start[b] as usize).collect();
         let inside = split_at_bounds(&mut scratch.inside, &word_bounds);
         parts[..n_parts]
             .par_iter_mut()
@@ -283,7 +283,7 @@ struct Context<'a> {
     list: &'a calcine_neighbor::NeighborList,
     species: &'a [calcine_core::SpeciesId],
     /// Owned atom i's inside bits are `inside[word_start[i]..word_start[i + 1]]`.
-    word_start: &'a [usize],
+    word_start: &'a [u32],
     /// Pass 2 only: which row entries pass 1 found inside the cutoff.
     inside: &'a [u64],
     n_total: usize,
@@ -339,10 +339,10 @@ impl Context<'_> {
         let g = self.grid;
         let mut near = [(0u32, 0.0f64); BLOCK];
         let mut row_buf = Vec::new();
-        let base = self.word_start[range.start];
+        let base = self.word_start[range.start] as usize;
         let mut bad = None;
         for i in range {
-            let words = &mut bits[self.word_start[i] - base..self.word_start[i + 1] - base];
+            let words = &mut bits[self.word_start[i] as usize - base..self.word_start[i + 1] as usize - base];
             let row = self.list.row_slots(i, &mut row_buf);
             let xi = self.positions[i];
             let start = if SINGLE { 0 } else { self.table_start(i) };
@@ -418,7 +418,7 @@ impl Context<'_> {
             let mut f_z = 0.0;
             let mut phi_sum = 0.0;
             let mut w = [[0.0f64; 2]; 3];
-            let bits = &self.inside[self.word_start[i]..self.word_start[i + 1]];
+            let bits = &self.inside[self.word_start[i] as usize..self.word_start[i + 1] as usize];
             for (block, &word) in row.chunks(BLOCK).zip(bits) {
                 let mut n = 0;
                 let mut bits_left = word;

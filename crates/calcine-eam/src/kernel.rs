@@ -265,7 +265,7 @@ pub(crate) fn fill_sites(input: &ForceInput<'_>, packed: &PackedTables, scratch:
 }
 
 /// Sizes the inside-the-cutoff bits: owned atom i's are words `word_start[i]..word_start[i + 1]`,
-/// one bit per row entry.
+/// one bit per row entry (64 entries a word, so 32-bit offsets reach 2³⁸ entries).
 pub(crate) fn fill_word_starts(list: &calcine_neighbor::NeighborList, n_owned: usize, scratch: &mut Scratch) {
     scratch.word_start.clear();
     scratch.word_start.reserve(n_owned + 1);
@@ -273,7 +273,7 @@ pub(crate) fn fill_word_starts(list: &calcine_neighbor::NeighborList, n_owned: u
     let mut n_words = 0usize;
     for i in 0..n_owned {
         n_words += list.row_len(i).div_ceil(BLOCK);
-        scratch.word_start.push(n_words);
+        scratch.word_start.push(u32::try_from(n_words).expect("inside bits beyond 2^32 words on one rank"));
     }
     scratch.inside.clear();
     scratch.inside.resize(n_words, 0);
@@ -297,7 +297,7 @@ impl Pass1<'_> {
             let mid = n / 2;
             let (fp_a, fp_b) = self.fp.split_at_mut(mid);
             let (e_a, e_b) = self.embedding.split_at_mut(mid);
-            let split = ctx.word_start[self.first + mid] - ctx.word_start[self.first];
+            let split = ctx.word_start[self.first + mid] as usize - ctx.word_start[self.first] as usize;
             let (in_a, in_b) = self.inside.split_at_mut(split);
             let a = Pass1 { first: self.first, fp: fp_a, embedding: e_a, inside: in_a };
             let b = Pass1 { first: self.first + mid, fp: fp_b, embedding: e_b, inside: in_b };
@@ -308,10 +308,10 @@ impl Pass1<'_> {
         let mut bad = None;
         let mut near = [(0u32, 0.0f64); BLOCK];
         let mut row_buf = Vec::new();
-        let base = ctx.word_start[self.first];
+        let base = ctx.word_start[self.first] as usize;
         for k in 0..n {
             let i = self.first + k;
-            let bits = &mut self.inside[ctx.word_start[i] - base..ctx.word_start[i + 1] - base];
+            let bits = &mut self.inside[ctx.word_start[i] as usize - base..ctx.word_start[i + 1] as usize - base];
             let row = ctx.list.row_slots(i, &mut row_buf);
             let (rho, suspect) = if ctx.packed.n_species == 1 {
                 ctx.density::<true>(i, row, &mut near, bits)
@@ -411,7 +411,7 @@ struct Context<'a> {
     list: &'a calcine_neighbor::NeighborList,
     species: &'a [calcine_core::SpeciesId],
     /// Owned atom i's inside bits are `inside[word_start[i]..word_start[i + 1]]`.
-    word_start: &'a [usize],
+    word_start: &'a [u32],
     /// Pass 2 only: which row entries pass 1 found inside the cutoff.
     inside: &'a [u64],
 }
@@ -532,7 +532,7 @@ impl Context<'_> {
         let mut phi_sum = 0.0;
         // Virial sums Σ (d_a d_b)·fpair, paired (xx, yy), (zz, xy), (xz, yz) as in LAMMPS's ev_tally.
         let mut w = [[0.0f64; 2]; 3];
-        let bits = &self.inside[self.word_start[i]..self.word_start[i + 1]];
+        let bits = &self.inside[self.word_start[i] as usize..self.word_start[i + 1] as usize];
         for (block, &word) in row.chunks(BLOCK).zip(bits) {
             // The entries pass 1 found inside the cutoff, in row order.
             let mut n = 0;

@@ -152,7 +152,7 @@ struct Scratch {
     offsets: Vec<u32>,
     /// Pass 1's inside-the-cutoff bits per row entry, and where each row's words start.
     inside: Vec<u64>,
-    word_start: Vec<usize>,
+    word_start: Vec<u32>,
     /// The half-list kernel's fixed-point scatter arrays, one per thread (atom order).
     parts: Vec<Vec<i128>>,
 }
@@ -291,7 +291,8 @@ impl Potential for Eam {
             input.atoms.n_owned(),
             "neighbor list is stale: owned atom counts differ"
         );
-        assert!(out.forces.len() >= input.atoms.n_total(), "force output not sized for owned + ghost atoms");
+        let rows = if self.writes_ghost_forces() { input.atoms.n_total() } else { input.atoms.n_owned() };
+        assert!(out.forces.len() >= rows, "force output not sized for the atoms this evaluator writes");
         assert!(input.neighbors.list_radius() >= self.cutoff(), "neighbor list radius is below the potential's cutoff");
         self.check_species(input)?;
         let mut scratch = self.scratch.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -304,6 +305,12 @@ impl Potential for Eam {
 
     fn masses(&self) -> Option<Vec<f64>> {
         Some(self.tables.masses().to_vec())
+    }
+
+    /// Only the reference evaluator (LAMMPS's float half-list loop) writes ghost forces; the
+    /// kernels reverse-sum their ghost terms in fixed point themselves.
+    fn writes_ghost_forces(&self) -> bool {
+        self.evaluator == EamEvaluator::Reference
     }
 
     fn release_scratch(&self) {

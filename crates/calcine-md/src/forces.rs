@@ -147,7 +147,8 @@ impl<C: Communicator> ForceState<C> {
         timers: &mut Timers,
     ) -> Result<(), MdError> {
         let t = Instant::now();
-        self.out.reset(self.atoms.n_owned(), self.atoms.n_total(), want);
+        let n_forces = if potential.writes_ghost_forces() { self.atoms.n_total() } else { self.atoms.n_owned() };
+        self.out.reset(self.atoms.n_owned(), n_forces, want);
         let input = ForceInput { atoms: &self.atoms, neighbors: &self.neighbors, want };
         let result = potential.compute(&input, &mut self.domain, &mut self.out);
         timers.add(Section::Pair, t);

@@ -98,12 +98,14 @@ pub struct ForceOutput {
 }
 
 impl ForceOutput {
-    /// Zeroes everything for a system of `n_total` atoms (`n_owned` of them owned).
-    pub fn reset(&mut self, n_owned: usize, n_total: usize, want: Want) {
+    /// Zeroes everything: forces for the first `n_forces` atoms (owned and ghost atoms, or
+    /// the owned ones for a potential that writes no ghost forces), per-atom quantities
+    /// for the `n_owned` owned ones.
+    pub fn reset(&mut self, n_owned: usize, n_forces: usize, want: Want) {
         self.energy = ExactSum::new();
         self.virial = [ExactSum::new(); 6];
         self.forces.clear();
-        self.forces.resize(n_total, Vec3::zeros());
+        self.forces.resize(n_forces, Vec3::zeros());
         self.per_atom_energy.clear();
         if want.per_atom_energy {
             self.per_atom_energy.resize(n_owned, 0.0);
@@ -178,6 +180,12 @@ pub trait Potential: Send + Sync {
     /// otherwise come on top of them at the run's peak memory; the next force call
     /// allocates them afresh. Results do not depend on it.
     fn release_scratch(&self) {}
+    /// Whether `compute` may add forces on ghost atoms, for the engine to reverse-sum
+    /// (LAMMPS's `newton on`). A potential that reduces its ghost terms itself (the fixed-
+    /// point kernels) returns false; the engine then holds forces for owned atoms only.
+    fn writes_ghost_forces(&self) -> bool {
+        true
+    }
 }
 
 /// A per-atom quantity of a configuration that a potential family defines beside its

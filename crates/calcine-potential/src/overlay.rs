@@ -56,6 +56,9 @@ impl Potential for Overlay {
     fn masses(&self) -> Option<Vec<f64>> {
         self.members.iter().find_map(|m| m.masses())
     }
+    fn writes_ghost_forces(&self) -> bool {
+        self.members.iter().any(|m| m.writes_ghost_forces())
+    }
     fn release_scratch(&self) {
         for m in &self.members {
             m.release_scratch();

@@ -263,6 +263,9 @@ impl<F: PairFunction> Potential for Pairwise<F> {
     fn cutoff(&self) -> f64 {
         self.law.max_cutoff()
     }
+    fn writes_ghost_forces(&self) -> bool {
+        self.mode == PairMode::Half
+    }
     fn neighbor_kind(&self) -> NeighborKind {
         match self.mode {
             PairMode::Full | PairMode::Once => NeighborKind::Full,
