@@ -5,7 +5,9 @@
 //! Where the build targets AVX-512 (`-C target-cpu=native` on a processor that has it),
 //! eight candidates are tested at once: coordinates and ids are read from the cells'
 //! structure-of-arrays copies, the two tests give a lane mask, and the passing lanes'
-//! positions are compressed into the output with one store. Elsewhere a scalar loop does
+//! entries (atom indices, or slot offsets narrowed to bytes) are compressed in a register
+//! (`vpcompressd`; its memory form is microcoded on Zen 4) and written into the row with
+//! one store. Elsewhere a scalar loop does
 //! the same tests without a branch on their outcome. Each lane computes the squared
 //! distance with the scalar loop's operations in the scalar loop's order (three
 //! differences, three products, two sums left to right, no fused multiply-add), so both
