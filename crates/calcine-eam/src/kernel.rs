@@ -29,7 +29,7 @@
 use crate::table::density_point;
 use crate::{EamTables, Scratch};
 use calcine_core::{ExactSum, GhostSync, Vec3, Virial};
-use calcine_potential::{ForceInput, ForceOutput, PotentialError, Want};
+use calcine_potential::{owned_chunks, ForceInput, ForceOutput, PotentialError, Want};
 use rayon::prelude::*;
 
 /// Owned atoms per rayon task.
@@ -213,17 +213,8 @@ pub(crate) fn compute(
         (false, true) => ctx.forces::<false, true>(start, forces, per_atom, atom_virials, embedding, want),
         (false, false) => ctx.forces::<false, false>(start, forces, per_atom, atom_virials, embedding, want),
     };
-    let n_chunks = n_owned.div_ceil(CHUNK);
-    let energies: Vec<Option<&mut [f64]>> = if want.per_atom_energy {
-        out.per_atom_energy[..n_owned].chunks_mut(CHUNK).map(Some).collect()
-    } else {
-        (0..n_chunks).map(|_| None).collect()
-    };
-    let virials: Vec<Option<&mut [Virial]>> = if want.per_atom_virial {
-        out.per_atom_virial[..n_owned].chunks_mut(CHUNK).map(Some).collect()
-    } else {
-        (0..n_chunks).map(|_| None).collect()
-    };
+    let energies = owned_chunks(&mut out.per_atom_energy, want.per_atom_energy, n_owned, CHUNK);
+    let virials = owned_chunks(&mut out.per_atom_virial, want.per_atom_virial, n_owned, CHUNK);
     let sums = out.forces[..n_owned]
         .par_chunks_mut(CHUNK)
         .zip(energies)

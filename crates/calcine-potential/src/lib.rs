@@ -43,7 +43,7 @@ pub use error::PotentialError;
 pub use evaluator::Evaluator;
 pub use overlay::Overlay;
 pub use pair::{LennardJones, Zbl};
-pub use pairwise::{accumulate_owned, PairFunction, PairMode, Pairwise};
+pub use pairwise::{accumulate_owned, owned_chunks, PairFunction, PairMode, Pairwise};
 pub use scatter::{scatter_exact, AtomTerms, SCATTER_BLOCK};
 pub use text::{parse_lammps_float, read_potential_text};
 

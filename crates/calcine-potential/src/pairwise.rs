@@ -292,6 +292,16 @@ impl<F: PairFunction> Potential for Pairwise<F> {
     }
 }
 
+/// A per-owned-atom output array in chunks of `chunk` atoms, to zip with the chunks of a
+/// parallel loop over owned atoms: `Some(chunk)` each when `on`, else as many `None`.
+pub fn owned_chunks<T>(values: &mut [T], on: bool, n_owned: usize, chunk: usize) -> Vec<Option<&mut [T]>> {
+    if on {
+        values[..n_owned].chunks_mut(chunk).map(Some).collect()
+    } else {
+        (0..n_owned.div_ceil(chunk)).map(|_| None).collect()
+    }
+}
+
 /// Runs `per_atom(i) -> (energy, virial)` for every owned atom in parallel and writes them
 /// into `out.per_atom_energy` and `out.per_atom_virial` as `want` asks (adding to what is
 /// there), touching neither forces nor totals.
@@ -299,17 +309,8 @@ fn tally_owned<K>(out: &mut ForceOutput, n_owned: usize, want: Want, per_atom: K
 where
     K: Fn(usize) -> (f64, Virial) + Sync,
 {
-    let n_chunks = n_owned.div_ceil(CHUNK);
-    let energies: Vec<Option<&mut [f64]>> = if want.per_atom_energy {
-        out.per_atom_energy[..n_owned].chunks_mut(CHUNK).map(Some).collect()
-    } else {
-        (0..n_chunks).map(|_| None).collect()
-    };
-    let virials: Vec<Option<&mut [Virial]>> = if want.per_atom_virial {
-        out.per_atom_virial[..n_owned].chunks_mut(CHUNK).map(Some).collect()
-    } else {
-        (0..n_chunks).map(|_| None).collect()
-    };
+    let energies = owned_chunks(&mut out.per_atom_energy, want.per_atom_energy, n_owned, CHUNK);
+    let virials = owned_chunks(&mut out.per_atom_virial, want.per_atom_virial, n_owned, CHUNK);
     energies.into_par_iter().zip(virials).enumerate().for_each(|(c, (mut ec, mut vc))| {
         for k in 0..CHUNK.min(n_owned - c * CHUNK) {
             let (e, w) = per_atom(c * CHUNK + k);
@@ -354,16 +355,8 @@ where
         }
     };
     // Per chunk of owned atoms, its per-atom energies and virials where they are wanted.
-    let n_chunks = n_owned.div_ceil(CHUNK);
-    fn chunks<T>(values: &mut [T], on: bool, n_chunks: usize) -> Vec<Option<&mut [T]>> {
-        if on {
-            values.chunks_mut(CHUNK).map(Some).collect()
-        } else {
-            (0..n_chunks).map(|_| None).collect()
-        }
-    }
-    let energies = chunks(&mut out.per_atom_energy[..], want.per_atom_energy, n_chunks);
-    let virials = chunks(&mut out.per_atom_virial[..], want.per_atom_virial, n_chunks);
+    let energies = owned_chunks(&mut out.per_atom_energy, want.per_atom_energy, n_owned, CHUNK);
+    let virials = owned_chunks(&mut out.per_atom_virial, want.per_atom_virial, n_owned, CHUNK);
     let sums: Sums = out.forces[..n_owned]
         .par_chunks_mut(CHUNK)
         .zip(energies)
