@@ -190,6 +190,190 @@ impl ExactVectors {
     }
 }
 
+/// Fixed-point words of [`to_fixed`]'s scale held in half the memory of `i128`: a 64-bit
+/// word each, with the rare multiples of 2⁶⁴ (carries out of a word) kept aside.
+///
+/// For per-atom scatter arrays, which at a million atoms per rank are among the largest
+/// arrays of a step. Word k's value is `low[k] + 2⁶⁴·high(k)` modulo 2¹²⁸, exactly the
+/// `i128` that wrapping additions of the same terms give, in any order: a term is added
+/// to the low word with a signed overflow check, and an overflow (the word's sum leaving
+/// ±2⁶³ quanta, ±8 in the units of the terms) or a term that is itself wider records its
+/// high part in a list. Integer addition is associative, so the words and the list have
+/// the same sums whatever the order of the terms, the thread or the rank that added them.
+///
+/// Terms are added with [`CarryWords::add`] (or `add_fixed`); [`CarryWords::settle`] then
+/// merges the carries by word, after which [`CarryWords::get`] reads a word and
+/// [`CarryWords::add_settled`] adds to one (as ghost reverse sums do).
+#[derive(Debug, Clone, Default)]
+pub struct CarryWords {
+    low: Vec<i64>,
+    /// (word, multiple of 2⁶⁴) in the order they arose; merged into `high` by `settle`.
+    carries: Vec<(usize, i64)>,
+    /// Settled high parts: sorted by word, one entry per word with a non-zero one.
+    high: Vec<(usize, i64)>,
+}
+
+impl CarryWords {
+    /// Zeroes the accumulator for `len` words, keeping its allocation.
+    pub fn reset(&mut self, len: usize) {
+        self.low.clear();
+        self.low.resize(len, 0);
+        self.carries.clear();
+        self.high.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.low.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.low.is_empty()
+    }
+
+    /// Adds `to_fixed(x)` to word `k`; adding `-x` subtracts exactly the same integer.
+    /// A non-finite `x` must be caught by the caller, as for [`to_fixed`].
+    #[inline(always)]
+    pub fn add(&mut self, k: usize, x: f64) {
+        let scaled = x * SCALE;
+        if scaled.abs() < 9.2e18 {
+            // SAFETY: as in `to_fixed`: finite and within i64's range.
+            #[allow(unsafe_code)]
+            let t: i64 = unsafe { scaled.to_int_unchecked() };
+            let (sum, overflow) = self.low[k].overflowing_add(t);
+            self.low[k] = sum;
+            if overflow {
+                self.carry(k, t.signum());
+            }
+        } else {
+            self.add_fixed(k, to_fixed(x));
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn carry(&mut self, k: usize, c: i64) {
+        self.carries.push((k, c));
+    }
+
+    /// Adds a fixed-point integer to word `k` (modulo 2¹²⁸, as `i128::wrapping_add`).
+    #[cold]
+    #[inline(never)]
+    pub fn add_fixed(&mut self, k: usize, t: i128) {
+        if let Some(c) = self.add_low(k, t) {
+            self.carries.push((k, c));
+        }
+    }
+
+    /// Adds `t` to the low word; the multiple of 2⁶⁴ left over, if any.
+    #[inline]
+    fn add_low(&mut self, k: usize, t: i128) -> Option<i64> {
+        // t = high·2⁶⁴ + low with low in i64's range (mod 2¹²⁸).
+        let low = t as i64;
+        let high = (t.wrapping_sub(low as i128) >> 64) as i64;
+        let (sum, overflow) = self.low[k].overflowing_add(low);
+        self.low[k] = sum;
+        let c = high.wrapping_add(if overflow { low.signum() } else { 0 });
+        (c != 0).then_some(c)
+    }
+
+    /// The low words, for adding accumulators in parallel with [`CarryWords::add_low_words`].
+    pub fn low_words(&self) -> &[i64] {
+        &self.low
+    }
+
+    pub fn low_words_mut(&mut self) -> &mut [i64] {
+        &mut self.low
+    }
+
+    /// Adds `other` word by word into `words`, whose first word is word `first` of its
+    /// accumulator; the carries go to `carries`, to be handed to [`CarryWords::extend_carries`].
+    pub fn add_low_words(words: &mut [i64], other: &[i64], first: usize, carries: &mut Vec<(usize, i64)>) {
+        for (k, (w, &o)) in words.iter_mut().zip(other).enumerate() {
+            let (sum, overflow) = w.overflowing_add(o);
+            *w = sum;
+            if overflow {
+                carries.push((first + k, o.signum()));
+            }
+        }
+    }
+
+    /// Takes carries found by [`CarryWords::add_low_words`], or another accumulator's high
+    /// parts (with [`CarryWords::high_parts`]).
+    pub fn extend_carries(&mut self, carries: impl IntoIterator<Item = (usize, i64)>) {
+        self.carries.extend(carries);
+    }
+
+    /// The high parts of every word, settled or not, in no particular order.
+    pub fn high_parts(&self) -> impl Iterator<Item = (usize, i64)> + '_ {
+        self.high.iter().chain(&self.carries).copied()
+    }
+
+    /// Adds another accumulator of the same length (integer sums, so the result does not
+    /// depend on how terms were split between the two).
+    pub fn merge(&mut self, other: &CarryWords) {
+        assert_eq!(self.low.len(), other.low.len(), "merging accumulators of different lengths");
+        let mut carries = std::mem::take(&mut self.carries);
+        Self::add_low_words(&mut self.low, &other.low, 0, &mut carries);
+        carries.extend(other.high_parts());
+        self.carries = carries;
+    }
+
+    /// Merges the carries into one high part per word.
+    pub fn settle(&mut self) {
+        if self.carries.is_empty() {
+            return;
+        }
+        let mut all = std::mem::take(&mut self.high);
+        all.append(&mut self.carries);
+        all.sort_unstable_by_key(|&(k, _)| k);
+        let mut merged: Vec<(usize, i64)> = Vec::with_capacity(all.len());
+        for (k, c) in all {
+            match merged.last_mut() {
+                Some(last) if last.0 == k => last.1 = last.1.wrapping_add(c),
+                _ => merged.push((k, c)),
+            }
+        }
+        merged.retain(|&(_, c)| c != 0);
+        self.high = merged;
+    }
+
+    /// Word `k`'s value (settled accumulators only).
+    #[inline]
+    pub fn get(&self, k: usize) -> i128 {
+        debug_assert!(self.carries.is_empty(), "CarryWords::get before settle");
+        let low = self.low[k] as i128;
+        if self.high.is_empty() {
+            return low;
+        }
+        match self.high.binary_search_by_key(&k, |&(w, _)| w) {
+            Ok(h) => low.wrapping_add((self.high[h].1 as i128) << 64),
+            Err(_) => low,
+        }
+    }
+
+    /// Adds `t` to word `k` of a settled accumulator, which stays settled.
+    pub fn add_settled(&mut self, k: usize, t: i128) {
+        debug_assert!(self.carries.is_empty(), "CarryWords::add_settled before settle");
+        if let Some(c) = self.add_low(k, t) {
+            match self.high.binary_search_by_key(&k, |&(w, _)| w) {
+                Ok(h) => {
+                    self.high[h].1 = self.high[h].1.wrapping_add(c);
+                    if self.high[h].1 == 0 {
+                        self.high.remove(h);
+                    }
+                }
+                Err(h) => self.high.insert(h, (k, c)),
+            }
+        }
+    }
+
+    /// Sets word `k` of a settled accumulator to `v`.
+    pub fn set_settled(&mut self, k: usize, v: i128) {
+        let old = self.get(k);
+        self.add_settled(k, v.wrapping_sub(old));
+    }
+}
+
 impl std::iter::FromIterator<f64> for ExactSum {
     fn from_iter<I: IntoIterator<Item = f64>>(iter: I) -> Self {
         let mut s = ExactSum::new();
@@ -293,6 +477,94 @@ mod tests {
         for w in [i64::MAX as i128, i64::MAX as i128 + 1, i64::MIN as i128, i64::MIN as i128 - 1, (1 << 70) + 12345] {
             assert_eq!(from_fixed(w).to_bits(), (w as f64 / SCALE).to_bits());
         }
+    }
+
+    /// Words of 64 bits with the carries aside hold the same integers as `i128` words
+    /// given the same terms, in any order and any split between accumulators: terms of
+    /// every size, sums that cross ±2⁶³ back and forth, wide terms, both ends of i128.
+    #[test]
+    fn carry_words_equal_wide_words_in_any_order() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        const LEN: usize = 7;
+        let mut terms: Vec<(usize, f64)> = Vec::new();
+        for n in 0..6000 {
+            let k = (next() % LEN as u64) as usize;
+            // Mostly terms near 8 (2⁶³ quanta), so that word sums cross i64's range often;
+            // some tiny, some wide, some exactly at the boundary.
+            let u = (next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let x = match n % 9 {
+                0 => u * 1e-12,
+                1 => u * 1e6,
+                2 => {
+                    if u < 0.0 {
+                        -8.0
+                    } else {
+                        8.0
+                    }
+                }
+                _ => u * 14.0,
+            };
+            terms.push((k, x));
+        }
+        let wide_sum = |order: &mut dyn Iterator<Item = &(usize, f64)>| {
+            let mut w = [0i128; LEN];
+            for &(k, x) in order {
+                w[k] = w[k].wrapping_add(to_fixed(x));
+            }
+            w
+        };
+        let expected = wide_sum(&mut terms.iter());
+        assert_eq!(expected, wide_sum(&mut terms.iter().rev()));
+        // One accumulator, forwards.
+        let mut one = CarryWords::default();
+        one.reset(LEN);
+        for &(k, x) in &terms {
+            one.add(k, x);
+        }
+        assert!(one.carries.len() > 50, "the test should cross the 64-bit range often: {}", one.carries.len());
+        one.settle();
+        assert_eq!(std::array::from_fn::<i128, LEN, _>(|k| one.get(k)), expected);
+        // Three accumulators over an interleaved split, backwards, added with `merge` and
+        // with `add_low_words`.
+        let mut parts = vec![CarryWords::default(); 3];
+        for p in &mut parts {
+            p.reset(LEN);
+        }
+        for (n, &(k, x)) in terms.iter().enumerate().rev() {
+            parts[n % 3].add(k, x);
+        }
+        let mut merged = parts[0].clone();
+        merged.merge(&parts[1]);
+        merged.merge(&parts[2]);
+        merged.settle();
+        assert_eq!(std::array::from_fn::<i128, LEN, _>(|k| merged.get(k)), expected);
+        let (first, rest) = parts.split_first_mut().unwrap();
+        let mut carries = Vec::new();
+        for other in rest.iter() {
+            CarryWords::add_low_words(&mut first.low_words_mut()[2..], &other.low_words()[2..], 2, &mut carries);
+            CarryWords::add_low_words(&mut first.low_words_mut()[..2], &other.low_words()[..2], 0, &mut carries);
+            first.extend_carries(other.high_parts().collect::<Vec<_>>());
+        }
+        first.extend_carries(carries);
+        first.settle();
+        assert_eq!(std::array::from_fn::<i128, LEN, _>(|k| first.get(k)), expected);
+        // Adding to a settled accumulator, as reverse sums do, and the ends of i128.
+        let mut wide = expected;
+        for (n, t) in [i128::MAX, 1, i128::MIN, -1, 5 << 100, -(5 << 100), 1 << 63, -(1 << 63)].into_iter().enumerate()
+        {
+            let k = n % LEN;
+            wide[k] = wide[k].wrapping_add(t);
+            first.add_settled(k, t);
+        }
+        first.set_settled(6, -12345);
+        wide[6] = -12345;
+        assert_eq!(std::array::from_fn::<i128, LEN, _>(|k| first.get(k)), wide);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use crate::DomainError;
 use calcine_comm::{Axis, Communicator, Dir};
-use calcine_core::{AtomRecord, Atoms, GhostSync, SimBox, Vec3};
+use calcine_core::{AtomRecord, Atoms, CarryWords, GhostSync, SimBox, Vec3};
 
 /// One halo exchange: the atoms sent in direction `dir` along `axis`, and where the atoms
 /// received from the opposite side were placed.
@@ -349,19 +349,50 @@ impl<C: Communicator> GhostSync for Domain<C> {
             self.send_u64.clear();
             self.send_u64.resize(2 * ghosts.len(), 0);
             for (words, &v) in self.send_u64.chunks_exact_mut(2).zip(ghosts) {
-                words[0] = v as u64;
-                words[1] = (v >> 64) as u64;
+                [words[0], words[1]] = split_wide(v);
             }
             self.comm.shift_u64(swap.axis, swap.dir.opposite(), &self.send_u64, &mut self.recv_u64);
             assert_eq!(self.recv_u64.len(), 2 * width * swap.send.len(), "reverse message of the wrong length");
             for (&i, words) in swap.send.iter().zip(self.recv_u64.chunks_exact(2 * width)) {
                 let owner = &mut per_atom[width * i as usize..width * i as usize + width];
                 for (w, v) in owner.iter_mut().zip(words.chunks_exact(2)) {
-                    *w = w.wrapping_add(((v[1] as u128) << 64 | v[0] as u128) as i128);
+                    *w = w.wrapping_add(join_wide(v));
                 }
             }
         }
     }
+
+    fn reverse_sum_carry(&mut self, words: &mut CarryWords, width: usize) {
+        assert_eq!(words.len(), width * self.plan.n_total);
+        for s in (0..self.plan.swaps.len()).rev() {
+            let swap = &self.plan.swaps[s];
+            // The same messages as `reverse_sum_exact`: each ghost word as two u64 words.
+            let ghosts = width * swap.recv_start..width * (swap.recv_start + swap.recv_len);
+            self.send_u64.clear();
+            self.send_u64.resize(2 * ghosts.len(), 0);
+            for (pair, k) in self.send_u64.chunks_exact_mut(2).zip(ghosts) {
+                [pair[0], pair[1]] = split_wide(words.get(k));
+            }
+            self.comm.shift_u64(swap.axis, swap.dir.opposite(), &self.send_u64, &mut self.recv_u64);
+            assert_eq!(self.recv_u64.len(), 2 * width * swap.send.len(), "reverse message of the wrong length");
+            for (&i, received) in swap.send.iter().zip(self.recv_u64.chunks_exact(2 * width)) {
+                for (c, v) in received.chunks_exact(2).enumerate() {
+                    words.add_settled(width * i as usize + c, join_wide(v));
+                }
+            }
+        }
+    }
+}
+
+/// An i128 as the two u64 words (low, high) it travels as.
+#[inline]
+fn split_wide(v: i128) -> [u64; 2] {
+    [v as u64, (v >> 64) as u64]
+}
+
+#[inline]
+fn join_wide(words: &[u64]) -> i128 {
+    ((words[1] as u128) << 64 | words[0] as u128) as i128
 }
 
 #[cfg(test)]
@@ -450,6 +481,23 @@ mod tests {
             assert_eq!(exact[2 * i], ones[i] as i128);
             assert_eq!(exact[2 * i + 1], -big * ones[i] as i128);
         }
+        // The same with 64-bit words and carries: a word just below 2⁶³ quanta overflows
+        // when its ghosts' units arrive, and a wide one keeps its high part.
+        let mut words = CarryWords::default();
+        words.reset(2 * atoms.n_total());
+        for i in 0..atoms.n_total() {
+            words.add_fixed(2 * i, 1);
+            words.add_fixed(2 * i + 1, -big);
+        }
+        words.add_fixed(0, i64::MAX as i128 - 1);
+        words.settle();
+        domain.reverse_sum_carry(&mut words, 2);
+        for i in 0..n_owned {
+            let base = if i == 0 { i64::MAX as i128 - 1 } else { 0 };
+            assert_eq!(words.get(2 * i), base + ones[i] as i128);
+            assert_eq!(words.get(2 * i + 1), -big * ones[i] as i128);
+        }
+        assert!(ones[0] > 1.0, "atom 0 has ghosts, so its word crosses 2⁶³");
         // Positions move with their owners.
         atoms.positions[0].x += 0.1;
         domain.forward_positions(&mut atoms);

@@ -18,9 +18,10 @@
 //! thread count; it is converted to fixed point (`calcine_core::to_fixed`, quantum 2⁻⁶⁰,
 //! truncation) once per atom. The terms scattered to neighbors j (owned or ghost) arrive
 //! from many rows, on many threads and ranks, so each is converted to fixed point on its
-//! own and added as an integer: every thread scatters into its own array of `i128` (atom
-//! order), the arrays are added as integers, and ghosts are reverse-summed as integers
-//! (`GhostSync::reverse_sum_exact`). Integer addition is associative, so the densities,
+//! own and added as an integer: every thread scatters into its own array of words (atom
+//! order; `calcine_core::CarryWords`, 64 bits per word with the rare carries aside, half
+//! the memory of `i128` words and the same integers), the arrays are added as integers,
+//! and ghosts are reverse-summed as integers (`GhostSync::reverse_sum_carry`). Integer addition is associative, so the densities,
 //! forces and per-atom energies have the same bits on any rank and thread count; they are
 //! rounded to `f64` once, after the reverse sums.
 //!
@@ -33,7 +34,7 @@ use crate::kernel::{
 };
 use crate::table::density_point;
 use crate::{EamTables, Scratch};
-use calcine_core::{from_fixed, to_fixed, GhostSync, Vec3};
+use calcine_core::{from_fixed, CarryWords, GhostSync, Vec3};
 use calcine_potential::{ForceInput, ForceOutput, PotentialError};
 use rayon::prelude::*;
 
@@ -61,7 +62,7 @@ pub(crate) fn compute(
     let n_parts = rayon::current_num_threads().clamp(1, n_owned.div_ceil(CHUNK).max(1));
     let bounds: Vec<usize> = (0..=n_parts).map(|k| k * n_owned / n_parts).collect();
     if scratch.parts.len() < n_parts {
-        scratch.parts.resize_with(n_parts, Vec::new);
+        scratch.parts.resize_with(n_parts, CarryWords::default);
     }
     let offsets = std::mem::take(&mut scratch.offsets);
     let mut parts = std::mem::take(&mut scratch.parts);
@@ -98,8 +99,8 @@ pub(crate) fn compute(
             })
             .reduce(|| None, min_index)
     };
-    let rho = sum_parts(&mut parts[..n_parts], n_total, 1);
-    ghosts.reverse_sum_exact(rho, 1);
+    let rho = sum_parts(&mut parts[..n_parts]);
+    ghosts.reverse_sum_carry(rho, 1);
 
     // Embedding energies and F′ of owned atoms, from densities rounded once.
     scratch.fp.clear();
@@ -111,7 +112,7 @@ pub(crate) fn compute(
             |(c, (fp, embedding))| {
                 for k in 0..fp.len() {
                     let i = c * CHUNK + k;
-                    (embedding[k], fp[k]) = embed(tables, atoms.species[i].index(), from_fixed(rho[i]));
+                    (embedding[k], fp[k]) = embed(tables, atoms.species[i].index(), from_fixed(rho.get(i)));
                 }
             },
         );
@@ -151,7 +152,7 @@ pub(crate) fn compute(
         let single = packed.n_species == 1;
         // Per-atom virials need the pair virials, so they are computed whenever either is.
         let virial = want.virial || want.per_atom_virial;
-        type Pass2<'c> = fn(&Context<'c>, std::ops::Range<usize>, &mut Vec<i128>, &[f64]) -> Sums;
+        type Pass2<'c> = fn(&Context<'c>, std::ops::Range<usize>, &mut CarryWords, &[f64]) -> Sums;
         macro_rules! pick {
             ($($s:literal $v:literal $e:literal $a:literal),*) => {
                 match (single, virial, want.per_atom_energy, want.per_atom_virial) {
@@ -172,22 +173,22 @@ pub(crate) fn compute(
             .map(|(k, buf)| pass2(&ctx, bounds[k]..bounds[k + 1], buf, embedding))
             .reduce(Sums::default, Sums::merge)
     };
-    let words = sum_parts(&mut parts[..n_parts], n_total, width);
-    ghosts.reverse_sum_exact(words, width);
+    let words = sum_parts(&mut parts[..n_parts]);
+    ghosts.reverse_sum_carry(words, width);
+    let word = |k: usize| from_fixed(words.get(k));
     for (i, f) in out.forces[..n_owned].iter_mut().enumerate() {
-        let w = &words[width * i..width * i + 3];
-        *f += Vec3::new(from_fixed(w[0]), from_fixed(w[1]), from_fixed(w[2]));
+        *f += Vec3::new(word(width * i), word(width * i + 1), word(width * i + 2));
     }
     if want.per_atom_energy {
         for (i, e) in out.per_atom_energy[..n_owned].iter_mut().enumerate() {
-            *e += scratch.embedding[i] + from_fixed(words[width * i + 3]);
+            *e += scratch.embedding[i] + word(width * i + 3);
         }
     }
     if want.per_atom_virial {
         let start = layout.virial;
         for (i, v) in out.per_atom_virial[..n_owned].iter_mut().enumerate() {
-            for (c, w) in v.iter_mut().zip(&words[width * i + start..width * i + start + 6]) {
-                *c += from_fixed(*w);
+            for (c, x) in v.iter_mut().enumerate() {
+                *x += word(width * i + start + c);
             }
         }
     }
@@ -247,22 +248,31 @@ fn split_at_bounds<'a, T>(mut slice: &'a mut [T], bounds: &[usize]) -> Vec<&'a m
     pieces
 }
 
-/// Adds the parts' fixed-point arrays into the first one and returns it (`width` words for
-/// each of the `n_total` atoms).
-fn sum_parts(parts: &mut [Vec<i128>], n_total: usize, width: usize) -> &mut [i128] {
+/// Adds the parts' fixed-point words into the first one (in parallel, integer sums) and
+/// returns it, settled.
+fn sum_parts(parts: &mut [CarryWords]) -> &mut CarryWords {
     let (first, rest) = parts.split_first_mut().expect("at least one part");
-    let total = &mut first[..n_total * width];
     if !rest.is_empty() {
-        total.par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
-            let range = c * 4096..c * 4096 + chunk.len();
-            for other in rest.iter() {
-                for (w, o) in chunk.iter_mut().zip(&other[range.clone()]) {
-                    *w = w.wrapping_add(*o);
+        let carries: Vec<Vec<(usize, i64)>> = first
+            .low_words_mut()
+            .par_chunks_mut(4096)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut carries = Vec::new();
+                for other in rest.iter() {
+                    let words = &other.low_words()[c * 4096..c * 4096 + chunk.len()];
+                    CarryWords::add_low_words(chunk, words, c * 4096, &mut carries);
                 }
-            }
-        });
+                carries
+            })
+            .collect();
+        first.extend_carries(carries.into_iter().flatten());
+        for other in rest.iter() {
+            first.extend_carries(other.high_parts().collect::<Vec<_>>());
+        }
     }
-    total
+    first.settle();
+    first
 }
 
 /// What the passes read.
@@ -331,10 +341,9 @@ impl Context<'_> {
         &self,
         range: std::ops::Range<usize>,
         bits: &mut [u64],
-        buf: &mut Vec<i128>,
+        buf: &mut CarryWords,
     ) -> Option<usize> {
-        buf.clear();
-        buf.resize(self.n_total, 0);
+        buf.reset(self.n_total);
         let packed = self.packed;
         let g = self.grid;
         let mut near = [(0u32, 0.0f64); BLOCK];
@@ -378,15 +387,14 @@ impl Context<'_> {
                         rho += v[0];
                         v[1]
                     };
-                    let a = self.atom_of(j);
-                    buf[a] = buf[a].wrapping_add(to_fixed(to_j));
+                    buf.add(self.atom_of(j), to_j);
                 }
             }
             if suspect || !rho.is_finite() {
                 bad.get_or_insert(i);
                 continue;
             }
-            buf[i] = buf[i].wrapping_add(to_fixed(rho));
+            buf.add(i, rho);
         }
         bad
     }
@@ -397,13 +405,12 @@ impl Context<'_> {
     fn forces<const SINGLE: bool, const VIRIAL: bool, const ENERGY: bool, const ATOM_VIRIAL: bool>(
         &self,
         range: std::ops::Range<usize>,
-        buf: &mut Vec<i128>,
+        buf: &mut CarryWords,
         embedding: &[f64],
     ) -> Sums {
         const { assert!(VIRIAL || !ATOM_VIRIAL) };
         let Layout { width, virial: vstart } = Layout::new(ENERGY, ATOM_VIRIAL);
-        buf.clear();
-        buf.resize(self.n_total * width, 0);
+        buf.reset(self.n_total * width);
         let packed = self.packed;
         let g = self.grid;
         let mut sums = Sums::default();
@@ -459,12 +466,12 @@ impl Context<'_> {
                     f_z += fz;
                     phi_sum += phi;
                     // The neighbor's share: −f, and half the pair energy.
-                    let b = &mut buf[width * e.atom..width * e.atom + width];
-                    b[0] = b[0].wrapping_sub(to_fixed(f[0]));
-                    b[1] = b[1].wrapping_sub(to_fixed(f[1]));
-                    b[2] = b[2].wrapping_sub(to_fixed(fz));
+                    let b = width * e.atom;
+                    buf.add(b, -f[0]);
+                    buf.add(b + 1, -f[1]);
+                    buf.add(b + 2, -fz);
                     if ENERGY {
-                        b[3] = b[3].wrapping_add(to_fixed(0.5 * phi));
+                        buf.add(b + 3, 0.5 * phi);
                     }
                     if VIRIAL {
                         for k in 0..3 {
@@ -472,9 +479,8 @@ impl Context<'_> {
                             w[k] = add2(w[k], v);
                             if ATOM_VIRIAL {
                                 // The neighbor's half of the pair's virial.
-                                let c = &mut b[vstart + 2 * k..vstart + 2 * k + 2];
-                                c[0] = c[0].wrapping_add(to_fixed(0.5 * v[0]));
-                                c[1] = c[1].wrapping_add(to_fixed(0.5 * v[1]));
+                                buf.add(b + vstart + 2 * k, 0.5 * v[0]);
+                                buf.add(b + vstart + 2 * k + 1, 0.5 * v[1]);
                             }
                         }
                     }
@@ -483,12 +489,12 @@ impl Context<'_> {
             if !(f_xy[0].is_finite() && f_xy[1].is_finite() && f_z.is_finite()) {
                 sums.bad.get_or_insert(i);
             }
-            let b = &mut buf[width * i..width * i + width];
-            b[0] = b[0].wrapping_add(to_fixed(f_xy[0]));
-            b[1] = b[1].wrapping_add(to_fixed(f_xy[1]));
-            b[2] = b[2].wrapping_add(to_fixed(f_z));
+            let b = width * i;
+            buf.add(b, f_xy[0]);
+            buf.add(b + 1, f_xy[1]);
+            buf.add(b + 2, f_z);
             if ENERGY {
-                b[3] = b[3].wrapping_add(to_fixed(0.5 * phi_sum));
+                buf.add(b + 3, 0.5 * phi_sum);
             }
             sums.energy.add(embedding[i] + phi_sum);
             if VIRIAL {
@@ -496,7 +502,7 @@ impl Context<'_> {
                     sums.virial[c].add(v);
                     if ATOM_VIRIAL {
                         // The atom's half of its row's pairs.
-                        b[vstart + c] = b[vstart + c].wrapping_add(to_fixed(0.5 * v));
+                        buf.add(b + vstart + c, 0.5 * v);
                     }
                 }
             }

@@ -153,8 +153,8 @@ struct Scratch {
     /// Pass 1's inside-the-cutoff bits per row entry, and where each row's words start.
     inside: Vec<u64>,
     word_start: Vec<u32>,
-    /// The half-list kernel's fixed-point scatter arrays, one per thread (atom order).
-    parts: Vec<Vec<i128>>,
+    /// The half-list kernel's fixed-point scatter words, one array per thread (atom order).
+    parts: Vec<calcine_core::CarryWords>,
 }
 
 impl Eam {
