@@ -42,9 +42,10 @@ pub enum NeighborKind {
 ///
 /// Rows are stored in one of two forms. The *packed* form, used whenever the atoms fit a
 /// dense cell grid, keeps the cell grid of the build (each cell's first slot, and which
-/// atom sits in each slot) and stores a row as one byte per stencil run (how many of the
-/// run's atoms are neighbors) followed by one byte per neighbor (its slot within its run):
-/// about a third of the memory of 32-bit indices, which is what lets a million-atom run
+/// atom sits in each slot) and stores a row as the count of each stencil run (how many of
+/// the run's atoms are neighbors: four bits, two runs to a byte, or a byte each once some
+/// run has held more than 15) followed by one byte per neighbor (its slot within its run):
+/// about a quarter of the memory of 32-bit indices, which is what lets a million-atom run
 /// fit in LAMMPS's memory per atom. The *plain* form (compressed rows of 32-bit atom
 /// indices) is the fallback for sparse systems and for runs of more than 255 atoms.
 /// Both forms give the same rows in the same (canonical) order.
@@ -75,6 +76,38 @@ struct Packed {
     slot_atom: Vec<u32>,
     /// Cell-index offset of the first cell of each stencil run, relative to the home cell.
     run_offset: Vec<isize>,
+    /// A row's counts are a byte per run (set, for this and later builds, once a run has
+    /// held more than 15 neighbors); otherwise four bits per run, the even run's in the
+    /// low half of a byte.
+    byte_counts: bool,
+}
+
+impl Packed {
+    /// Bytes of a row's counts.
+    #[inline]
+    fn counts_len(&self) -> usize {
+        counts_len(self.run_offset.len(), self.byte_counts)
+    }
+
+    /// The count of run `run` in the counts starting at `bytes[at]`.
+    #[inline]
+    fn count(&self, at: usize, run: usize) -> u8 {
+        if self.byte_counts {
+            self.bytes[at + run]
+        } else {
+            self.bytes[at + run / 2] >> (4 * (run % 2)) & 15
+        }
+    }
+}
+
+/// Bytes of a packed row's counts for `n_runs` stencil runs.
+#[inline]
+fn counts_len(n_runs: usize, byte_counts: bool) -> usize {
+    if byte_counts {
+        n_runs
+    } else {
+        n_runs.div_ceil(2)
+    }
 }
 
 /// The neighbors of one owned atom (atom indices, canonical order); see [`NeighborList::neighbors`].
@@ -104,7 +137,7 @@ impl Iterator for Neighbors<'_> {
                 if *run == p.run_offset.len() {
                     return None;
                 }
-                *left = p.bytes[*counts + *run];
+                *left = p.count(*counts, *run);
                 if *left > 0 {
                     *base = p.cell_start[(*home + p.run_offset[*run]) as usize];
                 }
@@ -158,7 +191,7 @@ impl NeighborList {
     /// Number of stored (i, j) entries.
     pub fn n_entries(&self) -> usize {
         match &self.packed {
-            Some(p) => p.bytes.len() - RUN_SLACK - p.run_offset.len() * (p.row_start.len() - 1),
+            Some(p) => p.bytes.len() - RUN_SLACK - p.counts_len() * (p.row_start.len() - 1),
             None => self.neighbors.len(),
         }
     }
@@ -185,7 +218,7 @@ impl NeighborList {
                 p,
                 home: p.home[atom_idx] as isize,
                 counts: p.row_start[atom_idx] as usize,
-                pos: p.row_start[atom_idx] as usize + p.run_offset.len(),
+                pos: p.row_start[atom_idx] as usize + p.counts_len(),
                 run: 0,
                 left: 0,
                 base: 0,
@@ -201,7 +234,7 @@ impl NeighborList {
     #[inline]
     pub fn row_len(&self, atom_idx: usize) -> usize {
         match &self.packed {
-            Some(p) => (p.row_start[atom_idx + 1] - p.row_start[atom_idx]) as usize - p.run_offset.len(),
+            Some(p) => (p.row_start[atom_idx + 1] - p.row_start[atom_idx]) as usize - p.counts_len(),
             None => (self.offsets[atom_idx + 1] - self.offsets[atom_idx]) as usize,
         }
     }
@@ -223,30 +256,8 @@ impl NeighborList {
     #[inline]
     pub fn row_slots<'b>(&'b self, atom_idx: usize, buf: &'b mut Vec<u32>) -> &'b [u32] {
         match &self.packed {
-            Some(p) => {
-                let home = p.home[atom_idx] as isize;
-                let row_start = p.row_start[atom_idx] as usize;
-                let n_runs = p.run_offset.len();
-                let counts = &p.bytes[row_start..row_start + n_runs];
-                let slots = &p.bytes[row_start + n_runs..];
-                let n = p.row_start[atom_idx + 1] as usize - row_start - n_runs;
-                if buf.len() < n + RUN_SLACK {
-                    buf.resize(n + RUN_SLACK, 0);
-                }
-                let mut k = 0;
-                for (&count, &offset) in counts.iter().zip(&p.run_offset) {
-                    let count = count as usize;
-                    let base = p.cell_start[(home + offset) as usize];
-                    let src: &[u8; RUN_SLACK] = slots[k..k + RUN_SLACK].try_into().expect("slack");
-                    let dst: &mut [u32; RUN_SLACK] = (&mut buf[k..k + RUN_SLACK]).try_into().expect("slack");
-                    *dst = src.map(|o| base + o as u32);
-                    for t in RUN_SLACK..count {
-                        buf[k + t] = base + slots[k + t] as u32;
-                    }
-                    k += count;
-                }
-                &buf[..n]
-            }
+            Some(p) if p.byte_counts => decode_row::<false>(p, atom_idx, buf),
+            Some(p) => decode_row::<true>(p, atom_idx, buf),
             None => &self.neighbors[self.offsets[atom_idx] as usize..self.offsets[atom_idx + 1] as usize],
         }
     }
@@ -306,11 +317,17 @@ impl NeighborList {
         };
         if let (Some(bins), true) = (&bins, try_packed) {
             let mut packed = self.packed.take().unwrap_or_default();
-            if build_packed(atoms, bins, &runs, radius, self.kind, &mut packed) {
-                self.packed = Some(packed);
-                self.offsets = vec![0];
-                self.neighbors = Vec::new();
-                return Ok(());
+            loop {
+                match build_packed(atoms, bins, &runs, radius, self.kind, &mut packed) {
+                    PackedBuild::Done => {
+                        self.packed = Some(packed);
+                        self.offsets = vec![0];
+                        self.neighbors = Vec::new();
+                        return Ok(());
+                    }
+                    PackedBuild::CountsNeedBytes => packed.byte_counts = true,
+                    PackedBuild::RunTooCrowded => break,
+                }
             }
         }
         self.packed = None;
@@ -385,9 +402,51 @@ impl NeighborList {
     }
 }
 
+/// A packed row's slots (see [`NeighborList::row_slots`]); `NIBBLES`: counts in four bits.
+#[inline(always)]
+fn decode_row<'b, const NIBBLES: bool>(p: &Packed, atom_idx: usize, buf: &'b mut Vec<u32>) -> &'b [u32] {
+    let home = p.home[atom_idx] as isize;
+    let row_start = p.row_start[atom_idx] as usize;
+    let n_runs = p.run_offset.len();
+    let counts_len = counts_len(n_runs, !NIBBLES);
+    let counts = &p.bytes[row_start..row_start + counts_len];
+    let slots = &p.bytes[row_start + counts_len..];
+    let n = p.row_start[atom_idx + 1] as usize - row_start - counts_len;
+    if buf.len() < n + RUN_SLACK {
+        buf.resize(n + RUN_SLACK, 0);
+    }
+    let mut k = 0;
+    for (r, &offset) in p.run_offset.iter().enumerate() {
+        let count = if NIBBLES { (counts[r / 2] >> (4 * (r % 2)) & 15) as usize } else { counts[r] as usize };
+        let base = p.cell_start[(home + offset) as usize];
+        let src: &[u8; RUN_SLACK] = slots[k..k + RUN_SLACK].try_into().expect("slack");
+        let dst: &mut [u32; RUN_SLACK] = (&mut buf[k..k + RUN_SLACK]).try_into().expect("slack");
+        *dst = src.map(|o| base + o as u32);
+        // Only byte counts exceed the 16 entries written above.
+        if !NIBBLES {
+            for t in RUN_SLACK..count {
+                buf[k + t] = base + slots[k + t] as u32;
+            }
+        }
+        k += count;
+    }
+    &buf[..n]
+}
+
+/// How a packed build ended.
+enum PackedBuild {
+    Done,
+    /// A stencil run holds more than 255 atoms: rows must be plain.
+    RunTooCrowded,
+    /// A run has more than 15 neighbors and the counts were four bits: build again with a
+    /// byte per count.
+    CountsNeedBytes,
+}
+
 /// Builds the packed rows (see [`NeighborList`]) over `bins`, a grid padded by the stencil's
-/// reach. Returns false, leaving `packed` unspecified, if some stencil run holds more than
-/// 255 atoms (a byte cannot address it); the caller then builds plain rows.
+/// reach, with the count width `packed.byte_counts` says. Leaves `packed` unspecified if
+/// some stencil run holds more than 255 atoms (a byte cannot address it; the caller then
+/// builds plain rows) or some count does not fit four bits (the caller builds again).
 fn build_packed(
     atoms: &Atoms,
     bins: &Bins,
@@ -395,7 +454,7 @@ fn build_packed(
     radius: f64,
     kind: NeighborKind,
     packed: &mut Packed,
-) -> bool {
+) -> PackedBuild {
     let n_owned = atoms.n_owned();
     let ids = &atoms.ids[..];
     let [n0, n1, _] = bins.n.map(|n| n as isize);
@@ -417,13 +476,14 @@ fn build_packed(
     let mut acc = 0u32;
     for first in (0..n_owned).step_by(block) {
         let end = (first + block).min(n_owned);
-        let chunks: Vec<Option<(Vec<u32>, Vec<u8>)>> = (first..end)
+        let chunks: Vec<Option<(Vec<u32>, Vec<u8>, u8)>> = (first..end)
             .into_par_iter()
             .step_by(CHUNK)
             .map(|chunk_start| {
                 let chunk_end = (chunk_start + CHUNK).min(end);
                 let mut lens = Vec::with_capacity(chunk_end - chunk_start);
                 let mut out: Vec<u8> = Vec::with_capacity((chunk_end - chunk_start) * (run_len.len() + 96));
+                let mut most = 0u8;
                 for i in chunk_start..chunk_end {
                     let before = out.len();
                     let xi = positions[i];
@@ -446,20 +506,38 @@ fn build_packed(
                         let values = Values::Positions((scan_lo - lo) as u32);
                         let first = out.len();
                         filter(bins.span(scan_lo, hi), &centre, radius_sq, kind, values, &mut out);
-                        out[before + r] = (out.len() - first) as u8;
+                        let count = (out.len() - first) as u8;
+                        out[before + r] = count;
+                        most = most.max(count);
                     }
                     lens.push((out.len() - before) as u32);
                 }
-                Some((lens, out))
+                Some((lens, out, most))
             })
             .collect();
         for chunk in chunks {
-            let Some((lens, bytes)) = chunk else { return false };
+            let Some((lens, bytes, most)) = chunk else { return PackedBuild::RunTooCrowded };
+            if !packed.byte_counts && most > 15 {
+                return PackedBuild::CountsNeedBytes;
+            }
+            // The chunk's rows have a byte per count; with four-bit counts each row's
+            // counts are folded in pairs on the way in.
+            let n_runs = run_offset.len();
+            let fold = n_runs - counts_len(n_runs, packed.byte_counts);
+            let mut at = 0;
             for len in lens {
-                acc = acc.checked_add(len).expect("neighbor list larger than 2^32 bytes on one rank");
+                let row = &bytes[at..at + len as usize];
+                at += len as usize;
+                if packed.byte_counts {
+                    packed.bytes.extend_from_slice(row);
+                } else {
+                    let (counts, slots) = row.split_at(n_runs);
+                    packed.bytes.extend(counts.chunks(2).map(|c| c[0] | c.get(1).map_or(0, |h| h << 4)));
+                    packed.bytes.extend_from_slice(slots);
+                }
+                acc = acc.checked_add(len - fold as u32).expect("neighbor list larger than 2^32 bytes on one rank");
                 packed.row_start.push(acc);
             }
-            packed.bytes.extend_from_slice(&bytes);
         }
     }
     packed.bytes.extend_from_slice(&[0; RUN_SLACK]);
@@ -468,7 +546,7 @@ fn build_packed(
     packed.slot_atom.clear();
     packed.slot_atom.extend_from_slice(&bins.atoms);
     packed.run_offset = run_offset;
-    true
+    PackedBuild::Done
 }
 
 /// Cells in a hash map, for points so spread out that a dense grid would not fit.
@@ -937,6 +1015,7 @@ mod tests {
             packed.build(atoms).unwrap();
             plain.build(atoms).unwrap();
             assert!(packed.is_packed() && !plain.is_packed());
+            assert!(!packed.packed.as_ref().unwrap().byte_counts, "these runs fit four-bit counts");
             assert_eq!(packed.n_entries(), plain.n_entries());
             if std::ptr::eq(atoms, &wide) {
                 assert!(packed.memory_bytes() < plain.memory_bytes());
@@ -955,6 +1034,25 @@ mod tests {
                 (0..atoms.n_owned()).any(|i| plain.neighbors(i).any(|j| atoms.ids[j as usize] == atoms.ids[i]));
             assert_eq!(self_images, std::ptr::eq(atoms, &thin), "rows with images of their own atom");
         }
+        // Runs with more than 15 neighbors: counts of a byte each, the same rows.
+        let dense = random_atoms(1500, 6.0, 7);
+        let mut packed = NeighborList::new(NeighborKind::Full, 2.0, 0.4);
+        let mut plain = NeighborList::new(NeighborKind::Full, 2.0, 0.4);
+        packed.set_storage(ListStorage::Packed);
+        plain.set_storage(ListStorage::Plain);
+        packed.build(&dense).unwrap();
+        plain.build(&dense).unwrap();
+        assert!(packed.packed.as_ref().unwrap().byte_counts, "a dense system needs byte counts");
+        let slots = packed.slot_atoms().unwrap();
+        let mut a = Vec::new();
+        for i in 0..dense.n_owned() {
+            let want: Vec<u32> = plain.neighbors(i).collect();
+            assert_eq!(packed.neighbors(i).collect::<Vec<_>>(), want, "row {i}");
+            assert_eq!(packed.row_len(i), want.len());
+            let decoded: Vec<u32> = packed.row_slots(i, &mut a).iter().map(|&s| slots[s as usize]).collect();
+            assert_eq!(decoded, want);
+        }
+        assert_eq!(packed.n_entries(), plain.n_entries());
         // 300 atoms in one small cube: a stencil run holds more than 255 of them.
         let crowded = random_atoms(300, 0.5, 6);
         let mut list = NeighborList::new(NeighborKind::Full, 2.0, 0.4);
