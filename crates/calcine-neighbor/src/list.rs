@@ -433,6 +433,10 @@ fn decode_row<'b, const NIBBLES: bool>(p: &Packed, atom_idx: usize, buf: &'b mut
     &buf[..n]
 }
 
+/// A chunk's rows from a packed build: their lengths, their bytes (a byte per count), the
+/// largest count.
+type ChunkRows = (Vec<u32>, Vec<u8>, u8);
+
 /// How a packed build ended.
 enum PackedBuild {
     Done,
@@ -476,7 +480,7 @@ fn build_packed(
     let mut acc = 0u32;
     for first in (0..n_owned).step_by(block) {
         let end = (first + block).min(n_owned);
-        let chunks: Vec<Option<(Vec<u32>, Vec<u8>, u8)>> = (first..end)
+        let chunks: Vec<Option<ChunkRows>> = (first..end)
             .into_par_iter()
             .step_by(CHUNK)
             .map(|chunk_start| {
