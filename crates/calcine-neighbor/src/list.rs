@@ -409,26 +409,46 @@ fn decode_row<'b, const NIBBLES: bool>(p: &Packed, atom_idx: usize, buf: &'b mut
     let row_start = p.row_start[atom_idx] as usize;
     let n_runs = p.run_offset.len();
     let counts_len = counts_len(n_runs, !NIBBLES);
-    let counts = &p.bytes[row_start..row_start + counts_len];
-    let slots = &p.bytes[row_start + counts_len..];
     let n = p.row_start[atom_idx + 1] as usize - row_start - counts_len;
     if buf.len() < n + RUN_SLACK {
         buf.resize(n + RUN_SLACK, 0);
     }
+    let counts = &p.bytes[row_start..row_start + counts_len];
+    // The row's slots and their slack, and as much of `buf`: a run writes at k ≤ n (k is
+    // clamped, so that the compiler sees it; the counts sum to n), so neither access
+    // needs a check of its own.
+    let slots = &p.bytes[row_start + counts_len..row_start + counts_len + n + RUN_SLACK];
+    let out = &mut buf[..n + RUN_SLACK];
     let mut k = 0;
-    for (r, &offset) in p.run_offset.iter().enumerate() {
-        let count = if NIBBLES { (counts[r / 2] >> (4 * (r % 2)) & 15) as usize } else { counts[r] as usize };
+    let mut run = |k: &mut usize, offset: isize, count: usize| {
+        let at = (*k).min(n);
         let base = p.cell_start[(home + offset) as usize];
-        let src: &[u8; RUN_SLACK] = slots[k..k + RUN_SLACK].try_into().expect("slack");
-        let dst: &mut [u32; RUN_SLACK] = (&mut buf[k..k + RUN_SLACK]).try_into().expect("slack");
+        let src: &[u8; RUN_SLACK] = slots[at..at + RUN_SLACK].try_into().expect("slack");
+        let dst: &mut [u32; RUN_SLACK] = (&mut out[at..at + RUN_SLACK]).try_into().expect("slack");
         *dst = src.map(|o| base + o as u32);
         // Only byte counts exceed the 16 entries written above.
         if !NIBBLES {
             for t in RUN_SLACK..count {
-                buf[k + t] = base + slots[k + t] as u32;
+                out[at + t] = base + slots[at + t] as u32;
             }
         }
-        k += count;
+        *k = at + count;
+    };
+    if NIBBLES {
+        // Two runs per count byte, the even run in the low half.
+        let pairs = p.run_offset.chunks_exact(2);
+        let last = pairs.remainder().first().copied();
+        for (&c, pair) in counts.iter().zip(pairs) {
+            run(&mut k, pair[0], (c & 15) as usize);
+            run(&mut k, pair[1], (c >> 4) as usize);
+        }
+        if let Some(offset) = last {
+            run(&mut k, offset, (counts[counts_len - 1] & 15) as usize);
+        }
+    } else {
+        for (&c, &offset) in counts.iter().zip(&p.run_offset) {
+            run(&mut k, offset, c as usize);
+        }
     }
     &buf[..n]
 }
