@@ -24,20 +24,36 @@ const SCALE: f64 = (1u64 << 60) as f64;
 #[inline(always)]
 pub fn to_fixed(x: f64) -> i128 {
     let scaled = x * SCALE;
-    // Below 2⁶³ the hardware's 64-bit conversion truncates exactly as the (slow, software)
-    // 128-bit one does. A plain `as i64` would add the saturation and NaN checks of Rust's
-    // casts (six instructions) although the test here already excludes both; in the EAM
-    // half-list kernel, which converts every term scattered to a neighbor, they cost about
-    // a tenth of an MD step (docs/performance.md).
-    if scaled.abs() < 9.2e18 {
-        // SAFETY: `scaled` is finite (a NaN or an infinity fails the test above) and its
-        // truncation lies within i64's range (|scaled| < 9.2e18 < 2⁶³), which is what
-        // `to_int_unchecked` requires.
+    match narrow_fixed(scaled) {
+        Some(narrow) => narrow as i128,
+        None => scaled as i128,
+    }
+}
+
+/// `scaled` truncated to an integer when that lies within i64's range (|scaled| < 2⁶³):
+/// below 2⁶³ the hardware's 64-bit conversion truncates exactly as the (slow, software)
+/// 128-bit one does. A plain `as i64` would add the saturation and NaN checks of Rust's
+/// casts (six instructions); in the EAM half-list kernel, which converts every term
+/// scattered to a neighbor, they cost about a tenth of an MD step (docs/performance.md).
+/// On x86-64 the conversion's own out-of-range answer (i64::MIN, also for NaN) is the
+/// test, one comparison; −2⁶³ itself then takes the wide path, which gives the same value.
+#[inline(always)]
+fn narrow_fixed(scaled: f64) -> Option<i64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of x86-64.
         #[allow(unsafe_code)]
-        let narrow: i64 = unsafe { scaled.to_int_unchecked() };
-        narrow as i128
+        let t = unsafe { std::arch::x86_64::_mm_cvttsd_si64(std::arch::x86_64::_mm_set_sd(scaled)) };
+        (t != i64::MIN).then_some(t)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    if scaled.abs() < 9.2e18 {
+        // SAFETY: `scaled` is finite (a NaN or an infinity fails the test) and its
+        // truncation lies within i64's range, which is what `to_int_unchecked` requires.
+        #[allow(unsafe_code)]
+        Some(unsafe { scaled.to_int_unchecked() })
     } else {
-        scaled as i128
+        None
     }
 }
 
@@ -234,18 +250,15 @@ impl CarryWords {
     /// A non-finite `x` must be caught by the caller, as for [`to_fixed`].
     #[inline(always)]
     pub fn add(&mut self, k: usize, x: f64) {
-        let scaled = x * SCALE;
-        if scaled.abs() < 9.2e18 {
-            // SAFETY: as in `to_fixed`: finite and within i64's range.
-            #[allow(unsafe_code)]
-            let t: i64 = unsafe { scaled.to_int_unchecked() };
-            let (sum, overflow) = self.low[k].overflowing_add(t);
-            self.low[k] = sum;
-            if overflow {
-                self.carry(k, t.signum());
+        match narrow_fixed(x * SCALE) {
+            Some(t) => {
+                let (sum, overflow) = self.low[k].overflowing_add(t);
+                self.low[k] = sum;
+                if overflow {
+                    self.carry(k, t.signum());
+                }
             }
-        } else {
-            self.add_fixed(k, to_fixed(x));
+            None => self.add_fixed(k, to_fixed(x)),
         }
     }
 
@@ -565,6 +578,34 @@ mod tests {
         first.set_settled(6, -12345);
         wide[6] = -12345;
         assert_eq!(std::array::from_fn::<i128, LEN, _>(|k| first.get(k)), wide);
+    }
+
+    /// The fast conversion is the plain cast `(x·2⁶⁰) as i128` everywhere: around ±8 (the
+    /// end of the 64-bit path), at tiny and huge values, and for NaN and infinities.
+    #[test]
+    fn to_fixed_is_the_wide_cast() {
+        let mut values = vec![0.0, -0.0, 1e-300, 1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::MAX, 1e30];
+        for edge in [8.0f64, 4.0, 16.0] {
+            let mut x = edge;
+            let mut y = edge;
+            for _ in 0..4 {
+                x = f64::from_bits(x.to_bits() + 1);
+                y = f64::from_bits(y.to_bits() - 1);
+                values.extend([x, y]);
+            }
+            values.push(edge);
+        }
+        for x in values.clone() {
+            values.push(-x);
+        }
+        for x in values {
+            assert_eq!(to_fixed(x), (x * SCALE) as i128, "{x:e}");
+            let mut words = CarryWords::default();
+            words.reset(1);
+            words.add(0, x);
+            words.settle();
+            assert_eq!(words.get(0), (x * SCALE) as i128, "{x:e}");
+        }
     }
 
     #[test]
