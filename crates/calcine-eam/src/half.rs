@@ -30,7 +30,8 @@
 //! reused by pass 2.
 
 use crate::kernel::{
-    add2, diagnose, fill_sites, fill_word_starts, horner2, min_index, mul2, Grid, PackedTables, Sums, BLOCK, CHUNK,
+    add2, diagnose, fill_sites, fill_word_starts, horner2, min_index, mul2, Grid, PackedTables, Site, Sums, BLOCK,
+    CHUNK,
 };
 use crate::table::density_point;
 use crate::{EamTables, Scratch};
@@ -275,6 +276,98 @@ fn sum_parts(parts: &mut [CarryWords]) -> &mut CarryWords {
     first
 }
 
+/// Pass 1's entries to evaluate in one block of a row: those inside the cutoff, and those
+/// at a NaN distance (flagged by the caller; they poison ρ), in row order with their
+/// squared distances. Eight entries of slack for whole-register stores.
+struct Selected {
+    j: [u32; BLOCK + 8],
+    rsq: [f64; BLOCK + 8],
+}
+
+impl Default for Selected {
+    fn default() -> Self {
+        Self { j: [0; BLOCK + 8], rsq: [0.0; BLOCK + 8] }
+    }
+}
+
+impl Selected {
+    /// Selects the entries of `block` (at most [`BLOCK`]) to evaluate for an atom at `xi`:
+    /// returns the inside-the-cutoff bits (entry t in bit t) and how many were selected.
+    /// r² = (dx² + dy²) + dz², as the other passes compute it.
+    #[inline(always)]
+    fn select(&mut self, block: &[u32], sites: &[Site], xi: [f64; 3], cutoff_sq: f64) -> (u64, usize) {
+        let mut n = 0;
+        let mut word = 0u64;
+        let mut t = 0;
+        #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
+        while t + 4 <= block.len() {
+            let four: &[u32; 4] = block[t..t + 4].try_into().expect("four entries");
+            let sites = four.map(|j| &sites[j as usize]);
+            // SAFETY: the target has AVX-512 F and VL (compile-time features); the sites
+            // are references, `n + 4 ≤ BLOCK + 8` (n ≤ t < BLOCK).
+            #[allow(unsafe_code)]
+            let (keep, near) = unsafe { avx512::select4(self, n, four, sites, xi, cutoff_sq) };
+            word |= u64::from(keep) << t;
+            n += near.count_ones() as usize;
+            t += 4;
+        }
+        for (k, &j) in block.iter().enumerate().skip(t) {
+            let xj = &sites[j as usize].0;
+            let (dx, dy, dz) = (xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]);
+            let rsq = dx * dx + dy * dy + dz * dz;
+            self.j[n] = j;
+            self.rsq[n] = rsq;
+            let keep = rsq < cutoff_sq;
+            word |= (keep as u64) << k;
+            n += (keep | rsq.is_nan()) as usize;
+        }
+        (word, n)
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
+#[allow(unsafe_code)]
+mod avx512 {
+    use super::{Selected, Site};
+    use std::arch::x86_64::*;
+
+    /// [`Selected::select`] for four entries at once: their sites transposed into x, y and z
+    /// registers, r² with the scalar operations in their order, and the selected entries
+    /// compressed in registers and stored at `n`. Returns the inside bits and the selected
+    /// bits (inside, or NaN) of the four.
+    ///
+    /// # Safety
+    /// The processor must have AVX-512 F and VL, and `n + 4 ≤ BLOCK + 8`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl")]
+    pub(super) unsafe fn select4(
+        near: &mut Selected,
+        n: usize,
+        j: &[u32; 4],
+        sites: [&Site; 4],
+        xi: [f64; 3],
+        cutoff_sq: f64,
+    ) -> (u8, u8) {
+        let [a, b, c, d] = sites.map(|s| _mm256_load_pd(s.0.as_ptr()));
+        // (x, y, z, F′) of four sites → x, y and z of the four.
+        let (ab_lo, ab_hi) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+        let (cd_lo, cd_hi) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
+        let x = _mm256_permute2f128_pd::<0x20>(ab_lo, cd_lo);
+        let z = _mm256_permute2f128_pd::<0x31>(ab_lo, cd_lo);
+        let y = _mm256_permute2f128_pd::<0x20>(ab_hi, cd_hi);
+        let dx = _mm256_sub_pd(_mm256_set1_pd(xi[0]), x);
+        let dy = _mm256_sub_pd(_mm256_set1_pd(xi[1]), y);
+        let dz = _mm256_sub_pd(_mm256_set1_pd(xi[2]), z);
+        let rsq = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy)), _mm256_mul_pd(dz, dz));
+        let keep = _mm256_cmp_pd_mask::<_CMP_LT_OQ>(rsq, _mm256_set1_pd(cutoff_sq));
+        let selected = keep | _mm256_cmp_pd_mask::<_CMP_UNORD_Q>(rsq, rsq);
+        let ids = _mm_loadu_si128(j.as_ptr() as *const __m128i);
+        _mm256_storeu_pd(near.rsq.as_mut_ptr().add(n), _mm256_maskz_compress_pd(selected, rsq));
+        _mm_storeu_si128(near.j.as_mut_ptr().add(n) as *mut __m128i, _mm_maskz_compress_epi32(selected, ids));
+        (keep, selected)
+    }
+}
+
 /// What the passes read.
 #[derive(Clone, Copy)]
 struct Context<'a> {
@@ -346,7 +439,7 @@ impl Context<'_> {
         buf.reset(self.n_total);
         let packed = self.packed;
         let g = self.grid;
-        let mut near = [(0u32, 0.0f64); BLOCK];
+        let mut near = Selected::default();
         let mut row_buf = Vec::new();
         let base = self.word_start[range.start] as usize;
         let mut bad = None;
@@ -358,21 +451,9 @@ impl Context<'_> {
             let mut rho = 0.0;
             let mut suspect = false;
             for (block, word) in row.chunks(BLOCK).zip(words.iter_mut()) {
-                // Keep the entries inside the cutoff without a branch; a NaN distance is
-                // kept, flagged below and poisons ρ.
-                let mut n = 0;
-                let mut w = 0u64;
-                for (t, &j) in block.iter().enumerate() {
-                    let xj = &self.sites[j as usize].0;
-                    let (dx, dy, dz) = (xi[0] - xj[0], xi[1] - xj[1], xi[2] - xj[2]);
-                    let rsq = dx * dx + dy * dy + dz * dz;
-                    near[n] = (j, rsq);
-                    let keep = rsq < g.cutoff_sq;
-                    w |= (keep as u64) << t;
-                    n += (keep | rsq.is_nan()) as usize;
-                }
-                *word = w;
-                for &(j, rsq) in &near[..n] {
+                let n;
+                (*word, n) = near.select(block, self.sites, [xi.x, xi.y, xi.z], g.cutoff_sq);
+                for (&j, &rsq) in near.j[..n].iter().zip(&near.rsq[..n]) {
                     suspect |= rsq.is_nan() | (rsq < g.min_distance_sq);
                     let (m, p) = g.point(rsq.sqrt());
                     let to_j = if SINGLE {
