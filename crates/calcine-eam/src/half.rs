@@ -298,6 +298,11 @@ impl Selected {
     fn select(&mut self, block: &[u32], sites: &[Site], xi: [f64; 3], cutoff_sq: f64) -> (u64, usize) {
         let mut n = 0;
         let mut word = 0u64;
+        // Entries before `t` are done (four at a time where AVX-512 is there).
+        #[cfg_attr(
+            not(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl")),
+            allow(unused_mut)
+        )]
         let mut t = 0;
         #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
         while t + 4 <= block.len() {
