@@ -565,6 +565,9 @@ fn build_packed(
         }
     }
     packed.bytes.extend_from_slice(&[0; RUN_SLACK]);
+    // The rows grew by doubling; what is left past them was never touched (not resident),
+    // but the memory report counts capacity. Large blocks shrink in place (mremap).
+    packed.bytes.shrink_to_fit();
     packed.cell_start.clear();
     packed.cell_start.extend_from_slice(&bins.start);
     packed.slot_atom.clear();
