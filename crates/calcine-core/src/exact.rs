@@ -35,25 +35,33 @@ pub fn to_fixed(x: f64) -> i128 {
 /// 128-bit one does. A plain `as i64` would add the saturation and NaN checks of Rust's
 /// casts (six instructions); in the EAM half-list kernel, which converts every term
 /// scattered to a neighbor, they cost about a tenth of an MD step (docs/performance.md).
-/// On x86-64 the conversion's own out-of-range answer (i64::MIN, also for NaN) is the
-/// test, one comparison; −2⁶³ itself then takes the wide path, which gives the same value.
+/// The conversion's own out-of-range answer is the test, one comparison; −2⁶³ itself then
+/// takes the wide path, which gives the same value.
 #[inline(always)]
 fn narrow_fixed(scaled: f64) -> Option<i64> {
+    let t = truncate_i64(scaled);
+    (t != i64::MIN).then_some(t)
+}
+
+/// x truncated towards zero when −2⁶³ ≤ x < 2⁶³ (what `x as i64` gives there), and
+/// i64::MIN otherwise, NaN included: the bare hardware conversion on x86-64, without the
+/// saturation and NaN fix-ups of Rust's cast. For inner loops that test or clamp the result
+/// themselves.
+#[inline(always)]
+pub fn truncate_i64(x: f64) -> i64 {
     #[cfg(target_arch = "x86_64")]
     {
         // SAFETY: SSE2 is part of x86-64.
         #[allow(unsafe_code)]
-        let t = unsafe { std::arch::x86_64::_mm_cvttsd_si64(std::arch::x86_64::_mm_set_sd(scaled)) };
-        (t != i64::MIN).then_some(t)
+        unsafe {
+            std::arch::x86_64::_mm_cvttsd_si64(std::arch::x86_64::_mm_set_sd(x))
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    if scaled.abs() < 9.2e18 {
-        // SAFETY: `scaled` is finite (a NaN or an infinity fails the test) and its
-        // truncation lies within i64's range, which is what `to_int_unchecked` requires.
-        #[allow(unsafe_code)]
-        Some(unsafe { scaled.to_int_unchecked() })
+    if (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&x) {
+        x as i64
     } else {
-        None
+        i64::MIN
     }
 }
 
