@@ -596,3 +596,48 @@ impl Context<'_> {
         sums
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pass 1's selection (four entries at a time where the build has AVX-512) gives the
+    /// plain loop's bits, entries and squared distances: blocks of every length up to
+    /// [`BLOCK`], distances on both sides of the cutoff, repeated sites, and NaN positions.
+    #[test]
+    fn selection_equals_the_plain_loop() {
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut sites: Vec<Site> =
+            (0..300).map(|_| Site([6.0 * next(), 6.0 * next(), 6.0 * next(), f64::NAN])).collect();
+        sites[17].0[1] = f64::NAN;
+        sites[123].0[0] = f64::NAN;
+        let cutoff_sq = 2.4 * 2.4;
+        let mut selected = Selected::default();
+        for len in 0..=BLOCK {
+            let block: Vec<u32> = (0..len).map(|_| (next() * 300.0) as u32).collect();
+            let xi = [3.0 + next(), 3.0 + next(), 3.0 + next()];
+            let (word, n) = selected.select(&block, &sites, xi, cutoff_sq);
+            let (mut want_word, mut want) = (0u64, Vec::new());
+            for (t, &j) in block.iter().enumerate() {
+                let x = &sites[j as usize].0;
+                let (dx, dy, dz) = (xi[0] - x[0], xi[1] - x[1], xi[2] - x[2]);
+                let rsq = dx * dx + dy * dy + dz * dz;
+                if rsq < cutoff_sq {
+                    want_word |= 1 << t;
+                }
+                if rsq < cutoff_sq || rsq.is_nan() {
+                    want.push((j, rsq.to_bits()));
+                }
+            }
+            assert_eq!(word, want_word, "block of {len}");
+            let got: Vec<(u32, u64)> = (0..n).map(|k| (selected.j[k], selected.rsq[k].to_bits())).collect();
+            assert_eq!(got, want, "block of {len}");
+        }
+    }
+}
