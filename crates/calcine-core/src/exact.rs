@@ -414,17 +414,21 @@ pub fn exact_sum(values: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
-    /// The fast wide conversion rounds exactly as the compiler's: on random values of every
-    /// magnitude, on values one away from and exactly at rounding ties, and at the ends.
-    #[test]
-    fn wide_to_f64_rounds_as_the_cast_does() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
+    /// A xorshift64 stream of test values from `seed`.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             state
-        };
+        }
+    }
+
+    /// The fast wide conversion rounds exactly as the compiler's: on random values of every
+    /// magnitude, on values one away from and exactly at rounding ties, and at the ends.
+    #[test]
+    fn wide_to_f64_rounds_as_the_cast_does() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut values = vec![i128::MIN, i128::MAX, i128::MIN + 1, 1 << 63, -(1 << 63), (1 << 64) - 1];
         for _ in 0..20_000 {
             let raw = ((next() as u128) << 64 | next() as u128) as i128;
@@ -505,13 +509,7 @@ mod tests {
     /// every size, sums that cross ±2⁶³ back and forth, wide terms, both ends of i128.
     #[test]
     fn carry_words_equal_wide_words_in_any_order() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         const LEN: usize = 7;
         let mut terms: Vec<(usize, f64)> = Vec::new();
         for n in 0..6000 {
