@@ -40,7 +40,7 @@ use std::ops::Range;
 /// Atoms per batch: the lanes of the density, Z, B and Y computations.
 pub(crate) const ATOMS: usize = 8;
 /// Neighbors per batch: the lanes of the force pass's recursion of U.
-const PAIRS: usize = 4;
+const PAIRS: usize = 8;
 
 type AtomLanes = [f64; ATOMS];
 type PairLanes = [f64; PAIRS];
@@ -339,11 +339,8 @@ impl Kernel<'_> {
                         cur[mb * (j + 1) + ma] = (re, im);
                         for (ch, w) in weight.iter().enumerate() {
                             let t = ch * n_u + start + mb * (j + 1) + ma;
-                            let (total_re, total_im) = (&mut s.density.re[t], &mut s.density.im[t]);
-                            for l in 0..ATOMS {
-                                total_re[l] += w[l] * re[l];
-                                total_im[l] += w[l] * im[l];
-                            }
+                            add_product(&mut s.density.re[t], w, &re);
+                            add_product(&mut s.density.im[t], w, &im);
                         }
                     }
                 }
@@ -387,26 +384,21 @@ impl Kernel<'_> {
         let (na, nb) = (e.na as usize, e.nb as usize);
         let cga = &cg[e.cga as usize..][..na];
         let cgb = &cg[e.cgb as usize..][..nb];
-        let (mut zr, mut zi) = ([0.0; ATOMS], [0.0; ATOMS]);
-        for ib in 0..nb {
-            let o1 = e.u1 as usize + ib * (block.j1 + 1);
-            let o2 = e.u2 as usize - ib * (block.j2 + 1);
-            // The ma sum reads U^{j1} forwards from o1 and U^{j2} backwards from o2; the
-            // slices are taken once so that the loop has no bounds checks.
-            let x = u1.0[o1..][..na].iter().zip(&u1.1[o1..][..na]);
-            let y = u2.0[o2 + 1 - na..=o2].iter().zip(&u2.1[o2 + 1 - na..=o2]).rev();
-            let (mut sr, mut si) = ([0.0; ATOMS], [0.0; ATOMS]);
-            for ((&c, (xr, xi)), (yr, yi)) in cga.iter().zip(x).zip(y) {
-                for l in 0..ATOMS {
-                    sr[l] += c * (xr[l] * yr[l] - xi[l] * yi[l]);
-                    si[l] += c * (xr[l] * yi[l] + xi[l] * yr[l]);
-                }
-            }
-            for l in 0..ATOMS {
-                zr[l] += cgb[ib] * sr[l];
-                zi[l] += cgb[ib] * si[l];
-            }
-        }
+        // The ma sums have at most 2J_max/2 + 1 terms; each length has its own loop,
+        // fully unrolled, so that the only branches are the mb loop's.
+        let rows = (u1, u2, e.u1 as usize, e.u2 as usize, block.j1 + 1, block.j2 + 1);
+        let (mut zr, mut zi) = match na {
+            1 => z_rows::<1>(cga, cgb, rows),
+            2 => z_rows::<2>(cga, cgb, rows),
+            3 => z_rows::<3>(cga, cgb, rows),
+            4 => z_rows::<4>(cga, cgb, rows),
+            5 => z_rows::<5>(cga, cgb, rows),
+            6 => z_rows::<6>(cga, cgb, rows),
+            7 => z_rows::<7>(cga, cgb, rows),
+            8 => z_rows::<8>(cga, cgb, rows),
+            9 => z_rows::<9>(cga, cgb, rows),
+            _ => z_rows_any(cga, cgb, rows),
+        };
         if self.model.params.normalize_b {
             let norm = (block.j + 1) as f64;
             for l in 0..ATOMS {
@@ -474,11 +466,8 @@ impl Kernel<'_> {
                         }
                         if y_needed {
                             for (mu, w) in weights.iter().enumerate() {
-                                let (yr, yi) = (&mut y.re[mu * n_u + jju], &mut y.im[mu * n_u + jju]);
-                                for l in 0..ATOMS {
-                                    yr[l] += w[l] * zr[l];
-                                    yi[l] += w[l] * zi[l];
-                                }
+                                add_product(&mut y.re[mu * n_u + jju], w, &zr);
+                                add_product(&mut y.im[mu * n_u + jju], w, &zi);
                             }
                         }
                     }
@@ -564,15 +553,13 @@ impl Kernel<'_> {
         if shared.is_none() || shared != s.y_pairs_channel {
             let (y, ys) = (&s.y, &mut s.y_pairs);
             ys.resize(n_u, ([0.0; PAIRS], [0.0; PAIRS]));
-            let lane_channel = match shared {
-                Some(c) => [c; PAIRS],
-                None => channel,
-            };
             for j in 0..=plan.two_j_max {
                 let start = plan.layer_start[j];
                 for t in start..start + (j / 2 + 1) * (j + 1) {
-                    ys[t] =
-                        (lane_channel.map(|c| y.re[c * n_u + t][lane]), lane_channel.map(|c| y.im[c * n_u + t][lane]));
+                    ys[t] = match shared {
+                        Some(c) => ([y.re[c * n_u + t][lane]; PAIRS], [y.im[c * n_u + t][lane]; PAIRS]),
+                        None => (channel.map(|c| y.re[c * n_u + t][lane]), channel.map(|c| y.im[c * n_u + t][lane])),
+                    };
                 }
             }
             s.y_pairs_channel = shared;
@@ -631,7 +618,7 @@ impl Kernel<'_> {
         let mut yu = ys[0].0;
         // S11, S21, S12, S22: real parts, imaginary parts.
         let mut s = [[[0.0; PAIRS]; 2]; 4];
-        let (a_re, a_im, b_re, b_im) = (&a.re, &a.im, &b.re, &b.im);
+        let g = [a.re, a.im, b.re, b.im];
         for j in 1..=two_j_max {
             let start = plan.layer_start[j];
             let half = j / 2;
@@ -644,48 +631,20 @@ impl Kernel<'_> {
                 // The next row's Y, or zeros beyond the half.
                 let y_next = if mb < half { &y_layer[(mb + 1) * (j + 1)..][..j + 1] } else { &y_layer[..0] };
                 let (q1, q2) = q_layer[mb * 2 * j..][..2 * j].split_at(j);
-                let mut r = [[[0.0; PAIRS]; 2]; 4];
-                // w1 terms: ma = 0..j.
-                for (ma, (&q, (pr, pi))) in q1.iter().zip(p_row).enumerate() {
-                    let (wr, wi) = (pr.map(|x| q * x), pi.map(|x| q * x));
-                    let (ur, ui) = &mut u_row[ma];
-                    for l in 0..PAIRS {
-                        ur[l] = a_re[l] * wr[l] + a_im[l] * wi[l];
-                        ui[l] = a_re[l] * wi[l] - a_im[l] * wr[l];
-                    }
-                    conj_mul_add(&mut r[0], &y_row[ma], (&wr, &wi));
-                    if let Some(y) = y_next.get(ma) {
-                        conj_mul_add(&mut r[2], y, (&wr, &wi));
-                    }
-                }
-                u_row[j] = ([0.0; PAIRS], [0.0; PAIRS]);
-                // w2 terms: ma = 1..=j.
-                for (ma, (&q, (pr, pi))) in (1..).zip(q2.iter().zip(p_row)) {
-                    let (wr, wi) = (pr.map(|x| q * x), pi.map(|x| q * x));
-                    let (ur, ui) = &mut u_row[ma];
-                    for l in 0..PAIRS {
-                        ur[l] -= b_re[l] * wr[l] + b_im[l] * wi[l];
-                        ui[l] -= b_re[l] * wi[l] - b_im[l] * wr[l];
-                    }
-                    conj_mul_add(&mut r[1], &y_row[ma], (&wr, &wi));
-                    if let Some(y) = y_next.get(ma) {
-                        conj_mul_add(&mut r[3], y, (&wr, &wi));
-                    }
-                }
-                for ((ur, ui), (yr, yi)) in u_row.iter().zip(y_row) {
-                    for l in 0..PAIRS {
-                        yu[l] += yr[l] * ur[l] + yi[l] * ui[l];
-                    }
-                }
+                let r = if y_next.is_empty() {
+                    recursion_row::<false>(g, q1, q2, p_row, u_row, y_row, y_next, &mut yu)
+                } else {
+                    recursion_row::<true>(g, q1, q2, p_row, u_row, y_row, y_next, &mut yu)
+                };
                 let f_same = (j - mb) as f64;
                 let f_next = (((mb + 1) * (j - mb)) as f64).sqrt();
-                for (s, (r, c)) in s.iter_mut().zip(r.iter().zip([f_same, f_same, f_next, f_next])) {
-                    for part in 0..2 {
-                        for l in 0..PAIRS {
-                            s[part][l] += c * r[part][l];
-                        }
-                    }
-                }
+                // One call per sum: a loop over the four lets the compiler vectorise
+                // across them with gathers.
+                let [s11, s21, s12, s22] = &mut s;
+                add_scaled(s11, f_same, &r[0]);
+                add_scaled(s21, f_same, &r[1]);
+                add_scaled(s12, f_next, &r[2]);
+                add_scaled(s22, f_next, &r[3]);
             }
             if j % 2 == 1 && j < two_j_max {
                 for (target, source, sign) in mirrored_row(j) {
@@ -708,6 +667,150 @@ impl Kernel<'_> {
             }
         }
         acc
+    }
+}
+
+type ZRows<'a> = ((&'a [AtomLanes], &'a [AtomLanes]), (&'a [AtomLanes], &'a [AtomLanes]), usize, usize, usize, usize);
+
+/// Σ_{ib} C_b·Σ_t C_t·u1·u2 of one Z entry whose ma sums have `N` terms: row ib reads
+/// U^{j1} forwards from `first1 + ib·step1` and U^{j2} backwards from `last2 − ib·step2`.
+#[inline(always)]
+fn z_rows<const N: usize>(cga: &[f64], cgb: &[f64], rows: ZRows) -> (AtomLanes, AtomLanes) {
+    let (u1, u2, first1, last2, step1, step2) = rows;
+    let cga: &[f64; N] = cga.try_into().expect("N terms");
+    let (mut zr, mut zi) = ([0.0; ATOMS], [0.0; ATOMS]);
+    for (ib, &cb) in cgb.iter().enumerate() {
+        let o1 = first1 + ib * step1;
+        let o2 = last2 + 1 - ib * step2 - N;
+        let (xr, xi): (&[AtomLanes; N], &[AtomLanes; N]) =
+            (u1.0[o1..][..N].try_into().expect("N"), u1.1[o1..][..N].try_into().expect("N"));
+        let (yr, yi): (&[AtomLanes; N], &[AtomLanes; N]) =
+            (u2.0[o2..][..N].try_into().expect("N"), u2.1[o2..][..N].try_into().expect("N"));
+        let (mut sr, mut si) = ([0.0; ATOMS], [0.0; ATOMS]);
+        for t in 0..N {
+            let c = cga[t];
+            let (xr, xi, yr, yi) = (&xr[t], &xi[t], &yr[N - 1 - t], &yi[N - 1 - t]);
+            for l in 0..ATOMS {
+                sr[l] += c * (xr[l] * yr[l] - xi[l] * yi[l]);
+                si[l] += c * (xr[l] * yi[l] + xi[l] * yr[l]);
+            }
+        }
+        for l in 0..ATOMS {
+            zr[l] += cb * sr[l];
+            zi[l] += cb * si[l];
+        }
+    }
+    (zr, zi)
+}
+
+/// [`z_rows`] for any number of terms.
+fn z_rows_any(cga: &[f64], cgb: &[f64], rows: ZRows) -> (AtomLanes, AtomLanes) {
+    let (u1, u2, first1, last2, step1, step2) = rows;
+    let na = cga.len();
+    let (mut zr, mut zi) = ([0.0; ATOMS], [0.0; ATOMS]);
+    for (ib, &cb) in cgb.iter().enumerate() {
+        let o1 = first1 + ib * step1;
+        let o2 = last2 + 1 - ib * step2 - na;
+        let x = u1.0[o1..][..na].iter().zip(&u1.1[o1..][..na]);
+        let y = u2.0[o2..][..na].iter().zip(&u2.1[o2..][..na]).rev();
+        let (mut sr, mut si) = ([0.0; ATOMS], [0.0; ATOMS]);
+        for ((&c, (xr, xi)), (yr, yi)) in cga.iter().zip(x).zip(y) {
+            for l in 0..ATOMS {
+                sr[l] += c * (xr[l] * yr[l] - xi[l] * yi[l]);
+                si[l] += c * (xr[l] * yi[l] + xi[l] * yr[l]);
+            }
+        }
+        for l in 0..ATOMS {
+            zr[l] += cb * sr[l];
+            zi[l] += cb * si[l];
+        }
+    }
+    (zr, zi)
+}
+
+/// y += w·z, lane by lane.
+#[inline(always)]
+fn add_product(y: &mut AtomLanes, w: &AtomLanes, z: &AtomLanes) {
+    // Whole-array loads and store: with element-wise updates through the references
+    // the compiler (fearing overlap) emits eight scalar operations.
+    let (w, z, mut t) = (*w, *z, *y);
+    for l in 0..ATOMS {
+        t[l] += w[l] * z[l];
+    }
+    *y = t;
+}
+
+/// One row mb of layer j of [`Kernel::recurse`]: u^j(·, mb) into `u_row` from the row
+/// `p_row` of U^{j−1}, Σ Y·u^j added to `yu`, and the row's sums of Y*(ma, mb)·w1,
+/// Y*(ma, mb)·w2, Y*(ma, mb+1)·w1 and Y*(ma, mb+1)·w2 (real and imaginary parts), the
+/// last two only with `NEXT` (zeros beyond the half). Kept apart so that the sums live
+/// in registers.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn recursion_row<const NEXT: bool>(
+    g: [PairLanes; 4],
+    q1: &[f64],
+    q2: &[f64],
+    p_row: &[(PairLanes, PairLanes)],
+    u_row: &mut [(PairLanes, PairLanes)],
+    y_row: &[(PairLanes, PairLanes)],
+    y_next: &[(PairLanes, PairLanes)],
+    yu: &mut PairLanes,
+) -> [[PairLanes; 2]; 4] {
+    let [a_re, a_im, b_re, b_im] = g;
+    let j = q1.len();
+    let (mut r0, mut r1, mut r2, mut r3) = ([[0.0; PAIRS]; 2], [[0.0; PAIRS]; 2], [[0.0; PAIRS]; 2], [[0.0; PAIRS]; 2]);
+    // Entry ma takes a*·w1(ma) (ma < j) less b*·w2(ma) (ma > 0), w1(ma) from
+    // u^{j−1}(ma, mb) and w2(ma) from u^{j−1}(ma−1, mb). One pass over the row: each sum
+    // still runs over ma in order, and u^j(j, mb) is 0 − b*·w2 as when it was zeroed first.
+    let w1_of = |ma: usize| {
+        let (q, (pr, pi)) = (q1[ma], &p_row[ma]);
+        (pr.map(|x| q * x), pi.map(|x| q * x))
+    };
+    let w2_of = |ma: usize| {
+        let (q, (pr, pi)) = (q2[ma - 1], &p_row[ma - 1]);
+        (pr.map(|x| q * x), pi.map(|x| q * x))
+    };
+    for ma in 0..=j {
+        let (mut ur, mut ui) = ([0.0; PAIRS], [0.0; PAIRS]);
+        if ma < j {
+            let (wr, wi) = w1_of(ma);
+            for l in 0..PAIRS {
+                ur[l] = a_re[l] * wr[l] + a_im[l] * wi[l];
+                ui[l] = a_re[l] * wi[l] - a_im[l] * wr[l];
+            }
+            conj_mul_add(&mut r0, &y_row[ma], (&wr, &wi));
+            if NEXT {
+                conj_mul_add(&mut r2, &y_next[ma], (&wr, &wi));
+            }
+        }
+        if ma > 0 {
+            let (wr, wi) = w2_of(ma);
+            for l in 0..PAIRS {
+                ur[l] -= b_re[l] * wr[l] + b_im[l] * wi[l];
+                ui[l] -= b_re[l] * wi[l] - b_im[l] * wr[l];
+            }
+            conj_mul_add(&mut r1, &y_row[ma], (&wr, &wi));
+            if NEXT {
+                conj_mul_add(&mut r3, &y_next[ma], (&wr, &wi));
+            }
+        }
+        let (yr, yi) = &y_row[ma];
+        for l in 0..PAIRS {
+            yu[l] += yr[l] * ur[l] + yi[l] * ui[l];
+        }
+        u_row[ma] = (ur, ui);
+    }
+    [r0, r1, r2, r3]
+}
+
+/// s += c·r, lane by lane, both parts.
+#[inline(always)]
+fn add_scaled(s: &mut [PairLanes; 2], c: f64, r: &[PairLanes; 2]) {
+    for part in 0..2 {
+        for l in 0..PAIRS {
+            s[part][l] += c * r[part][l];
+        }
     }
 }
 
