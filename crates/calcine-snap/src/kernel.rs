@@ -384,21 +384,26 @@ impl Kernel<'_> {
         let (na, nb) = (e.na as usize, e.nb as usize);
         let cga = &cg[e.cga as usize..][..na];
         let cgb = &cg[e.cgb as usize..][..nb];
-        // The ma sums have at most 2J_max/2 + 1 terms; each length has its own loop,
-        // fully unrolled, so that the only branches are the mb loop's.
-        let rows = (u1, u2, e.u1 as usize, e.u2 as usize, block.j1 + 1, block.j2 + 1);
-        let (mut zr, mut zi) = match na {
-            1 => z_rows::<1>(cga, cgb, rows),
-            2 => z_rows::<2>(cga, cgb, rows),
-            3 => z_rows::<3>(cga, cgb, rows),
-            4 => z_rows::<4>(cga, cgb, rows),
-            5 => z_rows::<5>(cga, cgb, rows),
-            6 => z_rows::<6>(cga, cgb, rows),
-            7 => z_rows::<7>(cga, cgb, rows),
-            8 => z_rows::<8>(cga, cgb, rows),
-            9 => z_rows::<9>(cga, cgb, rows),
-            _ => z_rows_any(cga, cgb, rows),
-        };
+        let (mut zr, mut zi) = ([0.0; ATOMS], [0.0; ATOMS]);
+        for ib in 0..nb {
+            let o1 = e.u1 as usize + ib * (block.j1 + 1);
+            let o2 = e.u2 as usize - ib * (block.j2 + 1);
+            // The ma sum reads U^{j1} forwards from o1 and U^{j2} backwards from o2; the
+            // slices are taken once so that the loop has no bounds checks.
+            let x = u1.0[o1..][..na].iter().zip(&u1.1[o1..][..na]);
+            let y = u2.0[o2 + 1 - na..=o2].iter().zip(&u2.1[o2 + 1 - na..=o2]).rev();
+            let (mut sr, mut si) = ([0.0; ATOMS], [0.0; ATOMS]);
+            for ((&c, (xr, xi)), (yr, yi)) in cga.iter().zip(x).zip(y) {
+                for l in 0..ATOMS {
+                    sr[l] += c * (xr[l] * yr[l] - xi[l] * yi[l]);
+                    si[l] += c * (xr[l] * yi[l] + xi[l] * yr[l]);
+                }
+            }
+            for l in 0..ATOMS {
+                zr[l] += cgb[ib] * sr[l];
+                zi[l] += cgb[ib] * si[l];
+            }
+        }
         if self.model.params.normalize_b {
             let norm = (block.j + 1) as f64;
             for l in 0..ATOMS {
@@ -668,64 +673,6 @@ impl Kernel<'_> {
         }
         acc
     }
-}
-
-type ZRows<'a> = ((&'a [AtomLanes], &'a [AtomLanes]), (&'a [AtomLanes], &'a [AtomLanes]), usize, usize, usize, usize);
-
-/// Σ_{ib} C_b·Σ_t C_t·u1·u2 of one Z entry whose ma sums have `N` terms: row ib reads
-/// U^{j1} forwards from `first1 + ib·step1` and U^{j2} backwards from `last2 − ib·step2`.
-#[inline(always)]
-fn z_rows<const N: usize>(cga: &[f64], cgb: &[f64], rows: ZRows) -> (AtomLanes, AtomLanes) {
-    let (u1, u2, first1, last2, step1, step2) = rows;
-    let cga: &[f64; N] = cga.try_into().expect("N terms");
-    let (mut zr, mut zi) = ([0.0; ATOMS], [0.0; ATOMS]);
-    for (ib, &cb) in cgb.iter().enumerate() {
-        let o1 = first1 + ib * step1;
-        let o2 = last2 + 1 - ib * step2 - N;
-        let (xr, xi): (&[AtomLanes; N], &[AtomLanes; N]) =
-            (u1.0[o1..][..N].try_into().expect("N"), u1.1[o1..][..N].try_into().expect("N"));
-        let (yr, yi): (&[AtomLanes; N], &[AtomLanes; N]) =
-            (u2.0[o2..][..N].try_into().expect("N"), u2.1[o2..][..N].try_into().expect("N"));
-        let (mut sr, mut si) = ([0.0; ATOMS], [0.0; ATOMS]);
-        for t in 0..N {
-            let c = cga[t];
-            let (xr, xi, yr, yi) = (&xr[t], &xi[t], &yr[N - 1 - t], &yi[N - 1 - t]);
-            for l in 0..ATOMS {
-                sr[l] += c * (xr[l] * yr[l] - xi[l] * yi[l]);
-                si[l] += c * (xr[l] * yi[l] + xi[l] * yr[l]);
-            }
-        }
-        for l in 0..ATOMS {
-            zr[l] += cb * sr[l];
-            zi[l] += cb * si[l];
-        }
-    }
-    (zr, zi)
-}
-
-/// [`z_rows`] for any number of terms.
-fn z_rows_any(cga: &[f64], cgb: &[f64], rows: ZRows) -> (AtomLanes, AtomLanes) {
-    let (u1, u2, first1, last2, step1, step2) = rows;
-    let na = cga.len();
-    let (mut zr, mut zi) = ([0.0; ATOMS], [0.0; ATOMS]);
-    for (ib, &cb) in cgb.iter().enumerate() {
-        let o1 = first1 + ib * step1;
-        let o2 = last2 + 1 - ib * step2 - na;
-        let x = u1.0[o1..][..na].iter().zip(&u1.1[o1..][..na]);
-        let y = u2.0[o2..][..na].iter().zip(&u2.1[o2..][..na]).rev();
-        let (mut sr, mut si) = ([0.0; ATOMS], [0.0; ATOMS]);
-        for ((&c, (xr, xi)), (yr, yi)) in cga.iter().zip(x).zip(y) {
-            for l in 0..ATOMS {
-                sr[l] += c * (xr[l] * yr[l] - xi[l] * yi[l]);
-                si[l] += c * (xr[l] * yi[l] + xi[l] * yr[l]);
-            }
-        }
-        for l in 0..ATOMS {
-            zr[l] += cb * sr[l];
-            zi[l] += cb * si[l];
-        }
-    }
-    (zr, zi)
 }
 
 /// y += w·z, lane by lane.
