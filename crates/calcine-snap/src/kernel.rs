@@ -464,9 +464,11 @@ impl Kernel<'_> {
                             for mu in 0..n_ch {
                                 let (ur, ui) = (&density.re[mu * n_u + jju], &density.im[mu * n_u + jju]);
                                 let slot = &mut b[((kappa * n_ch + lambda) * n_ch + mu) * n_k + k];
+                                let (ur, ui, mut sum) = (*ur, *ui, *slot);
                                 for l in 0..ATOMS {
-                                    slot[l] += hw * (ur[l] * zr[l] + ui[l] * zi[l]);
+                                    sum[l] += hw * (ur[l] * zr[l] + ui[l] * zi[l]);
                                 }
+                                *slot = sum;
                             }
                         }
                         if y_needed {
@@ -493,11 +495,10 @@ impl Kernel<'_> {
         }
         if with_y {
             for ch in 0..n_ch {
-                for (t, w) in plan.half_weight.iter().enumerate() {
-                    for l in 0..ATOMS {
-                        y.re[ch * n_u + t][l] *= w;
-                        y.im[ch * n_u + t][l] *= w;
-                    }
+                let (re, im) = (&mut y.re[ch * n_u..][..n_u], &mut y.im[ch * n_u..][..n_u]);
+                for ((re, im), w) in re.iter_mut().zip(im.iter_mut()).zip(&plan.half_weight) {
+                    *re = re.map(|x| x * w);
+                    *im = im.map(|x| x * w);
                 }
             }
         }
