@@ -317,30 +317,33 @@ impl Kernel<'_> {
             }
             for j in 1..=two_j_max {
                 let start = plan.layer_start[j];
+                let q_layer = &plan.recursion_roots[plan.recursion_start[j]..][..(j / 2 + 1) * 2 * j];
                 for mb in 0..=j / 2 {
-                    for ma in 0..=j {
+                    // Rows as slices, taken once: no bounds checks in the loop over ma.
+                    let p_row = &prev[mb * j..][..j];
+                    let u_row = &mut cur[mb * (j + 1)..][..j + 1];
+                    let (q1, q2) = q_layer[mb * 2 * j..][..2 * j].split_at(j);
+                    let row = start + mb * (j + 1);
+                    for (ma, u) in u_row.iter_mut().enumerate() {
                         let (mut re, mut im) = ([0.0; ATOMS], [0.0; ATOMS]);
                         if ma < j {
-                            let q = self.basis.root_pq(j - ma, j - mb);
-                            let (pr, pi) = &prev[mb * j + ma];
+                            let (q, (pr, pi)) = (q1[ma], &p_row[ma]);
                             for l in 0..ATOMS {
                                 re[l] += q * (a_re[l] * pr[l] + a_im[l] * pi[l]);
                                 im[l] += q * (a_re[l] * pi[l] - a_im[l] * pr[l]);
                             }
                         }
                         if ma > 0 {
-                            let q = self.basis.root_pq(ma, j - mb);
-                            let (pr, pi) = &prev[mb * j + ma - 1];
+                            let (q, (pr, pi)) = (q2[ma - 1], &p_row[ma - 1]);
                             for l in 0..ATOMS {
                                 re[l] -= q * (b_re[l] * pr[l] + b_im[l] * pi[l]);
                                 im[l] -= q * (b_re[l] * pi[l] - b_im[l] * pr[l]);
                             }
                         }
-                        cur[mb * (j + 1) + ma] = (re, im);
+                        *u = (re, im);
                         for (ch, w) in weight.iter().enumerate() {
-                            let t = ch * n_u + start + mb * (j + 1) + ma;
-                            add_product(&mut s.density.re[t], w, &re);
-                            add_product(&mut s.density.im[t], w, &im);
+                            add_product(&mut s.density.re[ch * n_u + row + ma], w, &re);
+                            add_product(&mut s.density.im[ch * n_u + row + ma], w, &im);
                         }
                     }
                 }
