@@ -50,6 +50,7 @@ mod model;
 mod reference;
 mod site;
 mod source;
+mod trig;
 
 pub use basis::n_components;
 pub use files::{CoeffElement, InnerSwitch, SnapCoeffFile, SnapParams};

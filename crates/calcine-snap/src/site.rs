@@ -4,6 +4,7 @@
 //! `compute_dsfac`).
 
 use crate::model::SnapModel;
+use crate::trig;
 use calcine_core::{Atoms, Vec3};
 use std::f64::consts::{FRAC_PI_2, PI};
 
@@ -50,6 +51,7 @@ pub(crate) struct Neighbor {
 impl Neighbor {
     /// Neighbor j at `d` = x_j − x_i (|d| = `r`) within pair cutoff `cutoff`, with j's
     /// element weight and density channel, and the mean inner switch.
+    #[cfg(test)]
     pub(crate) fn new(
         model: &SnapModel,
         atom_idx: usize,
@@ -59,11 +61,42 @@ impl Neighbor {
         (weight, channel): (f64, usize),
         inner: Option<(f64, f64)>,
     ) -> Self {
-        let mut n =
-            Neighbor { atom_idx, d, r, cutoff, weight, channel, inner, z0: 0.0, dz0dr: 0.0, sfac: 0.0, dsfac: 0.0 };
-        (n.z0, n.dz0dr) = z0_and_derivative(model, &n);
-        (n.sfac, n.dsfac) = switching(model, &n);
+        let mut n = Self::without_radial_terms(atom_idx, d, r, cutoff, (weight, channel), inner);
+        radial_terms(model, std::slice::from_mut(&mut n));
         n
+    }
+
+    /// The neighbor with z0, dz0/dr and the weights still zero, for [`radial_terms`].
+    fn without_radial_terms(
+        atom_idx: usize,
+        d: Vec3,
+        r: f64,
+        cutoff: f64,
+        (weight, channel): (f64, usize),
+        inner: Option<(f64, f64)>,
+    ) -> Self {
+        Neighbor { atom_idx, d, r, cutoff, weight, channel, inner, z0: 0.0, dz0dr: 0.0, sfac: 0.0, dsfac: 0.0 }
+    }
+}
+
+/// z0, dz0/dr, w_j·f_c and its derivative of every neighbor, with the expressions of
+/// [`z0_and_derivative`] and [`switching`] but the sines and cosines of eight neighbors
+/// at a time ([`trig::sin_cos`], within an ulp of libm's, which those two call).
+pub(crate) fn radial_terms(model: &SnapModel, neighbors: &mut [Neighbor]) {
+    const LANES: usize = 8;
+    for chunk in neighbors.chunks_mut(LANES) {
+        let mut theta0 = [0.0; LANES];
+        let mut switch = [0.0; LANES];
+        for (l, n) in chunk.iter().enumerate() {
+            theta0[l] = theta0_of(model, n).1;
+            switch[l] = switch_angle(model, n).1;
+        }
+        let (sin0, cos0) = trig::sin_cos(theta0);
+        let (sin_s, cos_s) = trig::sin_cos(switch);
+        for (l, n) in chunk.iter_mut().enumerate() {
+            (n.z0, n.dz0dr) = z0_terms(model, n, (sin0[l], cos0[l]));
+            (n.sfac, n.dsfac) = switching_terms(model, n, (sin_s[l], cos_s[l]));
+        }
     }
 }
 
@@ -88,9 +121,10 @@ pub(crate) fn gather(
         if rsq < cutoff * cutoff && rsq > 1e-20 {
             let (a, b) = (&model.elements[ei], &model.elements[ej]);
             let inner = a.inner.zip(b.inner).map(|((si, di), (sj, dj))| (0.5 * (si + sj), 0.5 * (di + dj)));
-            out.push(Neighbor::new(model, j, d, rsq.sqrt(), cutoff, (b.weight, model.channel(ej)), inner));
+            out.push(Neighbor::without_radial_terms(j, d, rsq.sqrt(), cutoff, (b.weight, model.channel(ej)), inner));
         }
     }
+    radial_terms(model, out);
 }
 
 /// The height z0 = r·cot θ0 of the point (x, y, z, z0) that represents a neighbor on the
@@ -103,16 +137,36 @@ pub(crate) fn z0(model: &SnapModel, n: &Neighbor) -> f64 {
     n.r / theta0.tan()
 }
 
+/// The factor s = rfac0·π/(r_c − rmin0) and θ0 = (r − rmin0)·s.
+#[inline]
+fn theta0_of(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
+    let p = &model.params;
+    let scale = p.rfac0 * PI / (n.cutoff - p.rmin0);
+    (scale, (n.r - p.rmin0) * scale)
+}
+
 /// z0 and dz0/dr = z0/r − r·s·(r² + z0²)/r² with s = rfac0·π/(r_c − rmin0), as LAMMPS's
 /// `compute_duidrj` evaluates them.
 #[inline]
 pub(crate) fn z0_and_derivative(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
-    let p = &model.params;
-    let scale = p.rfac0 * PI / (n.cutoff - p.rmin0);
-    let theta0 = (n.r - p.rmin0) * scale;
-    let z0 = n.r * theta0.cos() / theta0.sin();
+    z0_terms(model, n, theta0_of(model, n).1.sin_cos())
+}
+
+/// [`z0_and_derivative`] from sin θ0 and cos θ0.
+#[inline]
+fn z0_terms(model: &SnapModel, n: &Neighbor, (sin0, cos0): (f64, f64)) -> (f64, f64) {
+    let scale = theta0_of(model, n).0;
+    let z0 = n.r * cos0 / sin0;
     let rsq = n.r * n.r;
     (z0, z0 / n.r - (n.r * scale) * (rsq + z0 * z0) / rsq)
+}
+
+/// The factor k = π/(r_c − rmin0) and the switching angle x = (r − rmin0)·k.
+#[inline]
+fn switch_angle(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
+    let p = &model.params;
+    let k = PI / (n.cutoff - p.rmin0);
+    (k, (n.r - p.rmin0) * k)
 }
 
 /// The weight w_j·f_c(r) of a neighbor's contribution to the density and its derivative
@@ -121,6 +175,13 @@ pub(crate) fn z0_and_derivative(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
 /// between s − d and s + d (0 below, 1 above) with `switchinnerflag`.
 #[inline]
 pub(crate) fn switching(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
+    switching_terms(model, n, switch_angle(model, n).1.sin_cos())
+}
+
+/// [`switching`] from the sine and cosine of the switching angle ([`switch_angle`]),
+/// which it reads only between rmin0 and r_c.
+#[inline]
+fn switching_terms(model: &SnapModel, n: &Neighbor, (sin_x, cos_x): (f64, f64)) -> (f64, f64) {
     let p = &model.params;
     let r = n.r;
     let (mut s, mut ds) = if !p.switching || r <= p.rmin0 {
@@ -128,9 +189,8 @@ pub(crate) fn switching(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
     } else if r > n.cutoff {
         (0.0, 0.0)
     } else {
-        let k = PI / (n.cutoff - p.rmin0);
-        let x = (r - p.rmin0) * k;
-        (0.5 * (x.cos() + 1.0), -0.5 * x.sin() * k)
+        let k = switch_angle(model, n).0;
+        (0.5 * (cos_x + 1.0), -0.5 * sin_x * k)
     };
     if let Some((sinner, dinner)) = n.inner {
         if r < sinner + dinner {
