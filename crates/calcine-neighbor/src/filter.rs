@@ -7,8 +7,11 @@
 //! structure-of-arrays copies, the two tests give a lane mask, and the passing lanes'
 //! entries (atom indices, or slot offsets narrowed to bytes) are compressed in a register
 //! (`vpcompressd`; its memory form is microcoded on Zen 4) and written into the row with
-//! one store. Elsewhere a scalar loop does
-//! the same tests without a branch on their outcome. Each lane computes the squared
+//! one store. Where it targets AVX2 but not AVX-512 (Zen 3, Haswell to Alder Lake), four
+//! candidates are tested at once and the passing lanes are moved to the front by a byte
+//! shuffle from a table indexed by the four-bit mask (AVX2 has no compress; the last
+//! one to three candidates of a span are read with masked loads). Elsewhere a scalar loop
+//! does the same tests without a branch on their outcome. Each lane computes the squared
 //! distance with the scalar loop's operations in the scalar loop's order (three
 //! differences, three products, two sums left to right, no fused multiply-add), so both
 //! give the same rows; a test checks this on every build that has both.
@@ -47,10 +50,7 @@ pub(crate) enum Values {
 /// offsets of packed rows, which are below 256).
 pub(crate) trait Entry: Copy + Default {
     /// Its size, for the vector store.
-    #[cfg_attr(
-        not(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl")),
-        allow(dead_code)
-    )]
+    #[cfg_attr(not(all(target_arch = "x86_64", target_feature = "avx2")), allow(dead_code))]
     const BYTES: usize;
     fn narrow(v: u32) -> Self;
 }
@@ -110,12 +110,22 @@ pub(crate) fn filter<E: Entry>(
     unsafe {
         avx512::filter(span, centre, radius_sq, kind, values, keep)
     };
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl")))]
+    // SAFETY: this build targets AVX2 (the `cfg`), so the processor has it.
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "avx2",
+        not(all(target_feature = "avx512f", target_feature = "avx512vl"))
+    ))]
+    #[allow(unsafe_code)]
+    unsafe {
+        avx2::filter(span, centre, radius_sq, kind, values, keep)
+    };
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "avx2")))]
     filter_scalar(span, centre, radius_sq, kind, values, keep);
 }
 
 /// [`filter`] one candidate at a time.
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"), allow(dead_code))]
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "avx2"), allow(dead_code))]
 pub(crate) fn filter_scalar<E: Entry>(
     span: Span<'_>,
     c: &Centre,
@@ -246,13 +256,156 @@ mod avx512 {
     }
 }
 
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    not(all(target_feature = "avx512f", target_feature = "avx512vl"))
+))]
+#[allow(unsafe_code)]
+mod avx2 {
+    use super::{lies_above, Centre, Entry, NeighborKind, Span, Values};
+    use std::arch::x86_64::*;
+
+    /// For each four-bit lane mask, the `pshufb` control that moves the set lanes' low
+    /// `width` bytes to the front, in lane order (0x80: a zero byte).
+    const fn compress_table(width: usize) -> [[u8; 16]; 16] {
+        let mut table = [[0x80u8; 16]; 16];
+        let mut mask = 0;
+        while mask < 16 {
+            let (mut out, mut lane) = (0, 0);
+            while lane < 4 {
+                if (mask >> lane) & 1 == 1 {
+                    let mut b = 0;
+                    while b < width {
+                        table[mask][out * width + b] = (lane * 4 + b) as u8;
+                        b += 1;
+                    }
+                    out += 1;
+                }
+                lane += 1;
+            }
+            mask += 1;
+        }
+        table
+    }
+    static WORDS: [[u8; 16]; 16] = compress_table(4);
+    static BYTES: [[u8; 16]; 16] = compress_table(1);
+
+    /// [`super::filter`], four candidates at a time.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn filter<E: Entry>(
+        span: Span<'_>,
+        c: &Centre,
+        radius_sq: f64,
+        kind: NeighborKind,
+        values: Values,
+        keep: &mut Vec<E>,
+    ) {
+        let len = span.len();
+        let first = keep.len();
+        // Every step stores four entries; the slack is cut off below.
+        keep.resize(first + len + 4, E::default());
+        let mut n = first;
+        let (cx, cy, cz) = (_mm256_set1_pd(c.x[0]), _mm256_set1_pd(c.x[1]), _mm256_set1_pd(c.x[2]));
+        let r2 = _mm256_set1_pd(radius_sq);
+        // AVX2 compares 64-bit integers as signed: flipping the sign bit of both sides
+        // makes that the unsigned order of the ids.
+        let sign = _mm256_set1_epi64x(i64::MIN);
+        let id = _mm256_xor_si256(_mm256_set1_epi64x(c.id as i64), sign);
+        let atom = _mm_set1_epi32(c.atom as i32);
+        let lanes = _mm_setr_epi32(0, 1, 2, 3);
+        let mut k = 0;
+        while k < len {
+            // The last one to three candidates: masked loads, the other lanes read as zeros
+            // and cleared from the result.
+            let valid = if len - k >= 4 { 0b1111 } else { (1 << (len - k)) - 1 };
+            let load = _mm256_cmpgt_epi64(_mm256_set1_epi64x((len - k) as i64), _mm256_setr_epi64x(0, 1, 2, 3));
+            // SAFETY: full loads only when k + 4 ≤ len (every slice of a span has `len`
+            // entries); masked loads touch only the lanes below len − k.
+            let (x, y, z, atoms, ids) = unsafe {
+                let ids = span.ids.as_ptr().add(k) as *const i64;
+                if valid == 0b1111 {
+                    (
+                        _mm256_loadu_pd(span.x.as_ptr().add(k)),
+                        _mm256_loadu_pd(span.y.as_ptr().add(k)),
+                        _mm256_loadu_pd(span.z.as_ptr().add(k)),
+                        _mm_loadu_si128(span.atoms.as_ptr().add(k) as *const __m128i),
+                        _mm256_loadu_si256(ids as *const __m256i),
+                    )
+                } else {
+                    (
+                        _mm256_maskload_pd(span.x.as_ptr().add(k), load),
+                        _mm256_maskload_pd(span.y.as_ptr().add(k), load),
+                        _mm256_maskload_pd(span.z.as_ptr().add(k), load),
+                        _mm_maskload_epi32(
+                            span.atoms.as_ptr().add(k) as *const i32,
+                            _mm_cmpgt_epi32(_mm_set1_epi32((len - k) as i32), lanes),
+                        ),
+                        _mm256_maskload_epi64(ids, load),
+                    )
+                }
+            };
+            let (dx, dy, dz) = (_mm256_sub_pd(x, cx), _mm256_sub_pd(y, cy), _mm256_sub_pd(z, cz));
+            let rsq = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy)), _mm256_mul_pd(dz, dz));
+            let inside = valid & _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(rsq, r2)) as usize;
+            let pass = match kind {
+                NeighborKind::Full => {
+                    inside & !(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(atoms, atom))) as usize)
+                }
+                NeighborKind::Half => {
+                    let ids = _mm256_xor_si256(ids, sign);
+                    let above = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(ids, id))) as usize;
+                    let equal = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(ids, id))) as usize;
+                    let mut pass = inside & above;
+                    let mut same = inside & equal;
+                    // Images of the atom itself (and the atom): rare, decided one by one.
+                    while same != 0 {
+                        let t = same.trailing_zeros() as usize;
+                        same &= same - 1;
+                        let j = k + t;
+                        pass |= usize::from(lies_above([span.x[j], span.y[j], span.z[j]], c.x)) << t;
+                    }
+                    pass
+                }
+            };
+            let v = match values {
+                Values::Atoms => atoms,
+                Values::Positions(offset) => _mm_add_epi32(lanes, _mm_set1_epi32((offset as usize + k) as i32)),
+            };
+            let out: &mut [E] = &mut keep[n..n + 4];
+            if E::BYTES == 4 {
+                // SAFETY: the table row is 16 bytes; `out` holds four 4-byte entries, the
+                // 16 bytes written (unaligned).
+                unsafe {
+                    let control = _mm_loadu_si128(WORDS[pass].as_ptr() as *const __m128i);
+                    _mm_storeu_si128(out.as_mut_ptr() as *mut __m128i, _mm_shuffle_epi8(v, control));
+                }
+            } else {
+                debug_assert_eq!(E::BYTES, 1);
+                // SAFETY: as above; `out` holds four 1-byte entries, the 4 bytes written
+                // (unaligned): each lane's low byte, as `E::narrow` keeps.
+                unsafe {
+                    let control = _mm_loadu_si128(BYTES[pass].as_ptr() as *const __m128i);
+                    let word = _mm_cvtsi128_si32(_mm_shuffle_epi8(v, control));
+                    std::ptr::write_unaligned(out.as_mut_ptr() as *mut i32, word);
+                }
+            }
+            n += pass.count_ones() as usize;
+            k += 4;
+        }
+        keep.truncate(n);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// Spans of random points around a centre, some of them images of the centre (equal
     /// ids) at equal coordinates along one or two axes, of every length up to 40: the
-    /// dispatched filter (AVX-512 where built for it) keeps exactly what the scalar one does.
+    /// dispatched filter (AVX-512 or AVX2 where built for it) keeps exactly what the scalar
+    /// one does.
     #[test]
     fn filter_equals_scalar_filter() {
         let mut state = 0x2545_f491_4f6c_dd1du64;
@@ -264,7 +417,9 @@ mod tests {
         };
         for len in 0..40usize {
             for round in 0..20 {
-                let c = Centre { x: [1.5, -0.25, 3.0], id: 50, atom: 7 };
+                // Odd rounds: ids around 2⁶³, where a signed comparison would misorder them.
+                let id = if round % 2 == 1 { (1u64 << 63) + 1 } else { 50 };
+                let c = Centre { x: [1.5, -0.25, 3.0], id, atom: 7 };
                 let (mut x, mut y, mut z, mut ids, mut atoms) = (vec![], vec![], vec![], vec![], vec![]);
                 for k in 0..len {
                     let r = next();
