@@ -298,20 +298,18 @@ impl Selected {
     fn select(&mut self, block: &[u32], sites: &[Site], xi: [f64; 3], cutoff_sq: f64) -> (u64, usize) {
         let mut n = 0;
         let mut word = 0u64;
-        // Entries before `t` are done (four at a time where AVX-512 is there).
-        #[cfg_attr(
-            not(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl")),
-            allow(unused_mut)
-        )]
+        // Entries before `t` are done (four at a time where AVX2 or AVX-512 is there).
+        #[cfg_attr(not(all(target_arch = "x86_64", target_feature = "avx2")), allow(unused_mut))]
         let mut t = 0;
-        #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
+        #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
         while t + 4 <= block.len() {
             let four: &[u32; 4] = block[t..t + 4].try_into().expect("four entries");
             let sites = four.map(|j| &sites[j as usize]);
-            // SAFETY: the target has AVX-512 F and VL (compile-time features); the sites
-            // are references, `n + 4 ≤ BLOCK + 8` (n ≤ t < BLOCK).
+            // SAFETY: the target has AVX2, or AVX-512 F and VL (compile-time features,
+            // `lanes` is the module for them); the sites are references, `n + 4 ≤ BLOCK + 8`
+            // (n ≤ t < BLOCK).
             #[allow(unsafe_code)]
-            let (keep, near) = unsafe { avx512::select4(self, n, four, sites, xi, cutoff_sq) };
+            let (keep, near) = unsafe { lanes::select4(self, n, four, sites, xi, cutoff_sq) };
             word |= u64::from(keep) << t;
             n += near.count_ones() as usize;
             t += 4;
@@ -329,6 +327,15 @@ impl Selected {
         (word, n)
     }
 }
+
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    not(all(target_feature = "avx512f", target_feature = "avx512vl"))
+))]
+use avx2 as lanes;
+#[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
+use avx512 as lanes;
 
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
 #[allow(unsafe_code)]
@@ -370,6 +377,78 @@ mod avx512 {
         _mm256_storeu_pd(near.rsq.as_mut_ptr().add(n), _mm256_maskz_compress_pd(selected, rsq));
         _mm_storeu_si128(near.j.as_mut_ptr().add(n) as *mut __m128i, _mm_maskz_compress_epi32(selected, ids));
         (keep, selected)
+    }
+}
+
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    not(all(target_feature = "avx512f", target_feature = "avx512vl"))
+))]
+#[allow(unsafe_code)]
+mod avx2 {
+    use super::{Selected, Site};
+    use std::arch::x86_64::*;
+
+    /// For each four-bit mask, the 32-bit element indices that move the set lanes of four
+    /// 64-bit lanes to the front, in order (`vpermps` over eight 32-bit elements); the
+    /// rest repeat element 0 (the stores' slack).
+    const PERMUTE64: [[i32; 8]; 16] = {
+        let mut table = [[0i32; 8]; 16];
+        let mut mask = 0;
+        while mask < 16 {
+            let (mut out, mut lane) = (0, 0usize);
+            while lane < 4 {
+                if (mask >> lane) & 1 == 1 {
+                    table[mask][2 * out] = 2 * lane as i32;
+                    table[mask][2 * out + 1] = 2 * lane as i32 + 1;
+                    out += 1;
+                }
+                lane += 1;
+            }
+            mask += 1;
+        }
+        table
+    };
+
+    /// [`Selected::select`] for four entries at once, as `avx512::select4` (the sites
+    /// transposed, r² with the scalar operations in their order) with the selected
+    /// entries moved to the front by a permutation from a table indexed by the mask.
+    ///
+    /// # Safety
+    /// The processor must have AVX2, and `n + 4 ≤ BLOCK + 8`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn select4(
+        near: &mut Selected,
+        n: usize,
+        j: &[u32; 4],
+        sites: [&Site; 4],
+        xi: [f64; 3],
+        cutoff_sq: f64,
+    ) -> (u8, u8) {
+        let [a, b, c, d] = sites.map(|s| _mm256_load_pd(s.0.as_ptr()));
+        // (x, y, z, F′) of four sites → x, y and z of the four.
+        let (ab_lo, ab_hi) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+        let (cd_lo, cd_hi) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
+        let x = _mm256_permute2f128_pd::<0x20>(ab_lo, cd_lo);
+        let z = _mm256_permute2f128_pd::<0x31>(ab_lo, cd_lo);
+        let y = _mm256_permute2f128_pd::<0x20>(ab_hi, cd_hi);
+        let dx = _mm256_sub_pd(_mm256_set1_pd(xi[0]), x);
+        let dy = _mm256_sub_pd(_mm256_set1_pd(xi[1]), y);
+        let dz = _mm256_sub_pd(_mm256_set1_pd(xi[2]), z);
+        let rsq = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy)), _mm256_mul_pd(dz, dz));
+        let keep = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(rsq, _mm256_set1_pd(cutoff_sq))) as usize;
+        let selected = keep | _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_UNORD_Q>(rsq, rsq)) as usize;
+        let order = _mm256_loadu_si256(PERMUTE64[selected].as_ptr() as *const __m256i);
+        let rsq = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(rsq), order));
+        _mm256_storeu_pd(near.rsq.as_mut_ptr().add(n), rsq);
+        // The 32-bit entries: the even elements of the same permutation, halved.
+        let ids = _mm256_castsi128_si256(_mm_loadu_si128(j.as_ptr() as *const __m128i));
+        let ids = _mm256_permutevar8x32_epi32(ids, _mm256_srli_epi32::<1>(order));
+        let ids = _mm256_permutevar8x32_epi32(ids, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+        _mm_storeu_si128(near.j.as_mut_ptr().add(n) as *mut __m128i, _mm256_castsi256_si128(ids));
+        (keep as u8, selected as u8)
     }
 }
 
