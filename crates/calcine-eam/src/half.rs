@@ -337,6 +337,30 @@ use avx2 as lanes;
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
 use avx512 as lanes;
 
+/// r² from `xi` to four sites, lane by lane with the scalar loop's operations in its order
+/// (three differences, three products, two sums left to right): the sites' (x, y, z, F′)
+/// rows are transposed into x, y and z registers first.
+///
+/// # Safety
+/// The processor must have AVX2 (both vector paths' targets do).
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+#[allow(unsafe_code)]
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn rsq4(sites: [&Site; 4], xi: [f64; 3]) -> std::arch::x86_64::__m256d {
+    use std::arch::x86_64::*;
+    let [a, b, c, d] = sites.map(|s| _mm256_load_pd(s.0.as_ptr()));
+    let (ab_lo, ab_hi) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+    let (cd_lo, cd_hi) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
+    let x = _mm256_permute2f128_pd::<0x20>(ab_lo, cd_lo);
+    let z = _mm256_permute2f128_pd::<0x31>(ab_lo, cd_lo);
+    let y = _mm256_permute2f128_pd::<0x20>(ab_hi, cd_hi);
+    let dx = _mm256_sub_pd(_mm256_set1_pd(xi[0]), x);
+    let dy = _mm256_sub_pd(_mm256_set1_pd(xi[1]), y);
+    let dz = _mm256_sub_pd(_mm256_set1_pd(xi[2]), z);
+    _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy)), _mm256_mul_pd(dz, dz))
+}
+
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "avx512vl"))]
 #[allow(unsafe_code)]
 mod avx512 {
@@ -360,17 +384,7 @@ mod avx512 {
         xi: [f64; 3],
         cutoff_sq: f64,
     ) -> (u8, u8) {
-        let [a, b, c, d] = sites.map(|s| _mm256_load_pd(s.0.as_ptr()));
-        // (x, y, z, F′) of four sites → x, y and z of the four.
-        let (ab_lo, ab_hi) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
-        let (cd_lo, cd_hi) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
-        let x = _mm256_permute2f128_pd::<0x20>(ab_lo, cd_lo);
-        let z = _mm256_permute2f128_pd::<0x31>(ab_lo, cd_lo);
-        let y = _mm256_permute2f128_pd::<0x20>(ab_hi, cd_hi);
-        let dx = _mm256_sub_pd(_mm256_set1_pd(xi[0]), x);
-        let dy = _mm256_sub_pd(_mm256_set1_pd(xi[1]), y);
-        let dz = _mm256_sub_pd(_mm256_set1_pd(xi[2]), z);
-        let rsq = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy)), _mm256_mul_pd(dz, dz));
+        let rsq = super::rsq4(sites, xi);
         let keep = _mm256_cmp_pd_mask::<_CMP_LT_OQ>(rsq, _mm256_set1_pd(cutoff_sq));
         let selected = keep | _mm256_cmp_pd_mask::<_CMP_UNORD_Q>(rsq, rsq);
         let ids = _mm_loadu_si128(j.as_ptr() as *const __m128i);
@@ -427,17 +441,7 @@ mod avx2 {
         xi: [f64; 3],
         cutoff_sq: f64,
     ) -> (u8, u8) {
-        let [a, b, c, d] = sites.map(|s| _mm256_load_pd(s.0.as_ptr()));
-        // (x, y, z, F′) of four sites → x, y and z of the four.
-        let (ab_lo, ab_hi) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
-        let (cd_lo, cd_hi) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
-        let x = _mm256_permute2f128_pd::<0x20>(ab_lo, cd_lo);
-        let z = _mm256_permute2f128_pd::<0x31>(ab_lo, cd_lo);
-        let y = _mm256_permute2f128_pd::<0x20>(ab_hi, cd_hi);
-        let dx = _mm256_sub_pd(_mm256_set1_pd(xi[0]), x);
-        let dy = _mm256_sub_pd(_mm256_set1_pd(xi[1]), y);
-        let dz = _mm256_sub_pd(_mm256_set1_pd(xi[2]), z);
-        let rsq = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy)), _mm256_mul_pd(dz, dz));
+        let rsq = super::rsq4(sites, xi);
         let keep = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(rsq, _mm256_set1_pd(cutoff_sq))) as usize;
         let selected = keep | _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_UNORD_Q>(rsq, rsq)) as usize;
         let order = _mm256_loadu_si256(PERMUTE64[selected].as_ptr() as *const __m256i);
