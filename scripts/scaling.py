@@ -40,6 +40,7 @@ system = SYSTEMS[args.system]
 os.makedirs(args.out, exist_ok=True)
 path = os.path.join(args.out, "scaling.json")
 records = []
+cores = len(os.sched_getaffinity(0))
 for series in args.series.split(","):
     if series not in ("strong", "weak"):
         sys.exit(f"--series: unknown series '{series}' (strong, weak)")
@@ -64,11 +65,15 @@ for series in args.series.split(","):
                   "bytes_per_atom": s["memory"]["bytes_per_atom"], "commit": s["commit"],
                   "cpu_model": s["machine"]["cpu_model"], "load_before": load_before, "load_after": load_after,
                   # Busy: a 1-minute load average above the cores this run itself keeps busy.
-                  "busy": max(load_before, load_after) > ranks * args.threads + 0.5}
+                  "busy": max(load_before, load_after) > ranks * args.threads + 0.5,
+                  # More ranks x threads than cores: the run measures the scheduler, not scaling.
+                  "oversubscribed": ranks * args.threads > cores}
         records.append(record)
         print(f"{series:6s} ranks {ranks:<3d} atoms {s['atoms']:<9d} {s['atom_steps_per_s']:12.4g} atom-steps/s  "
               f"{s['memory']['bytes_per_atom']:.0f} B/atom  load {load_before:.2f}/{load_after:.2f}"
-              f"{'  BUSY' if record['busy'] else ''}", flush=True)
+              f"{'  BUSY' if record['busy'] else ''}"
+              f"{f'  OVERSUBSCRIBED ({cores} cores): not a scaling figure' if record['oversubscribed'] else ''}",
+              flush=True)
 with open(path, "w") as f:
     for r in records:
         f.write(json.dumps(r) + "\n")
