@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import SYSTEMS, calcine_input, root  # noqa: E402
+from bench import SYSTEMS, busy_cores, calcine_input, root  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("--system", default="eam", choices=sorted(SYSTEMS))
@@ -35,6 +35,8 @@ ap.add_argument("--skin", type=float, default=1.0)
 ap.add_argument("--out", default=os.path.join(root, "runs", "scaling"))
 ap.add_argument("--calcine", default=os.path.join(root, "target", "release", "calcine"))
 ap.add_argument("--mpirun", default=shutil.which("mpirun.openmpi") or "mpirun")
+ap.add_argument("--busy-threshold", type=float, default=0.3,
+                help="cores kept busy by other processes, sampled for a second before each run, above which the run is flagged")
 args = ap.parse_args()
 system = SYSTEMS[args.system]
 os.makedirs(args.out, exist_ok=True)
@@ -52,6 +54,7 @@ for series in args.series.split(","):
         with open(inp, "w") as f:
             f.write(calcine_input(system, cells, args.steps, args.skin, run_dir))
         cmd = [args.mpirun, "-np", str(ranks), args.calcine, "--quiet", "--threads", str(args.threads), "run", "--overwrite", inp]
+        other = busy_cores(1.0)
         load_before = os.getloadavg()[0]
         with open(os.path.join(run_dir, "stdout"), "w") as out:
             subprocess.run(cmd, check=True, stdout=out)
@@ -64,13 +67,15 @@ for series in args.series.split(","):
                   "atoms": s["atoms"], "steps": s["steps"], "atom_steps_per_s": s["atom_steps_per_s"],
                   "bytes_per_atom": s["memory"]["bytes_per_atom"], "commit": s["commit"],
                   "cpu_model": s["machine"]["cpu_model"], "load_before": load_before, "load_after": load_after,
-                  # Busy: a 1-minute load average above the cores this run itself keeps busy.
-                  "busy": max(load_before, load_after) > ranks * args.threads + 0.5,
+                  # Busy: other processes kept cores busy just before the run (from /proc/stat,
+                  # as in bench.py; the load average lags a minute behind, so it would flag
+                  # the run after a busy one).
+                  "other_load_cores": other, "busy": other > args.busy_threshold,
                   # More ranks x threads than cores: the run measures the scheduler, not scaling.
                   "oversubscribed": ranks * args.threads > cores}
         records.append(record)
         print(f"{series:6s} ranks {ranks:<3d} atoms {s['atoms']:<9d} {s['atom_steps_per_s']:12.4g} atom-steps/s  "
-              f"{s['memory']['bytes_per_atom']:.0f} B/atom  load {load_before:.2f}/{load_after:.2f}"
+              f"{s['memory']['bytes_per_atom']:.0f} B/atom  other load {other:.2f} cores"
               f"{'  BUSY' if record['busy'] else ''}"
               f"{f'  OVERSUBSCRIBED ({cores} cores): not a scaling figure' if record['oversubscribed'] else ''}",
               flush=True)
