@@ -5,7 +5,8 @@
 #  2. thermo and trajectory are byte-identical on 1, 2, 3 and 4 ranks and with 1 and 2
 #     threads, for a hot EAM Cu crystal whose atoms cross subdomain boundaries (500 steps;
 #     the half-list kernel, and the full-list kernel on 1-3 ranks) and for a triclinic
-#     cell, with packed list rows, and with plain rows on 3 ranks,
+#     cell, with packed list rows, and with plain rows on 3 ranks, and on 2 unbound ranks
+#     with the default thread count (the node's cores shared among its ranks),
 #     and for SNAP (W + ZBL), whose pair terms are reverse-summed in fixed point; also with
 #     per-atom virials as a trajectory column (EAM half- and full-list kernels, SNAP), whose
 #     ghost halves are reverse-summed as integers;
@@ -96,6 +97,18 @@ for n in 1 2 3 4; do run_case hot "$n" 1; done
 run_case hot 2 2
 for n in 2 3 4; do compare hot np1-t1 "np$n-t1"; done
 compare hot np1-t1 np2-t2
+# Without --threads or RAYON_NUM_THREADS, ranks the launcher did not bind share the node's
+# cores (not a thread per core each), and give the same bytes.
+d="$work/hot-np2-default"
+mkdir -p "$d"
+sed "s|directory = \"out\"|directory = \"$d\"|" "$work/hot.toml" > "$d/in.toml"
+want=$(( $(nproc --all) / 2 )); [ "$want" -ge 1 ] || want=1
+if env -u RAYON_NUM_THREADS timeout 300 "$mpirun" -np 2 --bind-to none "$bin" --quiet run "$d/in.toml" > "$d/stdout" 2> "$d/stderr" \
+    && grep -q "\"threads\": $want," "$d/run.json" && cmp -s "$work/hot-np1-t1/thermo.csv" "$d/thermo.csv"; then
+  ok "default threads: 2 unbound ranks on $(nproc --all) cores take $want each, same bytes"
+else
+  fail "default threads: 2 unbound ranks on $(nproc --all) cores, expected $want threads each and the same bytes: $(grep -o '"threads": [0-9]*' "$d/run.json" 2>/dev/null) $(tail -n 3 "$d/stderr")"
+fi
 # Plain rows (4-byte indices) on 3 ranks give the same bytes as packed rows on one.
 sed 's/storage = "packed"/storage = "plain"/' "$work/hot.toml" > "$work/hotplain.toml"
 run_case hotplain 3 1

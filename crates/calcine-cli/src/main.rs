@@ -27,7 +27,8 @@ Examples:
   calcine descriptors snap.toml -o sna.csv
       Per-atom SNAP bispectrum components of the input's structure (compute sna/atom).
   calcine run md.toml --threads 4
-      Use 4 threads (default: RAYON_NUM_THREADS, or all cores).
+      Use 4 threads (default: RAYON_NUM_THREADS, else the cores this rank may run
+      on, shared among the ranks of its node when the launcher did not bind them).
   calcine run md.toml --resume
       Continue a run that was killed or stopped (Ctrl-C, SIGTERM, a job's time limit)
       from its last checkpoint ([output] checkpoint_every = N).
@@ -64,7 +65,8 @@ A minimal input file (all keys: docs/input.md):
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Number of threads per rank (default: RAYON_NUM_THREADS, or all cores).
+    /// Number of threads per rank (default: RAYON_NUM_THREADS, else the cores this rank may
+    /// run on, shared among the ranks of its node when the launcher did not bind them).
     #[arg(long, global = true, value_parser = parse_threads)]
     threads: Option<usize>,
     /// No progress bar and only warnings on stderr.
@@ -197,7 +199,11 @@ fn main() -> ExitCode {
         signals: signals.clone(),
     };
     init_logging(cli.quiet || par.rank() != 0);
-    let threads = cli.threads.unwrap_or(0);
+    let threads = cli.threads.unwrap_or_else(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let env = std::env::var("RAYON_NUM_THREADS").ok();
+        default_threads(env.as_deref(), cores, online_cores().unwrap_or(cores), par.local_ranks())
+    });
     if let Err(e) = thread_pool(threads).build_global() {
         eprintln!("error: cannot start {threads} threads: {e}");
         return ExitCode::FAILURE;
@@ -257,6 +263,36 @@ fn init_logging(quiet: bool) {
         tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).try_init();
 }
 
+/// Threads per rank when `--threads` is not given: 0 (rayon's default) where
+/// RAYON_NUM_THREADS names a count; else the `cores` this process may run on. When those are
+/// all the `online` cores of the node, the launcher did not bind the ranks (MPICH's default,
+/// `--bind-to none`, or an oversubscribed OpenMPI), and they are shared among the node's
+/// `local_ranks`: otherwise every rank would start a thread per core of the node.
+fn default_threads(env: Option<&str>, cores: usize, online: usize, local_ranks: usize) -> usize {
+    if env.and_then(|v| v.trim().parse::<usize>().ok()).is_some_and(|n| n > 0) {
+        return 0;
+    }
+    if cores >= online {
+        (cores / local_ranks.max(1)).max(1)
+    } else {
+        cores.max(1)
+    }
+}
+
+/// The processors online in this machine, whatever this process's affinity.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn online_cores() -> Option<usize> {
+    // SAFETY: sysconf only reads a system setting.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).ok().filter(|&n| n > 0)
+}
+
+#[cfg(not(unix))]
+fn online_cores() -> Option<usize> {
+    None
+}
+
 /// The pool of `threads` threads (0: RAYON_NUM_THREADS, or all cores) whose first worker is
 /// the calling thread. A parallel loop that thread starts runs on it and on the other
 /// workers, instead of being handed to the pool while the caller sleeps until woken; on one
@@ -293,6 +329,24 @@ fn pin_mmap_threshold() {}
 #[cfg(test)]
 mod tests {
     use rayon::prelude::*;
+
+    #[test]
+    fn default_threads_share_an_unbound_node_among_its_ranks() {
+        use super::default_threads;
+        // RAYON_NUM_THREADS with a count: rayon reads it (0).
+        assert_eq!(default_threads(Some("3"), 64, 64, 4), 0);
+        // One rank: all the cores it may use.
+        assert_eq!(default_threads(None, 64, 64, 1), 64);
+        // Unbound ranks share the node; never fewer than one thread.
+        assert_eq!(default_threads(None, 64, 64, 4), 16);
+        assert_eq!(default_threads(None, 2, 2, 4), 1);
+        // A count rayon would not take counts as no count.
+        assert_eq!(default_threads(Some("0"), 8, 8, 2), 4);
+        assert_eq!(default_threads(Some("many"), 8, 8, 2), 4);
+        // Ranks bound to their own cores keep them.
+        assert_eq!(default_threads(None, 1, 64, 64), 1);
+        assert_eq!(default_threads(None, 32, 64, 2), 32);
+    }
 
     #[test]
     fn the_calling_thread_is_the_pools_first_worker() {
