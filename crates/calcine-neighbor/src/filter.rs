@@ -192,9 +192,11 @@ mod avx512 {
     ) {
         let len = span.len();
         let first = keep.len();
-        // Every step stores eight entries; the slack is cut off at the end.
-        keep.resize(first + len + 8, E::default());
-        let mut n = first;
+        // Every step stores eight entries into the spare capacity, not zeroed first (a
+        // span is a handful of candidates, so filling it would cost as much as the test).
+        keep.reserve(len + 8);
+        let spare = keep.spare_capacity_mut();
+        let mut n = 0;
         let (cx, cy, cz) = (_mm512_set1_pd(c.x[0]), _mm512_set1_pd(c.x[1]), _mm512_set1_pd(c.x[2]));
         let r2 = _mm512_set1_pd(radius_sq);
         let id = _mm512_set1_epi64(c.id as i64);
@@ -239,7 +241,7 @@ mod avx512 {
                 Values::Positions(offset) => _mm256_add_epi32(lanes, _mm256_set1_epi32((offset as usize + k) as i32)),
             };
             let kept = _mm256_maskz_compress_epi32(pass, v);
-            let out: &mut [E] = &mut keep[n..n + 8];
+            let out = &mut spare[n..n + 8];
             if E::BYTES == 4 {
                 // SAFETY: `out` holds eight 4-byte entries, the 32 bytes written (unaligned).
                 unsafe { _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, kept) };
@@ -252,7 +254,9 @@ mod avx512 {
             n += pass.count_ones() as usize;
             k += 8;
         }
-        keep.truncate(n);
+        // SAFETY: the stores above wrote the spare entries before `n` (each wrote eight
+        // from the `n` of its step, which then grew by at most eight).
+        unsafe { keep.set_len(first + n) };
     }
 }
 
@@ -304,9 +308,11 @@ mod avx2 {
     ) {
         let len = span.len();
         let first = keep.len();
-        // Every step stores four entries; the slack is cut off below.
-        keep.resize(first + len + 4, E::default());
-        let mut n = first;
+        // Every step stores four entries into the spare capacity, not zeroed first (as
+        // the AVX-512 filter does).
+        keep.reserve(len + 4);
+        let spare = keep.spare_capacity_mut();
+        let mut n = 0;
         let (cx, cy, cz) = (_mm256_set1_pd(c.x[0]), _mm256_set1_pd(c.x[1]), _mm256_set1_pd(c.x[2]));
         let r2 = _mm256_set1_pd(radius_sq);
         // AVX2 compares 64-bit integers as signed: flipping the sign bit of both sides
@@ -373,7 +379,7 @@ mod avx2 {
                 Values::Atoms => atoms,
                 Values::Positions(offset) => _mm_add_epi32(lanes, _mm_set1_epi32((offset as usize + k) as i32)),
             };
-            let out: &mut [E] = &mut keep[n..n + 4];
+            let out = &mut spare[n..n + 4];
             if E::BYTES == 4 {
                 // SAFETY: the table row is 16 bytes; `out` holds four 4-byte entries, the
                 // 16 bytes written (unaligned).
@@ -394,7 +400,9 @@ mod avx2 {
             n += pass.count_ones() as usize;
             k += 4;
         }
-        keep.truncate(n);
+        // SAFETY: the stores above wrote the spare entries before `n` (each wrote four
+        // from the `n` of its step, which then grew by at most four).
+        unsafe { keep.set_len(first + n) };
     }
 }
 
