@@ -490,13 +490,11 @@ struct Near {
     dz: f64,
     p: f64,
     recip: f64,
-    /// F′ of the neighbor and of the atom.
-    fp: [f64; 2],
-    row: usize,
+    /// F′ of the neighbor.
+    fp: f64,
+    row: u32,
     /// The neighbor's atom index.
-    atom: usize,
-    /// Products d_a·d_b for the virial: (xx, yy), (zz, xy), (xz, yz).
-    q: [[f64; 2]; 3],
+    atom: u32,
 }
 
 impl Context<'_> {
@@ -584,6 +582,9 @@ impl Context<'_> {
         let g = self.grid;
         let mut sums = Sums::default();
         let mut near = [Near::default(); BLOCK];
+        // Products d_a·d_b for the virial, (xx, yy), (zz, xy), (xz, yz), beside `near`
+        // (only when virials are wanted: most steps do not store them).
+        let mut products = [[[0.0f64; 2]; 3]; BLOCK];
         let mut row_buf = Vec::new();
         for i in range {
             let row = self.list.row_slots(i, &mut row_buf);
@@ -609,13 +610,15 @@ impl Context<'_> {
                     let r = (sq[0] + sq[1] + dz * dz).sqrt();
                     let (m, p) = g.point(r);
                     let row = if SINGLE { m } else { self.offsets[j as usize] as usize + m };
-                    let q =
-                        if VIRIAL { [sq, [dz * dz, d[0] * d[1]], mul2([d[0], d[1]], [dz, dz])] } else { [[0.0; 2]; 3] };
-                    near[n] = Near { d, dz, p, recip: 1.0 / r, fp: [sj[3], fp_i], row, atom: self.atom_of(j), q };
+                    if VIRIAL {
+                        products[n] = [sq, [dz * dz, d[0] * d[1]], mul2([d[0], d[1]], [dz, dz])];
+                    }
+                    near[n] =
+                        Near { d, dz, p, recip: 1.0 / r, fp: sj[3], row: row as u32, atom: self.atom_of(j) as u32 };
                     n += 1;
                 }
-                for e in &near[..n] {
-                    let c = &table[e.row].0;
+                for (e, q) in near[..n].iter().zip(&products) {
+                    let c = &table[e.row as usize].0;
                     let p = e.p;
                     let recip = e.recip;
                     // Lane 0: rhoip = ρ′ at j from i; lane 1: rhojp = ρ′ at i from j.
@@ -626,7 +629,7 @@ impl Context<'_> {
                     let phi = z2 * recip;
                     let phip = z2p * recip - phi * recip;
                     // fp_i·rhojp + fp_j·rhoip, as LAMMPS adds them.
-                    let s = mul2(e.fp, rho_p);
+                    let s = mul2([e.fp, fp_i], rho_p);
                     let psip = s[1] + s[0] + phip;
                     let fpair = -psip * recip;
                     let f = mul2(e.d, [fpair, fpair]);
@@ -635,7 +638,7 @@ impl Context<'_> {
                     f_z += fz;
                     phi_sum += phi;
                     // The neighbor's share: −f, and half the pair energy.
-                    let b = width * e.atom;
+                    let b = width * e.atom as usize;
                     buf.add(b, -f[0]);
                     buf.add(b + 1, -f[1]);
                     buf.add(b + 2, -fz);
@@ -644,7 +647,7 @@ impl Context<'_> {
                     }
                     if VIRIAL {
                         for k in 0..3 {
-                            let v = mul2(e.q[k], [fpair, fpair]);
+                            let v = mul2(q[k], [fpair, fpair]);
                             w[k] = add2(w[k], v);
                             if ATOM_VIRIAL {
                                 // The neighbor's half of the pair's virial.
