@@ -235,6 +235,9 @@ pub struct CarryWords {
     carries: Vec<(usize, i64)>,
     /// Settled high parts: sorted by word, one entry per word with a non-zero one.
     high: Vec<(usize, i64)>,
+    /// [`Scatter`]'s terms outside the narrow range, (word, term), until the view ends
+    /// (empty otherwise; kept for its allocation).
+    wide: Vec<(usize, f64)>,
 }
 
 impl CarryWords {
@@ -270,6 +273,11 @@ impl CarryWords {
         }
     }
 
+    /// A view for inner loops that add many terms: see [`Scatter`].
+    pub fn scatter(&mut self) -> Scatter<'_> {
+        Scatter { low: &mut self.low, carries: &mut self.carries, wide: &mut self.wide }
+    }
+
     #[cold]
     #[inline(never)]
     fn carry(&mut self, k: usize, c: i64) {
@@ -288,13 +296,7 @@ impl CarryWords {
     /// Adds `t` to the low word; the multiple of 2⁶⁴ left over, if any.
     #[inline]
     fn add_low(&mut self, k: usize, t: i128) -> Option<i64> {
-        // t = high·2⁶⁴ + low with low in i64's range (mod 2¹²⁸).
-        let low = t as i64;
-        let high = (t.wrapping_sub(low as i128) >> 64) as i64;
-        let (sum, overflow) = self.low[k].overflowing_add(low);
-        self.low[k] = sum;
-        let c = high.wrapping_add(if overflow { low.signum() } else { 0 });
-        (c != 0).then_some(c)
+        add_to_word(&mut self.low[k], t)
     }
 
     /// The low words, for adding accumulators in parallel with [`CarryWords::add_low_words`].
@@ -408,6 +410,94 @@ impl std::iter::FromIterator<f64> for ExactSum {
 /// Sums a slice exactly in any order and returns the rounded result.
 pub fn exact_sum(values: &[f64]) -> f64 {
     values.iter().copied().collect::<ExactSum>().value()
+}
+
+/// [`CarryWords::add`] for inner loops, with no function call on any path: terms outside
+/// the narrow range (and NaN) are set aside and added when the view ends, and carries are
+/// recorded in room reserved beforehand ([`Scatter::reserve`], outside the innermost loop).
+///
+/// A call on a rare path still costs the common one: every vector register is
+/// caller-saved, so a loop that may call keeps its floating-point accumulators on the
+/// stack and reloads them after each term (five loads per neighbor in the EAM force pass).
+/// Integer addition is associative, so setting the wide terms aside changes no bit.
+pub struct Scatter<'a> {
+    low: &'a mut [i64],
+    carries: &'a mut Vec<(usize, i64)>,
+    wide: &'a mut Vec<(usize, f64)>,
+}
+
+impl Scatter<'_> {
+    /// Makes room for the rare cases of the next `n` terms.
+    #[inline]
+    pub fn reserve(&mut self, n: usize) {
+        self.carries.reserve(n);
+        self.wide.reserve(n);
+    }
+
+    /// Adds `to_fixed(x)` to word `k`, as [`CarryWords::add`] does. At most `n` terms may
+    /// be added after a [`Scatter::reserve`]`(n)`; more panics.
+    #[inline(always)]
+    pub fn add(&mut self, k: usize, x: f64) {
+        let word = &mut self.low[k];
+        match narrow_fixed(x * SCALE) {
+            Some(t) => {
+                let (sum, overflow) = word.overflowing_add(t);
+                *word = sum;
+                if overflow {
+                    push_reserved(self.carries, (k, t.signum()));
+                }
+            }
+            None => push_reserved(self.wide, (k, x)),
+        }
+    }
+}
+
+impl Drop for Scatter<'_> {
+    /// Adds the terms set aside, as [`CarryWords::add_fixed`] does.
+    fn drop(&mut self) {
+        for (k, x) in self.wide.drain(..) {
+            if let Some(c) = add_to_word(&mut self.low[k], to_fixed(x)) {
+                self.carries.push((k, c));
+            }
+        }
+    }
+}
+
+/// Adds `t` to a low word (modulo 2¹²⁸ with its high part); the multiple of 2⁶⁴ left over,
+/// if any.
+#[inline]
+fn add_to_word(word: &mut i64, t: i128) -> Option<i64> {
+    // t = high·2⁶⁴ + low with low in i64's range (mod 2¹²⁸).
+    let low = t as i64;
+    let high = (t.wrapping_sub(low as i128) >> 64) as i64;
+    let (sum, overflow) = word.overflowing_add(low);
+    *word = sum;
+    let c = high.wrapping_add(if overflow { low.signum() } else { 0 });
+    (c != 0).then_some(c)
+}
+
+/// Pushes into room reserved before: no call to grow the vector, only a panic (which does
+/// not return, so it costs the loop no saved registers) if the room was not reserved.
+#[inline(always)]
+fn push_reserved<T>(v: &mut Vec<T>, x: T) {
+    let len = v.len();
+    match v.spare_capacity_mut().first_mut() {
+        Some(slot) => {
+            slot.write(x);
+            // SAFETY: the slot at `len` is within the capacity and was just initialised.
+            #[allow(unsafe_code)]
+            unsafe {
+                v.set_len(len + 1)
+            };
+        }
+        None => reserve_exceeded(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn reserve_exceeded() -> ! {
+    panic!("Scatter: more terms added than reserved")
 }
 
 #[cfg(test)]
@@ -584,6 +674,44 @@ mod tests {
         first.set_settled(6, -12345);
         wide[6] = -12345;
         assert_eq!(std::array::from_fn::<i128, LEN, _>(|k| first.get(k)), wide);
+    }
+
+    /// `Scatter` holds the same integers as `CarryWords::add` given the same terms: sums
+    /// that cross ±2⁶³ (carries in reserved room), terms outside the narrow range and NaN
+    /// (set aside until the view ends), tiny terms.
+    #[test]
+    fn scatter_equals_add() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        const LEN: usize = 9;
+        let (mut viewed, mut plain) = (CarryWords::default(), CarryWords::default());
+        viewed.reset(LEN);
+        plain.reset(LEN);
+        let edge = [8.0, -8.0, f64::from_bits(8f64.to_bits() - 1), 1e6, -3e-19, -1e30, f64::NAN];
+        for round in 0..30 {
+            let mut view = viewed.scatter();
+            view.reserve(300);
+            for n in 0..300 {
+                let k = (next() % LEN as u64) as usize;
+                let u = (next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                let x = if n % 13 == 0 { edge[(round + n / 13) % edge.len()] } else { u * 14.0 };
+                view.add(k, x);
+                plain.add(k, x);
+            }
+        }
+        assert!(plain.carries.len() > 50, "the test should cross the 64-bit range often: {}", plain.carries.len());
+        assert!(viewed.wide.is_empty());
+        viewed.settle();
+        plain.settle();
+        assert_eq!((viewed.low, viewed.high), (plain.low, plain.high));
+    }
+
+    #[test]
+    #[should_panic(expected = "more terms added than reserved")]
+    fn scatter_beyond_its_reserve_panics() {
+        let mut words = CarryWords::default();
+        words.reset(1);
+        let mut view = words.scatter();
+        view.add(0, 1e6);
     }
 
     /// The fast conversion is the plain cast `(x·2⁶⁰) as i128` everywhere: around ±8 (the

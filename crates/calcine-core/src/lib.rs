@@ -25,7 +25,7 @@ pub mod simbox;
 pub mod units;
 
 pub use atoms::{AtomId, AtomRecord, Atoms, Species, SpeciesId, SpeciesTable};
-pub use exact::{from_fixed, to_fixed, truncate_i64, CarryWords, ExactSum, ExactVectors};
+pub use exact::{from_fixed, to_fixed, truncate_i64, CarryWords, ExactSum, ExactVectors, Scatter};
 pub use ghost::{GhostSync, NoGhosts};
 pub use simbox::{BoxError, SimBox};
 

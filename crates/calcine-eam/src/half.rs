@@ -20,10 +20,12 @@
 //! from many rows, on many threads and ranks, so each is converted to fixed point on its
 //! own and added as an integer: every thread scatters into its own array of words (atom
 //! order; `calcine_core::CarryWords`, 64 bits per word with the rare carries aside, half
-//! the memory of `i128` words and the same integers), the arrays are added as integers,
-//! and ghosts are reverse-summed as integers (`GhostSync::reverse_sum_carry`). Integer addition is associative, so the densities,
-//! forces and per-atom energies have the same bits on any rank and thread count; they are
-//! rounded to `f64` once, after the reverse sums.
+//! the memory of `i128` words and the same integers; the passes add through its
+//! `Scatter` view, which has no function call in the loop, so that the accumulators stay
+//! in registers), the arrays are added as integers, and ghosts are reverse-summed as
+//! integers (`GhostSync::reverse_sum_carry`). Integer addition is associative, so the
+//! densities, forces and per-atom energies have the same bits on any rank and thread
+//! count; they are rounded to `f64` once, after the reverse sums.
 //!
 //! The inner loops are those of the full-list kernel (`kernel.rs`): packed tables, sites
 //! with position and F′, blocks of row entries with the inside-the-cutoff bits of pass 1
@@ -523,6 +525,7 @@ impl Context<'_> {
         buf: &mut CarryWords,
     ) -> Option<usize> {
         buf.reset(self.n_total);
+        let mut buf = buf.scatter();
         let packed = self.packed;
         let g = self.grid;
         let mut near = Selected::default();
@@ -532,6 +535,7 @@ impl Context<'_> {
         for i in range {
             let words = &mut bits[self.word_start[i] as usize - base..self.word_start[i + 1] as usize - base];
             let row = self.list.row_slots(i, &mut row_buf);
+            buf.reserve(row.len() + 1);
             let xi = self.positions[i];
             let start = if SINGLE { 0 } else { self.table_start(i) };
             let mut rho = 0.0;
@@ -578,6 +582,7 @@ impl Context<'_> {
         const { assert!(VIRIAL || !ATOM_VIRIAL) };
         let Layout { width, virial: vstart } = Layout::new(ENERGY, ATOM_VIRIAL);
         buf.reset(self.n_total * width);
+        let mut buf = buf.scatter();
         let packed = self.packed;
         let g = self.grid;
         let mut sums = Sums::default();
@@ -588,6 +593,7 @@ impl Context<'_> {
         let mut row_buf = Vec::new();
         for i in range {
             let row = self.list.row_slots(i, &mut row_buf);
+            buf.reserve(width * (row.len() + 1));
             let table = if SINGLE { &packed.pair[..] } else { &packed.pair[self.table_start(i)..] };
             let (x, fp_i) = (self.positions[i], self.fp[i]);
             let [xi, yi, zi] = [x.x, x.y, x.z];
