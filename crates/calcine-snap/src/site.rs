@@ -82,22 +82,53 @@ impl Neighbor {
 /// z0, dz0/dr, w_j·f_c and its derivative of every neighbor, with the expressions of
 /// [`z0_and_derivative`] and [`switching`] but the sines and cosines of eight neighbors
 /// at a time ([`trig::sin_cos`], within an ulp of libm's, which those two call).
+///
+/// The factors s and k of the angles ([`theta0_of`], [`switch_angle`]) depend only on the
+/// pair cutoff, so they are divided out once per run of neighbors with the same cutoff
+/// (every neighbor of a one-element potential) instead of four times per neighbor: the
+/// same expression on the same cutoff, so the same bits.
 pub(crate) fn radial_terms(model: &SnapModel, neighbors: &mut [Neighbor]) {
     const LANES: usize = 8;
+    let rmin0 = model.params.rmin0;
+    let mut last: Option<(f64, AngleFactors)> = None;
     for chunk in neighbors.chunks_mut(LANES) {
         let mut theta0 = [0.0; LANES];
         let mut switch = [0.0; LANES];
+        let mut factors = [AngleFactors { s: 0.0, k: 0.0 }; LANES];
         for (l, n) in chunk.iter().enumerate() {
-            theta0[l] = theta0_of(model, n).1;
-            switch[l] = switch_angle(model, n).1;
+            let f = match last {
+                Some((cutoff, f)) if cutoff == n.cutoff => f,
+                _ => {
+                    let f = angle_factors(model, n.cutoff);
+                    last = Some((n.cutoff, f));
+                    f
+                }
+            };
+            factors[l] = f;
+            theta0[l] = (n.r - rmin0) * f.s;
+            switch[l] = (n.r - rmin0) * f.k;
         }
         let (sin0, cos0) = trig::sin_cos(theta0);
         let (sin_s, cos_s) = trig::sin_cos(switch);
         for (l, n) in chunk.iter_mut().enumerate() {
-            (n.z0, n.dz0dr) = z0_terms(model, n, (sin0[l], cos0[l]));
-            (n.sfac, n.dsfac) = switching_terms(model, n, (sin_s[l], cos_s[l]));
+            (n.z0, n.dz0dr) = z0_terms(n, (sin0[l], cos0[l]), factors[l].s);
+            (n.sfac, n.dsfac) = switching_terms(model, n, (sin_s[l], cos_s[l]), factors[l].k);
         }
     }
+}
+
+/// The factors of a pair cutoff's angles: s = rfac0·π/(r_c − rmin0) of θ0 and
+/// k = π/(r_c − rmin0) of the switching angle.
+#[derive(Debug, Clone, Copy)]
+struct AngleFactors {
+    s: f64,
+    k: f64,
+}
+
+#[inline]
+fn angle_factors(model: &SnapModel, cutoff: f64) -> AngleFactors {
+    let p = &model.params;
+    AngleFactors { s: p.rfac0 * PI / (cutoff - p.rmin0), k: PI / (cutoff - p.rmin0) }
 }
 
 /// The neighbors of owned atom `i` in its list row `row` that lie inside their pair
@@ -140,22 +171,21 @@ pub(crate) fn z0(model: &SnapModel, n: &Neighbor) -> f64 {
 /// The factor s = rfac0·π/(r_c − rmin0) and θ0 = (r − rmin0)·s.
 #[inline]
 fn theta0_of(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
-    let p = &model.params;
-    let scale = p.rfac0 * PI / (n.cutoff - p.rmin0);
-    (scale, (n.r - p.rmin0) * scale)
+    let scale = angle_factors(model, n.cutoff).s;
+    (scale, (n.r - model.params.rmin0) * scale)
 }
 
 /// z0 and dz0/dr = z0/r − r·s·(r² + z0²)/r² with s = rfac0·π/(r_c − rmin0), as LAMMPS's
 /// `compute_duidrj` evaluates them.
 #[inline]
 pub(crate) fn z0_and_derivative(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
-    z0_terms(model, n, theta0_of(model, n).1.sin_cos())
+    let (scale, theta0) = theta0_of(model, n);
+    z0_terms(n, theta0.sin_cos(), scale)
 }
 
-/// [`z0_and_derivative`] from sin θ0 and cos θ0.
+/// [`z0_and_derivative`] from sin θ0, cos θ0 and θ0's factor s ([`theta0_of`]).
 #[inline]
-fn z0_terms(model: &SnapModel, n: &Neighbor, (sin0, cos0): (f64, f64)) -> (f64, f64) {
-    let scale = theta0_of(model, n).0;
+fn z0_terms(n: &Neighbor, (sin0, cos0): (f64, f64), scale: f64) -> (f64, f64) {
     let z0 = n.r * cos0 / sin0;
     let rsq = n.r * n.r;
     (z0, z0 / n.r - (n.r * scale) * (rsq + z0 * z0) / rsq)
@@ -164,9 +194,8 @@ fn z0_terms(model: &SnapModel, n: &Neighbor, (sin0, cos0): (f64, f64)) -> (f64, 
 /// The factor k = π/(r_c − rmin0) and the switching angle x = (r − rmin0)·k.
 #[inline]
 fn switch_angle(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
-    let p = &model.params;
-    let k = PI / (n.cutoff - p.rmin0);
-    (k, (n.r - p.rmin0) * k)
+    let k = angle_factors(model, n.cutoff).k;
+    (k, (n.r - model.params.rmin0) * k)
 }
 
 /// The weight w_j·f_c(r) of a neighbor's contribution to the density and its derivative
@@ -175,13 +204,14 @@ fn switch_angle(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
 /// between s − d and s + d (0 below, 1 above) with `switchinnerflag`.
 #[inline]
 pub(crate) fn switching(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
-    switching_terms(model, n, switch_angle(model, n).1.sin_cos())
+    let (k, x) = switch_angle(model, n);
+    switching_terms(model, n, x.sin_cos(), k)
 }
 
-/// [`switching`] from the sine and cosine of the switching angle ([`switch_angle`]),
-/// which it reads only between rmin0 and r_c.
+/// [`switching`] from the sine and cosine of the switching angle and its factor k
+/// ([`switch_angle`]), which it reads only between rmin0 and r_c.
 #[inline]
-fn switching_terms(model: &SnapModel, n: &Neighbor, (sin_x, cos_x): (f64, f64)) -> (f64, f64) {
+fn switching_terms(model: &SnapModel, n: &Neighbor, (sin_x, cos_x): (f64, f64), k: f64) -> (f64, f64) {
     let p = &model.params;
     let r = n.r;
     let (mut s, mut ds) = if !p.switching || r <= p.rmin0 {
@@ -189,7 +219,6 @@ fn switching_terms(model: &SnapModel, n: &Neighbor, (sin_x, cos_x): (f64, f64)) 
     } else if r > n.cutoff {
         (0.0, 0.0)
     } else {
-        let k = switch_angle(model, n).0;
         (0.5 * (cos_x + 1.0), -0.5 * sin_x * k)
     };
     if let Some((sinner, dinner)) = n.inner {
