@@ -89,7 +89,6 @@ impl Neighbor {
 /// same expression on the same cutoff, so the same bits.
 pub(crate) fn radial_terms(model: &SnapModel, neighbors: &mut [Neighbor]) {
     const LANES: usize = 8;
-    let rmin0 = model.params.rmin0;
     let mut last: Option<(f64, AngleFactors)> = None;
     for chunk in neighbors.chunks_mut(LANES) {
         let mut theta0 = [0.0; LANES];
@@ -105,8 +104,8 @@ pub(crate) fn radial_terms(model: &SnapModel, neighbors: &mut [Neighbor]) {
                 }
             };
             factors[l] = f;
-            theta0[l] = (n.r - rmin0) * f.s;
-            switch[l] = (n.r - rmin0) * f.k;
+            theta0[l] = angle(model, n, f.s);
+            switch[l] = angle(model, n, f.k);
         }
         let (sin0, cos0) = trig::sin_cos(theta0);
         let (sin_s, cos_s) = trig::sin_cos(switch);
@@ -172,7 +171,13 @@ pub(crate) fn z0(model: &SnapModel, n: &Neighbor) -> f64 {
 #[inline]
 fn theta0_of(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
     let scale = angle_factors(model, n.cutoff).s;
-    (scale, (n.r - model.params.rmin0) * scale)
+    (scale, angle(model, n, scale))
+}
+
+/// The angle (r − rmin0)·factor of θ0 or of the switching function.
+#[inline]
+fn angle(model: &SnapModel, n: &Neighbor, factor: f64) -> f64 {
+    (n.r - model.params.rmin0) * factor
 }
 
 /// z0 and dz0/dr = z0/r − r·s·(r² + z0²)/r² with s = rfac0·π/(r_c − rmin0), as LAMMPS's
@@ -195,7 +200,7 @@ fn z0_terms(n: &Neighbor, (sin0, cos0): (f64, f64), scale: f64) -> (f64, f64) {
 #[inline]
 fn switch_angle(model: &SnapModel, n: &Neighbor) -> (f64, f64) {
     let k = angle_factors(model, n.cutoff).k;
-    (k, (n.r - model.params.rmin0) * k)
+    (k, angle(model, n, k))
 }
 
 /// The weight w_j·f_c(r) of a neighbor's contribution to the density and its derivative
