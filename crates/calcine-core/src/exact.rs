@@ -178,6 +178,15 @@ impl ExactVectors {
         }
     }
 
+    /// Adds fixed-point integers (sums of [`to_fixed`] values) to atom `i`'s words
+    /// (modulo 2¹²⁸, as [`ExactVectors::add`] adds them).
+    #[inline]
+    pub fn add_fixed(&mut self, i: usize, t: [i128; 3]) {
+        for (w, t) in self.words[3 * i..3 * i + 3].iter_mut().zip(t) {
+            *w = w.wrapping_add(t);
+        }
+    }
+
     /// Subtracts `v` from atom `i`'s vector (the exact negative of [`ExactVectors::add`]).
     #[inline]
     pub fn sub(&mut self, i: usize, v: [f64; 3]) {

@@ -262,6 +262,29 @@ impl NeighborList {
         }
     }
 
+    /// The row of owned atom `atom_idx` in canonical order as atom indices: a plain row in
+    /// place (no copy), a packed one decoded into `buf` and its slots mapped to atoms. For
+    /// kernels that walk rows by atom index: a slice, not [`NeighborList::neighbors`]'s
+    /// iterator, whose storage form is matched at every entry.
+    #[inline]
+    pub fn row_atoms<'b>(&'b self, atom_idx: usize, buf: &'b mut Vec<u32>) -> &'b [u32] {
+        match &self.packed {
+            Some(p) => {
+                let n = if p.byte_counts {
+                    decode_row::<false>(p, atom_idx, buf).len()
+                } else {
+                    decode_row::<true>(p, atom_idx, buf).len()
+                };
+                let row = &mut buf[..n];
+                for s in row.iter_mut() {
+                    *s = p.slot_atom[*s as usize];
+                }
+                row
+            }
+            None => &self.neighbors[self.offsets[atom_idx] as usize..self.offsets[atom_idx + 1] as usize],
+        }
+    }
+
     /// The positions of the owned atoms at the last build, in their storage order then
     /// (which does not change until the next build): what the rebuild rule measures
     /// displacements from, and what a checkpoint saves to rebuild the same rows.
@@ -1129,6 +1152,8 @@ mod tests {
                 let decoded: Vec<u32> = packed.row_slots(i, &mut a).iter().map(|&s| slots[s as usize]).collect();
                 assert_eq!(decoded, want);
                 assert_eq!(plain.row_slots(i, &mut b), &want[..]);
+                assert_eq!(packed.row_atoms(i, &mut a), &want[..], "row {i}");
+                assert_eq!(plain.row_atoms(i, &mut b), &want[..]);
             }
             let self_images =
                 (0..atoms.n_owned()).any(|i| plain.neighbors(i).any(|j| atoms.ids[j as usize] == atoms.ids[i]));
@@ -1151,6 +1176,7 @@ mod tests {
             assert_eq!(packed.row_len(i), want.len());
             let decoded: Vec<u32> = packed.row_slots(i, &mut a).iter().map(|&s| slots[s as usize]).collect();
             assert_eq!(decoded, want);
+            assert_eq!(packed.row_atoms(i, &mut a), &want[..], "row {i}");
         }
         assert_eq!(packed.n_entries(), plain.n_entries());
         // 300 atoms in one small cube: a stencil run holds more than 255 of them.

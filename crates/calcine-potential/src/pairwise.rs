@@ -116,6 +116,8 @@ impl<F: PairFunction> Pairwise<F> {
         let atoms = input.atoms;
         let (n_owned, n_total) = (atoms.n_owned(), atoms.n_total());
         let law = &self.law;
+        // The pair virials are summed only when they are wanted (they are read only then).
+        let want_virial = input.want.virial;
         let n_parts = rayon::current_num_threads().clamp(1, n_owned.div_ceil(CHUNK).max(1));
         let mut parts = std::mem::take(&mut *self.scratch.lock().expect("scratch"));
         parts.resize_with(n_parts, ExactVectors::default);
@@ -127,13 +129,15 @@ impl<F: PairFunction> Pairwise<F> {
                 forces.reset(n_total);
                 let mut s: Sums = (ExactSum::new(), [ExactSum::new(); 6], None);
                 let mut near: Vec<(usize, Vec3, f64)> = Vec::new();
+                let mut row_buf = Vec::new();
                 for i in k * n_owned / n_parts..(k + 1) * n_owned / n_parts {
                     let (xi, si, id_i) = (atoms.positions[i], atoms.species[i], atoms.ids[i]);
                     // The row's pairs inside the cutoff that this row holds, kept without
                     // a branch on either test (both are coin tosses to a predictor).
-                    near.resize(input.neighbors.row_len(i), (0, Vec3::zeros(), 0.0));
+                    let row = input.neighbors.row_atoms(i, &mut row_buf);
+                    near.resize(row.len(), (0, Vec3::zeros(), 0.0));
                     let mut n = 0;
-                    for j in input.neighbors.neighbors(i) {
+                    for &j in row {
                         let j = j as usize;
                         let xj = atoms.positions[j];
                         let d = xj - xi;
@@ -152,7 +156,9 @@ impl<F: PairFunction> Pairwise<F> {
                         let fij = d * (du / r);
                         f += fij;
                         e += u;
-                        add_outer(&mut w, &(-d), &fij, 1.0);
+                        if want_virial {
+                            add_outer(&mut w, &(-d), &fij, 1.0);
+                        }
                         forces.sub(j, [fij.x, fij.y, fij.z]);
                     }
                     if !(f.x.is_finite() && f.y.is_finite() && f.z.is_finite() && e.is_finite()) {
@@ -215,10 +221,11 @@ impl<F: PairFunction> Pairwise<F> {
         if want.per_atom_virial {
             virials.reset(atoms.n_total());
         }
+        let mut row_buf = Vec::new();
         for i in 0..atoms.n_owned() {
             let xi = atoms.positions[i];
             let si = atoms.species[i];
-            for j in input.neighbors.neighbors(i) {
+            for &j in input.neighbors.row_atoms(i, &mut row_buf) {
                 let j = j as usize;
                 let sj = atoms.species[j];
                 let d = atoms.positions[j] - xi;

@@ -6,7 +6,7 @@
 //! and threads; the per-atom terms themselves are computed in parallel.
 
 use crate::{add_outer, AtomVirials, ForceInput, ForceOutput, PotentialError};
-use calcine_core::{Atoms, ExactVectors, GhostSync, Vec3};
+use calcine_core::{to_fixed, Atoms, ExactVectors, GhostSync, Vec3};
 use std::ops::Range;
 
 /// What one owned atom contributes: its energy and ∂E_i/∂x_j for each neighbor j inside
@@ -102,16 +102,24 @@ fn add_terms(
     }
     let xi = atoms.positions[i];
     let mut virial = [0.0; 6];
+    // i's terms, each in fixed point, summed here as integers and added to its word once:
+    // the same integers as adding each to the word (integer addition is associative).
+    let mut own = [0i128; 3];
+    // The virial sum is only read when it is wanted (or below, with per-atom virials).
+    let sum_virial = input.want.virial && virials.is_none();
     for (j, f) in &terms.forces {
         if !(f.x.is_finite() && f.y.is_finite() && f.z.is_finite()) {
             return Err(non_finite("force"));
         }
-        forces.add(i, [f.x, f.y, f.z]);
+        for (w, x) in own.iter_mut().zip([f.x, f.y, f.z]) {
+            *w = w.wrapping_add(to_fixed(x));
+        }
         forces.sub(*j, [f.x, f.y, f.z]);
-        if virials.is_none() {
+        if sum_virial {
             add_outer(&mut virial, &(xi - atoms.positions[*j]), f, 1.0);
         }
     }
+    forces.add_fixed(i, own);
     if let Some(virials) = virials {
         // The same sum as above, each term also halved onto j.
         for (j, f) in &terms.forces {

@@ -158,8 +158,8 @@ impl Snap {
         let rows: Vec<Vec<f64>> = match self.evaluator {
             Evaluator::Reference => (0..atoms.n_owned())
                 .into_par_iter()
-                .map_init(Vec::new, |sites, i| {
-                    site::gather(&self.model, atoms, i, neighbors.neighbors(i), sites);
+                .map_init(<(Vec<_>, Vec<u32>)>::default, |(sites, row), i| {
+                    site::gather(&self.model, atoms, i, neighbors.row_atoms(i, row), sites);
                     reference::descriptors(&self.model, &self.basis, self.element(atoms, i), sites)
                 })
                 .collect(),
@@ -205,8 +205,8 @@ impl Snap {
         match self.evaluator {
             Evaluator::Reference => block
                 .into_par_iter()
-                .map_init(Vec::new, |sites, i| {
-                    site::gather(&self.model, atoms, i, neighbors.neighbors(i), sites);
+                .map_init(<(Vec<_>, Vec<u32>)>::default, |(sites, row), i| {
+                    site::gather(&self.model, atoms, i, neighbors.row_atoms(i, row), sites);
                     reference::atom_terms(&self.model, &self.basis, self.element(atoms, i), sites)
                 })
                 .collect(),
@@ -228,11 +228,11 @@ impl Snap {
         let starts: Vec<usize> = atoms_range.clone().step_by(kernel::ATOMS).collect();
         let per_batch: Vec<Vec<T>> = starts
             .into_par_iter()
-            .map_init(kernel::Scratch::default, |scratch, start| {
+            .map_init(<(kernel::Scratch, Vec<u32>)>::default, |(scratch, row), start| {
                 let lanes = start..(start + kernel::ATOMS).min(atoms_range.end);
                 let mut elements = Vec::with_capacity(lanes.len());
                 for (lane, i) in lanes.enumerate() {
-                    site::gather(&self.model, atoms, i, neighbors.neighbors(i), scratch.neighbors(lane));
+                    site::gather(&self.model, atoms, i, neighbors.row_atoms(i, row), scratch.neighbors(lane));
                     elements.push(self.element(atoms, i));
                 }
                 batch(&elements, scratch)

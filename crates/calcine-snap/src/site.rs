@@ -130,27 +130,36 @@ fn angle_factors(model: &SnapModel, cutoff: f64) -> AngleFactors {
     AngleFactors { s: p.rfac0 * PI / (cutoff - p.rmin0), k: PI / (cutoff - p.rmin0) }
 }
 
-/// The neighbors of owned atom `i` in its list row `row` that lie inside their pair
-/// cutoff (r² < r_c² and r² > 10⁻²⁰, as LAMMPS selects them), in row order.
-pub(crate) fn gather(
-    model: &SnapModel,
-    atoms: &Atoms,
-    i: usize,
-    row: impl Iterator<Item = u32>,
-    out: &mut Vec<Neighbor>,
-) {
+/// The neighbors of owned atom `i` in its list row `row` (atom indices) that lie inside
+/// their pair cutoff (r² < r_c² and r² > 10⁻²⁰, as LAMMPS selects them), in row order.
+///
+/// The row is read in stretches of [`SELECT`] entries: first the test of every entry,
+/// which keeps the passing ones' indices without a branch on the outcome (about half the
+/// row passes, in no pattern a predictor could learn), then the neighbors of those.
+pub(crate) fn gather(model: &SnapModel, atoms: &Atoms, i: usize, row: &[u32], out: &mut Vec<Neighbor>) {
+    const SELECT: usize = 64;
     out.clear();
     let xi = atoms.positions[i];
     let ei = model.species_element[atoms.species[i].index()];
-    for j in row {
-        let j = j as usize;
-        let d = atoms.positions[j] - xi;
-        let rsq = d.x * d.x + d.y * d.y + d.z * d.z;
-        let ej = model.species_element[atoms.species[j].index()];
-        let cutoff = model.pair_cutoff(ei, ej);
-        if rsq < cutoff * cutoff && rsq > 1e-20 {
+    let element = |j: usize| model.species_element[atoms.species[j].index()];
+    let mut kept = [0u32; SELECT];
+    for stretch in row.chunks(SELECT) {
+        let mut n = 0;
+        for &j in stretch {
+            let d = atoms.positions[j as usize] - xi;
+            let rsq = d.x * d.x + d.y * d.y + d.z * d.z;
+            let cutoff = model.pair_cutoff(ei, element(j as usize));
+            kept[n] = j;
+            n += usize::from((rsq < cutoff * cutoff) & (rsq > 1e-20));
+        }
+        for &j in &kept[..n] {
+            let j = j as usize;
+            let d = atoms.positions[j] - xi;
+            let rsq = d.x * d.x + d.y * d.y + d.z * d.z;
+            let ej = element(j);
             let (a, b) = (&model.elements[ei], &model.elements[ej]);
             let inner = a.inner.zip(b.inner).map(|((si, di), (sj, dj))| (0.5 * (si + sj), 0.5 * (di + dj)));
+            let cutoff = model.pair_cutoff(ei, ej);
             out.push(Neighbor::without_radial_terms(j, d, rsq.sqrt(), cutoff, (b.weight, model.channel(ej)), inner));
         }
     }
