@@ -66,7 +66,8 @@ for series in args.series.split(","):
         record = {"series": series, "system": args.system, "ranks": ranks, "threads": s["threads"],
                   "atoms": s["atoms"], "steps": s["steps"], "atom_steps_per_s": s["atom_steps_per_s"],
                   "bytes_per_atom": s["memory"]["bytes_per_atom"], "commit": s["commit"],
-                  "cpu_model": s["machine"]["cpu_model"], "load_before": load_before, "load_after": load_after,
+                  "cpu_model": s["machine"]["cpu_model"],
+                  "cpu_identity": s["machine"].get("cpu_identity", "unknown"), "load_before": load_before, "load_after": load_after,
                   # Busy: other processes kept cores busy just before the run (from /proc/stat,
                   # as in bench.py; the load average lags a minute behind, so it would flag
                   # the run after a busy one).

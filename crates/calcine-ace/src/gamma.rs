@@ -141,9 +141,9 @@ impl Extrapolation {
         }
         (0..atoms.n_owned())
             .into_par_iter()
-            .map_init(Vec::new, |sites, i| {
+            .map_init(<(Vec<_>, Vec<u32>)>::default, |(sites, row), i| {
                 let mu_i = elements[atoms.species[i].index()];
-                site::gather(basis, elements, atoms, i, mu_i, neighbors.neighbors(i), sites);
+                site::gather(basis, elements, atoms, i, mu_i, neighbors.row_atoms(i, row), sites);
                 self.atom_gamma(basis, mu_i, sites).map_err(|c| PotentialError::TooClose {
                     potential: "ace".into(),
                     id_i: atoms.ids[i].0,

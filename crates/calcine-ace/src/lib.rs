@@ -302,7 +302,7 @@ impl Ace {
     ) -> Vec<Result<AtomTerms, PotentialError>> {
         block
             .into_par_iter()
-            .map_init(kernel::Scratch::default, |scratch, i| {
+            .map_init(<(kernel::Scratch, Vec<u32>)>::default, |(scratch, row), i| {
                 let mu_i = self.element(atoms, i);
                 site::gather(
                     &self.basis,
@@ -310,7 +310,7 @@ impl Ace {
                     atoms,
                     i,
                     mu_i,
-                    neighbors.neighbors(i),
+                    neighbors.row_atoms(i, row),
                     &mut scratch.neighbors,
                 );
                 let terms = match self.evaluator {

@@ -15,21 +15,21 @@ pub struct Neighbor {
     pub mu: usize,
 }
 
-/// Fills `out` with the neighbors of atom `i` (element `mu_i`) from its list row `row`;
-/// `element` maps species to elements.
+/// Fills `out` with the neighbors of atom `i` (element `mu_i`) from its list row `row`
+/// (atom indices); `element` maps species to elements.
 pub fn gather(
     basis: &Basis,
     element: &[usize],
     atoms: &Atoms,
     i: usize,
     mu_i: usize,
-    row: impl Iterator<Item = u32>,
+    row: &[u32],
     out: &mut Vec<Neighbor>,
 ) {
     out.clear();
     let xi = atoms.positions[i];
     let n = basis.model.n_elements();
-    for j in row {
+    for &j in row {
         let j = j as usize;
         let d = atoms.positions[j] - xi;
         let r = (d.x * d.x + d.y * d.y + d.z * d.z).sqrt();

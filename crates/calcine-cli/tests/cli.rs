@@ -520,6 +520,11 @@ fn every_run_writes_a_machine_readable_summary() {
     assert_eq!(json["inputs_sha256"].as_str().unwrap().len(), 64);
     assert!(json["loop_s"].as_f64().unwrap() > 0.0 && json["atom_steps_per_s"].as_f64().unwrap() > 0.0);
     assert!(json["memory"]["peak_rss_bytes"].as_u64().unwrap() > 0);
+    // The machine, with what a bare model name leaves out (on Linux x86, family and model).
+    let identity = json["machine"]["cpu_identity"].as_str().unwrap();
+    if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        assert!(identity.starts_with("family ") && identity.contains(" model "), "{identity}");
+    }
     // The final thermo is the last row of the thermo file, to the last digit.
     let thermo = std::fs::read_to_string(c.path("thermo.csv")).unwrap();
     let last: Vec<f64> = thermo.lines().last().unwrap().split(',').map(|v| v.parse().unwrap()).collect();

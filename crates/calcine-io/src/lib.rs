@@ -72,7 +72,8 @@ pub use outputs::{AppendFile, GradeWatch, H5mdWrite, OutputSpec, RunOutputs, Sta
 pub use scan::{scan_file, scan_frames, TrajectoryScan};
 pub use structure::Structure;
 pub use summary::{
-    peak_rss_bytes, LoadSummary, MachineSummary, MemorySummary, RunSummary, ThermoSummary, RUN_SUMMARY_SCHEMA,
+    cpu_identity, peak_rss_bytes, LoadSummary, MachineSummary, MemorySummary, RunSummary, ThermoSummary,
+    RUN_SUMMARY_SCHEMA,
 };
 pub use table::write_per_atom_csv;
 pub use thermo::Thermo;

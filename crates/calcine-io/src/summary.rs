@@ -84,6 +84,10 @@ pub struct LoadSummary {
 pub struct MachineSummary {
     pub hostname: String,
     pub cpu_model: String,
+    /// What `cpu_model` may leave out (a virtual machine's "AMD EPYC" is any of several
+    /// generations): the vendor's family, model and stepping numbers and the widest x86
+    /// vector extension, e.g. "family 25 model 17 stepping 1, AVX-512" (see [`cpu_identity`]).
+    pub cpu_identity: String,
     pub logical_cpus: usize,
     /// 1-minute load average at the end of the run (0 where unknown).
     pub load_average: f64,
@@ -93,21 +97,44 @@ impl MachineSummary {
     /// This machine, read from the operating system (Linux `/proc`; "unknown" elsewhere).
     pub fn this_machine() -> Self {
         let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
-        let cpu_model = read("/proc/cpuinfo")
-            .lines()
-            .find(|l| l.starts_with("model name"))
-            .and_then(|l| l.split(':').nth(1))
-            .map(|s| s.trim().to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let cpuinfo = read("/proc/cpuinfo");
+        let cpu_model = cpuinfo_field(&cpuinfo, "model name").unwrap_or("unknown").to_string();
         let hostname = read("/proc/sys/kernel/hostname").trim().to_string();
         let load_average = read("/proc/loadavg").split_whitespace().next().and_then(|w| w.parse().ok()).unwrap_or(0.0);
         Self {
             hostname: if hostname.is_empty() { "unknown".into() } else { hostname },
             cpu_model,
+            cpu_identity: cpu_identity(&cpuinfo),
             logical_cpus: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
             load_average,
         }
     }
+}
+
+/// The value of the first `key : value` line of a `/proc/cpuinfo` text with this key.
+fn cpuinfo_field<'a>(cpuinfo: &'a str, key: &str) -> Option<&'a str> {
+    cpuinfo.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k.trim() == key).then(|| v.trim())
+    })
+}
+
+/// The processor's family, model and stepping numbers and its widest x86 vector
+/// extension ("AVX-512", "AVX2", "SSE2" or "none known") from a `/proc/cpuinfo` text, as
+/// "family 25 model 17 stepping 1, AVX-512"; "unknown" without those fields (another
+/// architecture, or no `/proc`). Timings of one "AMD EPYC" can differ by a third between
+/// generations, so benchmark records carry this beside the model name.
+pub fn cpu_identity(cpuinfo: &str) -> String {
+    let (Some(family), Some(model)) = (cpuinfo_field(cpuinfo, "cpu family"), cpuinfo_field(cpuinfo, "model")) else {
+        return "unknown".into();
+    };
+    let stepping = cpuinfo_field(cpuinfo, "stepping").map(|s| format!(" stepping {s}")).unwrap_or_default();
+    let flags: Vec<&str> = cpuinfo_field(cpuinfo, "flags").unwrap_or("").split_whitespace().collect();
+    let simd = [("avx512f", "AVX-512"), ("avx2", "AVX2"), ("sse2", "SSE2")]
+        .into_iter()
+        .find(|(flag, _)| flags.contains(flag))
+        .map_or("none known", |(_, name)| name);
+    format!("family {family} model {model}{stepping}, {simd}")
 }
 
 /// Thermo columns by name ([`Thermo::COLUMNS`]).
@@ -154,4 +181,25 @@ pub fn peak_rss_bytes() -> u64 {
         })
         .map(|kib| kib * 1024)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The identity is read from the fields, not from the model name, and the widest
+    /// extension wins; missing fields give "unknown".
+    #[test]
+    fn cpu_identity_reads_family_model_and_vector_width() {
+        let zen4 = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n\
+                    model name\t: AMD EPYC\nstepping\t: 1\nflags\t\t: fpu sse2 avx avx2 avx512f avx512vl\n\
+                    processor\t: 1\ncpu family\t: 25\nmodel\t\t: 17\n";
+        assert_eq!(cpu_identity(zen4), "family 25 model 17 stepping 1, AVX-512");
+        assert_eq!(cpuinfo_field(zen4, "model name"), Some("AMD EPYC"));
+        let zen3 = "cpu family\t: 25\nmodel\t\t: 1\nmodel name\t: AMD EPYC 7763\nflags\t\t: sse2 avx2\n";
+        assert_eq!(cpu_identity(zen3), "family 25 model 1, AVX2");
+        assert_eq!(cpu_identity("cpu family : 6\nmodel : 85\nflags : fpu\n"), "family 6 model 85, none known");
+        assert_eq!(cpu_identity("processor : 0\nBogoMIPS : 50.00\nCPU implementer : 0x41\n"), "unknown");
+        assert_eq!(cpu_identity(""), "unknown");
+    }
 }
