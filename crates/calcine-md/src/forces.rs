@@ -112,8 +112,9 @@ impl<C: Communicator> ForceState<C> {
     pub fn check_separation(&self, limit: f64, step: u64) -> Result<(), MdError> {
         let atoms = &self.atoms;
         let mut local = None;
+        let mut row = Vec::new();
         'atoms: for i in 0..atoms.n_owned() {
-            for j in self.neighbors.neighbors(i) {
+            for &j in self.neighbors.row_atoms(i, &mut row) {
                 let j = j as usize;
                 let d = (atoms.positions[j] - atoms.positions[i]).norm();
                 if d < limit {
