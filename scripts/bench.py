@@ -130,28 +130,6 @@ def cpu_model():
     return "unknown"
 
 
-def cpu_identity():
-    """Family, model and stepping numbers and the widest vector extension, as calcine's
-    run.json gives them (`machine.cpu_identity`): "AMD EPYC" alone names several
-    generations, whose timings differ by a third."""
-    fields = {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, sep, value = line.partition(":")
-                if sep and key.strip() not in fields:
-                    fields[key.strip()] = value.strip()
-    except OSError:
-        pass
-    if "cpu family" not in fields or "model" not in fields:
-        return "unknown"
-    flags = fields.get("flags", "").split()
-    simd = next((name for flag, name in [("avx512f", "AVX-512"), ("avx2", "AVX2"), ("sse2", "SSE2")]
-                 if flag in flags), "none known")
-    stepping = f" stepping {fields['stepping']}" if "stepping" in fields else ""
-    return f"family {fields['cpu family']} model {fields['model']}{stepping}, {simd}"
-
-
 def busy_cores(seconds=1.0):
     """Cores kept busy by other processes over `seconds`, from /proc/stat (while this
     harness sleeps, so nothing of ours runs)."""
@@ -200,7 +178,9 @@ def run_calcine(args, s, ranks):
             sys.exit(f"calcine ran on {summary['ranks']} ranks ({summary['status']}), expected {ranks}")
         return {"loop_s": summary["loop_s"], "wall_s": wall, "rss": peak_rss(tmp, ranks),
                 # LAMMPS's "Neighbor list builds" leaves out the set-up build; calcine counts it.
-                "pe0": summary["first_thermo"]["pe_eV"], "builds": summary["neighbor_builds"] - 1}
+                "pe0": summary["first_thermo"]["pe_eV"], "builds": summary["neighbor_builds"] - 1,
+                # Family, model and vector width, which "AMD EPYC" alone leaves out.
+                "cpu_identity": summary["machine"].get("cpu_identity", "unknown")}
 
 
 def run_lammps(args, s, ranks):
@@ -233,9 +213,9 @@ def compare(args, name, s, ranks):
     n_atoms = s["basis"] * args.cells ** 3
     print(f"\n{name}: {n_atoms} atoms, {args.steps} steps of {s['timestep']} ps, skin {args.skin} Å, "
           f"{ranks} rank(s) x {args.threads} thread(s), {args.pairs} pairs after a warm-up", flush=True)
-    print(f"  CPU: {cpu_model()} ({cpu_identity()}), {os.cpu_count()} logical CPUs", flush=True)
     run_lammps(args, s, ranks)
-    run_calcine(args, s, ranks)
+    identity = run_calcine(args, s, ranks)["cpu_identity"]
+    print(f"  CPU: {cpu_model()} ({identity}), {os.cpu_count()} logical CPUs", flush=True)
     pairs = []
     for k in range(args.pairs):
         busy = busy_cores()
@@ -256,7 +236,7 @@ def compare(args, name, s, ranks):
     core = lambda loop: 1e6 * loop * ranks * args.threads / (n_atoms * args.steps)
     result = {
         "case": name, "atoms": n_atoms, "steps": args.steps, "ranks": ranks, "threads": args.threads,
-        "skin": args.skin, "cpu_model": cpu_model(), "cpu_identity": cpu_identity(),
+        "skin": args.skin, "cpu_model": cpu_model(), "cpu_identity": identity,
         "logical_cpus": os.cpu_count(),
         "busy": any(p["busy_cores_before"] > args.busy_threshold for p in pairs),
         "loop_ratio": spread([p["loop_ratio"] for p in pairs]),

@@ -270,18 +270,14 @@ impl NeighborList {
     pub fn row_atoms<'b>(&'b self, atom_idx: usize, buf: &'b mut Vec<u32>) -> &'b [u32] {
         match &self.packed {
             Some(p) => {
-                let n = if p.byte_counts {
-                    decode_row::<false>(p, atom_idx, buf).len()
-                } else {
-                    decode_row::<true>(p, atom_idx, buf).len()
-                };
+                let n = self.row_slots(atom_idx, buf).len();
                 let row = &mut buf[..n];
                 for s in row.iter_mut() {
                     *s = p.slot_atom[*s as usize];
                 }
                 row
             }
-            None => &self.neighbors[self.offsets[atom_idx] as usize..self.offsets[atom_idx + 1] as usize],
+            None => self.row_slots(atom_idx, buf),
         }
     }
 
